@@ -1,1 +1,332 @@
-fn main() {}
+//! `tenure`: train, evaluate and track customer-analytics models from one
+//! experiment config. A thin shell: it parses arguments, builds the runner's
+//! inputs and prints results; every decision lives in the libraries.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use tenure_runner::core::DeviceRequest;
+use tenure_runner::data::{self, synth::SynthConfig};
+use tenure_runner::output::{json_summary, label_name, metrics_table, split_table, text_table};
+use tenure_runner::store::LocalStore;
+use tenure_runner::{Experiment, Progress, RunOptions};
+
+#[derive(Debug, Parser)]
+#[command(name = "tenure", version, about = "Churn, survival and CLV models: train, compare, track.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run an experiment: features, time-split CV, models, metrics, report.
+    Run(RunArgs),
+    /// Show how an experiment splits its data into folds, with row counts.
+    Split(SplitArgs),
+    /// Generate synthetic customers with known ground truth.
+    Synth(SynthArgs),
+    /// Read runs back from the local tracking store.
+    #[command(subcommand)]
+    Runs(RunsCommand),
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// Experiment config (TOML).
+    config: PathBuf,
+    /// Where models run: auto takes a GPU when one answers, else the CPU.
+    #[arg(long, default_value = "auto", value_parser = parse_device)]
+    device: DeviceRequest,
+    /// Print one JSON object on stdout instead of tables.
+    #[arg(long)]
+    json: bool,
+    /// No progress bars.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Tracking store directory (overrides the config's tracking.uri).
+    #[arg(long)]
+    store: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct SplitArgs {
+    config: PathBuf,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct SynthArgs {
+    #[arg(long, default_value_t = 10_000)]
+    customers: usize,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    #[arg(long)]
+    out: PathBuf,
+    /// Cutoff date at which truth.parquet gives churn probabilities and expected spend.
+    #[arg(long)]
+    truth_cutoff: Option<String>,
+    /// Horizon of the truth's churn probabilities and expected spend.
+    #[arg(long)]
+    truth_horizon_days: Option<u32>,
+}
+
+#[derive(Debug, Subcommand)]
+enum RunsCommand {
+    /// List runs, newest first.
+    List {
+        #[arg(long, default_value = "tenure-runs")]
+        store: PathBuf,
+        /// Only runs of this experiment (name).
+        #[arg(long)]
+        experiment: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one run: params, metrics, tags, artifacts.
+    Show {
+        run_id: String,
+        #[arg(long, default_value = "tenure-runs")]
+        store: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_device(s: &str) -> Result<DeviceRequest, String> {
+    s.parse()
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Run(args) => run(args),
+        Command::Split(args) => split(args),
+        Command::Synth(args) => synth(args),
+        Command::Runs(cmd) => runs(cmd),
+    }
+}
+
+fn run(args: RunArgs) -> Result<()> {
+    let exp = Experiment::load(&args.config)?;
+    let opts = RunOptions {
+        device: args.device,
+        progress: !args.quiet && !args.json && std::io::stderr().is_terminal(),
+        tracking_dir: args.store,
+    };
+    if !args.json {
+        eprintln!("device: {}", tenure_runner::pipeline::resolve_device(args.device).1);
+    }
+    let out = tenure_runner::run(&exp, &opts)?;
+    if args.json {
+        println!("{}", json_summary(&out));
+        return Ok(());
+    }
+    println!(
+        "experiment {} · run {} · {} customers, {} events · {:.1} s\n",
+        out.experiment, out.run_id, out.n_customers, out.n_events, out.seconds
+    );
+    print!("{}", split_table(&out.split, label_name(out.task)));
+    println!();
+    print!("{}", metrics_table(&out));
+    println!("\nreport: {}", out.report.display());
+    println!("store:  {}", out.store.display());
+    Ok(())
+}
+
+fn split(args: SplitArgs) -> Result<()> {
+    let exp = Experiment::load(&args.config)?;
+    let progress = Progress::new(!args.json && std::io::stderr().is_terminal());
+    let prepared = tenure_runner::prepare(&exp, &progress)?;
+    let summary = tenure_runner::split_summary(&prepared);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        println!(
+            "{} · task {} · horizon {} days · {} features\n",
+            exp.name(),
+            exp.task(),
+            exp.file.labels.horizon_days,
+            prepared.feature_names.len()
+        );
+        print!("{}", split_table(&summary, label_name(exp.task())));
+    }
+    Ok(())
+}
+
+fn synth(args: SynthArgs) -> Result<()> {
+    let mut cfg = SynthConfig {
+        customers: args.customers,
+        seed: args.seed,
+        ..SynthConfig::default()
+    };
+    if let Some(c) = &args.truth_cutoff {
+        cfg.truth_cutoff = data::parse_date(c)
+            .with_context(|| format!("--truth-cutoff: `{c}` is not a date like 2023-07-01"))?;
+    }
+    if let Some(h) = args.truth_horizon_days {
+        cfg.truth_horizon_days = h;
+    }
+    let t0 = std::time::Instant::now();
+    let summary = data::synth::write(&cfg, &args.out)?;
+    println!(
+        "wrote {} customers and {} transactions to {} in {:.2} s",
+        summary.customers,
+        summary.transactions,
+        args.out.display(),
+        t0.elapsed().as_secs_f64()
+    );
+    for f in &summary.files {
+        println!("  {}", f.display());
+    }
+    Ok(())
+}
+
+fn runs(cmd: RunsCommand) -> Result<()> {
+    match cmd {
+        RunsCommand::List {
+            store,
+            experiment,
+            json,
+        } => {
+            let s = open_existing(&store)?;
+            let experiments = s.list_experiments()?;
+            let exp_id = match &experiment {
+                Some(name) => Some(
+                    experiments
+                        .iter()
+                        .find(|e| &e.name == name)
+                        .map(|e| e.experiment_id.clone())
+                        .with_context(|| {
+                            format!("no experiment named `{name}` in {}", store.display())
+                        })?,
+                ),
+                None => None,
+            };
+            let runs = s.list_runs(exp_id.as_deref())?;
+            let exp_name = |id: &str| {
+                experiments
+                    .iter()
+                    .find(|e| e.experiment_id == id)
+                    .map_or(id.to_string(), |e| e.name.clone())
+            };
+            if json {
+                let items: Vec<serde_json::Value> = runs
+                    .iter()
+                    .map(|r| {
+                        serde_json::json!({
+                            "run_id": r.run_id,
+                            "experiment": exp_name(&r.experiment_id),
+                            "run_name": r.run_name,
+                            "status": format!("{:?}", r.status).to_lowercase(),
+                            "start_time_ms": r.start_time_ms,
+                            "end_time_ms": r.end_time_ms,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::Value::Array(items));
+            } else {
+                let rows: Vec<Vec<String>> = runs
+                    .iter()
+                    .map(|r| {
+                        vec![
+                            r.run_id.clone(),
+                            exp_name(&r.experiment_id),
+                            format!("{:?}", r.status).to_lowercase(),
+                            format_ms(r.start_time_ms),
+                        ]
+                    })
+                    .collect();
+                print!(
+                    "{}",
+                    text_table(&["run id", "experiment", "status", "started"], &rows)
+                );
+            }
+        }
+        RunsCommand::Show {
+            run_id,
+            store,
+            json,
+        } => {
+            let s = open_existing(&store)?;
+            let run = s.get_run(&run_id)?;
+            let latest = |points: &[tenure_runner::store::MetricPoint]| {
+                points.last().map_or(f64::NAN, |p| p.value)
+            };
+            if json {
+                let metrics: serde_json::Map<String, serde_json::Value> = run
+                    .metrics
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            serde_json::json!(v.iter().map(|p| serde_json::json!({"step": p.step, "value": p.value, "timestamp_ms": p.timestamp_ms})).collect::<Vec<_>>()),
+                        )
+                    })
+                    .collect();
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "run_id": run.info.run_id,
+                        "experiment_id": run.info.experiment_id,
+                        "run_name": run.info.run_name,
+                        "status": format!("{:?}", run.info.status).to_lowercase(),
+                        "params": run.params,
+                        "metrics": metrics,
+                        "tags": run.tags,
+                        "artifacts": run.artifacts,
+                    })
+                );
+            } else {
+                println!(
+                    "run {} · {} · {:?}",
+                    run.info.run_id, run.info.run_name, run.info.status
+                );
+                let params: Vec<Vec<String>> = run
+                    .params
+                    .iter()
+                    .map(|(k, v)| vec![k.clone(), v.clone()])
+                    .collect();
+                println!("\n{}", text_table(&["param", "value"], &params));
+                let metrics: Vec<Vec<String>> = run
+                    .metrics
+                    .iter()
+                    .map(|(k, v)| vec![k.clone(), format!("{:.6}", latest(v)), v.len().to_string()])
+                    .collect();
+                println!("{}", text_table(&["metric", "latest", "points"], &metrics));
+                println!("artifacts:");
+                for a in &run.artifacts {
+                    println!("  {a}");
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn open_existing(store: &std::path::Path) -> Result<LocalStore> {
+    anyhow::ensure!(
+        store.is_dir(),
+        "no tracking store at {} (run an experiment first, or pass --store DIR)",
+        store.display()
+    );
+    Ok(LocalStore::open(store)?)
+}
+
+fn format_ms(ms: i64) -> String {
+    data::format_date(ms / 1000)
+}

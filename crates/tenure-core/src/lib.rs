@@ -21,11 +21,13 @@
 //! ```
 
 mod dataset;
+mod device;
 mod error;
 mod model;
 mod task;
 
 pub use dataset::{Dataset, Matrix, Target};
+pub use device::DeviceRequest;
 pub use error::{CoreError, Result};
 pub use model::{Fit, ParamGuard, Predict};
 pub use task::Task;

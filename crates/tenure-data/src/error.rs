@@ -19,6 +19,8 @@ pub enum DataError {
     },
     #[error("cannot parse {}: {message}", path.display())]
     Parse { path: PathBuf, message: String },
+    #[error("cannot write {}: {message}", path.display())]
+    Write { path: PathBuf, message: String },
     #[error("{}: unsupported file type (expected .csv or .parquet)", path.display())]
     UnsupportedFormat { path: PathBuf },
     #[error("{}: table is empty (expected at least one data row)", path.display())]
@@ -56,6 +58,9 @@ pub enum DataError {
     Config { key: String, reason: String },
     #[error(transparent)]
     Core(#[from] tenure_core::CoreError),
+    /// A polars operation on frames this crate built itself failed.
+    #[error("polars: {0}")]
+    Polars(#[from] polars::prelude::PolarsError),
 }
 
 /// Returns early with a [`DataError::Config`] unless the condition holds.

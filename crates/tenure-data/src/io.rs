@@ -1,1 +1,627 @@
-//! See the crate docs.
+//! Reading the transactions and customers tables.
+//!
+//! Both tables are CSV or Parquet files ([`read_table`] picks the reader by
+//! extension). [`load`] reads and validates them and builds a
+//! [`CustomerLog`]; every problem with the input is reported as a
+//! [`DataError`] that names the file, the column and the first offending row.
+//!
+//! **Row numbers** in errors are 1-based and count data rows only: the first
+//! row after a CSV header is row 1, and so is the first row of a Parquet file.
+//! For a CSV file without blank lines, row `r` is on line `r + 1`.
+//!
+//! Accepted column types:
+//!
+//! | column | types |
+//! |---|---|
+//! | customer id | string or integer (written as its decimal string) |
+//! | timestamp, signup, end | `Date`, `Datetime` (any unit and time zone, taken as an instant and converted to UTC seconds) or strings such as `2024-01-31`, `2024-01-31 12:00:00` or RFC 3339 |
+//! | amount | integer or float |
+//! | numeric attribute | integer or float; missing = `NaN` |
+//! | categorical attribute, event category | string, boolean or integer; missing = `None` |
+//!
+//! CSV files are read with polars' type inference, except that date, amount
+//! and attribute columns are read with a fixed type (dates and categories as
+//! text, numbers as floats), so that a value late in the file can never
+//! contradict a type guessed from the first rows.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::log::{CustomerLog, RawCustomer, RawCustomers, RawEvent, SECONDS_PER_DAY, Timestamp};
+use crate::{DataError, Result, parse_date};
+
+/// Where the transactions are and which columns hold what.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TransactionsSource {
+    pub path: PathBuf,
+    #[serde(default = "default_customer_id")]
+    pub customer_id: String,
+    #[serde(default = "default_timestamp")]
+    pub timestamp: String,
+    #[serde(default = "default_amount")]
+    pub amount: String,
+    /// Optional categorical column of the events (product category, channel…).
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Accept negative amounts (refunds). `NaN` and infinities never are.
+    #[serde(default)]
+    pub allow_negative_amounts: bool,
+}
+
+impl TransactionsSource {
+    /// A source with the default column names `customer_id`, `timestamp`,
+    /// `amount`.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            customer_id: default_customer_id(),
+            timestamp: default_timestamp(),
+            amount: default_amount(),
+            category: None,
+            allow_negative_amounts: false,
+        }
+    }
+}
+
+/// Where the customers table is and which columns hold what.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CustomersSource {
+    pub path: PathBuf,
+    #[serde(default = "default_customer_id")]
+    pub customer_id: String,
+    /// Signup date column; a null signup means "at the first purchase".
+    #[serde(default)]
+    pub signup: Option<String>,
+    /// Cancel/end date column. Setting it makes churn contractual: a null
+    /// end means the customer is still active.
+    #[serde(default)]
+    pub end: Option<String>,
+    #[serde(default)]
+    pub numeric: Vec<String>,
+    #[serde(default)]
+    pub categorical: Vec<String>,
+}
+
+impl CustomersSource {
+    /// A source with the default id column `customer_id` and no attributes.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            customer_id: default_customer_id(),
+            signup: None,
+            end: None,
+            numeric: Vec::new(),
+            categorical: Vec::new(),
+        }
+    }
+}
+
+fn default_customer_id() -> String {
+    "customer_id".into()
+}
+
+fn default_timestamp() -> String {
+    "timestamp".into()
+}
+
+fn default_amount() -> String {
+    "amount".into()
+}
+
+const DATE_EXPECTED: &str = "a date like 2024-01-31 or 2024-01-31 12:00:00";
+
+/// Reads both tables and builds the log. The event category column, when
+/// configured, keeps its name in the log.
+pub fn load(
+    transactions: &TransactionsSource,
+    customers: Option<&CustomersSource>,
+) -> Result<CustomerLog> {
+    let events = read_transactions(transactions)?;
+    let customers = customers.map(read_customers).transpose()?;
+    let log = CustomerLog::from_events(events, customers)?;
+    Ok(match &transactions.category {
+        Some(name) => log.with_category_name(name),
+        None => log,
+    })
+}
+
+/// Reads and validates the transactions table.
+pub fn read_transactions(src: &TransactionsSource) -> Result<Vec<RawEvent>> {
+    let mut overrides = vec![
+        (src.timestamp.as_str(), DataType::String),
+        (src.amount.as_str(), DataType::Float64),
+    ];
+    if let Some(c) = &src.category {
+        overrides.push((c.as_str(), DataType::String));
+    }
+    let table = Table::read(&src.path, &overrides)?;
+    let ids = table.column(&src.customer_id)?.ids()?;
+    let times = table.column(&src.timestamp)?.required_times()?;
+    let amounts = table
+        .column(&src.amount)?
+        .amounts(src.allow_negative_amounts)?;
+    let categories = match &src.category {
+        Some(c) => Some(table.column(c)?.labels()?),
+        None => None,
+    };
+    let mut events: Vec<RawEvent> = ids
+        .into_iter()
+        .zip(times)
+        .zip(amounts)
+        .map(|((customer_id, time), amount)| RawEvent {
+            customer_id,
+            time,
+            amount,
+            category: None,
+        })
+        .collect();
+    if let Some(categories) = categories {
+        for (e, c) in events.iter_mut().zip(categories) {
+            e.category = c;
+        }
+    }
+    Ok(events)
+}
+
+/// Reads and validates the customers table. Customer ids must be unique.
+pub fn read_customers(src: &CustomersSource) -> Result<RawCustomers> {
+    let mut overrides: Vec<(&str, DataType)> = Vec::new();
+    for date in [&src.signup, &src.end].into_iter().flatten() {
+        overrides.push((date, DataType::String));
+    }
+    overrides.extend(src.numeric.iter().map(|c| (c.as_str(), DataType::Float64)));
+    overrides.extend(src.categorical.iter().map(|c| (c.as_str(), DataType::String)));
+    let table = Table::read(&src.path, &overrides)?;
+
+    let id_col = table.column(&src.customer_id)?;
+    let ids = id_col.ids()?;
+    let mut first_row: HashMap<&str, usize> = HashMap::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        if let Some(&first) = first_row.get(id.as_str()) {
+            return Err(DataError::DuplicateId {
+                path: src.path.clone(),
+                column: src.customer_id.clone(),
+                row: i + 1,
+                id: id.clone(),
+                first_row: first + 1,
+            });
+        }
+        first_row.insert(id, i);
+    }
+
+    let n = ids.len();
+    let dates = |name: &Option<String>| -> Result<Vec<Option<Timestamp>>> {
+        match name {
+            Some(c) => table.column(c)?.optional_times(),
+            None => Ok(vec![None; n]),
+        }
+    };
+    let signup = dates(&src.signup)?;
+    let end = dates(&src.end)?;
+    let numeric = src
+        .numeric
+        .iter()
+        .map(|c| table.column(c)?.numbers())
+        .collect::<Result<Vec<_>>>()?;
+    let categorical = src
+        .categorical
+        .iter()
+        .map(|c| table.column(c)?.labels())
+        .collect::<Result<Vec<_>>>()?;
+
+    let rows = ids
+        .into_iter()
+        .enumerate()
+        .map(|(i, customer_id)| RawCustomer {
+            customer_id,
+            signup: signup[i],
+            end: end[i],
+            numeric: numeric.iter().map(|v| v[i]).collect(),
+            categorical: categorical.iter().map(|v| v[i].clone()).collect(),
+        })
+        .collect();
+    Ok(RawCustomers {
+        numeric_names: src.numeric.clone(),
+        categorical_names: src.categorical.clone(),
+        rows,
+        has_end: src.end.is_some(),
+    })
+}
+
+/// Reads a `.csv` or `.parquet` (`.pq`) file into a data frame, inferring
+/// CSV column types. A table without data rows is [`DataError::Empty`].
+pub fn read_table(path: &Path) -> Result<DataFrame> {
+    Ok(Table::read(path, &[])?.df)
+}
+
+#[derive(Clone, Copy)]
+enum Format {
+    Csv,
+    Parquet,
+}
+
+fn format_of(path: &Path) -> Result<Format> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        Some("csv") => Ok(Format::Csv),
+        Some("parquet" | "pq") => Ok(Format::Parquet),
+        _ => Err(DataError::UnsupportedFormat {
+            path: path.to_path_buf(),
+        }),
+    }
+}
+
+/// A non-empty table and the file it came from, for error messages.
+struct Table<'a> {
+    path: &'a Path,
+    df: DataFrame,
+}
+
+impl<'a> Table<'a> {
+    /// Reads the file; for CSV, `overrides` fix the type of the named columns
+    /// (names absent from the file are ignored here and reported when the
+    /// column is asked for).
+    fn read(path: &'a Path, overrides: &[(&str, DataType)]) -> Result<Self> {
+        let format = format_of(path)?;
+        let file = File::open(path).map_err(|source| DataError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let parse_error = |e: PolarsError| DataError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        };
+        let df = match format {
+            Format::Csv => {
+                let schema: Schema = overrides
+                    .iter()
+                    .map(|(name, dtype)| Field::new((*name).into(), dtype.clone()))
+                    .collect();
+                CsvReadOptions::default()
+                    .with_has_header(true)
+                    .with_raise_if_empty(false)
+                    .with_infer_schema_length(Some(10_000))
+                    .with_schema_overwrite(Some(Arc::new(schema)))
+                    .into_reader_with_file_handle(file)
+                    .finish()
+                    .map_err(parse_error)?
+            }
+            Format::Parquet => ParquetReader::new(file).finish().map_err(parse_error)?,
+        };
+        if df.height() == 0 {
+            return Err(DataError::Empty {
+                path: path.to_path_buf(),
+            });
+        }
+        Ok(Self { path, df })
+    }
+
+    fn column<'b>(&'b self, name: &'b str) -> Result<Col<'b>> {
+        let column = self.df.column(name).map_err(|_| DataError::MissingColumn {
+            path: self.path.to_path_buf(),
+            column: name.to_string(),
+            available: self
+                .df
+                .get_column_names()
+                .into_iter()
+                .map(|c| c.to_string())
+                .collect(),
+        })?;
+        Ok(Col {
+            path: self.path,
+            name,
+            series: column.as_materialized_series(),
+        })
+    }
+}
+
+/// One column of a [`Table`], with typed, validating accessors. They walk
+/// polars' typed arrays, never `AnyValue`s, because transaction tables have
+/// tens of millions of rows.
+struct Col<'a> {
+    path: &'a Path,
+    name: &'a str,
+    series: &'a Series,
+}
+
+impl Col<'_> {
+    fn wrong_type(&self, expected: &str) -> DataError {
+        DataError::WrongType {
+            path: self.path.to_path_buf(),
+            column: self.name.to_string(),
+            expected: expected.to_string(),
+            found: self.series.dtype().to_string(),
+        }
+    }
+
+    /// `row` is the 0-based index; errors show it 1-based.
+    fn bad_value(&self, row: usize, found: String, expected: &str) -> DataError {
+        DataError::BadValue {
+            path: self.path.to_path_buf(),
+            column: self.name.to_string(),
+            row: row + 1,
+            found,
+            expected: expected.to_string(),
+        }
+    }
+
+    fn cast(&self, dtype: &DataType) -> Result<Series> {
+        self.series.cast(dtype).map_err(|e| DataError::Parse {
+            path: self.path.to_path_buf(),
+            message: format!("column `{}`: {e}", self.name),
+        })
+    }
+
+    fn all_null(&self) -> bool {
+        self.series.null_count() == self.series.len()
+    }
+
+    /// The column as text, if it is text, an integer or a boolean column.
+    fn as_text(&self, expected: &str) -> Result<Cow<'_, Series>> {
+        let dtype = self.series.dtype();
+        if dtype.is_string() {
+            Ok(Cow::Borrowed(self.series))
+        } else if dtype.is_integer() || dtype.is_bool() || dtype.is_null() {
+            Ok(Cow::Owned(self.cast(&DataType::String)?))
+        } else {
+            Err(self.wrong_type(expected))
+        }
+    }
+
+    /// Customer ids; integers become their decimal string. Nulls are errors.
+    fn ids(&self) -> Result<Vec<String>> {
+        let dtype = self.series.dtype();
+        if !(dtype.is_string() || dtype.is_integer()) {
+            return Err(self.wrong_type("a string or integer customer id"));
+        }
+        let text = self.as_text("a string or integer customer id")?;
+        let mut out = Vec::with_capacity(text.len());
+        for (i, v) in text.str().expect("checked: string").iter().enumerate() {
+            match v {
+                Some(v) => out.push(v.to_string()),
+                None => return Err(self.bad_value(i, "null".into(), "a customer id")),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Categorical values as strings; nulls are `None`.
+    fn labels(&self) -> Result<Vec<Option<String>>> {
+        let text = self.as_text("a string, boolean or integer category")?;
+        // Most categorical columns have few levels: share one allocation per
+        // distinct value instead of allocating per row.
+        let mut seen: HashMap<&str, String> = HashMap::new();
+        Ok(text
+            .str()
+            .expect("checked: string")
+            .iter()
+            .map(|v| v.map(|v| seen.entry(v).or_insert_with(|| v.to_string()).clone()))
+            .collect())
+    }
+
+    /// Numeric attribute as `f64`; nulls are `NaN`.
+    fn numbers(&self) -> Result<Vec<f64>> {
+        if self.all_null() {
+            return Ok(vec![f64::NAN; self.series.len()]);
+        }
+        if !self.series.dtype().is_primitive_numeric() {
+            return Err(self.wrong_type("an integer or float column"));
+        }
+        let values = self.cast(&DataType::Float64)?;
+        Ok(values
+            .f64()
+            .expect("cast to f64")
+            .iter()
+            .map(|v| v.unwrap_or(f64::NAN))
+            .collect())
+    }
+
+    /// Amounts: finite, and non-negative unless refunds are allowed.
+    fn amounts(&self, allow_negative: bool) -> Result<Vec<f64>> {
+        if !self.series.dtype().is_primitive_numeric() {
+            return Err(self.wrong_type("an integer or float amount"));
+        }
+        let values = self.cast(&DataType::Float64)?;
+        let mut out = Vec::with_capacity(values.len());
+        for (i, v) in values.f64().expect("cast to f64").iter().enumerate() {
+            match v {
+                Some(v) if v.is_finite() && (allow_negative || v >= 0.0) => out.push(v),
+                Some(v) if v.is_finite() => {
+                    return Err(self.bad_value(
+                        i,
+                        v.to_string(),
+                        "a non-negative amount (set allow_negative_amounts = true for refunds)",
+                    ));
+                }
+                Some(v) => return Err(self.bad_value(i, v.to_string(), "a finite number")),
+                None => return Err(self.bad_value(i, "null".into(), "a finite number")),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Timestamps where a null is an error (event times).
+    fn required_times(&self) -> Result<Vec<Timestamp>> {
+        let mut out = Vec::with_capacity(self.series.len());
+        self.for_each_time(|i, t| match t {
+            Some(t) => {
+                out.push(t);
+                Ok(())
+            }
+            None => Err(self.bad_value(i, "null".into(), DATE_EXPECTED)),
+        })?;
+        Ok(out)
+    }
+
+    /// Timestamps where a null means "not known" or "not yet".
+    fn optional_times(&self) -> Result<Vec<Option<Timestamp>>> {
+        let mut out = Vec::with_capacity(self.series.len());
+        self.for_each_time(|_, t| {
+            out.push(t);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `f(row index, seconds since the epoch)` for every row in order.
+    fn for_each_time(
+        &self,
+        mut f: impl FnMut(usize, Option<Timestamp>) -> Result<()>,
+    ) -> Result<()> {
+        let dtype = self.series.dtype();
+        match dtype {
+            DataType::Date => {
+                let days = self.series.to_physical_repr();
+                for (i, d) in days.i32().expect("date physical").iter().enumerate() {
+                    f(i, d.map(|d| i64::from(d) * SECONDS_PER_DAY))?;
+                }
+            }
+            DataType::Datetime(unit, _) => {
+                // The stored values are instants since the epoch in UTC
+                // whatever the time zone; the zone only changes display.
+                let per_second = match unit {
+                    TimeUnit::Nanoseconds => 1_000_000_000,
+                    TimeUnit::Microseconds => 1_000_000,
+                    TimeUnit::Milliseconds => 1_000,
+                };
+                let ticks = self.series.to_physical_repr();
+                for (i, t) in ticks.i64().expect("datetime physical").iter().enumerate() {
+                    f(i, t.map(|t| t.div_euclid(per_second)))?;
+                }
+            }
+            DataType::String => {
+                // Event tables are usually sorted or grouped by date, so the
+                // same string often repeats: parse each run once.
+                let mut last: Option<(&str, Timestamp)> = None;
+                for (i, s) in self.series.str().expect("string").iter().enumerate() {
+                    let t = match s {
+                        None => None,
+                        Some(s) => match last {
+                            Some((prev, t)) if prev == s => Some(t),
+                            _ => {
+                                let t = parse_timestamp(s).ok_or_else(|| {
+                                    self.bad_value(i, format!("{s:?}"), DATE_EXPECTED)
+                                })?;
+                                last = Some((s, t));
+                                Some(t)
+                            }
+                        },
+                    };
+                    f(i, t)?;
+                }
+            }
+            DataType::Null => {
+                for i in 0..self.series.len() {
+                    f(i, None)?;
+                }
+            }
+            _ => return Err(self.wrong_type("a date, a datetime or date strings")),
+        }
+        Ok(())
+    }
+}
+
+/// [`parse_date`] with a fast path for the two commonest layouts,
+/// `YYYY-MM-DD` and `YYYY-MM-DD HH:MM:SS`; anything else goes to
+/// [`parse_date`], so both always agree.
+fn parse_timestamp(s: &str) -> Option<Timestamp> {
+    fast_timestamp(s.as_bytes()).or_else(|| parse_date(s))
+}
+
+fn fast_timestamp(b: &[u8]) -> Option<Timestamp> {
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        b[r].iter().try_fold(0i64, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
+        })
+    };
+    let (date, clock) = match b.len() {
+        10 => (b, None),
+        19 if b[10] == b' ' || b[10] == b'T' => (&b[..10], Some(&b[11..])),
+        _ => return None,
+    };
+    if date[4] != b'-' || date[7] != b'-' {
+        return None;
+    }
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
+        return None;
+    }
+    let mut secs = days_from_civil(y, m, d) * SECONDS_PER_DAY;
+    if let Some(c) = clock {
+        if c[2] != b':' || c[5] != b':' {
+            return None;
+        }
+        let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
+        // Leap seconds and other oddities go to chrono.
+        if hh > 23 || mm > 59 || ss > 59 {
+            return None;
+        }
+        secs += hh * 3600 + mm * 60 + ss;
+    }
+    Some(secs)
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+/// `days_from_civil`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn fast_path_agrees_with_parse_date(
+            y in 1000i64..3000, m in 0i64..14, d in 0i64..33,
+            hh in 0i64..26, mm in 0i64..62, ss in 0i64..62,
+            sep in prop::sample::select(vec![' ', 'T', '_']),
+            with_clock in any::<bool>(),
+        ) {
+            let s = if with_clock {
+                format!("{y:04}-{m:02}-{d:02}{sep}{hh:02}:{mm:02}:{ss:02}")
+            } else {
+                format!("{y:04}-{m:02}-{d:02}")
+            };
+            prop_assert_eq!(parse_timestamp(&s), parse_date(&s), "{}", s);
+            if let Some(t) = fast_timestamp(s.as_bytes()) {
+                prop_assert_eq!(Some(t), parse_date(&s), "{}", s);
+            }
+        }
+
+        #[test]
+        fn fast_path_rejects_what_it_does_not_know(s in "[0-9:T -]{0,20}") {
+            if let Some(t) = fast_timestamp(s.as_bytes()) {
+                prop_assert_eq!(Some(t), parse_date(&s));
+            }
+        }
+    }
+}

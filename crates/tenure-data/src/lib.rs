@@ -37,8 +37,12 @@ pub mod io;
 pub mod synth;
 
 pub use error::{DataError, Result};
-pub use features::{FeatureConfig, LabelConfig, Snapshot, SnapshotBuilder};
-pub use folds::{CvConfig, CvPlan, Fold};
+pub use encoding::TargetEncoder;
+pub use features::{
+    ChurnDefinition, FeatureConfig, HighCardinality, LabelConfig, Snapshot, SnapshotBuilder,
+    SurvivalEvent,
+};
+pub use folds::{CvConfig, CvPlan, Fold, Scheme};
 pub use log::{
     CategoricalAttr, CustomerLog, CustomerTable, EventCategory, NumericAttr, RawCustomer,
     RawCustomers, RawEvent, SECONDS_PER_DAY, Timestamp, format_date, parse_date,

@@ -1,1 +1,5 @@
-
+mod encoding;
+mod features;
+mod folds;
+mod io;
+mod synth;

@@ -1,0 +1,444 @@
+//! From an experiment to tracked, reported results: load, snapshot, fold,
+//! fit, evaluate, log.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use serde::Serialize;
+use tenure_core::{Dataset, DeviceRequest, Matrix, Target, Task};
+use tenure_data::encoding::TargetEncoder;
+use tenure_data::features::HighCardinality;
+use tenure_data::{CustomerLog, CvPlan, Fold, Snapshot, SnapshotBuilder, format_date};
+use tenure_store::{LocalStore, RunStatus};
+
+use crate::progress::Progress;
+use crate::{Experiment, Result, RunnerError};
+
+/// How to run: what the command line adds to the experiment.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub device: DeviceRequest,
+    /// Draw progress bars (the CLI turns them off when stdout is not a terminal).
+    pub progress: bool,
+    /// Override the experiment's tracking directory.
+    pub tracking_dir: Option<PathBuf>,
+}
+
+/// Row counts of one fold, for the split table.
+#[derive(Debug, Clone, Serialize)]
+pub struct FoldSummary {
+    pub name: String,
+    pub train_cutoffs: Vec<String>,
+    pub train_rows: usize,
+    pub valid_cutoff: String,
+    pub valid_rows: usize,
+    /// Churn rate, event rate or mean spend of the validation rows.
+    pub valid_label_mean: f64,
+}
+
+/// One model's scores on one fold, kept for curves and tests.
+#[derive(Debug, Clone)]
+pub struct FoldPrediction {
+    pub fold: String,
+    pub customer_ids: Vec<String>,
+    pub target: Target,
+    pub prediction: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MetricSummary {
+    pub mean: f64,
+    pub std: f64,
+    pub folds: Vec<f64>,
+    /// On the held-out test cutoff, after training on everything before it.
+    pub test: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelResult {
+    pub name: String,
+    pub kind: String,
+    pub task: Task,
+    pub metrics: BTreeMap<String, MetricSummary>,
+    #[serde(skip)]
+    pub predictions: Vec<FoldPrediction>,
+    pub fit_seconds: f64,
+}
+
+/// What a run produced; `--json` prints a view of it.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    pub run_id: String,
+    pub experiment: String,
+    pub experiment_id: String,
+    pub store: PathBuf,
+    pub report: PathBuf,
+    pub device: String,
+    pub device_note: String,
+    pub task: Task,
+    pub split: Vec<FoldSummary>,
+    pub models: Vec<ModelResult>,
+    pub n_customers: usize,
+    pub n_events: usize,
+    pub seconds: f64,
+}
+
+/// A device request resolved for the models of this build: none of them has
+/// GPU kernels yet, so everything runs on the CPU and the note says why.
+pub fn resolve_device(request: DeviceRequest) -> (String, String) {
+    let note = match request {
+        DeviceRequest::Cpu => "cpu requested".to_string(),
+        DeviceRequest::Auto => {
+            "auto: the models of this experiment have no GPU kernels, using the cpu".to_string()
+        }
+        other => format!(
+            "{other} requested, but the models of this experiment have no GPU kernels: running on the cpu"
+        ),
+    };
+    ("cpu".to_string(), note)
+}
+
+/// Loads the experiment's data and plans its folds, without training.
+pub struct Prepared {
+    pub log: CustomerLog,
+    pub plan: CvPlan,
+    pub snapshots: BTreeMap<i64, Snapshot>,
+    pub feature_names: Vec<String>,
+}
+
+pub fn prepare(exp: &Experiment, progress: &Progress) -> Result<Prepared> {
+    let f = &exp.file;
+    let spin = progress.spinner(format!(
+        "loading {}",
+        f.data.transactions.path.display()
+    ));
+    let log = tenure_data::io::load(&f.data.transactions, f.data.customers.as_ref())?;
+    spin.finish();
+    let end = f.labels.observation_end(&log)?;
+    let plan = f
+        .cv
+        .plan(f.labels.horizon_days, end)
+        .map_err(|e| match e {
+            tenure_data::DataError::Config { key, reason } => RunnerError::Config {
+                path: exp.path.clone(),
+                key,
+                reason,
+            },
+            other => other.into(),
+        })?;
+    let builder = SnapshotBuilder::new(&log, &f.features, &f.labels, plan.earliest())?;
+    let bar = progress.bar(plan.snapshot_cutoffs.len() as u64, "building snapshots");
+    let mut snapshots = BTreeMap::new();
+    for &c in &plan.snapshot_cutoffs {
+        snapshots.insert(c, builder.build(c)?);
+        bar.inc();
+    }
+    bar.finish();
+    let feature_names = builder.feature_names().to_vec();
+    Ok(Prepared {
+        log,
+        plan,
+        snapshots,
+        feature_names,
+    })
+}
+
+/// Train and validation sets of one fold, target encoding fitted on the
+/// fold's training rows only.
+pub struct FoldData {
+    pub train: Dataset,
+    pub valid: Dataset,
+    pub valid_ids: Vec<String>,
+}
+
+pub fn fold_data(exp: &Experiment, prepared: &Prepared, fold: &Fold) -> Result<FoldData> {
+    let valid_snap = &prepared.snapshots[&fold.valid_cutoff];
+    let train_snaps: Vec<&Snapshot> = fold
+        .train_cutoffs
+        .iter()
+        .map(|c| &prepared.snapshots[c])
+        .collect();
+    let x_parts: Vec<&Matrix> = train_snaps.iter().map(|s| s.dataset.x()).collect();
+    let y_parts: Vec<&Target> = train_snaps.iter().map(|s| s.dataset.target()).collect();
+    let mut train_x = Matrix::vstack(&x_parts)?;
+    let train_y = Target::concat(&y_parts)?;
+    let mut valid_x = valid_snap.dataset.x().clone();
+    let mut names = valid_snap.dataset.feature_names().to_vec();
+
+    let encode_y = encoding_target(&train_y);
+    let fc = &exp.file.features;
+    for (k, hc) in valid_snap.high_cardinality.iter().enumerate() {
+        let train_codes: Vec<Option<u32>> = train_snaps
+            .iter()
+            .flat_map(|s| s.high_cardinality[k].codes.iter().copied())
+            .collect();
+        let (encoder, oof) = TargetEncoder::fit_transform_oof(
+            &train_codes,
+            hc.n_levels,
+            &encode_y,
+            fc.target_encoding_folds,
+            fc.target_encoding_smoothing,
+            exp.file.seed.wrapping_add(k as u64),
+        )?;
+        train_x = train_x.hstack(&column(oof))?;
+        valid_x = valid_x.hstack(&column(encoder.transform(&hc.codes)))?;
+        names.push(hc.name.clone());
+    }
+    Ok(FoldData {
+        train: Dataset::new(train_x, names.clone(), train_y)?,
+        valid: Dataset::new(valid_x, names, valid_snap.dataset.target().clone())?,
+        valid_ids: valid_snap.customer_ids.clone(),
+    })
+}
+
+fn column(values: Vec<f64>) -> Matrix {
+    let n = values.len();
+    Matrix::new(values, n, 1).expect("a column of n values is n x 1")
+}
+
+/// What a categorical level is encoded against: the label itself for churn
+/// and CLV, the event indicator for survival.
+fn encoding_target(target: &Target) -> Vec<f64> {
+    match target {
+        Target::Binary(y) | Target::Continuous(y) => y.clone(),
+        Target::Survival { event, .. } => event.iter().map(|&e| f64::from(u8::from(e))).collect(),
+    }
+}
+
+fn label_mean(target: &Target) -> f64 {
+    let v = encoding_target(target);
+    if v.is_empty() {
+        f64::NAN
+    } else {
+        v.iter().sum::<f64>() / v.len() as f64
+    }
+}
+
+pub fn split_summary(prepared: &Prepared) -> Vec<FoldSummary> {
+    prepared
+        .plan
+        .all_folds()
+        .map(|fold| {
+            let valid = &prepared.snapshots[&fold.valid_cutoff];
+            FoldSummary {
+                name: fold.name.clone(),
+                train_cutoffs: fold.train_cutoffs.iter().map(|&c| format_date(c)).collect(),
+                train_rows: fold
+                    .train_cutoffs
+                    .iter()
+                    .map(|c| prepared.snapshots[c].dataset.n_rows())
+                    .sum(),
+                valid_cutoff: format_date(fold.valid_cutoff),
+                valid_rows: valid.dataset.n_rows(),
+                valid_label_mean: label_mean(valid.dataset.target()),
+            }
+        })
+        .collect()
+}
+
+/// Runs an experiment end to end and records it in the tracking store.
+pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
+    let started = Instant::now();
+    let progress = Progress::new(opts.progress);
+    let (device, device_note) = resolve_device(opts.device);
+
+    let store_dir = opts
+        .tracking_dir
+        .clone()
+        .unwrap_or_else(|| exp.tracking_dir());
+    let store = LocalStore::open(&store_dir)?;
+    let experiment_id = store.get_or_create_experiment(exp.name())?;
+    let run_id = store.create_run(
+        &experiment_id,
+        exp.name(),
+        &[
+            ("mlflow.source.name", &exp.path.display().to_string()),
+            ("tenure.version", env!("CARGO_PKG_VERSION")),
+            ("tenure.device", &device),
+        ],
+    )?;
+    // Whatever happens next, the run must not stay RUNNING forever.
+    let outcome = run_inner(exp, &store, &run_id, &experiment_id, &progress, &device);
+    match outcome {
+        Ok(mut out) => {
+            store.end_run(&run_id, RunStatus::Finished)?;
+            out.seconds = started.elapsed().as_secs_f64();
+            out.store = store_dir;
+            out.device_note = device_note;
+            Ok(out)
+        }
+        Err(e) => {
+            let _ = store.set_tag(&run_id, "tenure.error", &e.to_string());
+            let _ = store.end_run(&run_id, RunStatus::Failed);
+            Err(e)
+        }
+    }
+}
+
+fn run_inner(
+    exp: &Experiment,
+    store: &LocalStore,
+    run_id: &str,
+    experiment_id: &str,
+    progress: &Progress,
+    device: &str,
+) -> Result<RunOutcome> {
+    let f = &exp.file;
+    log_params(exp, store, run_id)?;
+    store.log_artifact_bytes(run_id, "config.toml", exp.resolved_toml.as_bytes())?;
+
+    let prepared = prepare(exp, progress)?;
+    let split = split_summary(&prepared);
+    store.log_artifact_bytes(
+        run_id,
+        "split.json",
+        serde_json::to_string_pretty(&split)
+            .unwrap_or_default()
+            .as_bytes(),
+    )?;
+
+    let folds: Vec<&Fold> = prepared.plan.all_folds().collect();
+    let mut results: Vec<ModelResult> = exp
+        .models
+        .iter()
+        .map(|m| ModelResult {
+            name: m.name.clone(),
+            kind: m.kind.to_string(),
+            task: f.labels.task,
+            metrics: BTreeMap::new(),
+            predictions: Vec::new(),
+            fit_seconds: 0.0,
+        })
+        .collect();
+    let bar = progress.bar(
+        (folds.len() * exp.models.len()) as u64,
+        "training folds",
+    );
+    let mut per_metric: Vec<BTreeMap<&'static str, Vec<f64>>> =
+        vec![BTreeMap::new(); exp.models.len()];
+    let mut test_metric: Vec<BTreeMap<&'static str, f64>> =
+        vec![BTreeMap::new(); exp.models.len()];
+    for (step, fold) in folds.iter().enumerate() {
+        let data = fold_data(exp, &prepared, fold)?;
+        let is_test = fold.name == "test";
+        for (m, spec) in exp.models.iter().enumerate() {
+            let t0 = Instant::now();
+            let pred = spec
+                .fit_predict(&data.train, data.valid.x())
+                .map_err(|message| RunnerError::Model {
+                    model: spec.name.clone(),
+                    message: format!("{}: {message}", fold.name),
+                })?;
+            results[m].fit_seconds += t0.elapsed().as_secs_f64();
+            let scores = tenure_metrics::evaluate(data.valid.target(), &pred).map_err(|source| {
+                RunnerError::Metrics {
+                    model: spec.name.clone(),
+                    fold: fold.name.clone(),
+                    source,
+                }
+            })?;
+            for (metric, value) in scores {
+                if is_test {
+                    test_metric[m].insert(metric, value);
+                    store.log_metric(run_id, &format!("{}.test.{metric}", spec.name), value, 0)?;
+                } else {
+                    per_metric[m].entry(metric).or_default().push(value);
+                    store.log_metric(
+                        run_id,
+                        &format!("{}.{metric}", spec.name),
+                        value,
+                        step as i64,
+                    )?;
+                }
+            }
+            results[m].predictions.push(FoldPrediction {
+                fold: fold.name.clone(),
+                customer_ids: data.valid_ids.clone(),
+                target: data.valid.target().clone(),
+                prediction: pred,
+            });
+            bar.inc();
+        }
+    }
+    bar.finish();
+
+    for (m, result) in results.iter_mut().enumerate() {
+        for (metric, values) in &per_metric[m] {
+            let (mean, std) = mean_std(values);
+            store.log_metric(run_id, &format!("{}.{metric}.mean", result.name), mean, 0)?;
+            result.metrics.insert(
+                (*metric).to_string(),
+                MetricSummary {
+                    mean,
+                    std,
+                    folds: values.clone(),
+                    test: test_metric[m].get(metric).copied().unwrap_or(f64::NAN),
+                },
+            );
+        }
+    }
+
+    let mut outcome = RunOutcome {
+        run_id: run_id.to_string(),
+        experiment: exp.name().to_string(),
+        experiment_id: experiment_id.to_string(),
+        store: PathBuf::new(),
+        report: PathBuf::new(),
+        device: device.to_string(),
+        device_note: String::new(),
+        task: f.labels.task,
+        split,
+        models: results,
+        n_customers: prepared.log.n_customers(),
+        n_events: prepared.log.n_events(),
+        seconds: 0.0,
+    };
+    store.log_artifact_bytes(
+        run_id,
+        "metrics.json",
+        crate::output::json_summary(&outcome).to_string().as_bytes(),
+    )?;
+    let html = crate::report::render(exp, &outcome, &prepared.feature_names);
+    outcome.report = store.log_artifact_bytes(run_id, "report.html", html.as_bytes())?;
+    Ok(outcome)
+}
+
+fn log_params(exp: &Experiment, store: &LocalStore, run_id: &str) -> Result<()> {
+    let f = &exp.file;
+    let mut params: Vec<(String, String)> = vec![
+        ("task".into(), f.labels.task.to_string()),
+        ("horizon_days".into(), f.labels.horizon_days.to_string()),
+        ("seed".into(), f.seed.to_string()),
+        (
+            "data.transactions".into(),
+            f.data.transactions.path.display().to_string(),
+        ),
+        ("cv.folds".into(), f.cv.folds.to_string()),
+        ("cv.scheme".into(), format!("{:?}", f.cv.scheme).to_lowercase()),
+        (
+            "features.windows_days".into(),
+            format!("{:?}", f.features.windows_days),
+        ),
+    ];
+    for m in &exp.models {
+        params.push((format!("{}.kind", m.name), m.kind.to_string()));
+        for (k, v) in &m.params {
+            params.push((format!("{}.{k}", m.name), v.clone()));
+        }
+    }
+    for (k, v) in params {
+        store.log_param(run_id, &k, &v)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn mean_std(values: &[f64]) -> (f64, f64) {
+    if values.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    (mean, var.sqrt())
+}

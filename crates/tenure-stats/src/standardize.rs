@@ -1,0 +1,90 @@
+//! Column scaling fitted on training data and stored in the model.
+
+use serde::{Deserialize, Serialize};
+use tenure_core::Matrix;
+
+use crate::error::StatsError;
+
+/// Per-column `(x − shift) / scale`, with a missing value (NaN) replaced by the
+/// training mean before scaling.
+///
+/// Mean and standard deviation (population, as scikit-learn's `StandardScaler`)
+/// are computed on the non-missing values. A column whose non-missing values
+/// are all equal gets scale 1: it carries no information, and dividing by a
+/// rounding-error deviation would blow it up. An all-missing column gets
+/// mean 0 and scale 1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Standardizer {
+    pub mean: Vec<f64>,
+    pub scale: Vec<f64>,
+    /// `mean` when centring, else 0 (scaling only).
+    pub shift: Vec<f64>,
+}
+
+impl Standardizer {
+    pub fn fit(x: &Matrix, names: &[String], center: bool) -> Result<Self, StatsError> {
+        let p = x.n_cols();
+        let mut count = vec![0usize; p];
+        let mut sum = vec![0.0; p];
+        let mut min = vec![f64::INFINITY; p];
+        let mut max = vec![f64::NEG_INFINITY; p];
+        for (r, row) in x.rows().enumerate() {
+            for (j, &v) in row.iter().enumerate() {
+                if v.is_nan() {
+                    continue;
+                }
+                if v.is_infinite() {
+                    return Err(StatsError::InfiniteFeature {
+                        feature: names[j].clone(),
+                        row: r,
+                    });
+                }
+                count[j] += 1;
+                sum[j] += v;
+                min[j] = min[j].min(v);
+                max[j] = max[j].max(v);
+            }
+        }
+        let mean: Vec<f64> = (0..p)
+            .map(|j| if count[j] > 0 { sum[j] / count[j] as f64 } else { 0.0 })
+            .collect();
+        // Two passes: the textbook one-pass formula cancels catastrophically
+        // on columns such as timestamps with a small spread.
+        let mut sq = vec![0.0; p];
+        for row in x.rows() {
+            for (j, &v) in row.iter().enumerate() {
+                if !v.is_nan() {
+                    sq[j] += (v - mean[j]).powi(2);
+                }
+            }
+        }
+        let scale = (0..p)
+            .map(|j| {
+                if count[j] == 0 || min[j] == max[j] {
+                    1.0
+                } else {
+                    (sq[j] / count[j] as f64).sqrt()
+                }
+            })
+            .collect();
+        let shift = if center { mean.clone() } else { vec![0.0; p] };
+        Ok(Self { mean, scale, shift })
+    }
+
+    pub fn n_features(&self) -> usize {
+        self.mean.len()
+    }
+
+    /// Writes the scaled `row` into `out`. Infinite values are reported with
+    /// their column so the caller can name the feature.
+    pub fn transform_row(&self, row: &[f64], out: &mut [f64]) -> Result<(), usize> {
+        for (j, (&v, o)) in row.iter().zip(out.iter_mut()).enumerate() {
+            let v = if v.is_nan() { self.mean[j] } else { v };
+            if v.is_infinite() {
+                return Err(j);
+            }
+            *o = (v - self.shift[j]) / self.scale[j];
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,5 @@
+# Sourced by the other scripts: one cached Cargo target directory outside the
+# clone, so CI and developers reuse dependency builds across clones.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tenure-target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+mkdir -p "$CARGO_TARGET_DIR"

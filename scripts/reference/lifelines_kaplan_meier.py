@@ -1,0 +1,66 @@
+"""Golden values for tenure-stats' Kaplan-Meier estimator, from lifelines.
+
+For each case the script records lifelines' event table (rows where at least
+one event happened), its survival function at every time in its timeline
+(event and censoring times, plus 0) and its median survival time (null when
+the curve never reaches 0.5).
+"""
+
+import warnings
+
+import numpy as np
+from lifelines import KaplanMeierFitter
+from lifelines.exceptions import StatisticalWarning
+
+from _common import write
+
+
+def km_case(name, time, event, weights=None):
+    time = np.asarray(time, dtype=float)
+    event = np.asarray(event, dtype=bool)
+    kmf = KaplanMeierFitter().fit(time, event_observed=event, weights=weights)
+    table = kmf.event_table
+    with_events = table[table["observed"] > 0]
+    sf = kmf.survival_function_["KM_estimate"]
+    return {
+        "name": name,
+        "time": time,
+        "event": event,
+        "weights": weights,
+        "event_times": with_events.index.to_numpy(),
+        "at_risk": with_events["at_risk"].to_numpy(dtype=float),
+        "events": with_events["observed"].to_numpy(dtype=float),
+        "timeline": sf.index.to_numpy(),
+        "survival": sf.to_numpy(),
+        "median": kmf.median_survival_time_,
+    }
+
+
+def main():
+    # Non-integer weights only make lifelines warn about its variance estimates,
+    # which are not recorded here.
+    warnings.simplefilter("ignore", StatisticalWarning)
+    rng = np.random.default_rng(11)
+    cases = []
+    cases.append(
+        km_case(
+            "small_ties_and_censoring",
+            [6, 6, 6, 7, 10, 13, 16, 22, 23, 6, 9, 10, 11, 17, 19, 20, 25, 32, 32, 34, 35],
+            [1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        )
+    )
+    n = 400
+    time = np.ceil(rng.weibull(1.3, n) * 90.0)
+    censor = np.ceil(rng.uniform(10.0, 200.0, n))
+    event = time <= censor
+    cases.append(km_case("random_integer_times", np.minimum(time, censor), event))
+    n = 150
+    time = np.round(rng.exponential(25.0, n), 2)
+    event = rng.random(n) < 0.6
+    weights = np.round(rng.uniform(0.5, 2.0, n), 2)
+    cases.append(km_case("weighted", time, event, weights=weights))
+    write("lifelines_kaplan_meier.json", {"cases": cases})
+
+
+if __name__ == "__main__":
+    main()
