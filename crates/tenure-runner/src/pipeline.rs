@@ -238,10 +238,14 @@ pub fn split_summary(prepared: &Prepared) -> Vec<FoldSummary> {
 }
 
 /// Runs an experiment end to end and records it in the tracking store.
+///
+/// Data are loaded and the folds planned before the store is touched, so bad
+/// input leaves no run behind; a failure after that marks the run FAILED.
 pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
     let started = Instant::now();
     let progress = Progress::new(opts.progress);
     let (device, device_note) = resolve_device(opts.device);
+    let prepared = prepare(exp, &progress)?;
 
     let store_dir = opts
         .tracking_dir
@@ -258,17 +262,42 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
             ("tenure.device", &device),
         ],
     )?;
-    // Whatever happens next, the run must not stay RUNNING forever.
-    let outcome = run_inner(exp, &store, &run_id, &experiment_id, &progress, &device);
-    match outcome {
-        Ok(mut out) => {
+    let tracked = Tracked {
+        store: &store,
+        run_id: &run_id,
+    };
+    match train_and_log(exp, &prepared, &tracked, &progress) {
+        Ok(results) => {
+            let mut out = RunOutcome {
+                run_id: run_id.clone(),
+                experiment: exp.name().to_string(),
+                experiment_id,
+                store: store_dir,
+                report: PathBuf::new(),
+                device,
+                device_note,
+                task: exp.task(),
+                split: split_summary(&prepared),
+                models: results,
+                n_customers: prepared.log.n_customers(),
+                n_events: prepared.log.n_events(),
+                seconds: started.elapsed().as_secs_f64(),
+            };
+            store.log_artifact_bytes(
+                &run_id,
+                "metrics.json",
+                serde_json::to_string_pretty(&crate::output::json_summary(&out))
+                    .unwrap_or_default()
+                    .as_bytes(),
+            )?;
+            let html = crate::report::render(exp, &out, &prepared.feature_names);
+            out.report = store.log_artifact_bytes(&run_id, "report.html", html.as_bytes())?;
             store.end_run(&run_id, RunStatus::Finished)?;
             out.seconds = started.elapsed().as_secs_f64();
-            out.store = store_dir;
-            out.device_note = device_note;
             Ok(out)
         }
         Err(e) => {
+            // Best effort: the original error matters more than a failure to record it.
             let _ = store.set_tag(&run_id, "tenure.error", &e.to_string());
             let _ = store.end_run(&run_id, RunStatus::Failed);
             Err(e)
@@ -276,24 +305,24 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
     }
 }
 
-fn run_inner(
+struct Tracked<'a> {
+    store: &'a LocalStore,
+    run_id: &'a str,
+}
+
+fn train_and_log(
     exp: &Experiment,
-    store: &LocalStore,
-    run_id: &str,
-    experiment_id: &str,
+    prepared: &Prepared,
+    tracked: &Tracked<'_>,
     progress: &Progress,
-    device: &str,
-) -> Result<RunOutcome> {
-    let f = &exp.file;
+) -> Result<Vec<ModelResult>> {
+    let (store, run_id) = (tracked.store, tracked.run_id);
     log_params(exp, store, run_id)?;
     store.log_artifact_bytes(run_id, "config.toml", exp.resolved_toml.as_bytes())?;
-
-    let prepared = prepare(exp, progress)?;
-    let split = split_summary(&prepared);
     store.log_artifact_bytes(
         run_id,
         "split.json",
-        serde_json::to_string_pretty(&split)
+        serde_json::to_string_pretty(&split_summary(prepared))
             .unwrap_or_default()
             .as_bytes(),
     )?;
@@ -305,22 +334,19 @@ fn run_inner(
         .map(|m| ModelResult {
             name: m.name.clone(),
             kind: m.kind.to_string(),
-            task: f.labels.task,
+            task: exp.task(),
             metrics: BTreeMap::new(),
             predictions: Vec::new(),
             fit_seconds: 0.0,
         })
         .collect();
-    let bar = progress.bar(
-        (folds.len() * exp.models.len()) as u64,
-        "training folds",
-    );
+    let bar = progress.bar((folds.len() * exp.models.len()) as u64, "training folds");
     let mut per_metric: Vec<BTreeMap<&'static str, Vec<f64>>> =
         vec![BTreeMap::new(); exp.models.len()];
     let mut test_metric: Vec<BTreeMap<&'static str, f64>> =
         vec![BTreeMap::new(); exp.models.len()];
     for (step, fold) in folds.iter().enumerate() {
-        let data = fold_data(exp, &prepared, fold)?;
+        let data = fold_data(exp, prepared, fold)?;
         let is_test = fold.name == "test";
         for (m, spec) in exp.models.iter().enumerate() {
             let t0 = Instant::now();
@@ -378,30 +404,7 @@ fn run_inner(
             );
         }
     }
-
-    let mut outcome = RunOutcome {
-        run_id: run_id.to_string(),
-        experiment: exp.name().to_string(),
-        experiment_id: experiment_id.to_string(),
-        store: PathBuf::new(),
-        report: PathBuf::new(),
-        device: device.to_string(),
-        device_note: String::new(),
-        task: f.labels.task,
-        split,
-        models: results,
-        n_customers: prepared.log.n_customers(),
-        n_events: prepared.log.n_events(),
-        seconds: 0.0,
-    };
-    store.log_artifact_bytes(
-        run_id,
-        "metrics.json",
-        crate::output::json_summary(&outcome).to_string().as_bytes(),
-    )?;
-    let html = crate::report::render(exp, &outcome, &prepared.feature_names);
-    outcome.report = store.log_artifact_bytes(run_id, "report.html", html.as_bytes())?;
-    Ok(outcome)
+    Ok(results)
 }
 
 fn log_params(exp: &Experiment, store: &LocalStore, run_id: &str) -> Result<()> {

@@ -71,10 +71,6 @@ impl Standardizer {
         Ok(Self { mean, scale, shift })
     }
 
-    pub fn n_features(&self) -> usize {
-        self.mean.len()
-    }
-
     /// Writes the scaled `row` into `out`. Infinite values are reported with
     /// their column so the caller can name the feature.
     pub fn transform_row(&self, row: &[f64], out: &mut [f64]) -> Result<(), usize> {

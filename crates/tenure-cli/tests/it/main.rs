@@ -1,1 +1,5 @@
+//! End-to-end tests of the `tenure` binary: what a user types, what they see.
 
+mod bad_input;
+mod common;
+mod run;

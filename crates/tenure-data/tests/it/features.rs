@@ -872,8 +872,9 @@ fn configs_are_validated_with_their_keys() {
 
 #[test]
 fn feature_names_follow_the_documented_scheme() {
+    let log = shop();
     let builder = SnapshotBuilder::new(
-        &shop(),
+        &log,
         &FeatureConfig::default(),
         &LabelConfig::new(Task::Churn, 30),
         day("2024-02-01"),

@@ -1,0 +1,119 @@
+use std::path::{Path, PathBuf};
+
+use tenure_runner::{Experiment, RunnerError};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+const MINIMAL: &str = r#"
+name = "t"
+[data.transactions]
+path = "tx.csv"
+[labels]
+task = "churn"
+horizon_days = 30
+[cv]
+first = "2023-01-01"
+every_days = 30
+[[models]]
+kind = "logistic"
+"#;
+
+#[test]
+fn every_shipped_experiment_loads() {
+    for entry in std::fs::read_dir(repo().join("experiments")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let exp = Experiment::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert!(!exp.models.is_empty());
+            assert!(exp.file.data.transactions.path.is_absolute() || exp.file.data.transactions.path.starts_with(repo()));
+        }
+    }
+}
+
+#[test]
+fn defaults_and_relative_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = Experiment::load(&write(dir.path(), "e.toml", MINIMAL)).unwrap();
+    assert_eq!(exp.file.seed, 42);
+    assert_eq!(exp.file.data.transactions.path, dir.path().join("tx.csv"));
+    assert_eq!(exp.file.data.transactions.customer_id, "customer_id");
+    assert_eq!(exp.file.features.windows_days, vec![30, 90, 365]);
+    assert_eq!(exp.models[0].name, "logistic");
+    assert_eq!(exp.tracking_dir(), PathBuf::from("tenure-runs"));
+}
+
+#[test]
+fn extends_merges_tables_and_the_experiment_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("pieces")).unwrap();
+    write(
+        &dir.path().join("pieces"),
+        "base.toml",
+        "seed = 7\n[features]\nwindows_days = [7, 28]\ncategory_top_k = 3\n",
+    );
+    let text = format!("extends = [\"pieces/base.toml\"]\n{MINIMAL}\n[features]\nwindows_days = [14]\n");
+    let exp = Experiment::load(&write(dir.path(), "e.toml", &text)).unwrap();
+    assert_eq!(exp.file.seed, 7);
+    assert_eq!(exp.file.features.windows_days, vec![14]);
+    assert_eq!(exp.file.features.category_top_k, 3);
+    assert!(exp.resolved_toml.contains("category_top_k = 3"));
+}
+
+#[test]
+fn extends_cycles_and_missing_pieces_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.toml", "extends = [\"b.toml\"]\n");
+    write(dir.path(), "b.toml", "extends = [\"a.toml\"]\n");
+    let err = Experiment::load(&dir.path().join("a.toml")).unwrap_err();
+    assert!(err.to_string().contains("cycle"), "{err}");
+    let text = format!("extends = [\"nope.toml\"]\n{MINIMAL}");
+    let err = Experiment::load(&write(dir.path(), "e.toml", &text)).unwrap_err();
+    assert!(matches!(err, RunnerError::ReadConfig { .. }));
+    assert!(err.to_string().contains("nope.toml"), "{err}");
+}
+
+#[test]
+fn unknown_keys_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    for (extra, key) in [
+        ("\n[tracking]\nurl = \"x\"\n", "url"),
+        ("\nseeed = 1\n", "seeed"),
+    ] {
+        let p = write(dir.path(), "e.toml", &format!("{MINIMAL}{extra}"));
+        let err = Experiment::load(&p).unwrap_err().to_string();
+        assert!(err.contains(key) && err.contains("e.toml"), "{err}");
+    }
+    let p = write(dir.path(), "e.toml", &MINIMAL.replace("horizon_days = 30", "horizon_days = 30\nhorizon = 2"));
+    let err = Experiment::load(&p).unwrap_err().to_string();
+    assert!(err.contains("horizon"), "{err}");
+}
+
+#[test]
+fn syntax_errors_name_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "broken.toml", "name = \n");
+    let err = Experiment::load(&p).unwrap_err().to_string();
+    assert!(err.contains("broken.toml"), "{err}");
+}
+
+#[test]
+fn model_errors_name_the_model_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let two = format!("{MINIMAL}\n[[models]]\nkind = \"logistic\"\n");
+    let err = Experiment::load(&write(dir.path(), "e.toml", &two)).unwrap_err().to_string();
+    assert!(err.contains("models[1].name") && err.contains("duplicate"), "{err}");
+    let none = MINIMAL.replace("[[models]]\nkind = \"logistic\"\n", "models = []\n");
+    let err = Experiment::load(&write(dir.path(), "e.toml", &none)).unwrap_err().to_string();
+    assert!(err.contains("models"), "{err}");
+    let bad = MINIMAL.replace("kind = \"logistic\"", "kind = \"logistic\"\nparams = { max_iter = 0 }");
+    let err = Experiment::load(&write(dir.path(), "e.toml", &bad)).unwrap_err().to_string();
+    assert!(err.contains("models[0].params") && err.contains("max_iter"), "{err}");
+}
