@@ -4,9 +4,7 @@ use std::cmp::Ordering;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{
-    MetricsError, check_pair, check_probabilities, count_positives, ensure,
-};
+use crate::error::{MetricsError, check_pair, check_probabilities, count_positives, ensure};
 
 /// A group of rows sharing one score, taken in decreasing score order.
 #[derive(Debug, Clone, Copy)]
@@ -124,7 +122,11 @@ pub fn log_loss(y_true: &[f64], prob: &[f64]) -> Result<f64, MetricsError> {
         .map(|(&y, &p)| {
             // Clip `1 - p` rather than take `1 - clip(p)`: it is what sklearn
             // computes, and it differs in the last bits.
-            if y == 1.0 { -clip(p).ln() } else { -clip(1.0 - p).ln() }
+            if y == 1.0 {
+                -clip(p).ln()
+            } else {
+                -clip(1.0 - p).ln()
+            }
         })
         .sum();
     Ok(total / y_true.len() as f64)

@@ -3,9 +3,7 @@
 use tenure_core::Target;
 
 use crate::error::{MetricsError, ensure};
-use crate::{
-    average_precision, brier_score, concordance_index, log_loss, mae, rmse, roc_auc,
-};
+use crate::{average_precision, brier_score, concordance_index, log_loss, mae, rmse, roc_auc};
 
 /// Every metric [`evaluate`] can report and whether a larger value is better.
 pub const METRICS: &[(&str, bool)] = &[

@@ -28,7 +28,12 @@ pub fn concordance_index(time: &[f64], event: &[bool], risk: &[f64]) -> Result<f
             }
         );
     }
-    ensure!(n > 0, MetricsError::Empty { metric: "concordance_index" });
+    ensure!(
+        n > 0,
+        MetricsError::Empty {
+            metric: "concordance_index"
+        }
+    );
     check_finite("time", time)?;
     check_finite("risk", risk)?;
 

@@ -46,7 +46,10 @@ pub(crate) fn row_weights(
     if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
         return Err(cannot_fit(
             model,
-            format!("weight {} at row {i} is not a finite non-negative number", w[i]),
+            format!(
+                "weight {} at row {i} is not a finite non-negative number",
+                w[i]
+            ),
         ));
     }
     if n > 0 && w.iter().all(|&v| v == 0.0) {

@@ -149,7 +149,10 @@ impl Fit for HistoricalAverageValidParams {
         };
         if self.calibrate {
             if let Some(i) = y.iter().position(|v| !v.is_finite()) {
-                return Err(cannot_fit(MODEL, format!("target {} at row {i} is not finite", y[i])));
+                return Err(cannot_fit(
+                    MODEL,
+                    format!("target {} at row {i} is not finite", y[i]),
+                ));
             }
             let w = row_weights(MODEL, data.weights(), y.len())?;
             let (mut xy, mut xx) = (0.0, 0.0);

@@ -158,7 +158,10 @@ impl Fit for KaplanMeierValidParams {
         if let Some(i) = time.iter().position(|t| !(t.is_finite() && *t >= 0.0)) {
             return Err(cannot_fit(
                 MODEL,
-                format!("time {} at row {i} is not a finite non-negative number of days", time[i]),
+                format!(
+                    "time {} at row {i} is not a finite non-negative number of days",
+                    time[i]
+                ),
             ));
         }
         if time.is_empty() {

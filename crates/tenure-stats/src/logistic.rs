@@ -183,11 +183,7 @@ impl Predict for LogisticRegression {
             .enumerate()
             .map(|(r, row)| {
                 self.scaler
-                    .transform_row(row, &mut z)
-                    .map_err(|j| StatsError::InfiniteFeature {
-                        feature: self.feature_names[j].clone(),
-                        row: r,
-                    })?;
+                    .transform_row(row, r, &self.feature_names, &mut z)?;
                 Ok(sigmoid(self.linear_predictor(&z)))
             })
             .collect()
@@ -293,12 +289,7 @@ impl<'a> Problem<'a> {
         let d = x.n_cols() + offset;
         let mut z = vec![1.0; x.n_rows() * d];
         for (r, (row, out)) in x.rows().zip(z.chunks_exact_mut(d.max(1))).enumerate() {
-            scaler
-                .transform_row(row, &mut out[offset..])
-                .map_err(|j| StatsError::InfiniteFeature {
-                    feature: names[j].clone(),
-                    row: r,
-                })?;
+            scaler.transform_row(row, r, names, &mut out[offset..])?;
         }
         Ok(Self {
             z,
@@ -440,11 +431,7 @@ fn rank4_update(hess: &mut [f64], d: usize, block: &[(&[f64], f64); 4]) {
     for j in 0..d {
         let (a0, a1, a2, a3) = (h0 * z0[j], h1 * z1[j], h2 * z2[j], h3 * z3[j]);
         let row = &mut hess[j * d..=j * d + j];
-        let zs = z0[..=j]
-            .iter()
-            .zip(&z1[..=j])
-            .zip(&z2[..=j])
-            .zip(&z3[..=j]);
+        let zs = z0[..=j].iter().zip(&z1[..=j]).zip(&z2[..=j]).zip(&z3[..=j]);
         for (h, (((b0, b1), b2), b3)) in row.iter_mut().zip(zs) {
             *h += a0 * b0 + a1 * b1 + a2 * b2 + a3 * b3;
         }

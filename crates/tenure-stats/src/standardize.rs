@@ -29,32 +29,39 @@ impl Standardizer {
         let mut min = vec![f64::INFINITY; p];
         let mut max = vec![f64::NEG_INFINITY; p];
         for (r, row) in x.rows().enumerate() {
-            for (j, &v) in row.iter().enumerate() {
+            let acc = count.iter_mut().zip(&mut sum).zip(&mut min).zip(&mut max);
+            for ((((c, s), lo), hi), &v) in acc.zip(row) {
                 if v.is_nan() {
                     continue;
                 }
-                if v.is_infinite() {
-                    return Err(StatsError::InfiniteFeature {
-                        feature: names[j].clone(),
-                        row: r,
-                    });
-                }
-                count[j] += 1;
-                sum[j] += v;
-                min[j] = min[j].min(v);
-                max[j] = max[j].max(v);
+                *c += 1;
+                *s += v;
+                *lo = lo.min(v);
+                *hi = hi.max(v);
+            }
+            // Checked per row rather than per value: infinities are rare, and
+            // a branch in the loop above would slow every fit.
+            if let Some(j) = row.iter().position(|v| v.is_infinite()) {
+                return Err(infinite(names, j, r));
             }
         }
         let mean: Vec<f64> = (0..p)
-            .map(|j| if count[j] > 0 { sum[j] / count[j] as f64 } else { 0.0 })
+            .map(|j| match count[j] {
+                0 => 0.0,
+                // The value itself, not a rounded sum / n: then a constant
+                // column standardises to exact zeros and its coefficient
+                // stays exactly 0.
+                _ if min[j] == max[j] => min[j],
+                c => sum[j] / c as f64,
+            })
             .collect();
         // Two passes: the textbook one-pass formula cancels catastrophically
         // on columns such as timestamps with a small spread.
         let mut sq = vec![0.0; p];
         for row in x.rows() {
-            for (j, &v) in row.iter().enumerate() {
+            for ((q, m), &v) in sq.iter_mut().zip(&mean).zip(row) {
                 if !v.is_nan() {
-                    sq[j] += (v - mean[j]).powi(2);
+                    *q += (v - m) * (v - m);
                 }
             }
         }
@@ -71,16 +78,29 @@ impl Standardizer {
         Ok(Self { mean, scale, shift })
     }
 
-    /// Writes the scaled `row` into `out`. Infinite values are reported with
-    /// their column so the caller can name the feature.
-    pub fn transform_row(&self, row: &[f64], out: &mut [f64]) -> Result<(), usize> {
+    /// Writes the scaled row number `r` into `out`; an infinite value is an
+    /// error naming its feature (from `names`) and row.
+    pub fn transform_row(
+        &self,
+        row: &[f64],
+        r: usize,
+        names: &[String],
+        out: &mut [f64],
+    ) -> Result<(), StatsError> {
         for (j, (&v, o)) in row.iter().zip(out.iter_mut()).enumerate() {
             let v = if v.is_nan() { self.mean[j] } else { v };
             if v.is_infinite() {
-                return Err(j);
+                return Err(infinite(names, j, r));
             }
             *o = (v - self.shift[j]) / self.scale[j];
         }
         Ok(())
+    }
+}
+
+fn infinite(names: &[String], j: usize, r: usize) -> StatsError {
+    StatsError::InfiniteFeature {
+        feature: names[j].clone(),
+        row: r,
     }
 }

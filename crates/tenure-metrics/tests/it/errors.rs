@@ -1,8 +1,8 @@
 //! Inputs a metric cannot score give a typed error that names the problem.
 
 use tenure_metrics::{
-    MetricsError, average_precision, brier_score, concordance_index, log_loss, mae, rmse,
-    roc_auc, roc_curve,
+    MetricsError, average_precision, brier_score, concordance_index, log_loss, mae, rmse, roc_auc,
+    roc_curve,
 };
 
 #[test]
@@ -20,14 +20,20 @@ fn length_mismatch_names_both_inputs() {
     assert_eq!(err.to_string(), "y_true has 2 values but score has 1");
     assert!(matches!(
         concordance_index(&[1.0, 2.0], &[true], &[0.0, 1.0]),
-        Err(MetricsError::LengthMismatch { right_name: "event", .. })
+        Err(MetricsError::LengthMismatch {
+            right_name: "event",
+            ..
+        })
     ));
 }
 
 #[test]
 fn empty_input_is_an_error() {
     assert_eq!(rmse(&[], &[]), Err(MetricsError::Empty { metric: "rmse" }));
-    assert!(matches!(log_loss(&[], &[]), Err(MetricsError::Empty { .. })));
+    assert!(matches!(
+        log_loss(&[], &[]),
+        Err(MetricsError::Empty { .. })
+    ));
     assert!(matches!(
         concordance_index(&[], &[], &[]),
         Err(MetricsError::Empty { .. })
@@ -57,12 +63,20 @@ fn non_finite_values_are_located() {
     let err = roc_auc(&[0.0, 1.0, 1.0], &[0.1, f64::NAN, 0.3]).unwrap_err();
     assert!(matches!(
         err,
-        MetricsError::NonFinite { name: "score", index: 1, .. }
+        MetricsError::NonFinite {
+            name: "score",
+            index: 1,
+            ..
+        }
     ));
     assert_eq!(err.to_string(), "score[1] = NaN is not finite");
     assert!(matches!(
         mae(&[f64::INFINITY], &[0.0]),
-        Err(MetricsError::NonFinite { name: "y", index: 0, .. })
+        Err(MetricsError::NonFinite {
+            name: "y",
+            index: 0,
+            ..
+        })
     ));
     assert!(matches!(
         concordance_index(&[1.0, f64::NAN], &[true, true], &[0.0, 1.0]),

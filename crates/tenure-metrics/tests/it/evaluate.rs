@@ -25,8 +25,14 @@ fn survival_target_reads_prediction_as_risk() {
         time: vec![1.0, 2.0, 3.0],
         event: vec![true, true, true],
     };
-    assert_eq!(evaluate(&target, &[9.0, 5.0, 1.0]).unwrap(), vec![("c_index", 1.0)]);
-    assert_eq!(evaluate(&target, &[1.0, 5.0, 9.0]).unwrap(), vec![("c_index", 0.0)]);
+    assert_eq!(
+        evaluate(&target, &[9.0, 5.0, 1.0]).unwrap(),
+        vec![("c_index", 1.0)]
+    );
+    assert_eq!(
+        evaluate(&target, &[1.0, 5.0, 9.0]).unwrap(),
+        vec![("c_index", 0.0)]
+    );
 }
 
 #[test]

@@ -98,7 +98,12 @@ fn roc_curve_matches_sklearn_point_by_point() {
     for c in golden().binary {
         let curve = roc_curve(&c.y_true, &c.score).unwrap();
         let want = &c.roc_curve;
-        assert_eq!(curve.fpr.len(), want.fpr.len(), "{}: number of points", c.name);
+        assert_eq!(
+            curve.fpr.len(),
+            want.fpr.len(),
+            "{}: number of points",
+            c.name
+        );
         for k in 0..curve.fpr.len() {
             assert_close(&c.name, "fpr", curve.fpr[k], want.fpr[k]);
             assert_close(&c.name, "tpr", curve.tpr[k], want.tpr[k]);

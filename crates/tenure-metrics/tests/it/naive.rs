@@ -41,8 +41,12 @@ pub fn average_precision(y: &[f64], score: &[f64]) -> f64 {
 pub fn roc_point(y: &[f64], score: &[f64], t: f64) -> (f64, f64) {
     let positives = y.iter().filter(|&&v| v == 1.0).count() as f64;
     let negatives = y.len() as f64 - positives;
-    let tp = (0..y.len()).filter(|&i| score[i] >= t && y[i] == 1.0).count() as f64;
-    let fp = (0..y.len()).filter(|&i| score[i] >= t && y[i] == 0.0).count() as f64;
+    let tp = (0..y.len())
+        .filter(|&i| score[i] >= t && y[i] == 1.0)
+        .count() as f64;
+    let fp = (0..y.len())
+        .filter(|&i| score[i] >= t && y[i] == 0.0)
+        .count() as f64;
     (fp / negatives, tp / positives)
 }
 
