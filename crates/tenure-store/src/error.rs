@@ -37,7 +37,10 @@ pub enum StoreError {
     RunNotFound { run_id: String, root: PathBuf },
 
     #[error("experiment '{experiment_id}' not found in store '{}'", root.display())]
-    ExperimentNotFound { experiment_id: String, root: PathBuf },
+    ExperimentNotFound {
+        experiment_id: String,
+        root: PathBuf,
+    },
 
     /// MLflow moves deleted experiments to `.trash` and refuses to reuse
     /// their names; we do the same so the UI never shows two experiments
@@ -76,7 +79,10 @@ pub enum StoreError {
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 impl StoreError {
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> Self {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(io::Error) -> Self {
         let path = path.into();
         move |source| StoreError::Io {
             action,

@@ -151,13 +151,17 @@ impl Run {
     /// The last value logged at the highest step, which is what MLflow shows
     /// as a metric's value.
     pub fn latest_metric(&self, key: &str) -> Option<f64> {
-        self.metrics.get(key)?.iter().copied().reduce(|best, p| {
-            if (p.step, p.timestamp_ms) >= (best.step, best.timestamp_ms) {
-                p
-            } else {
-                best
-            }
-        })
-        .map(|p| p.value)
+        self.metrics
+            .get(key)?
+            .iter()
+            .copied()
+            .reduce(|best, p| {
+                if (p.step, p.timestamp_ms) >= (best.step, best.timestamp_ms) {
+                    p
+                } else {
+                    best
+                }
+            })
+            .map(|p| p.value)
     }
 }

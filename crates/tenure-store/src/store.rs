@@ -185,7 +185,11 @@ impl LocalStore {
         all_tags.extend(tags.iter().copied());
         all_tags.insert(RUN_NAME_TAG, &run_name);
         for (key, value) in &all_tags {
-            atomic_write(&run_dir, &run_dir.join(TAGS_DIR).join(key), value.as_bytes())?;
+            atomic_write(
+                &run_dir,
+                &run_dir.join(TAGS_DIR).join(key),
+                value.as_bytes(),
+            )?;
         }
 
         let info = RunInfo {
@@ -241,9 +245,17 @@ impl LocalStore {
 
     /// Appends several values of metric `key` at once (a whole training
     /// curve, say) at the cost of a single file rewrite.
-    pub fn log_metric_history(&self, run_id: &str, key: &str, points: &[MetricPoint]) -> Result<()> {
+    pub fn log_metric_history(
+        &self,
+        run_id: &str,
+        key: &str,
+        points: &[MetricPoint],
+    ) -> Result<()> {
         validate::key("metric", key)?;
         let run_dir = self.writable_run(run_id)?;
+        if points.is_empty() {
+            return Ok(());
+        }
         if let Some(p) = points.iter().find(|p| p.timestamp_ms < 0) {
             return Err(StoreError::InvalidArgument(format!(
                 "metric '{key}': timestamp {} is negative",
@@ -253,7 +265,13 @@ impl LocalStore {
         let mut lines = String::new();
         for p in points {
             // Same "timestamp value step" line MLflow's file store writes.
-            let _ = writeln!(lines, "{} {} {}", p.timestamp_ms, metric_value(p.value), p.step);
+            let _ = writeln!(
+                lines,
+                "{} {} {}",
+                p.timestamp_ms,
+                metric_value(p.value),
+                p.step
+            );
         }
         let path = run_dir.join(METRICS_DIR).join(key);
         // Why rewrite-and-rename instead of an O_APPEND write: appends are
@@ -291,7 +309,12 @@ impl LocalStore {
 
     /// Writes an artifact file (replacing any previous one) and returns its
     /// path.
-    pub fn log_artifact_bytes(&self, run_id: &str, rel_path: &str, bytes: &[u8]) -> Result<PathBuf> {
+    pub fn log_artifact_bytes(
+        &self,
+        run_id: &str,
+        rel_path: &str,
+        bytes: &[u8],
+    ) -> Result<PathBuf> {
         validate::artifact_path(rel_path)?;
         let run_dir = self.writable_run(run_id)?;
         let dest = run_dir.join(ARTIFACTS_DIR).join(rel_path);
@@ -305,6 +328,17 @@ impl LocalStore {
         validate::artifact_path(rel_path)?;
         let run_dir = self.writable_run(run_id)?;
         let mut source = File::open(src).map_err(StoreError::io("open artifact source", src))?;
+        let is_file = source
+            .metadata()
+            .map_err(StoreError::io("inspect artifact source", src))?
+            .is_file();
+        ensure!(
+            is_file,
+            StoreError::InvalidArgument(format!(
+                "artifact source '{}' is not a regular file",
+                src.display()
+            ))
+        );
         let dest = run_dir.join(ARTIFACTS_DIR).join(rel_path);
         atomic_write_with(&run_dir, &dest, |tmp| io::copy(&mut source, tmp).map(drop))?;
         Ok(dest)
@@ -410,7 +444,10 @@ impl LocalStore {
             ("creation_time", Value::Int(now)),
             ("experiment_id", Value::str(id)),
             ("last_update_time", Value::Int(now)),
-            ("lifecycle_stage", Value::str(LifecycleStage::Active.as_str())),
+            (
+                "lifecycle_stage",
+                Value::str(LifecycleStage::Active.as_str()),
+            ),
             ("name", Value::str(name)),
         ]);
         atomic_write(&dir, &dir.join(META_FILE), text.as_bytes())
@@ -478,10 +515,7 @@ impl LocalStore {
     /// experiments (MLflow's `check_run_is_active`).
     fn writable_run(&self, run_id: &str) -> Result<PathBuf> {
         let (run_dir, info) = self.locate_run(run_id)?;
-        let in_trash = run_dir
-            .parent()
-            .and_then(Path::parent)
-            .is_some_and(|p| p.ends_with(TRASH_DIR));
+        let in_trash = run_dir.parent().and_then(Path::parent) == Some(&self.root.join(TRASH_DIR));
         ensure!(
             info.lifecycle_stage == LifecycleStage::Active && !in_trash,
             StoreError::NotActive {
@@ -562,9 +596,7 @@ fn parse_metric_lines(text: &str, path: &Path) -> Result<Vec<MetricPoint>> {
         if !(2..=3).contains(&parts.len()) {
             return Err(malformed("expected 'timestamp value [step]'"));
         }
-        let timestamp_ms = parts[0]
-            .parse()
-            .map_err(|_| malformed("bad timestamp"))?;
+        let timestamp_ms = parts[0].parse().map_err(|_| malformed("bad timestamp"))?;
         let value = parts[1].parse().map_err(|_| malformed("bad value"))?;
         let step = match parts.get(2) {
             Some(s) => s.parse().map_err(|_| malformed("bad step"))?,
@@ -694,7 +726,9 @@ impl<'a> Meta<'a> {
         match self.map.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Int(i)) => Ok(Some(*i)),
-            Some(other) => Err(self.malformed(format!("field '{key}' is not an integer: {other:?}"))),
+            Some(other) => {
+                Err(self.malformed(format!("field '{key}' is not an integer: {other:?}")))
+            }
         }
     }
 
@@ -714,12 +748,25 @@ mod tests {
 
     #[test]
     fn metric_values_round_trip_through_text() {
-        for v in [0.0, -0.0, 0.1, 1.0, 1e-7, 1e300, -2.5e-300, f64::MAX, f64::MIN_POSITIVE] {
+        for v in [
+            0.0,
+            -0.0,
+            0.1,
+            1.0,
+            1e-7,
+            1e300,
+            -2.5e-300,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+        ] {
             let s = metric_value(v);
             assert_eq!(s.parse::<f64>().unwrap().to_bits(), v.to_bits(), "{s}");
         }
         assert!(metric_value(f64::NAN).parse::<f64>().unwrap().is_nan());
-        assert_eq!(metric_value(f64::INFINITY).parse::<f64>().unwrap(), f64::INFINITY);
+        assert_eq!(
+            metric_value(f64::INFINITY).parse::<f64>().unwrap(),
+            f64::INFINITY
+        );
         assert_eq!(metric_value(f64::NEG_INFINITY), "-inf");
     }
 

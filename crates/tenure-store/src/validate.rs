@@ -91,8 +91,7 @@ fn id_like(kind: &'static str, id: &str, max_len: usize) -> Result<()> {
         Some("must not be empty")
     } else if id.len() > max_len {
         Some("too long")
-    } else if !id.starts_with(|c: char| c.is_ascii_alphanumeric()) || !id.chars().all(is_id_char)
-    {
+    } else if !id.starts_with(|c: char| c.is_ascii_alphanumeric()) || !id.chars().all(is_id_char) {
         Some("must be ASCII alphanumerics, '_' or '-', starting with an alphanumeric")
     } else {
         None
@@ -135,8 +134,8 @@ mod tests {
             key("metric", ok).unwrap();
         }
         for bad in [
-            "", "/abs", "..", "../x", "a/../b", "a//b", "a/", "./a", "a/.", "..x", "a\\b",
-            "a:b", "a\nb",
+            "", "/abs", "..", "../x", "a/../b", "a//b", "a/", "./a", "a/.", "..x", "a\\b", "a:b",
+            "a\nb",
         ] {
             assert!(key("metric", bad).is_err(), "{bad:?}");
         }
@@ -148,7 +147,16 @@ mod tests {
         for ok in ["model.json", "plots/roc curve.svg", "a/b/c.txt", "..hidden"] {
             artifact_path(ok).unwrap();
         }
-        for bad in ["", "/etc/passwd", "../x", "a/../../x", "a\\b", "C:/x", "a//b", "a/"] {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "a/../../x",
+            "a\\b",
+            "C:/x",
+            "a//b",
+            "a/",
+        ] {
             assert!(artifact_path(bad).is_err(), "{bad:?}");
         }
     }

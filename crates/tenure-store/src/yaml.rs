@@ -122,7 +122,9 @@ pub(crate) fn parse_map(text: &str) -> Result<BTreeMap<String, Value>, String> {
             continue;
         }
         let Some((key, rest)) = split_key(line) else {
-            return Err(format!("line {lineno}: expected 'key: value', got '{line}'"));
+            return Err(format!(
+                "line {lineno}: expected 'key: value', got '{line}'"
+            ));
         };
         entries.push((key.to_string(), rest.trim().to_string(), lineno));
     }

@@ -1,1 +1,5 @@
+//! Integration tests of the HTML report and SVG chart rendering.
 
+mod charts;
+mod report;
+mod ticks;

@@ -35,25 +35,39 @@ fn workload(store: &LocalStore, shared_run: &str, worker: usize) -> Vec<String> 
         exp_ids.push(exp.clone());
         for r in 0..RUNS_PER_WORKER {
             let run = store
-                .create_run(&exp, &format!("w{worker}-r{r}"), &[("worker", &worker.to_string())])
+                .create_run(
+                    &exp,
+                    &format!("w{worker}-r{r}"),
+                    &[("worker", &worker.to_string())],
+                )
                 .unwrap();
             for p in 0..PARAMS_PER_RUN {
-                store.log_param(&run, &format!("p{p}"), &format!("{worker}.{p}")).unwrap();
+                store
+                    .log_param(&run, &format!("p{p}"), &format!("{worker}.{p}"))
+                    .unwrap();
             }
             for i in 0..POINTS_PER_RUN {
-                store.log_metric(&run, "loss", 1.0 / (i + 1) as f64, i as i64).unwrap();
+                store
+                    .log_metric(&run, "loss", 1.0 / (i + 1) as f64, i as i64)
+                    .unwrap();
             }
             store.end_run(&run, RunStatus::Finished).unwrap();
         }
     }
     for i in 0..SHARED_POINTS {
         let value = (worker * 1000 + i) as f64;
-        store.log_metric(shared_run, "shared/loss", value, i as i64).unwrap();
+        store
+            .log_metric(shared_run, "shared/loss", value, i as i64)
+            .unwrap();
         if i % 5 == 0 {
-            store.set_tag(shared_run, "last_writer", &worker.to_string()).unwrap();
+            store
+                .set_tag(shared_run, "last_writer", &worker.to_string())
+                .unwrap();
         }
     }
-    store.log_param(shared_run, &format!("worker_{worker}"), "done").unwrap();
+    store
+        .log_param(shared_run, &format!("worker_{worker}"), "done")
+        .unwrap();
     // Every worker logs this one with the same value: allowed, never a
     // spurious "param changed".
     store.log_param(shared_run, "common", "same").unwrap();
@@ -92,7 +106,11 @@ fn verify(store: &LocalStore, shared_run: &str, workers: &[usize]) {
         .iter()
         .map(|p| (p.value as i64, p.step))
         .collect();
-    assert_eq!(got.len(), workers.len() * SHARED_POINTS, "lines lost or duplicated");
+    assert_eq!(
+        got.len(),
+        workers.len() * SHARED_POINTS,
+        "lines lost or duplicated"
+    );
     let want: BTreeSet<(i64, i64)> = workers
         .iter()
         .flat_map(|w| (0..SHARED_POINTS).map(move |i| ((w * 1000 + i) as i64, i as i64)))
@@ -159,7 +177,12 @@ fn processes_writing_at_once_lose_nothing() {
     let children: Vec<_> = (0..WORKERS)
         .map(|w| {
             Command::new(&exe)
-                .args(["--exact", "concurrency::child_worker", "--nocapture", "--test-threads=1"])
+                .args([
+                    "--exact",
+                    "concurrency::child_worker",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
                 .env(ENV_ROOT, store.root())
                 .env(ENV_SHARED_RUN, &shared)
                 .env(ENV_WORKER, w.to_string())

@@ -12,7 +12,9 @@ fn meta(path: &Path) -> BTreeMap<String, String> {
         .unwrap()
         .lines()
         .map(|l| {
-            let (k, v) = l.split_once(": ").unwrap_or_else(|| panic!("bad line {l:?}"));
+            let (k, v) = l
+                .split_once(": ")
+                .unwrap_or_else(|| panic!("bad line {l:?}"));
             (k.to_string(), v.to_string())
         })
         .collect()
@@ -49,7 +51,10 @@ fn files_are_where_mlflow_expects_them() {
     assert_eq!(default["lifecycle_stage"], "active");
     // The space in the root is percent-encoded, as Python's Path.as_uri does.
     assert!(default["artifact_location"].starts_with("file:///"));
-    assert!(default["artifact_location"].ends_with("/my%20runs/0"), "{default:?}");
+    assert!(
+        default["artifact_location"].ends_with("/my%20runs/0"),
+        "{default:?}"
+    );
     assert!(default["creation_time"].parse::<i64>().unwrap() > 1_600_000_000_000);
 
     let exp = store.get_or_create_experiment("cox: baseline").unwrap();
@@ -64,7 +69,9 @@ fn files_are_where_mlflow_expects_them() {
     store.log_metric(&run, "c_index", 0.73, 1).unwrap();
     store.log_metric(&run, "folds/1/ibs", 0.12, 0).unwrap();
     store.set_tag(&run, "kind", "cox").unwrap();
-    store.log_artifact_bytes(&run, "plots/km.svg", b"<svg/>").unwrap();
+    store
+        .log_artifact_bytes(&run, "plots/km.svg", b"<svg/>")
+        .unwrap();
     store.end_run(&run, RunStatus::Finished).unwrap();
 
     let run_dir = root.join(&exp).join(&run);
@@ -109,8 +116,14 @@ fn files_are_where_mlflow_expects_them() {
     );
 
     // Params: the bare value, no newline; '/' in keys makes sub-folders.
-    assert_eq!(fs::read_to_string(run_dir.join("params/penalizer")).unwrap(), "0.1");
-    assert_eq!(fs::read_to_string(run_dir.join("params/features/set")).unwrap(), "rfm");
+    assert_eq!(
+        fs::read_to_string(run_dir.join("params/penalizer")).unwrap(),
+        "0.1"
+    );
+    assert_eq!(
+        fs::read_to_string(run_dir.join("params/features/set")).unwrap(),
+        "rfm"
+    );
 
     // Metrics: one "timestamp value step" line per value.
     let lines: Vec<Vec<String>> = fs::read_to_string(run_dir.join("metrics/c_index"))
@@ -127,9 +140,18 @@ fn files_are_where_mlflow_expects_them() {
     }
     assert!(run_dir.join("metrics/folds/1/ibs").is_file());
 
-    assert_eq!(fs::read_to_string(run_dir.join("tags/kind")).unwrap(), "cox");
-    assert_eq!(fs::read_to_string(run_dir.join("tags/mlflow.runName")).unwrap(), "fold-1");
-    assert_eq!(fs::read(run_dir.join("artifacts/plots/km.svg")).unwrap(), b"<svg/>");
+    assert_eq!(
+        fs::read_to_string(run_dir.join("tags/kind")).unwrap(),
+        "cox"
+    );
+    assert_eq!(
+        fs::read_to_string(run_dir.join("tags/mlflow.runName")).unwrap(),
+        "fold-1"
+    );
+    assert_eq!(
+        fs::read(run_dir.join("artifacts/plots/km.svg")).unwrap(),
+        b"<svg/>"
+    );
 
     // Nothing but MLflow's folders, meta.yaml and our hidden lock file.
     let mut entries: Vec<String> = fs::read_dir(&run_dir)
@@ -137,7 +159,17 @@ fn files_are_where_mlflow_expects_them() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     entries.sort();
-    assert_eq!(entries, [".lock", "artifacts", "meta.yaml", "metrics", "params", "tags"]);
+    assert_eq!(
+        entries,
+        [
+            ".lock",
+            "artifacts",
+            "meta.yaml",
+            "metrics",
+            "params",
+            "tags"
+        ]
+    );
 }
 
 #[test]
@@ -172,7 +204,11 @@ fn reads_runs_written_by_mlflow() {
         ),
     )
     .unwrap();
-    fs::write(run_dir.join("metrics/acc"), "1700000000002 0.5\n1700000000003 nan 2\n").unwrap();
+    fs::write(
+        run_dir.join("metrics/acc"),
+        "1700000000002 0.5\n1700000000003 nan 2\n",
+    )
+    .unwrap();
     fs::write(run_dir.join("params/alpha"), "1.0").unwrap();
 
     let exp = store.experiment_by_name("from python").unwrap().unwrap();

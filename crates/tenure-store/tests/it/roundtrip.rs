@@ -10,10 +10,21 @@ use crate::leftover_temp_files;
 fn everything_logged_reads_back() {
     let dir = tempfile::tempdir().unwrap();
     let store = LocalStore::open(dir.path()).unwrap();
-    let exp = store.get_or_create_experiment("churn / gbdt: \"v2\" ✓").unwrap();
-    assert_eq!(store.get_or_create_experiment("churn / gbdt: \"v2\" ✓").unwrap(), exp);
+    let exp = store
+        .get_or_create_experiment("churn / gbdt: \"v2\" ✓")
+        .unwrap();
+    assert_eq!(
+        store
+            .get_or_create_experiment("churn / gbdt: \"v2\" ✓")
+            .unwrap(),
+        exp
+    );
     let run = store
-        .create_run(&exp, "baseline #1", &[("dataset", "telco"), ("note", "a\nb")])
+        .create_run(
+            &exp,
+            "baseline #1",
+            &[("dataset", "telco"), ("note", "a\nb")],
+        )
         .unwrap();
     assert_eq!(run.len(), 32);
     assert!(run.bytes().all(|b| b.is_ascii_hexdigit()));
@@ -32,7 +43,9 @@ fn everything_logged_reads_back() {
 
     let values = [0.69, f64::NAN, f64::INFINITY, -1e-300, 0.1 + 0.2];
     for (step, v) in values.iter().enumerate() {
-        store.log_metric(&run, "train/loss", *v, step as i64 - 1).unwrap();
+        store
+            .log_metric(&run, "train/loss", *v, step as i64 - 1)
+            .unwrap();
     }
     let curve: Vec<MetricPoint> = (0..100)
         .map(|i| MetricPoint {
@@ -42,20 +55,29 @@ fn everything_logged_reads_back() {
         })
         .collect();
     store.log_metric_history(&run, "valid auc", &curve).unwrap();
-    store.log_metric_history(&run, "valid auc", &curve[..3]).unwrap();
+    store
+        .log_metric_history(&run, "valid auc", &curve[..3])
+        .unwrap();
 
     store.set_tag(&run, "stage", "first").unwrap();
     store.set_tag(&run, "stage", "second").unwrap();
 
     let bytes: Vec<u8> = (0..=255).collect();
-    let p1 = store.log_artifact_bytes(&run, "model/weights.bin", &bytes).unwrap();
+    let p1 = store
+        .log_artifact_bytes(&run, "model/weights.bin", &bytes)
+        .unwrap();
     let src = dir.path().join("outside.txt");
     std::fs::write(&src, "report body").unwrap();
-    let p2 = store.log_artifact_file(&run, &src, "report one.txt").unwrap();
+    let p2 = store
+        .log_artifact_file(&run, &src, "report one.txt")
+        .unwrap();
     assert_eq!(std::fs::read(&p1).unwrap(), bytes);
     assert_eq!(std::fs::read_to_string(&p2).unwrap(), "report body");
     assert_eq!(store.artifact_path(&run, "model/weights.bin").unwrap(), p1);
-    assert_eq!(store.artifact_dir(&run).unwrap(), p1.parent().unwrap().parent().unwrap());
+    assert_eq!(
+        store.artifact_dir(&run).unwrap(),
+        p1.parent().unwrap().parent().unwrap()
+    );
 
     let before_end = store.get_run(&run).unwrap();
     assert_eq!(before_end.info.status, RunStatus::Running);
@@ -71,10 +93,16 @@ fn everything_logged_reads_back() {
     let end = got.info.end_time_ms.expect("end time set");
     assert!(end >= got.info.start_time_ms);
     assert!(got.info.artifact_uri.starts_with("file:///"));
-    assert!(got.info.artifact_uri.ends_with(&format!("/{exp}/{run}/artifacts")));
+    assert!(
+        got.info
+            .artifact_uri
+            .ends_with(&format!("/{exp}/{run}/artifacts"))
+    );
 
-    let want_params: BTreeMap<String, String> =
-        params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let want_params: BTreeMap<String, String> = params
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     assert_eq!(got.params, want_params);
 
     let loss = &got.metrics["train/loss"];
@@ -165,7 +193,10 @@ fn runs_are_listed_newest_first() {
     let all = store.list_runs(None).unwrap();
     assert_eq!(all.len(), 4);
     assert_eq!(all[0].run_id, other);
-    assert!(all.windows(2).all(|w| w[0].start_time_ms >= w[1].start_time_ms));
+    assert!(
+        all.windows(2)
+            .all(|w| w[0].start_time_ms >= w[1].start_time_ms)
+    );
     // An empty name gets one derived from the id, never an empty string.
     assert_eq!(all[0].run_name, format!("run-{}", &other[..8]));
 }
@@ -174,7 +205,9 @@ fn runs_are_listed_newest_first() {
 fn run_name_tag_renames_the_run() {
     let dir = tempfile::tempdir().unwrap();
     let store = LocalStore::open(dir.path()).unwrap();
-    let run = store.create_run("0", "", &[(RUN_NAME_TAG, "from-tag")]).unwrap();
+    let run = store
+        .create_run("0", "", &[(RUN_NAME_TAG, "from-tag")])
+        .unwrap();
     assert_eq!(store.get_run(&run).unwrap().info.run_name, "from-tag");
     store.set_tag(&run, RUN_NAME_TAG, "renamed").unwrap();
     let got = store.get_run(&run).unwrap();
