@@ -334,9 +334,7 @@ impl<'a> SnapshotBuilder<'a> {
             names.push(format!("monetary_sum_{w}d"));
             names.push(format!("monetary_mean_{w}d"));
         }
-        names.extend(
-            ["active_days_all", "ipt_mean_days", "ipt_std_days"].map(String::from),
-        );
+        names.extend(["active_days_all", "ipt_mean_days", "ipt_std_days"].map(String::from));
         for [s, l] in &features.trends {
             names.push(format!("trend_{s}d_{l}d"));
         }

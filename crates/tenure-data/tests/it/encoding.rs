@@ -81,10 +81,7 @@ fn unseen_and_missing_levels_get_the_prior() {
     let enc = TargetEncoder::fit(&codes, 4, &y, 1.0).unwrap();
     assert_eq!(enc.prior(), 0.75);
     // Level 1 and 3 are unseen; 9 is beyond the levels known at fit time.
-    assert_eq!(
-        enc.transform(&[Some(1), Some(3), None, Some(9)]),
-        [0.75; 4]
-    );
+    assert_eq!(enc.transform(&[Some(1), Some(3), None, Some(9)]), [0.75; 4]);
     // (2 + 0.75) / 3
     assert!((enc.transform(&[Some(2)])[0] - 2.75 / 3.0).abs() < 1e-15);
 }
@@ -113,7 +110,10 @@ fn out_of_fold_values_by_hand() {
 #[test]
 fn bad_inputs_are_refused() {
     let err = |r: tenure_data::Result<TargetEncoder>| r.unwrap_err().to_string();
-    assert!(err(TargetEncoder::fit(&[Some(0)], 1, &[1.0, 2.0], 1.0)).contains("1 level codes for 2 labels"));
+    assert!(
+        err(TargetEncoder::fit(&[Some(0)], 1, &[1.0, 2.0], 1.0))
+            .contains("1 level codes for 2 labels")
+    );
     assert!(err(TargetEncoder::fit(&[Some(3)], 2, &[1.0], 1.0)).contains("level code 3"));
     assert!(err(TargetEncoder::fit(&[Some(0)], 1, &[1.0], -1.0)).contains("smoothing"));
     assert!(err(TargetEncoder::fit(&[Some(0)], 1, &[f64::NAN], 1.0)).contains("row 0"));
@@ -121,5 +121,9 @@ fn bad_inputs_are_refused() {
     let oof = TargetEncoder::fit_transform_oof(&[Some(0)], 1, &[1.0], 1, 1.0, 0);
     assert!(matches!(oof, Err(DataError::Core(_))));
     let oof = TargetEncoder::fit_transform_oof(&[Some(0); 2], 1, &[1.0; 2], 3, 1.0, 0);
-    assert!(oof.unwrap_err().to_string().contains("2 rows cannot fill 3 folds"));
+    assert!(
+        oof.unwrap_err()
+            .to_string()
+            .contains("2 rows cannot fill 3 folds")
+    );
 }

@@ -3,9 +3,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use proptest::prelude::*;
 use tenure_core::{Target, Task};
 use tenure_data::{
-    ChurnDefinition, CustomerLog, DataError, FeatureConfig, LabelConfig, RawCustomer,
-    RawCustomers, RawEvent, SECONDS_PER_DAY, SnapshotBuilder, SurvivalEvent, Timestamp,
-    parse_date,
+    ChurnDefinition, CustomerLog, DataError, FeatureConfig, LabelConfig, RawCustomer, RawCustomers,
+    RawEvent, SECONDS_PER_DAY, SnapshotBuilder, SurvivalEvent, Timestamp, parse_date,
 };
 
 const D: i64 = SECONDS_PER_DAY;
@@ -322,7 +321,11 @@ fn naive_features(world: &World, earliest: Timestamp) -> BTreeMap<String, HashMa
     }
     let mut ranked: Vec<(&str, usize)> = cat_counts.into_iter().collect();
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    let top: Vec<&str> = ranked.iter().take(cfg.category_top_k).map(|r| r.0).collect();
+    let top: Vec<&str> = ranked
+        .iter()
+        .take(cfg.category_top_k)
+        .map(|r| r.0)
+        .collect();
     let has_category = !top.is_empty();
 
     let mut out = BTreeMap::new();
@@ -357,9 +360,17 @@ fn naive_features(world: &World, earliest: Timestamp) -> BTreeMap<String, HashMa
         f.insert("recency_days".into(), days(c - last));
         f.insert("tenure_days".into(), days(c - entry));
         let stats = |from: Timestamp| {
-            let sel: Vec<f64> = past.iter().filter(|e| e.time >= from).map(|e| e.amount).collect();
+            let sel: Vec<f64> = past
+                .iter()
+                .filter(|e| e.time >= from)
+                .map(|e| e.amount)
+                .collect();
             let sum: f64 = sel.iter().sum();
-            let mean = if sel.is_empty() { f64::NAN } else { sum / sel.len() as f64 };
+            let mean = if sel.is_empty() {
+                f64::NAN
+            } else {
+                sum / sel.len() as f64
+            };
             (sel.len() as f64, sum, mean)
         };
         let (n, s, m) = stats(i64::MIN);
@@ -385,7 +396,11 @@ fn naive_features(world: &World, earliest: Timestamp) -> BTreeMap<String, HashMa
         );
         f.insert(
             "ipt_std_days".into(),
-            if gaps.len() < 2 { f64::NAN } else { gap_var.sqrt() },
+            if gaps.len() < 2 {
+                f64::NAN
+            } else {
+                gap_var.sqrt()
+            },
         );
         for [sh, lo] in &cfg.trends {
             let fs = stats(c - i64::from(*sh) * D).0;
@@ -400,7 +415,10 @@ fn naive_features(world: &World, earliest: Timestamp) -> BTreeMap<String, HashMa
 
         if has_category {
             for k in &top {
-                let n = past.iter().filter(|e| e.category.as_deref() == Some(*k)).count();
+                let n = past
+                    .iter()
+                    .filter(|e| e.category.as_deref() == Some(*k))
+                    .count();
                 f.insert(format!("channel_count_{k}"), n as f64);
             }
             let other = past
@@ -411,10 +429,7 @@ fn naive_features(world: &World, earliest: Timestamp) -> BTreeMap<String, HashMa
         }
 
         if let Some(t) = &customers {
-            f.insert(
-                "attr_score".into(),
-                row.map_or(f64::NAN, |r| r.numeric[0]),
-            );
+            f.insert("attr_score".into(), row.map_or(f64::NAN, |r| r.numeric[0]));
             let mut levels: Vec<&String> = t
                 .rows
                 .iter()
@@ -646,9 +661,13 @@ fn survival_labels_time_cancels_or_next_purchases() {
             event: vec![false, false, true],
         }
     );
-    let builder =
-        SnapshotBuilder::new(&log, &features(), &labels(SurvivalEvent::NextPurchase), cutoff)
-            .unwrap();
+    let builder = SnapshotBuilder::new(
+        &log,
+        &features(),
+        &labels(SurvivalEvent::NextPurchase),
+        cutoff,
+    )
+    .unwrap();
     let snap = builder.build(cutoff).unwrap();
     assert_eq!(
         snap.dataset.target(),
@@ -698,7 +717,10 @@ fn unobserved_label_windows_and_early_cutoffs_are_refused() {
     assert!(builder.build(day("2024-06-01")).is_ok());
     let err = builder.build(day("2024-06-02")).unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("2024-06-02") && msg.contains("2024-07-01"), "{msg}");
+    assert!(
+        msg.contains("2024-06-02") && msg.contains("2024-07-01"),
+        "{msg}"
+    );
     assert_eq!(config_key(err), "cv");
     // Features alone need no label window.
     assert!(builder.features_at(day("2024-06-30")).is_ok());
@@ -740,7 +762,11 @@ fn category_columns_are_fixed_before_the_earliest_cutoff() {
     // purchases do not promote it.
     assert_eq!(
         cats,
-        ["channel_count_web", "channel_count_app", "channel_count_other"]
+        [
+            "channel_count_web",
+            "channel_count_app",
+            "channel_count_other"
+        ]
     );
     let (_, x, _) = builder.features_at(day("2024-03-05")).unwrap();
     let names = builder.feature_names();
@@ -787,15 +813,15 @@ fn static_attributes_become_columns_or_codes() {
     let age = column(names, &x, "attr_age");
     assert!(age[0].is_nan());
     assert_eq!(age[1..], [1.0, 2.0, 3.0, 4.0]);
-    assert_eq!(column(names, &x, "attr_tier=gold"), [1.0, 0.0, 1.0, 0.0, 1.0]);
+    assert_eq!(
+        column(names, &x, "attr_tier=gold"),
+        [1.0, 0.0, 1.0, 0.0, 1.0]
+    );
     assert_eq!(high.len(), 1);
     assert_eq!(high[0].name, "attr_region_te");
     assert_eq!(high[0].n_levels, 5);
     // Levels are sorted: c, e, n, s, w.
-    assert_eq!(
-        high[0].codes,
-        [Some(2), Some(3), Some(1), Some(4), Some(0)]
-    );
+    assert_eq!(high[0].codes, [Some(2), Some(3), Some(1), Some(4), Some(0)]);
 }
 
 #[test]
@@ -852,7 +878,10 @@ fn configs_are_validated_with_their_keys() {
     assert!(FeatureConfig::default().validate().is_ok());
 
     let labels = LabelConfig::new(Task::Churn, 0);
-    assert_eq!(config_key(labels.validate().unwrap_err()), "labels.horizon_days");
+    assert_eq!(
+        config_key(labels.validate().unwrap_err()),
+        "labels.horizon_days"
+    );
     let labels = LabelConfig {
         observation_end: Some("soon".into()),
         ..LabelConfig::new(Task::Churn, 30)

@@ -1,6 +1,8 @@
 use proptest::prelude::*;
 use tenure_data::folds::Scheme;
-use tenure_data::{CvConfig, CvPlan, DataError, SECONDS_PER_DAY, Timestamp, format_date, parse_date};
+use tenure_data::{
+    CvConfig, CvPlan, DataError, SECONDS_PER_DAY, Timestamp, format_date, parse_date,
+};
 
 const D: i64 = SECONDS_PER_DAY;
 
@@ -164,12 +166,7 @@ fn errors_name_their_key() {
         ),
         (grid("2024-01-01", 0, 1), 30, "cv.every_days", "at least 1"),
         (grid("2024-01-01", 30, 0), 30, "cv.folds", "at least one"),
-        (
-            grid("2024-01-01", 30, 5),
-            60,
-            "cv.folds",
-            "only 3 possible",
-        ),
+        (grid("2024-01-01", 30, 5), 60, "cv.folds", "only 3 possible"),
         (
             CvConfig {
                 test_cutoff: Some("2024-07-15".into()),
@@ -215,7 +212,10 @@ fn errors_name_their_key() {
         assert!(msg.contains(needle), "`{needle}` not in: {msg}");
     }
     let (_, msg) = config_err(&grid("2024-01-01", 30, 5), 60, end);
-    assert!(msg.contains("earlier `cv.first`") && msg.contains("fewer `cv.folds`"), "{msg}");
+    assert!(
+        msg.contains("earlier `cv.first`") && msg.contains("fewer `cv.folds`"),
+        "{msg}"
+    );
 }
 
 fn check_plan(plan: &CvPlan, h: i64, end: Timestamp) -> Result<(), TestCaseError> {
@@ -229,7 +229,10 @@ fn check_plan(plan: &CvPlan, h: i64, end: Timestamp) -> Result<(), TestCaseError
         prop_assert!(fold.valid_cutoff < plan.test.valid_cutoff);
         prop_assert!(fold.train_cutoffs.windows(2).all(|w| w[0] < w[1]));
         for &c in &fold.train_cutoffs {
-            prop_assert!(c + h <= fold.valid_cutoff, "training label window overlaps validation");
+            prop_assert!(
+                c + h <= fold.valid_cutoff,
+                "training label window overlaps validation"
+            );
         }
     }
     for &c in &plan.test.train_cutoffs {
