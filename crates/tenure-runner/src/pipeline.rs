@@ -8,7 +8,6 @@ use std::time::Instant;
 use serde::Serialize;
 use tenure_core::{Dataset, DeviceRequest, Matrix, Target, Task};
 use tenure_data::encoding::TargetEncoder;
-use tenure_data::features::HighCardinality;
 use tenure_data::{CustomerLog, CvPlan, Fold, Snapshot, SnapshotBuilder, format_date};
 use tenure_store::{LocalStore, RunStatus};
 
@@ -100,6 +99,7 @@ pub fn resolve_device(request: DeviceRequest) -> (String, String) {
 }
 
 /// Loads the experiment's data and plans its folds, without training.
+#[derive(Debug)]
 pub struct Prepared {
     pub log: CustomerLog,
     pub plan: CvPlan,
@@ -146,6 +146,7 @@ pub fn prepare(exp: &Experiment, progress: &Progress) -> Result<Prepared> {
 
 /// Train and validation sets of one fold, target encoding fitted on the
 /// fold's training rows only.
+#[derive(Debug)]
 pub struct FoldData {
     pub train: Dataset,
     pub valid: Dataset,

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use polars::prelude::*;
 use tenure_core::Target;
 use tenure_runner::data::synth::{self, SynthConfig};
 use tenure_runner::data::{format_date, parse_date};
@@ -80,8 +79,8 @@ fn read_truth(path: &Path) -> HashMap<String, Option<f64>> {
     let df = tenure_runner::data::io::read_table(path).unwrap();
     let ids = df.column("customer_id").unwrap().str().unwrap().clone();
     let p = df.column("p_churn").unwrap().f64().unwrap().clone();
-    ids.into_iter()
-        .zip(p)
+    ids.iter()
+        .zip(p.iter())
         .map(|(id, p)| (id.unwrap().to_string(), p))
         .collect()
 }
