@@ -15,7 +15,11 @@ use tenure_runner::store::LocalStore;
 use tenure_runner::{Experiment, Progress, RunOptions};
 
 #[derive(Debug, Parser)]
-#[command(name = "tenure", version, about = "Churn, survival and CLV models: train, compare, track.")]
+#[command(
+    name = "tenure",
+    version,
+    about = "Churn, survival and CLV models: train, compare, track."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -129,7 +133,10 @@ fn run(args: RunArgs) -> Result<()> {
         tracking_dir: args.store,
     };
     if !args.json {
-        eprintln!("device: {}", tenure_runner::pipeline::resolve_device(args.device).1);
+        eprintln!(
+            "device: {}",
+            tenure_runner::pipeline::resolve_device(args.device).1
+        );
     }
     let out = tenure_runner::run(&exp, &opts)?;
     if args.json {

@@ -194,10 +194,12 @@ fn describe_toml_error(e: &toml::de::Error) -> String {
 /// Reads a file and the files it `extends`, merged depth-first; `stack`
 /// guards against cycles.
 fn load_merged(path: &Path, stack: &mut Vec<PathBuf>) -> Result<toml::Value> {
-    let canonical = path.canonicalize().map_err(|source| RunnerError::ReadConfig {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let canonical = path
+        .canonicalize()
+        .map_err(|source| RunnerError::ReadConfig {
+            path: path.to_path_buf(),
+            source,
+        })?;
     if stack.contains(&canonical) {
         return Err(RunnerError::Config {
             path: path.to_path_buf(),

@@ -20,11 +20,7 @@ pub const KINDS: &[(&str, Task, &str)] = &[
         Task::Survival,
         "Kaplan-Meier baseline (no covariates)",
     ),
-    (
-        "historical_average",
-        Task::Clv,
-        "past spend rate x horizon",
-    ),
+    ("historical_average", Task::Clv, "past spend rate x horizon"),
 ];
 
 /// A checked model: a name and the validated hyperparameters of its family.

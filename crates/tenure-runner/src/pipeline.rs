@@ -109,24 +109,18 @@ pub struct Prepared {
 
 pub fn prepare(exp: &Experiment, progress: &Progress) -> Result<Prepared> {
     let f = &exp.file;
-    let spin = progress.spinner(format!(
-        "loading {}",
-        f.data.transactions.path.display()
-    ));
+    let spin = progress.spinner(format!("loading {}", f.data.transactions.path.display()));
     let log = tenure_data::io::load(&f.data.transactions, f.data.customers.as_ref())?;
     spin.finish();
     let end = f.labels.observation_end(&log)?;
-    let plan = f
-        .cv
-        .plan(f.labels.horizon_days, end)
-        .map_err(|e| match e {
-            tenure_data::DataError::Config { key, reason } => RunnerError::Config {
-                path: exp.path.clone(),
-                key,
-                reason,
-            },
-            other => other.into(),
-        })?;
+    let plan = f.cv.plan(f.labels.horizon_days, end).map_err(|e| match e {
+        tenure_data::DataError::Config { key, reason } => RunnerError::Config {
+            path: exp.path.clone(),
+            key,
+            reason,
+        },
+        other => other.into(),
+    })?;
     let builder = SnapshotBuilder::new(&log, &f.features, &f.labels, plan.earliest())?;
     let bar = progress.bar(plan.snapshot_cutoffs.len() as u64, "building snapshots");
     let mut snapshots = BTreeMap::new();
@@ -344,8 +338,7 @@ fn train_and_log(
     let bar = progress.bar((folds.len() * exp.models.len()) as u64, "training folds");
     let mut per_metric: Vec<BTreeMap<&'static str, Vec<f64>>> =
         vec![BTreeMap::new(); exp.models.len()];
-    let mut test_metric: Vec<BTreeMap<&'static str, f64>> =
-        vec![BTreeMap::new(); exp.models.len()];
+    let mut test_metric: Vec<BTreeMap<&'static str, f64>> = vec![BTreeMap::new(); exp.models.len()];
     for (step, fold) in folds.iter().enumerate() {
         let data = fold_data(exp, prepared, fold)?;
         let is_test = fold.name == "test";
@@ -358,13 +351,14 @@ fn train_and_log(
                     message: format!("{}: {message}", fold.name),
                 })?;
             results[m].fit_seconds += t0.elapsed().as_secs_f64();
-            let scores = tenure_metrics::evaluate(data.valid.target(), &pred).map_err(|source| {
-                RunnerError::Metrics {
-                    model: spec.name.clone(),
-                    fold: fold.name.clone(),
-                    source,
-                }
-            })?;
+            let scores =
+                tenure_metrics::evaluate(data.valid.target(), &pred).map_err(|source| {
+                    RunnerError::Metrics {
+                        model: spec.name.clone(),
+                        fold: fold.name.clone(),
+                        source,
+                    }
+                })?;
             for (metric, value) in scores {
                 if is_test {
                     test_metric[m].insert(metric, value);
@@ -419,7 +413,10 @@ fn log_params(exp: &Experiment, store: &LocalStore, run_id: &str) -> Result<()> 
             f.data.transactions.path.display().to_string(),
         ),
         ("cv.folds".into(), f.cv.folds.to_string()),
-        ("cv.scheme".into(), format!("{:?}", f.cv.scheme).to_lowercase()),
+        (
+            "cv.scheme".into(),
+            format!("{:?}", f.cv.scheme).to_lowercase(),
+        ),
         (
             "features.windows_days".into(),
             format!("{:?}", f.features.windows_days),

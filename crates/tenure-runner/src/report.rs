@@ -46,7 +46,13 @@ pub fn render(exp: &Experiment, out: &RunOutcome, feature_names: &[String]) -> S
         .map(|f| {
             vec![
                 f.name.clone(),
-                f.train_cutoffs.join(", "),
+                match (f.train_cutoffs.first(), f.train_cutoffs.last()) {
+                    (Some(a), Some(b)) if a != b => {
+                        format!("{a} … {b} ({} snapshots)", f.train_cutoffs.len())
+                    }
+                    (Some(a), _) => a.clone(),
+                    _ => "—".into(),
+                },
                 f.train_rows.to_string(),
                 f.valid_cutoff.clone(),
                 f.valid_rows.to_string(),

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use crate::common::tenure;
 
-const GOOD_TX: &str = "customer_id,date,amount\n1,2023-01-05,10.0\n1,2023-02-01,12.5\n2,2023-01-20,8.0\n";
+const GOOD_TX: &str =
+    "customer_id,date,amount\n1,2023-01-05,10.0\n1,2023-02-01,12.5\n2,2023-01-20,8.0\n";
 const GOOD_CU: &str = "customer_id,signup\n1,2022-12-01\n2,2023-01-02\n";
 
 struct Case {
@@ -52,17 +53,31 @@ impl Case {
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-        assert!(!out.status.success(), "expected a failure, stdout: {}", String::from_utf8_lossy(&out.stdout));
+        assert!(
+            !out.status.success(),
+            "expected a failure, stdout: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         assert_eq!(out.status.code(), Some(2), "{stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
-        assert_eq!(stderr.trim().lines().filter(|l| l.starts_with("error")).count(), 1, "one error: {stderr}");
+        assert_eq!(
+            stderr
+                .trim()
+                .lines()
+                .filter(|l| l.starts_with("error"))
+                .count(),
+            1,
+            "one error: {stderr}"
+        );
         assert!(
             !self.path().join("store").exists()
-                || std::fs::read_dir(self.path().join("store")).unwrap().all(|e| {
-                    let e = e.unwrap();
-                    // Only the default experiment and the lock may exist: no run.
-                    e.file_name() == "0" || e.file_name() == ".lock"
-                }),
+                || std::fs::read_dir(self.path().join("store"))
+                    .unwrap()
+                    .all(|e| {
+                        let e = e.unwrap();
+                        // Only the default experiment and the lock may exist: no run.
+                        e.file_name() == "0" || e.file_name() == ".lock"
+                    }),
             "a failed input left something in the store"
         );
         stderr
@@ -109,21 +124,33 @@ fn unparsable_date_names_the_row() {
 
 #[test]
 fn negative_amount() {
-    let case = Case::new("customer_id,date,amount\n1,2023-01-05,10\n2,2023-01-06,-4.5\n", None);
+    let case = Case::new(
+        "customer_id,date,amount\n1,2023-01-05,10\n2,2023-01-06,-4.5\n",
+        None,
+    );
     let err = case.fails(&case.config("", false, ""));
-    assert_mentions(&err, &["tx.csv", "`amount`", "row 2", "allow_negative_amounts"]);
+    assert_mentions(
+        &err,
+        &["tx.csv", "`amount`", "row 2", "allow_negative_amounts"],
+    );
 }
 
 #[test]
 fn nan_amount() {
-    let case = Case::new("customer_id,date,amount\n1,2023-01-05,10\n2,2023-01-06,NaN\n", None);
+    let case = Case::new(
+        "customer_id,date,amount\n1,2023-01-05,10\n2,2023-01-06,NaN\n",
+        None,
+    );
     let err = case.fails(&case.config("", false, ""));
     assert_mentions(&err, &["tx.csv", "`amount`", "row 2"]);
 }
 
 #[test]
 fn duplicate_customer_ids() {
-    let case = Case::new(GOOD_TX, Some("customer_id,signup\n1,2022-12-01\n2,2023-01-02\n1,2022-11-01\n"));
+    let case = Case::new(
+        GOOD_TX,
+        Some("customer_id,signup\n1,2022-12-01\n2,2023-01-02\n1,2022-11-01\n"),
+    );
     let err = case.fails(&case.config("", true, ""));
     assert_mentions(&err, &["customers.csv", "row 3", "`1`", "row 1"]);
 }
@@ -167,10 +194,26 @@ fn bad_model_configs_name_the_key() {
     let cfg = case.config("", false, "");
     let text = std::fs::read_to_string(&cfg).unwrap();
     for (from, to, needles) in [
-        ("kind = \"logistic\"", "kind = \"xgboost\"", vec!["models[0].kind", "xgboost", "logistic"]),
-        ("kind = \"logistic\"", "kind = \"kaplan_meier\"", vec!["models[0].kind", "survival", "churn"]),
-        ("kind = \"logistic\"", "kind = \"logistic\"\nparams = { l2 = -1.0 }", vec!["models[0].params", "l2"]),
-        ("kind = \"logistic\"", "kind = \"logistic\"\nparams = { l3 = 1.0 }", vec!["models[0].params", "l3"]),
+        (
+            "kind = \"logistic\"",
+            "kind = \"xgboost\"",
+            vec!["models[0].kind", "xgboost", "logistic"],
+        ),
+        (
+            "kind = \"logistic\"",
+            "kind = \"kaplan_meier\"",
+            vec!["models[0].kind", "survival", "churn"],
+        ),
+        (
+            "kind = \"logistic\"",
+            "kind = \"logistic\"\nparams = { l2 = -1.0 }",
+            vec!["models[0].params", "l2"],
+        ),
+        (
+            "kind = \"logistic\"",
+            "kind = \"logistic\"\nparams = { l3 = 1.0 }",
+            vec!["models[0].params", "l3"],
+        ),
         ("horizon_days = 30", "horizon_days = 0", vec!["horizon"]),
     ] {
         std::fs::write(&cfg, text.replace(from, to)).unwrap();

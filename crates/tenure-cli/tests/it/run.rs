@@ -65,7 +65,11 @@ fn run_json_is_one_object_with_models_and_metrics() {
     for a in ["report.html", "config.toml", "split.json", "metrics.json"] {
         assert!(artifacts.contains(&a), "{a} not in {artifacts:?}");
     }
-    let text = run_ok(tenure().args(["runs", "show", run_id, "--store"]).arg(&store));
+    let text = run_ok(
+        tenure()
+            .args(["runs", "show", run_id, "--store"])
+            .arg(&store),
+    );
     assert!(String::from_utf8_lossy(&text.stdout).contains("logreg.auc"));
 }
 
@@ -120,14 +124,25 @@ fn two_runs_at_once_into_one_store_lose_nothing() {
     let mut ids = Vec::new();
     for child in children {
         let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
         ids.push(v["run_id"].as_str().unwrap().to_string());
     }
     let store = dir.path().join("store");
     let list = run_ok(
         tenure()
-            .args(["runs", "list", "--json", "--experiment", "concurrent", "--store"])
+            .args([
+                "runs",
+                "list",
+                "--json",
+                "--experiment",
+                "concurrent",
+                "--store",
+            ])
             .arg(&store),
     );
     let runs: Value = serde_json::from_slice(&list.stdout).unwrap();
@@ -147,8 +162,17 @@ fn two_runs_at_once_into_one_store_lose_nothing() {
         );
         let run: Value = serde_json::from_slice(&show.stdout).unwrap();
         assert_eq!(run["status"], "finished");
-        for metric in ["logreg.auc", "logreg.brier", "logreg.log_loss", "logreg.pr_auc"] {
-            assert_eq!(run["metrics"][metric].as_array().unwrap().len(), 2, "{metric}");
+        for metric in [
+            "logreg.auc",
+            "logreg.brier",
+            "logreg.log_loss",
+            "logreg.pr_auc",
+        ] {
+            assert_eq!(
+                run["metrics"][metric].as_array().unwrap().len(),
+                2,
+                "{metric}"
+            );
         }
     }
 }

@@ -15,10 +15,25 @@ fn shapes_are_checked() {
     assert!(Matrix::from_rows(&[vec![1.0, 2.0], vec![3.0]]).is_err());
     let x = matrix(2, 2, 1.0);
     assert!(Dataset::new(x.clone(), vec!["a".into()], Target::Binary(vec![0.0, 1.0])).is_err());
-    assert!(Dataset::new(x.clone(), vec!["a".into(), "b".into()], Target::Binary(vec![0.0])).is_err());
-    let d = Dataset::new(x, vec!["a".into(), "b".into()], Target::Binary(vec![0.0, 1.0])).unwrap();
+    assert!(
+        Dataset::new(
+            x.clone(),
+            vec!["a".into(), "b".into()],
+            Target::Binary(vec![0.0])
+        )
+        .is_err()
+    );
+    let d = Dataset::new(
+        x,
+        vec!["a".into(), "b".into()],
+        Target::Binary(vec![0.0, 1.0]),
+    )
+    .unwrap();
     assert!(d.clone().with_weights(vec![1.0]).is_err());
-    assert_eq!(d.with_weights(vec![1.0, 2.0]).unwrap().weights(), Some(&[1.0, 2.0][..]));
+    assert_eq!(
+        d.with_weights(vec![1.0, 2.0]).unwrap().weights(),
+        Some(&[1.0, 2.0][..])
+    );
 }
 
 #[test]
@@ -39,7 +54,12 @@ fn task_and_device_parse_and_print() {
     for t in Task::ALL {
         assert_eq!(t.to_string().parse::<Task>().unwrap(), t);
     }
-    assert!("churny".parse::<Task>().unwrap_err().contains("churn, survival or clv"));
+    assert!(
+        "churny"
+            .parse::<Task>()
+            .unwrap_err()
+            .contains("churn, survival or clv")
+    );
     for d in ["auto", "cpu", "wgpu", "cuda"] {
         assert_eq!(d.parse::<DeviceRequest>().unwrap().to_string(), d);
     }

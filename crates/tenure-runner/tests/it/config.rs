@@ -33,7 +33,10 @@ fn every_shipped_experiment_loads() {
         if path.extension().is_some_and(|e| e == "toml") {
             let exp = Experiment::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             assert!(!exp.models.is_empty());
-            assert!(exp.file.data.transactions.path.is_absolute() || exp.file.data.transactions.path.starts_with(repo()));
+            assert!(
+                exp.file.data.transactions.path.is_absolute()
+                    || exp.file.data.transactions.path.starts_with(repo())
+            );
         }
     }
 }
@@ -59,7 +62,8 @@ fn extends_merges_tables_and_the_experiment_wins() {
         "base.toml",
         "seed = 7\n[features]\nwindows_days = [7, 28]\ncategory_top_k = 3\n",
     );
-    let text = format!("extends = [\"pieces/base.toml\"]\n{MINIMAL}\n[features]\nwindows_days = [14]\n");
+    let text =
+        format!("extends = [\"pieces/base.toml\"]\n{MINIMAL}\n[features]\nwindows_days = [14]\n");
     let exp = Experiment::load(&write(dir.path(), "e.toml", &text)).unwrap();
     assert_eq!(exp.file.seed, 7);
     assert_eq!(exp.file.features.windows_days, vec![14]);
@@ -91,7 +95,11 @@ fn unknown_keys_are_named() {
         let err = Experiment::load(&p).unwrap_err().to_string();
         assert!(err.contains(key) && err.contains("e.toml"), "{err}");
     }
-    let p = write(dir.path(), "e.toml", &MINIMAL.replace("horizon_days = 30", "horizon_days = 30\nhorizon = 2"));
+    let p = write(
+        dir.path(),
+        "e.toml",
+        &MINIMAL.replace("horizon_days = 30", "horizon_days = 30\nhorizon = 2"),
+    );
     let err = Experiment::load(&p).unwrap_err().to_string();
     assert!(err.contains("horizon"), "{err}");
 }
@@ -108,12 +116,27 @@ fn syntax_errors_name_the_file() {
 fn model_errors_name_the_model_key() {
     let dir = tempfile::tempdir().unwrap();
     let two = format!("{MINIMAL}\n[[models]]\nkind = \"logistic\"\n");
-    let err = Experiment::load(&write(dir.path(), "e.toml", &two)).unwrap_err().to_string();
-    assert!(err.contains("models[1].name") && err.contains("duplicate"), "{err}");
+    let err = Experiment::load(&write(dir.path(), "e.toml", &two))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("models[1].name") && err.contains("duplicate"),
+        "{err}"
+    );
     let none = MINIMAL.replace("[[models]]\nkind = \"logistic\"\n", "models = []\n");
-    let err = Experiment::load(&write(dir.path(), "e.toml", &none)).unwrap_err().to_string();
+    let err = Experiment::load(&write(dir.path(), "e.toml", &none))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("models"), "{err}");
-    let bad = MINIMAL.replace("kind = \"logistic\"", "kind = \"logistic\"\nparams = { max_iter = 0 }");
-    let err = Experiment::load(&write(dir.path(), "e.toml", &bad)).unwrap_err().to_string();
-    assert!(err.contains("models[0].params") && err.contains("max_iter"), "{err}");
+    let bad = MINIMAL.replace(
+        "kind = \"logistic\"",
+        "kind = \"logistic\"\nparams = { max_iter = 0 }",
+    );
+    let err = Experiment::load(&write(dir.path(), "e.toml", &bad))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("models[0].params") && err.contains("max_iter"),
+        "{err}"
+    );
 }

@@ -23,7 +23,8 @@ fn quickstart_logistic_is_within_002_auc_of_the_truth() {
     };
     synth::write(&cfg, &data).unwrap();
 
-    let quickstart = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/quickstart.toml");
+    let quickstart =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/quickstart.toml");
     let text = format!(
         "extends = [\"{}\"]\n[data.transactions]\npath = \"synth/transactions.parquet\"\n\
          [data.customers]\npath = \"synth/customers.parquet\"\n",
@@ -68,7 +69,10 @@ fn quickstart_logistic_is_within_002_auc_of_the_truth() {
         y.len(),
         y.iter().sum::<f64>() / y.len() as f64
     );
-    assert!(auc_truth > 0.6, "the truth should be informative: {auc_truth}");
+    assert!(
+        auc_truth > 0.6,
+        "the truth should be informative: {auc_truth}"
+    );
     assert!(
         (auc_model - auc_truth).abs() <= 0.02,
         "model AUC {auc_model:.4} vs truth AUC {auc_truth:.4}"
