@@ -19,17 +19,30 @@
 //! | numeric attribute | integer or float; missing = `NaN` |
 //! | categorical attribute, event category | string, boolean or integer; missing = `None` |
 //!
-//! CSV files are read with polars' type inference, except that date, amount
-//! and attribute columns are read with a fixed type (dates and categories as
-//! text, numbers as floats), so that a value late in the file can never
-//! contradict a type guessed from the first rows.
+//! CSV files are read with polars' type inference (over the first 10,000
+//! rows), except that date, amount and attribute columns are read with a
+//! fixed type (dates and categories as text, numbers as floats), so that a
+//! value late in the file can never contradict a type guessed from the first
+//! rows. A CSV amount such as `$12` is therefore a [`DataError::Parse`] that
+//! quotes it, where a Parquet string column is a [`DataError::WrongType`].
+//!
+//! ```
+//! use tenure_data::io::{TransactionsSource, load};
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let path = dir.path().join("tx.csv");
+//! std::fs::write(&path, "customer_id,timestamp,amount\n7,2024-01-03,4\n5,2024-01-01,9.5\n").unwrap();
+//! let log = load(&TransactionsSource::new(&path), None).unwrap();
+//! assert_eq!(log.customer_ids(), ["5", "7"]);
+//! assert_eq!(log.amounts(0), [9.5]);
+//! ```
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::log::{CustomerLog, RawCustomer, RawCustomers, RawEvent, SECONDS_PER_DAY, Timestamp};
@@ -116,6 +129,8 @@ fn default_amount() -> String {
 }
 
 const DATE_EXPECTED: &str = "a date like 2024-01-31 or 2024-01-31 12:00:00";
+const TIME_EXPECTED: &str = "a date, a datetime or date strings";
+const ID_EXPECTED: &str = "a string or integer customer id";
 
 /// Reads both tables and builds the log. The event category column, when
 /// configured, keeps its name in the log.
@@ -142,33 +157,52 @@ pub fn read_transactions(src: &TransactionsSource) -> Result<Vec<RawEvent>> {
         overrides.push((c.as_str(), DataType::String));
     }
     let table = Table::read(&src.path, &overrides)?;
-    let ids = table.column(&src.customer_id)?.ids()?;
-    let times = table.column(&src.timestamp)?.required_times()?;
-    let amounts = table
-        .column(&src.amount)?
-        .amounts(src.allow_negative_amounts)?;
+    // Check types and cast once, then convert row ranges in parallel.
+    let ids = table.column(&src.customer_id)?.id_text()?;
+    let times = table.column(&src.timestamp)?.time_source()?;
+    let amounts = table.column(&src.amount)?.amount_floats()?;
     let categories = match &src.category {
-        Some(c) => Some(table.column(c)?.labels()?),
+        Some(c) => Some(table.column(c)?.label_text()?),
         None => None,
     };
-    let mut events: Vec<RawEvent> = ids
-        .into_iter()
-        .zip(times)
-        .zip(amounts)
-        .map(|((customer_id, time), amount)| RawEvent {
-            customer_id,
-            time,
-            amount,
-            category: None,
+    let n = table.df.height();
+    let parts: Vec<Result<Vec<RawEvent>>> = (0..n.div_ceil(ROWS_PER_TASK))
+        .into_par_iter()
+        .map(|k| {
+            let (offset, len) = (k * ROWS_PER_TASK, ROWS_PER_TASK.min(n - k * ROWS_PER_TASK));
+            let ids = ids.slice(offset, len).ids()?;
+            let times = times.slice(offset, len).required_times()?;
+            let amounts = amounts
+                .slice(offset, len)
+                .amounts(src.allow_negative_amounts)?;
+            let mut categories = match &categories {
+                Some(c) => c.slice(offset, len).labels()?,
+                None => Vec::new(),
+            }
+            .into_iter();
+            Ok(ids
+                .into_iter()
+                .zip(times)
+                .zip(amounts)
+                .map(|((customer_id, time), amount)| RawEvent {
+                    customer_id,
+                    time,
+                    amount,
+                    category: categories.next().flatten(),
+                })
+                .collect())
         })
         .collect();
-    if let Some(categories) = categories {
-        for (e, c) in events.iter_mut().zip(categories) {
-            e.category = c;
-        }
+    // The earliest range with an error reports, whatever the thread timing.
+    let mut events = Vec::with_capacity(n);
+    for part in parts {
+        events.extend(part?);
     }
     Ok(events)
 }
+
+/// Rows converted per parallel task in [`read_transactions`].
+const ROWS_PER_TASK: usize = 1 << 18;
 
 /// Reads and validates the customers table. Customer ids must be unique.
 pub fn read_customers(src: &CustomersSource) -> Result<RawCustomers> {
@@ -177,7 +211,11 @@ pub fn read_customers(src: &CustomersSource) -> Result<RawCustomers> {
         overrides.push((date, DataType::String));
     }
     overrides.extend(src.numeric.iter().map(|c| (c.as_str(), DataType::Float64)));
-    overrides.extend(src.categorical.iter().map(|c| (c.as_str(), DataType::String)));
+    overrides.extend(
+        src.categorical
+            .iter()
+            .map(|c| (c.as_str(), DataType::String)),
+    );
     let table = Table::read(&src.path, &overrides)?;
 
     let id_col = table.column(&src.customer_id)?;
@@ -320,7 +358,8 @@ impl<'a> Table<'a> {
         Ok(Col {
             path: self.path,
             name,
-            series: column.as_materialized_series(),
+            series: column.as_materialized_series().clone(),
+            offset: 0,
         })
     }
 }
@@ -331,7 +370,9 @@ impl<'a> Table<'a> {
 struct Col<'a> {
     path: &'a Path,
     name: &'a str,
-    series: &'a Series,
+    series: Series,
+    /// Index of the series' first row in the table.
+    offset: usize,
 }
 
 impl Col<'_> {
@@ -349,7 +390,7 @@ impl Col<'_> {
         DataError::BadValue {
             path: self.path.to_path_buf(),
             column: self.name.to_string(),
-            row: row + 1,
+            row: self.offset + row + 1,
             found,
             expected: expected.to_string(),
         }
@@ -362,31 +403,61 @@ impl Col<'_> {
         })
     }
 
+    /// Rows `offset..offset + len` of this column.
+    fn slice(&self, offset: usize, len: usize) -> Self {
+        Col {
+            path: self.path,
+            name: self.name,
+            series: self.series.slice(offset as i64, len),
+            offset: self.offset + offset,
+        }
+    }
+
+    fn with_series(&self, series: Series) -> Self {
+        Col {
+            path: self.path,
+            name: self.name,
+            series,
+            offset: self.offset,
+        }
+    }
+
     fn all_null(&self) -> bool {
         self.series.null_count() == self.series.len()
     }
 
     /// The column as text, if it is text, an integer or a boolean column.
-    fn as_text(&self, expected: &str) -> Result<Cow<'_, Series>> {
+    fn as_text(&self, expected: &str) -> Result<Self> {
         let dtype = self.series.dtype();
         if dtype.is_string() {
-            Ok(Cow::Borrowed(self.series))
+            Ok(self.with_series(self.series.clone()))
         } else if dtype.is_integer() || dtype.is_bool() || dtype.is_null() {
-            Ok(Cow::Owned(self.cast(&DataType::String)?))
+            Ok(self.with_series(self.cast(&DataType::String)?))
         } else {
             Err(self.wrong_type(expected))
         }
     }
 
-    /// Customer ids; integers become their decimal string. Nulls are errors.
-    fn ids(&self) -> Result<Vec<String>> {
+    /// The id column as text: integers become their decimal string.
+    fn id_text(&self) -> Result<Self> {
         let dtype = self.series.dtype();
         if !(dtype.is_string() || dtype.is_integer()) {
-            return Err(self.wrong_type("a string or integer customer id"));
+            return Err(self.wrong_type(ID_EXPECTED));
         }
-        let text = self.as_text("a string or integer customer id")?;
-        let mut out = Vec::with_capacity(text.len());
-        for (i, v) in text.str().expect("checked: string").iter().enumerate() {
+        self.as_text(ID_EXPECTED)
+    }
+
+    /// Customer ids; nulls are errors.
+    fn ids(&self) -> Result<Vec<String>> {
+        let text = self.id_text()?;
+        let mut out = Vec::with_capacity(text.series.len());
+        for (i, v) in text
+            .series
+            .str()
+            .expect("checked: string")
+            .iter()
+            .enumerate()
+        {
             match v {
                 Some(v) => out.push(v.to_string()),
                 None => return Err(self.bad_value(i, "null".into(), "a customer id")),
@@ -395,18 +466,15 @@ impl Col<'_> {
         Ok(out)
     }
 
+    fn label_text(&self) -> Result<Self> {
+        self.as_text("a string, boolean or integer category")
+    }
+
     /// Categorical values as strings; nulls are `None`.
     fn labels(&self) -> Result<Vec<Option<String>>> {
-        let text = self.as_text("a string, boolean or integer category")?;
-        // Most categorical columns have few levels: share one allocation per
-        // distinct value instead of allocating per row.
-        let mut seen: HashMap<&str, String> = HashMap::new();
-        Ok(text
-            .str()
-            .expect("checked: string")
-            .iter()
-            .map(|v| v.map(|v| seen.entry(v).or_insert_with(|| v.to_string()).clone()))
-            .collect())
+        let text = self.label_text()?;
+        let values = text.series.str().expect("checked: string");
+        Ok(values.iter().map(|v| v.map(str::to_string)).collect())
     }
 
     /// Numeric attribute as `f64`; nulls are `NaN`.
@@ -426,14 +494,19 @@ impl Col<'_> {
             .collect())
     }
 
-    /// Amounts: finite, and non-negative unless refunds are allowed.
-    fn amounts(&self, allow_negative: bool) -> Result<Vec<f64>> {
+    /// The amount column as `f64`, if it is numeric.
+    fn amount_floats(&self) -> Result<Self> {
         if !self.series.dtype().is_primitive_numeric() {
             return Err(self.wrong_type("an integer or float amount"));
         }
-        let values = self.cast(&DataType::Float64)?;
-        let mut out = Vec::with_capacity(values.len());
-        for (i, v) in values.f64().expect("cast to f64").iter().enumerate() {
+        Ok(self.with_series(self.cast(&DataType::Float64)?))
+    }
+
+    /// Amounts: finite, and non-negative unless refunds are allowed.
+    fn amounts(&self, allow_negative: bool) -> Result<Vec<f64>> {
+        let values = self.amount_floats()?;
+        let mut out = Vec::with_capacity(values.series.len());
+        for (i, v) in values.series.f64().expect("cast to f64").iter().enumerate() {
             match v {
                 Some(v) if v.is_finite() && (allow_negative || v >= 0.0) => out.push(v),
                 Some(v) if v.is_finite() => {
@@ -448,6 +521,16 @@ impl Col<'_> {
             }
         }
         Ok(out)
+    }
+
+    /// Checks that the column holds dates, datetimes or strings.
+    fn time_source(&self) -> Result<Self> {
+        match self.series.dtype() {
+            DataType::Date | DataType::Datetime(..) | DataType::String | DataType::Null => {
+                Ok(self.with_series(self.series.clone()))
+            }
+            _ => Err(self.wrong_type(TIME_EXPECTED)),
+        }
     }
 
     /// Timestamps where a null is an error (event times).
@@ -525,7 +608,7 @@ impl Col<'_> {
                     f(i, None)?;
                 }
             }
-            _ => return Err(self.wrong_type("a date, a datetime or date strings")),
+            _ => return Err(self.wrong_type(TIME_EXPECTED)),
         }
         Ok(())
     }

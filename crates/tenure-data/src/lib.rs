@@ -36,8 +36,8 @@ pub mod folds;
 pub mod io;
 pub mod synth;
 
-pub use error::{DataError, Result};
 pub use encoding::TargetEncoder;
+pub use error::{DataError, Result};
 pub use features::{
     ChurnDefinition, FeatureConfig, HighCardinality, LabelConfig, Snapshot, SnapshotBuilder,
     SurvivalEvent,

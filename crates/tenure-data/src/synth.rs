@@ -59,9 +59,10 @@
 //! # Truth at the cutoff
 //!
 //! With `t0 = truth_cutoff` and `h = truth_horizon_days`, a customer is
-//! *active at the cutoff* when `s_i ≤ t0 ≤ T_i` (in the observed data:
-//! signed up on or before the cutoff date and `cancel_date` null or on/after
-//! it). For active customers,
+//! *active at the cutoff* when `s_i < t0 ≤ T_i`; in the observed data: signed
+//! up before the cutoff date and `cancel_date` null or on/after it — exactly
+//! the customers in a [`crate::Snapshot`] at that cutoff. For active
+//! customers,
 //!
 //! ```text
 //! p_churn        = P(T_i ∈ [t0, t0 + h) | T_i ≥ t0) = 1 - exp(-(Λ_i(t0 + h) - Λ_i(t0)))
@@ -123,6 +124,7 @@ pub const LAST_SIGNUP_MARGIN_DAYS: i64 = 180;
 const PLANS: [&str; 3] = ["basic", "standard", "premium"];
 const PLAN_SHARES: [f64; 3] = [0.50, 0.35, 0.15];
 const PLAN_EFFECTS: [f64; 3] = [0.5, 0.0, -0.45];
+const PREMIUM: usize = 2;
 const CHANNELS: [&str; 3] = ["web", "store", "partner"];
 const CHANNEL_SHARES: [f64; 3] = [0.55, 0.30, 0.15];
 const CHANNEL_EFFECTS: [f64; 3] = [0.0, -0.2, 0.35];
@@ -184,7 +186,8 @@ impl SynthConfig {
     /// Signup days `[first, last)` as day numbers since the epoch.
     fn signup_days(&self) -> (i64, i64) {
         let first = (self.start + SECONDS_PER_DAY - 1).div_euclid(SECONDS_PER_DAY);
-        let last = (self.end - LAST_SIGNUP_MARGIN_DAYS * SECONDS_PER_DAY).div_euclid(SECONDS_PER_DAY);
+        let last =
+            (self.end - LAST_SIGNUP_MARGIN_DAYS * SECONDS_PER_DAY).div_euclid(SECONDS_PER_DAY);
         (first, last)
     }
 
@@ -303,9 +306,10 @@ impl LatentCustomer {
         }
     }
 
-    /// Whether the customer has signed up and not yet cancelled at `t`.
+    /// Whether the customer signed up before `t` and has not cancelled
+    /// before it (the snapshot's rule).
     pub fn is_active_at(&self, t: Timestamp) -> bool {
-        self.signup <= t && t <= self.cancel
+        self.signup < t && t <= self.cancel
     }
 
     /// `P(T ∈ [cutoff, cutoff + h) | T ≥ cutoff)` under `arm`.
@@ -338,13 +342,19 @@ impl LatentCustomer {
     /// True expected spend in `[cutoff, cutoff + h)` given active at the
     /// cutoff: `λ μ ∫_0^h S(cutoff + t) / S(cutoff) dt`.
     pub fn expected_spend(&self, cutoff: Timestamp, horizon_days: u32) -> f64 {
-        self.purchase_rate_per_day * self.mean_spend * self.expected_active_days(cutoff, horizon_days)
+        self.purchase_rate_per_day
+            * self.mean_spend
+            * self.expected_active_days(cutoff, horizon_days)
     }
 }
 
 /// The true churn probability in `[cutoff, cutoff + horizon)` given active at
 /// the cutoff, including the campaign effect for treated customers.
-pub fn true_churn_probability(customer: &LatentCustomer, cutoff: Timestamp, horizon_days: u32) -> f64 {
+pub fn true_churn_probability(
+    customer: &LatentCustomer,
+    cutoff: Timestamp,
+    horizon_days: u32,
+) -> f64 {
     customer.churn_probability(cutoff, horizon_days, Arm::Assigned)
 }
 
@@ -460,7 +470,6 @@ impl Population {
         let first = b * BLOCK_SIZE;
         let count = BLOCK_SIZE.min(cfg.customers - first);
         let (first_day, last_day) = cfg.signup_days();
-        let end_us = cfg.end * 1_000_000;
         let mut out = Block::default();
 
         for k in 0..count {
@@ -475,7 +484,7 @@ impl Population {
                 + PLAN_EFFECTS[plan]
                 + CHANNEL_EFFECTS[channel]
                 + self.region_effects[region];
-            let tau = -0.6 + if plan == 2 { 0.5 } else { 0.0 } + 0.01 * (age - 40.0);
+            let tau = -0.6 + if plan == PREMIUM { 0.5 } else { 0.0 } + 0.01 * (age - 40.0);
             let rate = self.rate.sample(&mut rng) * (RATE_RISK_SLOPE * eta).exp();
             let nu = self.spend_scale.sample(&mut rng);
             let mut customer = LatentCustomer {
@@ -491,8 +500,9 @@ impl Population {
             };
             let e: f64 = rng.sample(Exp1);
             let life_days = customer.invert_cumulative_hazard(e);
-            // Far beyond any horizon; the cap only keeps the sum in range.
-            customer.cancel = signup + (life_days * SECONDS_PER_DAY as f64).min(1e15) as i64;
+            // Some 30,000 years: far beyond any horizon, and microseconds
+            // since the epoch still fit in an i64.
+            customer.cancel = signup + (life_days * SECONDS_PER_DAY as f64).min(1e12) as i64;
 
             let weights: Vec<f64> = CATEGORIES
                 .iter()
@@ -500,7 +510,7 @@ impl Population {
                 .collect();
             let preference_cdf = cumulative(&weights);
             let from_us = signup * 1_000_000;
-            let until_us = (customer.cancel * 1_000_000).min(end_us);
+            let until_us = customer.cancel.min(cfg.end) * 1_000_000;
             let exposure_days = (until_us - from_us) as f64 / (SECONDS_PER_DAY as f64 * 1e6);
             let mean_count = rate * exposure_days;
             let n = if mean_count > 0.0 {
@@ -515,7 +525,8 @@ impl Population {
                 out.tx_customer.push(k as u32);
                 out.tx_time_us.push(rng.random_range(from_us..until_us));
                 let spend = self.amount.sample(&mut rng) / nu;
-                out.tx_amount.push(((spend * 100.0).round() / 100.0).max(0.01));
+                out.tx_amount
+                    .push(((spend * 100.0).round() / 100.0).max(0.01));
                 out.tx_category.push(pick(&mut rng, &preference_cdf) as u8);
             }
             sort_by_time(&mut out, tx_start);
@@ -578,13 +589,26 @@ pub fn generate(cfg: &SynthConfig) -> Result<SynthData> {
         .into_par_iter()
         .map(|b| population.block(b))
         .collect();
-    let (transactions, (customers, truth)) = rayon::join(
-        || transactions_frame(&blocks),
-        || rayon::join(|| customers_frame(&blocks, cfg), || truth_frame(&blocks, cfg)),
+    // One chunk per block: polars writes such a frame in row groups without
+    // re-slicing one huge string array, which is far slower.
+    let block_transactions = blocks
+        .par_iter()
+        .map(Block::transactions_frame)
+        .collect::<Result<Vec<_>>>()?;
+    let transactions =
+        block_transactions
+            .into_iter()
+            .try_fold(empty_transactions_frame(), |mut all, df| {
+                all.vstack_mut_owned(df)?;
+                Ok::<_, DataError>(all)
+            })?;
+    let (customers, truth) = rayon::join(
+        || customers_frame(&blocks, cfg),
+        || truth_frame(&blocks, cfg),
     );
     let latent = blocks.into_iter().flat_map(|b| b.latent).collect();
     Ok(SynthData {
-        transactions: transactions?,
+        transactions,
         customers: customers?,
         truth: truth?,
         latent,
@@ -631,31 +655,43 @@ fn latents(blocks: &[Block]) -> impl Iterator<Item = &LatentCustomer> {
     blocks.iter().flat_map(|b| &b.latent)
 }
 
-fn transactions_frame(blocks: &[Block]) -> Result<DataFrame> {
-    let n: usize = blocks.iter().map(|b| b.tx_time_us.len()).sum();
-    let ids = blocks.iter().flat_map(|b| {
-        b.tx_customer
+impl Block {
+    fn transactions_frame(&self) -> Result<DataFrame> {
+        let ids = self
+            .tx_customer
             .iter()
-            .map(|&k| b.latent[k as usize].customer_id.as_str())
-    });
-    let times: Vec<i64> = blocks.iter().flat_map(|b| b.tx_time_us.iter().copied()).collect();
-    let amounts: Vec<f64> = blocks.iter().flat_map(|b| b.tx_amount.iter().copied()).collect();
-    let categories = blocks
-        .iter()
-        .flat_map(|b| b.tx_category.iter().map(|&c| CATEGORIES[c as usize]));
-    let timestamp = Int64Chunked::from_vec("timestamp".into(), times)
+            .map(|&k| self.latent[k as usize].customer_id.as_str());
+        let categories = self.tx_category.iter().map(|&c| CATEGORIES[c as usize]);
+        Ok(DataFrame::new(
+            self.tx_time_us.len(),
+            vec![
+                strings("customer_id", ids),
+                timestamps(self.tx_time_us.clone()),
+                floats("amount", self.tx_amount.clone()),
+                strings("category", categories),
+            ],
+        )?)
+    }
+}
+
+fn empty_transactions_frame() -> DataFrame {
+    DataFrame::new(
+        0,
+        vec![
+            strings("customer_id", std::iter::empty()),
+            timestamps(Vec::new()),
+            floats("amount", Vec::new()),
+            strings("category", std::iter::empty()),
+        ],
+    )
+    .expect("columns of equal length")
+}
+
+fn timestamps(micros: Vec<i64>) -> Column {
+    Int64Chunked::from_vec("timestamp".into(), micros)
         .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
         .into_series()
-        .into_column();
-    Ok(DataFrame::new(
-        n,
-        vec![
-            strings("customer_id", ids),
-            timestamp,
-            floats("amount", amounts),
-            strings("category", categories),
-        ],
-    )?)
+        .into_column()
 }
 
 fn customers_frame(blocks: &[Block], cfg: &SynthConfig) -> Result<DataFrame> {

@@ -2,13 +2,37 @@
 //! data → as-of snapshots → time-split folds → models → metrics → tracking
 //! store → HTML report.
 //!
-//! ```no_run
+//! ```
+//! use tenure_runner::data::synth::{self, SynthConfig};
 //! use tenure_runner::{Experiment, RunOptions, run};
 //!
-//! let exp = Experiment::load("experiments/quickstart.toml".as_ref())?;
-//! let outcome = run(&exp, &RunOptions::default())?;
-//! println!("report at {}", outcome.report.display());
-//! # Ok::<(), tenure_runner::RunnerError>(())
+//! let dir = tempfile::tempdir()?;
+//! synth::write(&SynthConfig { customers: 1_000, ..SynthConfig::default() }, &dir.path().join("data"))?;
+//! std::fs::write(dir.path().join("churn.toml"), r#"
+//!     name = "doc"
+//!     [data.transactions]
+//!     path = "data/transactions.parquet"
+//!     [data.customers]
+//!     path = "data/customers.parquet"
+//!     signup = "signup_date"
+//!     end = "cancel_date"
+//!     categorical = ["plan"]
+//!     [labels]
+//!     task = "churn"
+//!     horizon_days = 90
+//!     [cv]
+//!     first = "2022-07-01"
+//!     every_days = 90
+//!     folds = 2
+//!     [[models]]
+//!     kind = "logistic"
+//! "#)?;
+//! let exp = Experiment::load(&dir.path().join("churn.toml"))?;
+//! let options = RunOptions { tracking_dir: Some(dir.path().join("runs")), ..RunOptions::default() };
+//! let outcome = run(&exp, &options)?;
+//! assert!(outcome.report.is_file());
+//! assert!(outcome.models[0].metrics["auc"].mean > 0.5);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 pub mod config;

@@ -96,7 +96,11 @@ fn parquet_with_string_ids_datetimes_and_categories() {
     let t0 = day("2024-03-01") * 1000;
     let df = frame(vec![
         col("cid", Series::new("".into(), ["b", "a", "b"])),
-        datetime("when", &[t0, t0 + 1500, t0 - 86_400_000], Some(TimeZone::UTC)),
+        datetime(
+            "when",
+            &[t0, t0 + 1500, t0 - 86_400_000],
+            Some(TimeZone::UTC),
+        ),
         col("spend", Series::new("".into(), [1i32, 2, 3])),
         col("cat", Series::new("".into(), [Some("x"), Some("y"), None])),
         col("extra", Series::new("".into(), [1.0f64, 2.0, 3.0])),
@@ -276,11 +280,17 @@ fn empty_tables() {
     let empty_pq = write_parquet(
         &dir,
         "e.parquet",
-        frame(vec![col("customer_id", Series::new_empty("".into(), &DataType::String))]),
+        frame(vec![col(
+            "customer_id",
+            Series::new_empty("".into(), &DataType::String),
+        )]),
     );
     for path in [header_only, nothing, empty_pq] {
         let err = read_transactions(&tx(&path)).unwrap_err();
-        assert!(matches!(&err, DataError::Empty { path: p } if *p == path), "{err}");
+        assert!(
+            matches!(&err, DataError::Empty { path: p } if *p == path),
+            "{err}"
+        );
     }
 }
 
@@ -334,7 +344,10 @@ fn null_customer_id_names_the_row() {
         "customer_id,timestamp,amount\na,2024-01-01,1\nb,2024-01-01,1\n,2024-01-02,1\n",
     );
     let (column, row, found, _) = bad_value(read_transactions(&tx(&path)).unwrap_err());
-    assert_eq!((column.as_str(), row, found.as_str()), ("customer_id", 3, "null"));
+    assert_eq!(
+        (column.as_str(), row, found.as_str()),
+        ("customer_id", 3, "null")
+    );
 }
 
 #[test]
@@ -354,13 +367,12 @@ fn unparsable_date_names_the_row_and_value() {
 #[test]
 fn null_timestamp_is_rejected_in_transactions() {
     let dir = TempDir::new().unwrap();
-    let path = write_text(
-        &dir,
-        "tx.csv",
-        "customer_id,timestamp,amount\na,,1\n",
-    );
+    let path = write_text(&dir, "tx.csv", "customer_id,timestamp,amount\na,,1\n");
     let (column, row, found, _) = bad_value(read_transactions(&tx(&path)).unwrap_err());
-    assert_eq!((column.as_str(), row, found.as_str()), ("timestamp", 1, "null"));
+    assert_eq!(
+        (column.as_str(), row, found.as_str()),
+        ("timestamp", 1, "null")
+    );
 }
 
 #[test]
@@ -408,7 +420,10 @@ fn null_and_nan_amounts_are_rejected() {
     ] {
         let df = frame(vec![
             col("customer_id", Series::new("".into(), ["a", "b"])),
-            col("timestamp", Series::new("".into(), ["2024-01-01", "2024-01-02"])),
+            col(
+                "timestamp",
+                Series::new("".into(), ["2024-01-01", "2024-01-02"]),
+            ),
             col("amount", Series::new("".into(), values)),
         ]);
         let path = write_parquet(&dir, "tx.parquet", df);
@@ -439,6 +454,27 @@ fn negative_amounts_need_the_refund_flag() {
         ..tx(&path)
     };
     assert_eq!(read_transactions(&src).unwrap()[1].amount, -5.0);
+}
+
+#[test]
+fn errors_deep_in_a_large_file_name_the_earliest_row() {
+    // Large enough to be converted in several parallel row ranges.
+    let dir = TempDir::new().unwrap();
+    let mut text = String::from("customer_id,timestamp,amount\n");
+    for row in 1..=600_000 {
+        let amount = if row == 300_001 || row == 550_000 {
+            -1
+        } else {
+            1
+        };
+        text.push_str(&format!("{},2024-01-01,{amount}\n", row % 1000));
+    }
+    let path = write_text(&dir, "tx.csv", &text);
+    let (column, row, found, _) = bad_value(read_transactions(&tx(&path)).unwrap_err());
+    assert_eq!(
+        (column.as_str(), row, found.as_str()),
+        ("amount", 300_001, "-1")
+    );
 }
 
 #[test]

@@ -61,7 +61,11 @@ fn same_config_same_bytes() {
     assert_eq!(sa.files.len(), 3);
     for (fa, fb) in sa.files.iter().zip(&sb.files) {
         assert_eq!(fa.file_name(), fb.file_name());
-        assert_eq!(std::fs::read(fa).unwrap(), std::fs::read(fb).unwrap(), "{fa:?}");
+        assert_eq!(
+            std::fs::read(fa).unwrap(),
+            std::fs::read(fb).unwrap(),
+            "{fa:?}"
+        );
     }
     // No temporary files are left behind.
     assert_eq!(std::fs::read_dir(a.path()).unwrap().count(), 3);
@@ -100,30 +104,29 @@ fn schemas() {
             .collect()
     };
     let s = |n: &str, t: DataType| (n.to_string(), t);
-    use DataType::*;
     assert_eq!(
         schema(&data.transactions),
         [
-            s("customer_id", String),
+            s("customer_id", DataType::String),
             s(
                 "timestamp",
-                Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+                DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
             ),
-            s("amount", Float64),
-            s("category", String),
+            s("amount", DataType::Float64),
+            s("category", DataType::String),
         ]
     );
     assert_eq!(
         schema(&data.customers),
         [
-            s("customer_id", String),
-            s("signup_date", Date),
-            s("cancel_date", Date),
-            s("age", Float64),
-            s("plan", String),
-            s("channel", String),
-            s("region", String),
-            s("campaign", String),
+            s("customer_id", DataType::String),
+            s("signup_date", DataType::Date),
+            s("cancel_date", DataType::Date),
+            s("age", DataType::Float64),
+            s("plan", DataType::String),
+            s("channel", DataType::String),
+            s("region", DataType::String),
+            s("campaign", DataType::String),
         ]
     );
     let truth: Vec<_> = schema(&data.truth);
@@ -147,8 +150,8 @@ fn schemas() {
             "expected_spend",
         ]
     );
-    assert_eq!(truth[1].1, Boolean);
-    assert_eq!(truth[7].1, Date);
+    assert_eq!(truth[1].1, DataType::Boolean);
+    assert_eq!(truth[7].1, DataType::Date);
     assert_eq!(data.customers.height(), 500);
     assert_eq!(data.latent.len(), 500);
     assert_eq!(data.latent[0].customer_id, "C0000001");
@@ -251,10 +254,10 @@ fn p_churn_matches_the_empirical_churn_rate() {
     let window = cutoff_day..cutoff_day + cfg.truth_horizon_days as i32;
     let (mut expected, mut variance, mut observed, mut n) = (0.0, 0.0, 0.0, 0.0);
     for i in 0..p.len() {
-        // Active in the observed data: signed up by the cutoff date and not
-        // cancelled before it.
+        // Active in the observed data: signed up before the cutoff date and
+        // not cancelled before it.
         let observed_active =
-            signup[i].unwrap() <= cutoff_day && cancel[i].is_none_or(|c| c >= cutoff_day);
+            signup[i].unwrap() < cutoff_day && cancel[i].is_none_or(|c| c >= cutoff_day);
         assert_eq!(active[i], observed_active, "row {i}");
         match p[i] {
             Some(pi) => {
@@ -272,7 +275,10 @@ fn p_churn_matches_the_empirical_churn_rate() {
     }
     assert!(n > 5_000.0, "{n} active customers");
     let z = (observed - expected) / variance.sqrt();
-    assert!(z.abs() < 3.0, "observed {observed}, expected {expected}, z = {z}");
+    assert!(
+        z.abs() < 3.0,
+        "observed {observed}, expected {expected}, z = {z}"
+    );
 }
 
 #[test]
@@ -387,10 +393,16 @@ fn files_load_back_with_io() {
     let log = load(&tx, Some(&customers)).unwrap();
     assert_eq!(log.n_customers(), 1_000);
     assert_eq!(log.n_events(), summary.transactions);
-    assert_eq!(log.category().unwrap().levels, ["books", "games", "music", "video"]);
+    assert_eq!(
+        log.category().unwrap().levels,
+        ["books", "games", "music", "video"]
+    );
     let table = log.customers().unwrap();
     assert!(table.has_end);
-    assert_eq!(table.categorical[0].levels, ["basic", "premium", "standard"]);
+    assert_eq!(
+        table.categorical[0].levels,
+        ["basic", "premium", "standard"]
+    );
     assert_eq!(table.categorical[3].levels, ["control", "treatment"]);
     assert!(table.categorical[2].levels.len() > 20);
     let data = generate(&cfg).unwrap();
