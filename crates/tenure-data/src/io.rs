@@ -303,6 +303,8 @@ fn format_of(path: &Path) -> Result<Format> {
 struct Table<'a> {
     path: &'a Path,
     df: DataFrame,
+    /// CSV: numeric columns arrive as text and are parsed by [`Col`].
+    untyped: bool,
 }
 
 impl<'a> Table<'a> {
@@ -321,9 +323,19 @@ impl<'a> Table<'a> {
         };
         let df = match format {
             Format::Csv => {
+                // CSV has no types: numbers are read as text and parsed by
+                // us, so a bad value is reported with its row and column
+                // instead of polars' reader error.
                 let schema: Schema = overrides
                     .iter()
-                    .map(|(name, dtype)| Field::new((*name).into(), dtype.clone()))
+                    .map(|(name, dtype)| {
+                        let dtype = if dtype.is_primitive_numeric() {
+                            DataType::String
+                        } else {
+                            dtype.clone()
+                        };
+                        Field::new((*name).into(), dtype)
+                    })
                     .collect();
                 CsvReadOptions::default()
                     .with_has_header(true)
@@ -341,7 +353,11 @@ impl<'a> Table<'a> {
                 path: path.to_path_buf(),
             });
         }
-        Ok(Self { path, df })
+        Ok(Self {
+            path,
+            df,
+            untyped: matches!(format, Format::Csv),
+        })
     }
 
     fn column<'b>(&'b self, name: &'b str) -> Result<Col<'b>> {
@@ -360,6 +376,7 @@ impl<'a> Table<'a> {
             name,
             series: column.as_materialized_series().clone(),
             offset: 0,
+            untyped: self.untyped,
         })
     }
 }
@@ -373,6 +390,8 @@ struct Col<'a> {
     series: Series,
     /// Index of the series' first row in the table.
     offset: usize,
+    /// Numbers may come as text (CSV); in a typed format text is a wrong type.
+    untyped: bool,
 }
 
 impl Col<'_> {
@@ -410,6 +429,7 @@ impl Col<'_> {
             name: self.name,
             series: self.series.slice(offset as i64, len),
             offset: self.offset + offset,
+            untyped: self.untyped,
         }
     }
 
@@ -419,6 +439,7 @@ impl Col<'_> {
             name: self.name,
             series,
             offset: self.offset,
+            untyped: self.untyped,
         }
     }
 
@@ -482,6 +503,15 @@ impl Col<'_> {
         if self.all_null() {
             return Ok(vec![f64::NAN; self.series.len()]);
         }
+        if self.untyped && self.series.dtype() == &DataType::String {
+            return Ok(self
+                .parse_floats()?
+                .f64()
+                .expect("parsed to f64")
+                .iter()
+                .map(|v| v.unwrap_or(f64::NAN))
+                .collect());
+        }
         if !self.series.dtype().is_primitive_numeric() {
             return Err(self.wrong_type("an integer or float column"));
         }
@@ -496,10 +526,30 @@ impl Col<'_> {
 
     /// The amount column as `f64`, if it is numeric.
     fn amount_floats(&self) -> Result<Self> {
+        if self.untyped && self.series.dtype() == &DataType::String {
+            return Ok(self.with_series(self.parse_floats()?));
+        }
         if !self.series.dtype().is_primitive_numeric() {
             return Err(self.wrong_type("an integer or float amount"));
         }
         Ok(self.with_series(self.cast(&DataType::Float64)?))
+    }
+
+    /// Numbers written as text (CSV): empty and null stay null, anything
+    /// else must parse, or the first bad row is reported.
+    fn parse_floats(&self) -> Result<Series> {
+        let text = self.series.str().expect("string column");
+        let mut out = Vec::with_capacity(text.len());
+        for (i, v) in text.iter().enumerate() {
+            out.push(match v.map(str::trim) {
+                None | Some("") => None,
+                Some(v) => Some(
+                    v.parse::<f64>()
+                        .map_err(|_| self.bad_value(i, format!("{v:?}"), "a number"))?,
+                ),
+            });
+        }
+        Ok(Series::new(self.name.into(), out))
     }
 
     /// Amounts: finite, and non-negative unless refunds are allowed.

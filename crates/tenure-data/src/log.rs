@@ -1,6 +1,7 @@
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
+use rayon::prelude::*;
 
 use crate::Result;
 
@@ -142,12 +143,20 @@ impl CustomerLog {
     /// ordered by id so that a snapshot's row order never depends on which
     /// events exist. Events of a customer keep a stable order by time.
     pub fn from_events(events: Vec<RawEvent>, customers: Option<RawCustomers>) -> Result<Self> {
-        let mut ids: Vec<String> = events.iter().map(|e| e.customer_id.clone()).collect();
-        if let Some(c) = &customers {
-            ids.extend(c.rows.iter().map(|r| r.customer_id.clone()));
+        // Distinct ids first (a hash pass over borrowed strings), then sort
+        // only those: sorting one string per event dominated load time.
+        let mut distinct: HashMap<&str, u32> = HashMap::new();
+        let all_ids = events.iter().map(|e| e.customer_id.as_str()).chain(
+            customers
+                .iter()
+                .flat_map(|c| c.rows.iter().map(|r| r.customer_id.as_str())),
+        );
+        for id in all_ids {
+            let next = distinct.len() as u32;
+            distinct.entry(id).or_insert(next);
         }
-        ids.sort_unstable();
-        ids.dedup();
+        let mut ids: Vec<String> = distinct.keys().map(|s| (*s).to_string()).collect();
+        ids.par_sort_unstable();
         let index: HashMap<&str, usize> = ids
             .iter()
             .enumerate()
@@ -155,11 +164,11 @@ impl CustomerLog {
             .collect();
 
         let mut order: Vec<(usize, Timestamp, usize)> = events
-            .iter()
+            .par_iter()
             .enumerate()
             .map(|(k, e)| (index[e.customer_id.as_str()], e.time, k))
             .collect();
-        order.sort_unstable();
+        order.par_sort_unstable();
 
         let mut offsets = vec![0usize; ids.len() + 1];
         for &(c, _, _) in &order {

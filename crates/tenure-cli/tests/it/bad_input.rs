@@ -107,9 +107,21 @@ fn missing_column() {
 
 #[test]
 fn mistyped_column() {
-    let case = Case::new("customer_id,date,amount\n1,2023-01-05,ten\n", None);
+    let case = Case::new(
+        "customer_id,date,amount\n1,2023-01-05,10\n1,2023-01-06,ten\n",
+        None,
+    );
     let err = case.fails(&case.config("", false, ""));
-    assert_mentions(&err, &["tx.csv", "`amount`"]);
+    assert_mentions(
+        &err,
+        &[
+            "tx.csv",
+            "`amount`",
+            "row 2",
+            "\"ten\"",
+            "expected a number",
+        ],
+    );
 }
 
 #[test]

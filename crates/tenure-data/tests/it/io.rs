@@ -308,18 +308,31 @@ fn duplicate_customer_ids_name_both_rows() {
 }
 
 #[test]
-fn malformed_csv_is_a_parse_error() {
+fn text_in_a_csv_number_column_names_the_row() {
     let dir = TempDir::new().unwrap();
     let path = write_text(
         &dir,
         "tx.csv",
         "customer_id,timestamp,amount\n1,2024-01-01,3\n2,2024-01-02,abc\n",
     );
+    let (column, row, found, expected) = bad_value(read_transactions(&tx(&path)).unwrap_err());
+    assert_eq!(
+        (column.as_str(), row, found.as_str()),
+        ("amount", 2, "\"abc\"")
+    );
+    assert_eq!(expected, "a number");
+}
+
+#[test]
+fn malformed_csv_is_a_parse_error() {
+    let dir = TempDir::new().unwrap();
+    let path = write_text(
+        &dir,
+        "tx.csv",
+        "customer_id,timestamp,amount\n1,2024-01-01,3\n2,\"2024-01-02,4\n",
+    );
     let err = read_transactions(&tx(&path)).unwrap_err();
-    match &err {
-        DataError::Parse { message, .. } => assert!(message.contains("abc"), "{message}"),
-        other => panic!("unexpected {other:?}"),
-    }
+    assert!(matches!(err, DataError::Parse { .. }), "{err:?}");
 }
 
 fn bad_value(err: DataError) -> (String, usize, String, String) {
