@@ -1,7 +1,7 @@
 //! The historical-average CLV baseline: past spend rate times the horizon.
 
 use serde::{Deserialize, Serialize};
-use tenure_core::{CoreError, Dataset, Fit, Matrix, ParamGuard, Predict, Target, ensure_param};
+use tenure_core::{CoreError, Dataset, Fit, Matrix, ParamGuard, Predict, Target};
 
 use crate::error::{StatsError, cannot_fit, check_width, row_weights};
 
@@ -52,12 +52,7 @@ impl ParamGuard for HistoricalAverageParams {
     type Error = StatsError;
 
     fn check_ref(&self) -> Result<&Self::Checked, Self::Error> {
-        let h = self.0.horizon_days;
-        ensure_param!(
-            h.is_finite() && h > 0.0,
-            "horizon_days",
-            "must be finite and > 0, got {h}"
-        );
+        crate::check_horizon(self.0.horizon_days)?;
         Ok(&self.0)
     }
 

@@ -3,7 +3,7 @@
 use std::cmp::Ordering;
 
 use serde::{Deserialize, Serialize};
-use tenure_core::{CoreError, Dataset, Fit, Matrix, ParamGuard, Predict, Target, ensure_param};
+use tenure_core::{CoreError, Dataset, Fit, Matrix, ParamGuard, Predict, Target};
 
 use crate::error::{StatsError, cannot_fit, check_width, row_weights};
 
@@ -41,12 +41,7 @@ impl ParamGuard for KaplanMeierParams {
     type Error = StatsError;
 
     fn check_ref(&self) -> Result<&Self::Checked, Self::Error> {
-        let h = self.0.horizon_days;
-        ensure_param!(
-            h.is_finite() && h > 0.0,
-            "horizon_days",
-            "must be finite and > 0, got {h}"
-        );
+        crate::check_horizon(self.0.horizon_days)?;
         Ok(&self.0)
     }
 

@@ -56,3 +56,13 @@ pub use historical::{
 };
 pub use kaplan_meier::{KaplanMeier, KaplanMeierParams, KaplanMeierValidParams};
 pub use logistic::{LogisticRegression, LogisticRegressionParams, LogisticRegressionValidParams};
+
+/// Models scored over a horizon share one rule for it.
+pub(crate) fn check_horizon(h: f64) -> Result<(), StatsError> {
+    tenure_core::ensure_param!(
+        h.is_finite() && h > 0.0,
+        "horizon_days",
+        "must be finite and > 0, got {h}"
+    );
+    Ok(())
+}
