@@ -31,6 +31,8 @@ enum Command {
     Run(RunArgs),
     /// Show how an experiment splits its data into folds, with row counts.
     Split(SplitArgs),
+    /// Fit one model on a ready table (one row per customer) and print it.
+    Fit(FitArgs),
     /// Generate synthetic customers with known ground truth.
     Synth(SynthArgs),
     /// Read runs back from the local tracking store.
@@ -59,6 +61,36 @@ struct RunArgs {
 #[derive(Debug, Args)]
 struct SplitArgs {
     config: PathBuf,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct FitArgs {
+    /// Table to fit on (CSV or Parquet).
+    data: PathBuf,
+    /// Model family.
+    #[arg(long)]
+    model: String,
+    /// Binary label column (logistic).
+    #[arg(long)]
+    target: Option<String>,
+    /// Duration column (survival models).
+    #[arg(long)]
+    duration: Option<String>,
+    /// Event column, 1 = event, 0 = censored (survival models).
+    #[arg(long)]
+    event: Option<String>,
+    /// Feature columns, comma-separated (default: every other column).
+    #[arg(long, value_delimiter = ',')]
+    features: Vec<String>,
+    /// Horizon at which a survival model's risk is read.
+    #[arg(long, default_value_t = 90.0)]
+    horizon_days: f64,
+    /// L2 penalty.
+    #[arg(long)]
+    l2: Option<f64>,
+    /// Print the fitted model as one JSON object.
     #[arg(long)]
     json: bool,
 }
@@ -120,6 +152,7 @@ fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Split(args) => split(args),
+        Command::Fit(args) => fit(args),
         Command::Synth(args) => synth(args),
         Command::Runs(cmd) => runs(cmd),
     }
@@ -129,7 +162,7 @@ fn run(args: RunArgs) -> Result<()> {
     let exp = Experiment::load(&args.config)?;
     let opts = RunOptions {
         device: args.device,
-        progress: !args.quiet && !args.json && std::io::stderr().is_terminal(),
+        progress: !args.quiet && !args.json && std::io::stdout().is_terminal(),
         tracking_dir: args.store,
     };
     if !args.json {
@@ -157,7 +190,7 @@ fn run(args: RunArgs) -> Result<()> {
 
 fn split(args: SplitArgs) -> Result<()> {
     let exp = Experiment::load(&args.config)?;
-    let progress = Progress::new(!args.json && std::io::stderr().is_terminal());
+    let progress = Progress::new(!args.json && std::io::stdout().is_terminal());
     let prepared = tenure_runner::prepare(&exp, &progress)?;
     let summary = tenure_runner::split_summary(&prepared);
     if args.json {
@@ -171,6 +204,26 @@ fn split(args: SplitArgs) -> Result<()> {
             prepared.feature_names.len()
         );
         print!("{}", split_table(&summary, label_name(exp.task())));
+    }
+    Ok(())
+}
+
+fn fit(args: FitArgs) -> Result<()> {
+    let req = tenure_runner::fit::FitRequest {
+        model: args.model,
+        data: args.data,
+        target: args.target,
+        duration: args.duration,
+        event: args.event,
+        features: args.features,
+        horizon_days: args.horizon_days,
+        l2: args.l2,
+    };
+    let out = tenure_runner::fit::fit(&req)?;
+    if args.json {
+        println!("{out}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(&out)?);
     }
     Ok(())
 }

@@ -279,6 +279,65 @@ pub fn read_table(path: &Path) -> Result<DataFrame> {
     Ok(Table::read(path, &[])?.df)
 }
 
+/// The column names of a CSV or Parquet table, in file order.
+pub fn column_names(path: &Path) -> Result<Vec<String>> {
+    Ok(Table::read(path, &[])?
+        .df
+        .get_column_names()
+        .into_iter()
+        .map(|c| c.to_string())
+        .collect())
+}
+
+/// Columns of a ready-made table (one row per customer), for fitting a model
+/// outside an experiment (`tenure fit`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnTable {
+    pub path: PathBuf,
+    pub n_rows: usize,
+    /// Requested numeric columns, in the order asked; `NaN` = missing.
+    pub numeric: Vec<(String, Vec<f64>)>,
+    /// Requested text columns (groups, strata, ids); `None` = missing.
+    pub text: Vec<(String, Vec<Option<String>>)>,
+}
+
+impl ColumnTable {
+    pub fn numeric(&self, name: &str) -> Option<&[f64]> {
+        self.numeric
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
+    }
+
+    pub fn text(&self, name: &str) -> Option<&[Option<String>]> {
+        self.text
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
+    }
+}
+
+/// Reads the named columns of a CSV or Parquet table, checking that each
+/// exists and has the expected kind (numbers, or text/integer/bool labels).
+pub fn read_columns(path: &Path, numeric: &[&str], text: &[&str]) -> Result<ColumnTable> {
+    let mut overrides: Vec<(&str, DataType)> =
+        numeric.iter().map(|c| (*c, DataType::Float64)).collect();
+    overrides.extend(text.iter().map(|c| (*c, DataType::String)));
+    let table = Table::read(path, &overrides)?;
+    Ok(ColumnTable {
+        path: path.to_path_buf(),
+        n_rows: table.df.height(),
+        numeric: numeric
+            .iter()
+            .map(|c| Ok(((*c).to_string(), table.column(c)?.numbers()?)))
+            .collect::<Result<_>>()?,
+        text: text
+            .iter()
+            .map(|c| Ok(((*c).to_string(), table.column(c)?.labels()?)))
+            .collect::<Result<_>>()?,
+    })
+}
+
 #[derive(Clone, Copy)]
 enum Format {
     Csv,

@@ -1,0 +1,172 @@
+//! `tenure fit` reproduces the reference libraries on their own inputs: the
+//! golden files of scripts/reference/ are turned into tables and fitted from
+//! the command line.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::common::{run_ok, tenure};
+
+fn golden(name: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scripts/reference")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap_or(f64::NAN))
+        .collect()
+}
+
+#[test]
+fn logistic_matches_scikit_learn() {
+    let g = golden("sklearn_logistic.json");
+    let names: Vec<String> = g["feature_names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_string())
+        .collect();
+    let mut csv = format!("{},churned\n", names.join(","));
+    for (row, y) in g["x"].as_array().unwrap().iter().zip(floats(&g["y"])) {
+        let cells: Vec<String> = floats(row)
+            .iter()
+            .map(|v| {
+                if v.is_nan() {
+                    String::new()
+                } else {
+                    v.to_string()
+                }
+            })
+            .collect();
+        csv.push_str(&format!("{},{y}\n", cells.join(",")));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("table.csv");
+    std::fs::write(&path, csv).unwrap();
+
+    let case = g["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "l2_1")
+        .unwrap();
+    let out = run_ok(
+        tenure()
+            .args([
+                "fit", "--model", "logistic", "--target", "churned", "--l2", "1", "--json",
+            ])
+            .arg(&path),
+    );
+    let fitted: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for (name, expect) in names.iter().zip(floats(&case["coefficients"])) {
+        let got = fitted["coef"][name].as_f64().unwrap();
+        assert!((got - expect).abs() < 1e-6, "{name}: {got} vs {expect}");
+    }
+    let b0 = fitted["intercept"].as_f64().unwrap();
+    assert!((b0 - case["intercept"].as_f64().unwrap()).abs() < 1e-6);
+}
+
+#[test]
+fn kaplan_meier_matches_lifelines() {
+    let g = golden("lifelines_kaplan_meier.json");
+    let case = &g["cases"][0];
+    let mut csv = String::from("days,cancelled\n");
+    for (t, e) in floats(&case["time"])
+        .iter()
+        .zip(case["event"].as_array().unwrap())
+    {
+        let e = e
+            .as_bool()
+            .map_or_else(|| e.as_f64().unwrap(), |b| f64::from(u8::from(b)));
+        csv.push_str(&format!("{t},{e}\n"));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("durations.csv");
+    std::fs::write(&path, csv).unwrap();
+    let out = run_ok(
+        tenure()
+            .args([
+                "fit",
+                "--model",
+                "kaplan_meier",
+                "--duration",
+                "days",
+                "--event",
+                "cancelled",
+                "--json",
+            ])
+            .arg(&path),
+    );
+    let fitted: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(floats(&fitted["times"]), floats(&case["event_times"]));
+    assert_eq!(fitted["median"].as_f64(), case["median"].as_f64());
+    assert_eq!(floats(&fitted["at_risk"]), floats(&case["at_risk"]));
+}
+
+#[test]
+fn fit_errors_name_the_flag_column_and_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.csv");
+    std::fs::write(&path, "days,event,x\n3,1,0.5\n-2,0,1.5\n").unwrap();
+    for (args, needles) in [
+        (
+            vec!["--model", "kaplan_meier", "--event", "event"],
+            vec!["--duration"],
+        ),
+        (
+            vec![
+                "--model",
+                "kaplan_meier",
+                "--duration",
+                "days",
+                "--event",
+                "event",
+            ],
+            vec!["`days`", "row 2", "non-negative"],
+        ),
+        (
+            vec![
+                "--model",
+                "kaplan_meier",
+                "--duration",
+                "dayz",
+                "--event",
+                "event",
+            ],
+            vec!["`dayz`", "t.csv"],
+        ),
+        (
+            vec![
+                "--model",
+                "logistic",
+                "--target",
+                "event",
+                "--features",
+                "days,x",
+            ],
+            vec![],
+        ),
+        (
+            vec!["--model", "logistic", "--target", "x"],
+            vec!["`x`", "row 1", "0 or 1"],
+        ),
+        (vec!["--model", "forest"], vec!["forest", "logistic"]),
+    ] {
+        let out = tenure().arg("fit").args(&args).arg(&path).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if needles.is_empty() {
+            assert!(out.status.success(), "{args:?}: {stderr}");
+            continue;
+        }
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        for n in needles {
+            assert!(stderr.contains(n), "{args:?}: `{n}` not in {stderr}");
+        }
+    }
+}

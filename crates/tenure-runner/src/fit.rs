@@ -1,0 +1,196 @@
+//! `tenure fit`: one model on a ready table (one row per customer), outside
+//! an experiment — for a quick look at a model's parameters, and for users
+//! comparing with lifelines, lifetimes or scikit-learn on their own tables.
+
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Predict, Target};
+use tenure_data::io::{ColumnTable, column_names, read_columns};
+use tenure_stats::{KaplanMeierParams, LogisticRegressionParams};
+
+use crate::{Result, RunnerError};
+
+/// Which columns play which role; what a model needs is checked by the model.
+#[derive(Debug, Clone, Default)]
+pub struct FitRequest {
+    pub model: String,
+    pub data: PathBuf,
+    /// Binary label column (logistic).
+    pub target: Option<String>,
+    /// Survival: duration and event columns.
+    pub duration: Option<String>,
+    pub event: Option<String>,
+    /// Feature columns; empty = every numeric column not used in another role.
+    pub features: Vec<String>,
+    /// Kaplan–Meier: horizon at which risk is read.
+    pub horizon_days: f64,
+    pub l2: Option<f64>,
+}
+
+pub const FIT_MODELS: &[&str] = &["logistic", "kaplan_meier"];
+
+fn role_error(model: &str, flag: &str) -> RunnerError {
+    RunnerError::Model {
+        model: model.to_string(),
+        message: format!("needs {flag}"),
+    }
+}
+
+fn model_error(model: &str, e: impl std::fmt::Display) -> RunnerError {
+    RunnerError::Model {
+        model: model.to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// Fits the requested model and describes it as JSON.
+pub fn fit(req: &FitRequest) -> Result<Value> {
+    match req.model.as_str() {
+        "logistic" => fit_logistic(req),
+        "kaplan_meier" => fit_kaplan_meier(req),
+        other => Err(RunnerError::Model {
+            model: other.to_string(),
+            message: format!(
+                "unknown model for `tenure fit` (expected one of: {})",
+                FIT_MODELS.join(", ")
+            ),
+        }),
+    }
+}
+
+/// The feature columns: as given, or every column not used in a role.
+fn feature_columns(req: &FitRequest, roles: &[&str]) -> Result<Vec<String>> {
+    if !req.features.is_empty() {
+        return Ok(req.features.clone());
+    }
+    Ok(column_names(&req.data)?
+        .into_iter()
+        .filter(|c| !roles.contains(&c.as_str()))
+        .collect())
+}
+
+fn design(table: &ColumnTable, features: &[String]) -> Result<Matrix> {
+    let cols: Vec<&[f64]> = features
+        .iter()
+        .map(|f| table.numeric(f).expect("feature columns were read"))
+        .collect();
+    let mut data = Vec::with_capacity(table.n_rows * cols.len());
+    for r in 0..table.n_rows {
+        data.extend(cols.iter().map(|c| c[r]));
+    }
+    Ok(Matrix::new(data, table.n_rows, cols.len())?)
+}
+
+fn fit_logistic(req: &FitRequest) -> Result<Value> {
+    let target = req
+        .target
+        .as_deref()
+        .ok_or_else(|| role_error("logistic", "--target COLUMN (0/1 labels)"))?;
+    let features = feature_columns(req, &[target])?;
+    let mut wanted: Vec<&str> = features.iter().map(String::as_str).collect();
+    wanted.push(target);
+    let table = read_columns(&req.data, &wanted, &[])?;
+    let y = table.numeric(target).expect("read").to_vec();
+    if let Some(row) = y.iter().position(|v| *v != 0.0 && *v != 1.0) {
+        return Err(tenure_data::DataError::BadValue {
+            path: req.data.clone(),
+            column: target.to_string(),
+            row: row + 1,
+            found: y[row].to_string(),
+            expected: "0 or 1".into(),
+        }
+        .into());
+    }
+    let x = design(&table, &features)?;
+    let data = Dataset::new(x, features.clone(), Target::Binary(y.clone()))?;
+    let params = LogisticRegressionParams::new()
+        .l2(req.l2.unwrap_or(1.0))
+        .check()
+        .map_err(|e| model_error("logistic", e))?;
+    let model = params.fit(&data).map_err(|e| model_error("logistic", e))?;
+    let p = model
+        .predict(data.x())
+        .map_err(|e| model_error("logistic", e))?;
+    let coef: serde_json::Map<String, Value> = features
+        .iter()
+        .zip(model.coefficients())
+        .map(|(n, c)| (n.clone(), json!(c)))
+        .collect();
+    Ok(json!({
+        "model": "logistic",
+        "rows": table.n_rows,
+        "coef": coef,
+        "intercept": model.intercept(),
+        "converged": model.converged(),
+        "iterations": model.n_iter(),
+        "train": {
+            "auc": tenure_metrics::roc_auc(&y, &p).ok(),
+            "log_loss": tenure_metrics::log_loss(&y, &p).ok(),
+        },
+    }))
+}
+
+fn fit_kaplan_meier(req: &FitRequest) -> Result<Value> {
+    let (duration, event) = survival_roles(req, "kaplan_meier")?;
+    let table = read_columns(&req.data, &[duration, event], &[])?;
+    let target = survival_target(req, &table, duration, event)?;
+    let n = table.n_rows;
+    let data = Dataset::new(Matrix::zeros(n, 0), Vec::new(), target)?;
+    let model = KaplanMeierParams::new(req.horizon_days)
+        .check()
+        .map_err(|e| model_error("kaplan_meier", e))?
+        .fit(&data)
+        .map_err(|e| model_error("kaplan_meier", e))?;
+    Ok(json!({
+        "model": "kaplan_meier",
+        "rows": n,
+        "median": model.median(),
+        "times": model.times(),
+        "survival": model.survival(),
+        "at_risk": model.at_risk(),
+        "events": model.events(),
+    }))
+}
+
+pub(crate) fn survival_roles<'a>(req: &'a FitRequest, model: &str) -> Result<(&'a str, &'a str)> {
+    let duration = req
+        .duration
+        .as_deref()
+        .ok_or_else(|| role_error(model, "--duration COLUMN"))?;
+    let event = req
+        .event
+        .as_deref()
+        .ok_or_else(|| role_error(model, "--event COLUMN (1 = event, 0 = censored)"))?;
+    Ok((duration, event))
+}
+
+/// Durations must be finite and non-negative, events 0 or 1.
+pub(crate) fn survival_target(
+    req: &FitRequest,
+    table: &ColumnTable,
+    duration: &str,
+    event: &str,
+) -> Result<Target> {
+    let time = table.numeric(duration).expect("read").to_vec();
+    let ev = table.numeric(event).expect("read");
+    let bad = |column: &str, row: usize, found: f64, expected: &str| {
+        RunnerError::Data(tenure_data::DataError::BadValue {
+            path: req.data.clone(),
+            column: column.to_string(),
+            row: row + 1,
+            found: found.to_string(),
+            expected: expected.to_string(),
+        })
+    };
+    if let Some(r) = time.iter().position(|t| !(t.is_finite() && *t >= 0.0)) {
+        return Err(bad(duration, r, time[r], "a finite, non-negative duration"));
+    }
+    if let Some(r) = ev.iter().position(|e| *e != 0.0 && *e != 1.0) {
+        return Err(bad(event, r, ev[r], "0 (censored) or 1 (event)"));
+    }
+    Ok(Target::Survival {
+        time,
+        event: ev.iter().map(|e| *e == 1.0).collect(),
+    })
+}
