@@ -30,6 +30,42 @@ pub enum MetricsError {
         "concordance index is undefined: no comparable pairs (it needs an event strictly before another subject's exit)"
     )]
     NoComparablePairs,
+    #[error("{name} has no event: every subject is censored")]
+    AllCensored { name: &'static str },
+    #[error(
+        "time {time} is past the last training time {last}: the censoring distribution is unknown there"
+    )]
+    BeyondCensoringSupport { time: f64, last: f64 },
+    #[error("the censoring survival function is zero at event time {time}")]
+    ZeroCensoringSurvival { time: f64 },
+    #[error("evaluation time {time} is outside the test follow-up [{min}, {max})")]
+    TimeOutsideFollowUp { time: f64, min: f64, max: f64 },
+    #[error("times must be strictly increasing, but times[{index}] is not")]
+    TimesNotIncreasing { index: usize },
+    #[error("no case (event at or before time {time}): the time-dependent AUC is undefined")]
+    NoCases { time: f64 },
+    #[error("{metric} needs at least {needed} {what}, got {got}")]
+    TooFew {
+        metric: &'static str,
+        what: &'static str,
+        needed: usize,
+        got: usize,
+    },
+    #[error("{name}[{index}] = {value} is negative")]
+    Negative {
+        name: &'static str,
+        index: usize,
+        value: f64,
+    },
+    #[error("{metric} is undefined when the actual values sum to zero")]
+    ZeroTotal { metric: &'static str },
+    #[error("{metric} is undefined when {name} is constant")]
+    Constant {
+        metric: &'static str,
+        name: &'static str,
+    },
+    #[error("decile MAPE is undefined: the mean actual value of decile {decile} is zero")]
+    ZeroDecileMean { decile: usize },
 }
 
 /// Returns early with a [`MetricsError`] unless the condition holds.

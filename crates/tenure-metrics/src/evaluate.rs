@@ -3,7 +3,10 @@
 use tenure_core::Target;
 
 use crate::error::{MetricsError, ensure};
-use crate::{average_precision, brier_score, concordance_index, log_loss, mae, rmse, roc_auc};
+use crate::{
+    average_precision, brier_score, concordance_index, decile_mape, log_loss, mae, normalized_gini,
+    rmse, roc_auc, spearman, top_decile_lift,
+};
 
 /// Every metric [`evaluate`] can report and whether a larger value is better.
 pub const METRICS: &[(&str, bool)] = &[
@@ -13,6 +16,10 @@ pub const METRICS: &[(&str, bool)] = &[
     ("brier", false),
     ("rmse", false),
     ("mae", false),
+    ("gini", true),
+    ("spearman", true),
+    ("top_decile_lift", true),
+    ("decile_mape", false),
     ("c_index", true),
 ];
 
@@ -28,7 +35,15 @@ pub fn higher_is_better(metric: &str) -> bool {
 /// stable order.
 ///
 /// - `Binary` (prediction = churn probability): `auc`, `pr_auc`, `log_loss`, `brier`;
-/// - `Continuous` (prediction = amount): `rmse`, `mae`;
+/// - `Continuous` (prediction = amount, e.g. CLV): `rmse`, `mae`, then the
+///   CLV metrics `gini` ([`normalized_gini`]), `spearman`, `top_decile_lift`
+///   and `decile_mape` — each only where it is defined for the data, so that
+///   no value is NaN: `gini` and `top_decile_lift` need non-negative actual
+///   values that are not all zero (`gini` also not all equal), `spearman`
+///   non-constant actual values, `decile_mape` at least 10 rows and no
+///   decile with a zero mean actual value. A constant prediction ranks no one,
+///   and gets `gini` 0, `top_decile_lift` 1 and `spearman` 0 (where Spearman
+///   itself is undefined);
 /// - `Survival` (prediction = risk score, higher = sooner): `c_index`.
 pub fn evaluate(
     target: &Target,
@@ -50,7 +65,26 @@ pub fn evaluate(
             ("log_loss", log_loss(y, prediction)?),
             ("brier", brier_score(y, prediction)?),
         ],
-        Target::Continuous(y) => vec![("rmse", rmse(y, prediction)?), ("mae", mae(y, prediction)?)],
+        Target::Continuous(y) => {
+            let mut scores = vec![("rmse", rmse(y, prediction)?), ("mae", mae(y, prediction)?)];
+            // rmse and mae have checked lengths and finiteness: a CLV metric
+            // can only fail for being undefined on this data, and is skipped.
+            let rank_correlation = match spearman(y, prediction) {
+                Err(MetricsError::Constant { name: "pred", .. }) => Ok(0.0),
+                other => other,
+            };
+            let clv = [
+                ("gini", normalized_gini(y, prediction)),
+                ("spearman", rank_correlation),
+                ("top_decile_lift", top_decile_lift(y, prediction)),
+                ("decile_mape", decile_mape(y, prediction)),
+            ];
+            scores.extend(
+                clv.into_iter()
+                    .filter_map(|(name, v)| Some((name, v.ok()?))),
+            );
+            scores
+        }
         Target::Survival { time, event } => {
             vec![("c_index", concordance_index(time, event, prediction)?)]
         }

@@ -3,7 +3,13 @@
 //! Every metric follows a reference definition and is tested against it:
 //! scikit-learn for [`roc_auc`], [`average_precision`], [`log_loss`],
 //! [`brier_score`], [`rmse`], [`mae`] and [`roc_curve`]; lifelines for
-//! [`concordance_index`]. [`evaluate`] picks the metrics that fit a
+//! [`concordance_index`]; scikit-survival for the censoring-weighted survival
+//! metrics [`uno_concordance`], [`cumulative_dynamic_auc`],
+//! [`brier_score_at`] and [`integrated_brier_score`]. The CLV metrics
+//! ([`normalized_gini`], [`spearman`], [`top_decile_lift`], [`decile_chart`],
+//! [`decile_mape`], [`zero_spend_auc`]) follow the ZILN paper (Wang, Liu &
+//! Miao 2019) and are tested against hand computations; so is
+//! [`calibration_at_horizon`]. [`evaluate`] picks the metrics that fit a
 //! [`Target`](tenure_core::Target) and is what the runner reports.
 //!
 //! Labels of binary metrics must be exactly `0.0` or `1.0`; every input must
@@ -12,7 +18,10 @@
 //!
 //! ```
 //! use tenure_core::Target;
-//! use tenure_metrics::{concordance_index, evaluate, higher_is_better, roc_auc};
+//! use tenure_metrics::{
+//!     concordance_index, evaluate, higher_is_better, normalized_gini, roc_auc, spearman,
+//!     uno_concordance,
+//! };
 //!
 //! let y = [0.0, 0.0, 1.0, 1.0];
 //! let p = [0.1, 0.4, 0.35, 0.8];
@@ -27,18 +36,40 @@
 //! let time = [2.0, 5.0, 9.0];
 //! let event = [true, true, false];
 //! assert_eq!(concordance_index(&time, &event, &[3.0, 2.0, 1.0]).unwrap(), 1.0);
+//!
+//! // Uno's C weights pairs by the censoring distribution of a training sample.
+//! let (train_time, train_event) = ([1.0, 4.0, 6.0, 10.0], [true, false, true, false]);
+//! let c = uno_concordance(&train_time, &train_event, &time, &event, &[3.0, 2.0, 1.0], None);
+//! assert_eq!(c.unwrap(), 1.0);
+//!
+//! // CLV: actual spend against predicted value.
+//! let actual = [0.0, 5.0, 20.0, 100.0];
+//! assert_eq!(normalized_gini(&actual, &[1.0, 2.0, 3.0, 4.0]).unwrap(), 1.0);
+//! assert_eq!(spearman(&actual, &[1.0, 2.0, 3.0, 4.0]).unwrap(), 1.0);
 //! ```
 
+mod calibration;
+mod censoring;
 mod classification;
+mod clv;
 mod error;
 mod evaluate;
 mod regression;
 mod survival;
+mod time_dependent;
 
+pub use calibration::{CalibrationBin, calibration_at_horizon};
 pub use classification::{
     LOG_LOSS_EPS, RocCurve, average_precision, brier_score, log_loss, roc_auc, roc_curve,
+};
+pub use clv::{
+    DecileRow, decile_chart, decile_mape, normalized_gini, spearman, top_decile_lift,
+    zero_spend_auc,
 };
 pub use error::MetricsError;
 pub use evaluate::{METRICS, evaluate, higher_is_better};
 pub use regression::{mae, rmse};
-pub use survival::concordance_index;
+pub use survival::{SKSURV_TIED_TOL, concordance_index, uno_concordance};
+pub use time_dependent::{
+    RiskScores, brier_score_at, cumulative_dynamic_auc, integrated_brier_score,
+};

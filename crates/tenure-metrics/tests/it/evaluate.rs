@@ -1,7 +1,10 @@
 //! The task-aware entry point used by the runner.
 
 use tenure_core::Target;
-use tenure_metrics::{METRICS, MetricsError, evaluate, higher_is_better, roc_auc};
+use tenure_metrics::{
+    METRICS, MetricsError, decile_mape, evaluate, higher_is_better, normalized_gini, roc_auc,
+    top_decile_lift,
+};
 
 #[test]
 fn binary_target_reports_four_metrics_in_order() {
@@ -14,9 +17,71 @@ fn binary_target_reports_four_metrics_in_order() {
 }
 
 #[test]
-fn continuous_target_reports_rmse_and_mae() {
+fn continuous_target_reports_rmse_and_mae_first() {
+    // Two customers: the decile MAPE (10 rows) is undefined and skipped. The
+    // top 10% is 0.2 of the customer predicted highest, who spent 1 of 4:
+    // share 0.05, lift 0.5.
     let scores = evaluate(&Target::Continuous(vec![1.0, 3.0]), &[2.0, 1.0]).unwrap();
-    assert_eq!(scores, vec![("rmse", 2.5f64.sqrt()), ("mae", 1.5)]);
+    assert_eq!(
+        scores,
+        vec![
+            ("rmse", 2.5f64.sqrt()),
+            ("mae", 1.5),
+            ("gini", -1.0),
+            ("spearman", -1.0),
+            ("top_decile_lift", 0.5),
+        ]
+    );
+}
+
+#[test]
+fn continuous_target_reports_the_clv_metrics() {
+    let y: Vec<f64> = (0..20).map(|k| f64::from(k % 7 + 1) * 10.0).collect();
+    let p: Vec<f64> = y.iter().map(|v| v + 1.0).collect();
+    let scores = evaluate(&Target::Continuous(y.clone()), &p).unwrap();
+    let names: Vec<&str> = scores.iter().map(|s| s.0).collect();
+    assert_eq!(
+        names,
+        [
+            "rmse",
+            "mae",
+            "gini",
+            "spearman",
+            "top_decile_lift",
+            "decile_mape"
+        ]
+    );
+    assert_eq!(scores[2].1, normalized_gini(&y, &p).unwrap());
+    assert_eq!(scores[3].1, 1.0);
+    assert_eq!(scores[4].1, top_decile_lift(&y, &p).unwrap());
+    assert_eq!(scores[5].1, decile_mape(&y, &p).unwrap());
+}
+
+#[test]
+fn constant_prediction_gets_neutral_clv_scores() {
+    let y: Vec<f64> = (1..=20).map(f64::from).collect();
+    let scores = evaluate(&Target::Continuous(y), &[10.0; 20]).unwrap();
+    let get = |name: &str| scores.iter().find(|s| s.0 == name).unwrap().1;
+    assert_eq!(get("gini"), 0.0);
+    assert_eq!(get("spearman"), 0.0);
+    assert!((get("top_decile_lift") - 1.0).abs() < 1e-12);
+    assert!(scores.iter().all(|s| s.1.is_finite()));
+}
+
+#[test]
+fn undefined_clv_metrics_are_skipped() {
+    // Negative amounts: no Lorenz curve, but a rank correlation.
+    let y = vec![-1.0, 2.0, 3.0];
+    let names: Vec<&str> = evaluate(&Target::Continuous(y), &[0.0, 1.0, 2.0])
+        .unwrap()
+        .iter()
+        .map(|s| s.0)
+        .collect();
+    assert_eq!(names, ["rmse", "mae", "spearman"]);
+    // Constant actual values: nothing to rank.
+    let scores = evaluate(&Target::Continuous(vec![5.0; 3]), &[0.0, 1.0, 2.0]).unwrap();
+    let names: Vec<&str> = scores.iter().map(|s| s.0).collect();
+    assert_eq!(names, ["rmse", "mae", "top_decile_lift"]);
 }
 
 #[test]
@@ -50,11 +115,25 @@ fn prediction_length_must_match_target() {
 
 #[test]
 fn direction_of_every_metric() {
-    for name in ["auc", "pr_auc", "c_index"] {
+    for name in [
+        "auc",
+        "pr_auc",
+        "c_index",
+        "gini",
+        "spearman",
+        "top_decile_lift",
+    ] {
         assert!(higher_is_better(name), "{name}");
     }
-    for name in ["log_loss", "brier", "rmse", "mae", "not_a_metric"] {
+    for name in [
+        "log_loss",
+        "brier",
+        "rmse",
+        "mae",
+        "decile_mape",
+        "not_a_metric",
+    ] {
         assert!(!higher_is_better(name), "{name}");
     }
-    assert_eq!(METRICS.len(), 7);
+    assert_eq!(METRICS.len(), 11);
 }
