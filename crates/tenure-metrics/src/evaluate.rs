@@ -21,6 +21,8 @@ pub const METRICS: &[(&str, bool)] = &[
     ("top_decile_lift", true),
     ("decile_mape", false),
     ("c_index", true),
+    // Reported by the runner, which has the training rows it needs.
+    ("uno_c", true),
 ];
 
 /// Whether a larger value of `metric` means a better model. Names that

@@ -351,14 +351,11 @@ fn train_and_log(
                     message: format!("{}: {message}", fold.name),
                 })?;
             results[m].fit_seconds += t0.elapsed().as_secs_f64();
-            let scores =
-                tenure_metrics::evaluate(data.valid.target(), &pred).map_err(|source| {
-                    RunnerError::Metrics {
-                        model: spec.name.clone(),
-                        fold: fold.name.clone(),
-                        source,
-                    }
-                })?;
+            let scores = score(&data, &pred).map_err(|source| RunnerError::Metrics {
+                model: spec.name.clone(),
+                fold: fold.name.clone(),
+                source,
+            })?;
             for (metric, value) in scores {
                 if is_test {
                     test_metric[m].insert(metric, value);
@@ -400,6 +397,31 @@ fn train_and_log(
         }
     }
     Ok(results)
+}
+
+/// The task's metrics, plus those that need the training rows: Uno's C
+/// weighs validation pairs by the training rows' censoring distribution.
+fn score(
+    data: &FoldData,
+    pred: &[f64],
+) -> std::result::Result<Vec<(&'static str, f64)>, tenure_metrics::MetricsError> {
+    let mut scores = tenure_metrics::evaluate(data.valid.target(), pred)?;
+    if let (
+        Target::Survival {
+            time: train_time,
+            event: train_event,
+        },
+        Target::Survival { time, event },
+    ) = (data.train.target(), data.valid.target())
+    {
+        // Pairs beyond the training follow-up have no censoring weight:
+        // truncate at the largest training time, as scikit-survival advises.
+        let tau = train_time.iter().copied().fold(0.0, f64::max);
+        let uno =
+            tenure_metrics::uno_concordance(train_time, train_event, time, event, pred, Some(tau))?;
+        scores.push(("uno_c", uno));
+    }
+    Ok(scores)
 }
 
 fn log_params(exp: &Experiment, store: &LocalStore, run_id: &str) -> Result<()> {

@@ -1,2 +1,3 @@
 mod config;
+mod tasks;
 mod truth;

@@ -1,0 +1,84 @@
+//! Every task runs end to end and reports its metrics.
+
+use tenure_runner::data::synth::{self, SynthConfig};
+use tenure_runner::{Experiment, RunOptions};
+
+fn run_task(labels: &str, models: &str) -> tenure_runner::RunOutcome {
+    let dir = tempfile::tempdir().unwrap();
+    synth::write(
+        &SynthConfig {
+            customers: 3_000,
+            seed: 3,
+            ..SynthConfig::default()
+        },
+        &dir.path().join("data"),
+    )
+    .unwrap();
+    let text = format!(
+        r#"
+name = "task"
+[data.transactions]
+path = "data/transactions.parquet"
+category = "category"
+[data.customers]
+path = "data/customers.parquet"
+signup = "signup_date"
+end = "cancel_date"
+numeric = ["age"]
+categorical = ["plan", "region"]
+{labels}
+[cv]
+first = "2022-01-01"
+every_days = 91
+folds = 2
+{models}
+"#
+    );
+    std::fs::write(dir.path().join("e.toml"), text).unwrap();
+    let exp = Experiment::load(&dir.path().join("e.toml")).unwrap();
+    tenure_runner::run(
+        &exp,
+        &RunOptions {
+            tracking_dir: Some(dir.path().join("runs")),
+            ..RunOptions::default()
+        },
+    )
+    .unwrap()
+}
+
+#[test]
+fn survival_reports_harrell_and_uno_concordance() {
+    let out = run_task(
+        "[labels]\ntask = \"survival\"\nhorizon_days = 180",
+        "[[models]]\nkind = \"kaplan_meier\"",
+    );
+    let m = &out.models[0].metrics;
+    // Kaplan–Meier gives everyone the same risk: it ranks nobody.
+    for name in ["c_index", "uno_c"] {
+        assert_eq!(m[name].folds.len(), 2, "{name}");
+        assert!(
+            (m[name].mean - 0.5).abs() < 1e-12,
+            "{name}: {}",
+            m[name].mean
+        );
+        assert!((m[name].test - 0.5).abs() < 1e-12, "{name}");
+    }
+}
+
+#[test]
+fn clv_reports_errors_and_ranking_metrics() {
+    let out = run_task(
+        "[labels]\ntask = \"clv\"\nhorizon_days = 90",
+        "[[models]]\nkind = \"historical_average\"\nparams = { calibrate = true }",
+    );
+    let m = &out.models[0].metrics;
+    for name in ["rmse", "mae", "gini", "spearman", "top_decile_lift"] {
+        assert!(m.contains_key(name), "{name} missing from {:?}", m.keys());
+    }
+    assert!(
+        m["gini"].mean > 0.2,
+        "past spend ranks future spend: {}",
+        m["gini"].mean
+    );
+    assert!(m["rmse"].mean >= m["mae"].mean);
+}
