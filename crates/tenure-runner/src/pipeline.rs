@@ -129,7 +129,11 @@ pub fn prepare(exp: &Experiment, progress: &Progress) -> Result<Prepared> {
         bar.inc();
     }
     bar.finish();
-    let feature_names = builder.feature_names().to_vec();
+    // Target-encoded columns are appended per fold, after the builder's.
+    let mut feature_names = builder.feature_names().to_vec();
+    if let Some(s) = snapshots.values().next() {
+        feature_names.extend(s.high_cardinality.iter().map(|h| h.name.clone()));
+    }
     Ok(Prepared {
         log,
         plan,

@@ -111,6 +111,40 @@ pub fn render(exp: &Experiment, out: &RunOutcome, feature_names: &[String]) -> S
             );
         }
     }
+    if out.task == Task::Churn {
+        let series: Vec<Series> = out
+            .models
+            .iter()
+            .filter_map(|m| {
+                let test = m.predictions.iter().find(|p| p.fold == "test")?;
+                let Target::Binary(y) = &test.target else {
+                    return None;
+                };
+                Some(Series {
+                    name: m.name.clone(),
+                    points: decile_pairs(&test.prediction, y),
+                })
+            })
+            .collect();
+        if !series.is_empty() {
+            let top = series
+                .iter()
+                .flat_map(|s| s.points.iter().map(|&(x, y)| x.max(y)))
+                .fold(0.0_f64, f64::max);
+            let hi = (top * 1.1).clamp(0.05, 1.0);
+            r.line_chart(
+                "Calibration on the test cutoff: observed churn rate by decile of predicted probability",
+                &LineChart {
+                    x_label: "mean predicted probability".into(),
+                    y_label: "observed churn rate".into(),
+                    series,
+                    diagonal: true,
+                    x_range: Some((0.0, hi)),
+                    y_range: Some((0.0, hi)),
+                },
+            );
+        }
+    }
     if out.task == Task::Clv {
         let series: Vec<Series> = out
             .models
@@ -148,7 +182,8 @@ pub fn render(exp: &Experiment, out: &RunOutcome, feature_names: &[String]) -> S
     r.render()
 }
 
-fn decile_means(pred: &[f64], actual: &[f64]) -> Vec<(f64, f64)> {
+/// (mean prediction, mean outcome) per decile of the prediction.
+fn decile_pairs(pred: &[f64], actual: &[f64]) -> Vec<(f64, f64)> {
     let mut idx: Vec<usize> = (0..pred.len()).collect();
     idx.sort_by(|&a, &b| pred[a].total_cmp(&pred[b]));
     let n = idx.len();
@@ -156,9 +191,19 @@ fn decile_means(pred: &[f64], actual: &[f64]) -> Vec<(f64, f64)> {
         .filter_map(|d| {
             let (lo, hi) = (d * n / 10, (d + 1) * n / 10);
             (hi > lo).then(|| {
-                let mean = idx[lo..hi].iter().map(|&i| actual[i]).sum::<f64>() / (hi - lo) as f64;
-                ((d + 1) as f64, mean)
+                let k = (hi - lo) as f64;
+                let p = idx[lo..hi].iter().map(|&i| pred[i]).sum::<f64>() / k;
+                let a = idx[lo..hi].iter().map(|&i| actual[i]).sum::<f64>() / k;
+                (p, a)
             })
         })
+        .collect()
+}
+
+fn decile_means(pred: &[f64], actual: &[f64]) -> Vec<(f64, f64)> {
+    decile_pairs(pred, actual)
+        .into_iter()
+        .enumerate()
+        .map(|(d, (_, a))| ((d + 1) as f64, a))
         .collect()
 }
