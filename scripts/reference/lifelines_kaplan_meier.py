@@ -3,13 +3,20 @@
 For each case the script records lifelines' event table (rows where at least
 one event happened), its survival function at every time in its timeline
 (event and censoring times, plus 0) and its median survival time (null when
-the curve never reaches 0.5).
+the curve never reaches 0.5); for unweighted cases also its 95% exponential
+Greenwood confidence interval at the event times (with weights lifelines
+truncates the numbers at risk to integers there). `log_rank` cases record
+lifelines' `multivariate_logrank_test` (and `logrank_test` for two groups) on
+the Waltons dataset lifelines ships and on seeded three-group data; group
+labels are written as integers in lifelines' (sorted) group order.
 """
 
 import warnings
 
 import numpy as np
 from lifelines import KaplanMeierFitter
+from lifelines.datasets import load_waltons
+from lifelines.statistics import logrank_test, multivariate_logrank_test
 from lifelines.exceptions import StatisticalWarning
 
 from _common import write
@@ -22,6 +29,7 @@ def km_case(name, time, event, weights=None):
     table = kmf.event_table
     with_events = table[table["observed"] > 0]
     sf = kmf.survival_function_["KM_estimate"]
+    ci = kmf.confidence_interval_.loc[with_events.index] if weights is None else None
     return {
         "name": name,
         "time": time,
@@ -33,7 +41,32 @@ def km_case(name, time, event, weights=None):
         "timeline": sf.index.to_numpy(),
         "survival": sf.to_numpy(),
         "median": kmf.median_survival_time_,
+        "ci_lower_95": None if ci is None else ci.iloc[:, 0].to_numpy(),
+        "ci_upper_95": None if ci is None else ci.iloc[:, 1].to_numpy(),
     }
+
+
+def log_rank_case(name, time, event, groups):
+    time = np.asarray(time, dtype=float)
+    event = np.asarray(event, dtype=bool)
+    labels = sorted(set(groups))
+    codes = np.array([labels.index(g) for g in groups])
+    res = multivariate_logrank_test(time, codes, event)
+    out = {
+        "name": name,
+        "time": time,
+        "event": event,
+        "groups": codes,
+        "statistic": res.test_statistic,
+        "df": res.degrees_of_freedom,
+        "p_value": res.p_value,
+    }
+    if len(labels) == 2:
+        a, b = codes == 0, codes == 1
+        two = logrank_test(time[a], time[b], event[a], event[b])
+        out["two_sample_statistic"] = two.test_statistic
+        out["two_sample_p_value"] = two.p_value
+    return out
 
 
 def main():
@@ -63,7 +96,16 @@ def main():
     # where the true value is 0.
     weights = np.round(rng.uniform(0.5, 2.0, n) * 8.0) / 8.0
     cases.append(km_case("weighted", time, event, weights=weights))
-    write("lifelines_kaplan_meier.json", {"cases": cases})
+    waltons = load_waltons()
+    log_rank = [
+        log_rank_case("waltons", waltons["T"], waltons["E"], list(waltons["group"])),
+    ]
+    n = 300
+    groups = rng.integers(0, 3, n)
+    time = np.ceil(rng.exponential(30.0, n) * (1.0 + 0.3 * groups))
+    event = rng.random(n) < 0.7
+    log_rank.append(log_rank_case("three_groups", time, event, list(groups)))
+    write("lifelines_kaplan_meier.json", {"cases": cases, "log_rank": log_rank})
 
 
 if __name__ == "__main__":

@@ -90,6 +90,9 @@ struct FitArgs {
     /// L2 penalty.
     #[arg(long)]
     l2: Option<f64>,
+    /// Cox tie handling: efron (default) or breslow.
+    #[arg(long)]
+    ties: Option<String>,
     /// Print the fitted model as one JSON object.
     #[arg(long)]
     json: bool,
@@ -218,6 +221,7 @@ fn fit(args: FitArgs) -> Result<()> {
         features: args.features,
         horizon_days: args.horizon_days,
         l2: args.l2,
+        ties: args.ties,
     };
     let out = tenure_runner::fit::fit(&req)?;
     if args.json {

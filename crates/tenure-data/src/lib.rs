@@ -8,6 +8,8 @@
 //! - [`folds`] plans rolling-origin, time-split cross-validation.
 //! - [`encoding`] holds the out-of-fold target encoder for categorical
 //!   attributes with many levels.
+//! - [`rfm`] summarises a log into recency / frequency / monetary value per
+//!   customer, the input of the BG/NBD and Gamma-Gamma models.
 //! - [`synth`] generates customers with known ground truth.
 //!
 //! ```
@@ -34,6 +36,7 @@ pub mod encoding;
 pub mod features;
 pub mod folds;
 pub mod io;
+pub mod rfm;
 pub mod synth;
 
 pub use encoding::TargetEncoder;
@@ -42,6 +45,7 @@ pub use features::{
     ChurnDefinition, FeatureConfig, HighCardinality, LabelConfig, Snapshot, SnapshotBuilder,
     SurvivalEvent,
 };
+pub use rfm::{RfmRow, RfmSummary, TimeUnit, holdout_counts, rfm_summary};
 pub use folds::{CvConfig, CvPlan, Fold, Scheme};
 pub use log::{
     CategoricalAttr, CustomerLog, CustomerTable, EventCategory, NumericAttr, RawCustomer,

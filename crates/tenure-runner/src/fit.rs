@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Predict, Target};
 use tenure_data::io::{ColumnTable, column_names, read_columns};
-use tenure_stats::{KaplanMeierParams, LogisticRegressionParams};
+use tenure_stats::{CoxParams, KaplanMeierParams, LogisticRegressionParams, Ties};
 
 use crate::{Result, RunnerError};
 
@@ -26,9 +26,11 @@ pub struct FitRequest {
     /// Kaplan–Meier: horizon at which risk is read.
     pub horizon_days: f64,
     pub l2: Option<f64>,
+    /// Cox: tie handling (`efron` or `breslow`).
+    pub ties: Option<String>,
 }
 
-pub const FIT_MODELS: &[&str] = &["logistic", "kaplan_meier"];
+pub const FIT_MODELS: &[&str] = &["logistic", "kaplan_meier", "cox"];
 
 fn role_error(model: &str, flag: &str) -> RunnerError {
     RunnerError::Model {
@@ -49,6 +51,7 @@ pub fn fit(req: &FitRequest) -> Result<Value> {
     match req.model.as_str() {
         "logistic" => fit_logistic(req),
         "kaplan_meier" => fit_kaplan_meier(req),
+        "cox" => fit_cox(req),
         other => Err(RunnerError::Model {
             model: other.to_string(),
             message: format!(
@@ -193,4 +196,65 @@ pub(crate) fn survival_target(
         time,
         event: ev.iter().map(|e| *e == 1.0).collect(),
     })
+}
+
+fn fit_cox(req: &FitRequest) -> Result<Value> {
+    let (duration, event) = survival_roles(req, "cox")?;
+    let features = feature_columns(req, &[duration, event])?;
+    let mut wanted: Vec<&str> = features.iter().map(String::as_str).collect();
+    wanted.extend([duration, event]);
+    let table = read_columns(&req.data, &wanted, &[])?;
+    let target = survival_target(req, &table, duration, event)?;
+    let data = Dataset::new(design(&table, &features)?, features.clone(), target)?;
+    let ties = match req.ties.as_deref() {
+        None | Some("efron") => Ties::Efron,
+        Some("breslow") => Ties::Breslow,
+        Some(other) => {
+            return Err(model_error(
+                "cox",
+                format!("--ties `{other}`: expected efron or breslow"),
+            ));
+        }
+    };
+    let model = CoxParams::new()
+        .ties(ties)
+        .l2(req.l2.unwrap_or(0.0))
+        .check()
+        .map_err(|e| model_error("cox", e))?
+        .fit(&data)
+        .map_err(|e| model_error("cox", e))?;
+    let by_name = |values: &[f64]| -> serde_json::Map<String, Value> {
+        features
+            .iter()
+            .zip(values)
+            .map(|(n, v)| (n.clone(), json!(v)))
+            .collect()
+    };
+    let ci = model
+        .confidence_intervals(0.05)
+        .map_err(|e| model_error("cox", e))?;
+    let (lr, df, lr_p) = model.likelihood_ratio_test();
+    let ph: Vec<Value> = model
+        .proportional_hazards_test()
+        .iter()
+        .map(|t| json!({"feature": t.feature, "statistic": t.statistic, "p": t.p_value}))
+        .collect();
+    Ok(json!({
+        "model": "cox",
+        "rows": table.n_rows,
+        "ties": format!("{ties:?}").to_lowercase(),
+        "coef": by_name(model.coefficients()),
+        "se": by_name(&model.standard_errors()),
+        "hazard_ratio": by_name(&model.hazard_ratios()),
+        "hazard_ratio_ci95": features.iter().zip(&ci).map(|(n, (lo, hi))| (n.clone(), json!([lo, hi]))).collect::<serde_json::Map<_, _>>(),
+        "z": by_name(&model.z()),
+        "p": by_name(&model.p_values()),
+        "log_likelihood": model.log_likelihood(),
+        "null_log_likelihood": model.null_log_likelihood(),
+        "likelihood_ratio_test": {"statistic": lr, "df": df, "p": lr_p},
+        "concordance": model.concordance(),
+        "proportional_hazards_test": ph,
+        "converged": model.converged(),
+        "iterations": model.n_iter(),
+    }))
 }

@@ -4,8 +4,9 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Predict, Task};
 use tenure_stats::{
-    HistoricalAverageParams, HistoricalAverageValidParams, KaplanMeierParams,
-    KaplanMeierValidParams, LogisticRegressionParams, LogisticRegressionValidParams,
+    CoxParams, CoxValidParams, HistoricalAverageParams, HistoricalAverageValidParams,
+    KaplanMeierParams, KaplanMeierValidParams, LogisticRegressionParams,
+    LogisticRegressionValidParams, Ties,
 };
 
 /// The model kinds this build knows, with the task each one serves.
@@ -19,6 +20,11 @@ pub const KINDS: &[(&str, Task, &str)] = &[
         "kaplan_meier",
         Task::Survival,
         "Kaplan-Meier baseline (no covariates)",
+    ),
+    (
+        "cox",
+        Task::Survival,
+        "Cox proportional hazards on standardised features",
     ),
     ("historical_average", Task::Clv, "past spend rate x horizon"),
 ];
@@ -37,6 +43,7 @@ pub struct ModelSpec {
 pub enum Family {
     Logistic(LogisticRegressionValidParams),
     KaplanMeier(KaplanMeierValidParams),
+    Cox(CoxValidParams),
     HistoricalAverage(HistoricalAverageValidParams),
 }
 
@@ -54,6 +61,26 @@ struct LogisticConfig {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct KaplanMeierConfig {}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CoxConfig {
+    #[serde(default)]
+    ties: Ties,
+    /// A small ridge by default: snapshot features include complete one-hot
+    /// sets, which are collinear with the baseline hazard.
+    #[serde(default = "cox_l2")]
+    l2: f64,
+    #[serde(default = "fifty")]
+    max_iter: usize,
+}
+
+fn cox_l2() -> f64 {
+    0.01
+}
+fn fifty() -> usize {
+    50
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -116,6 +143,16 @@ impl ModelSpec {
                     .map_err(|e| bad(&e))?;
                 Family::KaplanMeier(valid)
             }
+            "cox" => {
+                let p: CoxConfig = parse_params(&cfg.params)?;
+                let valid = CoxParams::new()
+                    .ties(p.ties)
+                    .l2(p.l2)
+                    .max_iter(p.max_iter)
+                    .check()
+                    .map_err(|e| bad(&e))?;
+                Family::Cox(valid)
+            }
             "historical_average" => {
                 let p: HistoricalAverageConfig = parse_params(&cfg.params)?;
                 let valid = HistoricalAverageParams::new(f64::from(horizon_days))
@@ -153,6 +190,20 @@ impl ModelSpec {
         match &self.family {
             Family::Logistic(p) => go(p, train, valid),
             Family::KaplanMeier(p) => go(p, train, valid),
+            Family::Cox(p) => {
+                // Cox takes complete inputs: impute and scale with the
+                // training rows' statistics only.
+                let scaler = Scaler::fit(train.x());
+                let names = scaler
+                    .keep
+                    .iter()
+                    .map(|&j| train.feature_names()[j].clone())
+                    .collect();
+                let train =
+                    Dataset::new(scaler.transform(train.x()), names, train.target().clone())
+                        .map_err(|e| e.to_string())?;
+                go(p, &train, &scaler.transform(valid))
+            }
             Family::HistoricalAverage(p) => go(p, train, valid),
         }
     }
@@ -161,4 +212,64 @@ impl ModelSpec {
 fn parse_params<T: DeserializeOwned>(table: &toml::Table) -> Result<T, (String, String)> {
     T::deserialize(toml::Value::Table(table.clone()))
         .map_err(|e| ("params".to_string(), e.message().trim().to_string()))
+}
+
+/// Column means and standard deviations of the training rows (missing values
+/// ignored); transforming fills a missing value with the mean, i.e. 0, and
+/// drops columns constant in training, which carry no information.
+#[derive(Debug, Clone)]
+struct Scaler {
+    mean: Vec<f64>,
+    scale: Vec<f64>,
+    keep: Vec<usize>,
+}
+
+impl Scaler {
+    fn fit(x: &Matrix) -> Self {
+        let p = x.n_cols();
+        let (mut n, mut sum) = (vec![0usize; p], vec![0.0; p]);
+        for row in x.rows() {
+            for (j, &v) in row.iter().enumerate() {
+                if v.is_finite() {
+                    n[j] += 1;
+                    sum[j] += v;
+                }
+            }
+        }
+        let mean: Vec<f64> = (0..p)
+            .map(|j| if n[j] > 0 { sum[j] / n[j] as f64 } else { 0.0 })
+            .collect();
+        let mut sq = vec![0.0; p];
+        for row in x.rows() {
+            for (j, &v) in row.iter().enumerate() {
+                if v.is_finite() {
+                    sq[j] += (v - mean[j]).powi(2);
+                }
+            }
+        }
+        let scale: Vec<f64> = (0..p)
+            .map(|j| {
+                if n[j] > 0 {
+                    (sq[j] / n[j] as f64).sqrt()
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let keep = (0..p).filter(|&j| scale[j] > 0.0).collect();
+        Self { mean, scale, keep }
+    }
+
+    fn transform(&self, x: &Matrix) -> Matrix {
+        let mut out = Matrix::zeros(x.n_rows(), self.keep.len());
+        for r in 0..x.n_rows() {
+            for (k, &j) in self.keep.iter().enumerate() {
+                let v = x.get(r, j);
+                if v.is_finite() {
+                    out.set(r, k, (v - self.mean[j]) / self.scale[j]);
+                }
+            }
+        }
+        out
+    }
 }

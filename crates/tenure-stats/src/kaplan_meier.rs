@@ -5,7 +5,9 @@ use std::cmp::Ordering;
 use serde::{Deserialize, Serialize};
 use tenure_core::{CoreError, Dataset, Fit, Matrix, ParamGuard, Predict, Target};
 
+use crate::cox::{chi2_sf, normal_quantile};
 use crate::error::{StatsError, cannot_fit, check_width, row_weights};
+use crate::linalg::cholesky_solve;
 
 const MODEL: &str = "Kaplan-Meier";
 /// How close to 0.5 the survival must come to count as reaching it in
@@ -120,6 +122,60 @@ impl KaplanMeier {
             .map(|k| self.times[k])
     }
 
+    /// Greenwood's variance of `S` at each of [`times`](Self::times):
+    /// `S² · Σ_{tᵢ ≤ t} dᵢ / (nᵢ (nᵢ − dᵢ))`, with a step where everyone at
+    /// risk dies contributing 0 (lifelines' convention).
+    pub fn greenwood_variance(&self) -> Vec<f64> {
+        self.greenwood_sums()
+            .iter()
+            .zip(&self.survival)
+            .map(|(c, s)| s * s * c)
+            .collect()
+    }
+
+    /// Pointwise `1 − alpha` confidence intervals `(lower, upper)` of `S` at
+    /// each of [`times`](Self::times), by the exponential Greenwood formula
+    /// (Kalbfleisch–Prentice: symmetric on `log(−log S)`), as lifelines'
+    /// `KaplanMeierFitter.confidence_interval_`: bounds
+    /// `exp(−exp(log(−log S) ± z · √c / log S))` with `c` the Greenwood sum.
+    /// Where `S = 0` both bounds are 0. With weights, lifelines truncates the
+    /// numbers at risk to integers here; this does not.
+    pub fn confidence_interval(&self, alpha: f64) -> Result<Vec<(f64, f64)>, StatsError> {
+        let z = normal_quantile(alpha)?;
+        Ok(self
+            .greenwood_sums()
+            .iter()
+            .zip(&self.survival)
+            .map(|(&c, &s)| {
+                let v = s.ln();
+                if s <= 0.0 {
+                    return (0.0, 0.0);
+                }
+                if v == 0.0 {
+                    return (1.0, 1.0);
+                }
+                let half = z * c.sqrt() / v;
+                let lower = (-((-v).ln() - half).exp()).exp();
+                let upper = (-((-v).ln() + half).exp()).exp();
+                (lower, upper)
+            })
+            .collect())
+    }
+
+    fn greenwood_sums(&self) -> Vec<f64> {
+        let mut sum = 0.0;
+        self.at_risk
+            .iter()
+            .zip(&self.events)
+            .map(|(&n, &d)| {
+                if n > d {
+                    sum += d / (n * (n - d));
+                }
+                sum
+            })
+            .collect()
+    }
+
     /// The risk score [`Predict`] gives every row: `1 − S(horizon_days)`.
     pub fn risk(&self) -> f64 {
         1.0 - self.survival_at(self.horizon_days)
@@ -213,4 +269,121 @@ fn estimate(time: &[f64], event: &[bool], w: &[f64]) -> KaplanMeier {
         }
     }
     curve
+}
+
+/// The outcome of [`log_rank_test`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LogRankResult {
+    /// χ² with `df` degrees of freedom when the groups share one survival curve.
+    pub statistic: f64,
+    /// Number of groups − 1.
+    pub df: usize,
+    pub p_value: f64,
+}
+
+/// The log-rank test that `k ≥ 2` groups share one survival curve, as
+/// lifelines' `multivariate_logrank_test` (and `logrank_test` for two
+/// groups): observed minus expected events per group, summed over the
+/// distinct event times, against their hypergeometric covariance; the
+/// statistic uses the first `k − 1` groups (by increasing label).
+pub fn log_rank_test(
+    times: &[f64],
+    events: &[bool],
+    groups: &[usize],
+) -> Result<LogRankResult, StatsError> {
+    const TEST: &str = "log-rank test";
+    let n = times.len();
+    if events.len() != n || groups.len() != n {
+        return Err(CoreError::Shape(format!(
+            "{n} times, {} events and {} group labels",
+            events.len(),
+            groups.len()
+        ))
+        .into());
+    }
+    if let Some(i) = times.iter().position(|t| !(t.is_finite() && *t >= 0.0)) {
+        return Err(cannot_fit(
+            TEST,
+            format!(
+                "time {} at row {i} is not a finite non-negative number",
+                times[i]
+            ),
+        ));
+    }
+    let mut labels = groups.to_vec();
+    labels.sort_unstable();
+    labels.dedup();
+    let k = labels.len();
+    if k < 2 {
+        return Err(cannot_fit(TEST, "it needs at least two groups"));
+    }
+    let group: Vec<usize> = groups
+        .iter()
+        .map(|g| labels.binary_search(g).unwrap_or(0))
+        .collect();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_unstable_by(|&a, &b| times[a].partial_cmp(&times[b]).unwrap_or(Ordering::Equal));
+
+    let mut at_risk = vec![0.0; k];
+    for &g in &group {
+        at_risk[g] += 1.0;
+    }
+    let mut observed_minus_expected = vec![0.0; k];
+    let mut cov = vec![0.0; k * k];
+    let mut deaths = vec![0.0; k];
+    let mut leaving = vec![0.0; k];
+    let mut start = 0;
+    while start < n {
+        let t = times[order[start]];
+        let mut end = start;
+        deaths.fill(0.0);
+        leaving.fill(0.0);
+        while end < n && times[order[end]] == t {
+            let i = order[end];
+            leaving[group[i]] += 1.0;
+            if events[i] {
+                deaths[group[i]] += 1.0;
+            }
+            end += 1;
+        }
+        let d: f64 = deaths.iter().sum();
+        let total: f64 = at_risk.iter().sum();
+        if d > 0.0 {
+            let factor = if total > 1.0 {
+                (total - d) / (total - 1.0) * d / (total * total)
+            } else {
+                d / (total * total)
+            };
+            for g in 0..k {
+                observed_minus_expected[g] += deaths[g] - at_risk[g] * d / total;
+                for h in 0..k {
+                    let delta = if g == h { total } else { 0.0 };
+                    cov[g * k + h] += factor * at_risk[g] * (delta - at_risk[h]);
+                }
+            }
+        }
+        for (r, l) in at_risk.iter_mut().zip(&leaving) {
+            *r -= l;
+        }
+        start = end;
+    }
+    let m = k - 1;
+    let v: Vec<f64> = (0..m)
+        .flat_map(|a| (0..m).map(move |b| (a, b)))
+        .map(|(a, b)| cov[a * k + b])
+        .collect();
+    let u = &observed_minus_expected[..m];
+    let solved = cholesky_solve(&v, u).ok_or_else(|| {
+        cannot_fit(
+            TEST,
+            "the covariance of observed minus expected events is singular \
+             (a group without events, or groups never at risk together)",
+        )
+    })?;
+    let statistic: f64 = u.iter().zip(&solved).map(|(a, b)| a * b).sum();
+    Ok(LogRankResult {
+        statistic,
+        df: m,
+        p_value: chi2_sf(statistic, m as f64),
+    })
 }

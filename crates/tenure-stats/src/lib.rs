@@ -42,19 +42,30 @@
 //! assert!(p[0] > 0.5 && p[1] < 0.5);
 //! ```
 
+mod bgnbd;
+mod cox;
 mod error;
+mod gamma_gamma;
 mod historical;
 mod kaplan_meier;
 mod linalg;
 mod logistic;
+mod mle;
 mod standardize;
 
+pub use bgnbd::{BgNbd, BgNbdParams, BgNbdValidParams};
+pub use cox::{CoxModel, CoxParams, CoxValidParams, PhTest, Ties};
 pub use error::StatsError;
+pub use gamma_gamma::{
+    GammaGamma, GammaGammaParams, GammaGammaValidParams, customer_lifetime_value,
+};
 pub use historical::{
     HistoricalAverage, HistoricalAverageParams, HistoricalAverageValidParams, MONETARY_FEATURE,
     TENURE_FEATURE,
 };
-pub use kaplan_meier::{KaplanMeier, KaplanMeierParams, KaplanMeierValidParams};
+pub use kaplan_meier::{
+    KaplanMeier, KaplanMeierParams, KaplanMeierValidParams, LogRankResult, log_rank_test,
+};
 pub use logistic::{LogisticRegression, LogisticRegressionParams, LogisticRegressionValidParams};
 
 /// Models scored over a horizon share one rule for it.

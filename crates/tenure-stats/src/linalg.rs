@@ -38,6 +38,40 @@ pub(crate) fn cholesky_solve(a: &[f64], b: &[f64]) -> Option<Vec<f64>> {
     Some(x)
 }
 
+/// `G += Σᵢ hᵢ zᵢ zᵢᵀ` on the lower triangle of row-major `d × d` `gram`.
+///
+/// Four rows per pass over `G`: each entry is loaded and stored once for four
+/// rank-one updates, which keeps the (vectorised) inner loop from being bound
+/// by L1 traffic.
+pub(crate) fn add_weighted_gram<'a>(
+    gram: &mut [f64],
+    d: usize,
+    rows: impl Iterator<Item = (&'a [f64], f64)>,
+) {
+    let mut rows = rows.peekable();
+    while rows.peek().is_some() {
+        let mut block: [(&[f64], f64); 4] = [(&[], 0.0); 4];
+        let mut filled = 0;
+        for slot in block.iter_mut() {
+            let Some(r) = rows.next() else { break };
+            *slot = r;
+            filled += 1;
+        }
+        for k in filled..4 {
+            block[k] = (block[0].0, 0.0);
+        }
+        let [(z0, h0), (z1, h1), (z2, h2), (z3, h3)] = block;
+        for j in 0..d {
+            let (a0, a1, a2, a3) = (h0 * z0[j], h1 * z1[j], h2 * z2[j], h3 * z3[j]);
+            let row = &mut gram[j * d..=j * d + j];
+            let zs = z0[..=j].iter().zip(&z1[..=j]).zip(&z2[..=j]).zip(&z3[..=j]);
+            for (g, (((b0, b1), b2), b3)) in row.iter_mut().zip(zs) {
+                *g += a0 * b0 + a1 * b1 + a2 * b2 + a3 * b3;
+            }
+        }
+    }
+}
+
 /// Dot product with four independent accumulators: the compiler may not
 /// reorder a float reduction itself, and one accumulator stalls on latency.
 pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
@@ -73,6 +107,26 @@ mod tests {
     #[test]
     fn rejects_a_singular_matrix() {
         assert!(cholesky_solve(&[1.0, 1.0, 1.0, 1.0], &[1.0, 1.0]).is_none());
+    }
+
+    #[test]
+    fn weighted_gram_matches_the_naive_sum() {
+        let rows: Vec<Vec<f64>> = (0..7)
+            .map(|i| (0..3).map(|j| f64::from(i * 3 + j) - 9.0).collect())
+            .collect();
+        let h: Vec<f64> = (0..7).map(|i| 0.5 + f64::from(i)).collect();
+        let mut g = vec![0.0; 9];
+        add_weighted_gram(
+            &mut g,
+            3,
+            rows.iter().map(Vec::as_slice).zip(h.iter().copied()),
+        );
+        for a in 0..3 {
+            for b in 0..=a {
+                let want: f64 = rows.iter().zip(&h).map(|(r, w)| w * r[a] * r[b]).sum();
+                assert!((g[a * 3 + b] - want).abs() < 1e-9);
+            }
+        }
     }
 
     #[test]

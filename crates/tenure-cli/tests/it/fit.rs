@@ -170,3 +170,81 @@ fn fit_errors_name_the_flag_column_and_row() {
         }
     }
 }
+
+#[test]
+fn cox_matches_lifelines_on_rossi() {
+    let g = golden("lifelines_cox.json");
+    let names: Vec<String> = g["feature_names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_string())
+        .collect();
+    let mut csv = format!("{},week,arrest\n", names.join(","));
+    let events = g["event"].as_array().unwrap();
+    for ((row, t), e) in g["x"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(floats(&g["time"]))
+        .zip(events)
+    {
+        let cells: Vec<String> = floats(row).iter().map(f64::to_string).collect();
+        let e = u8::from(e.as_bool().unwrap());
+        csv.push_str(&format!("{},{t},{e}\n", cells.join(",")));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rossi.csv");
+    std::fs::write(&path, csv).unwrap();
+    let case = g["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| {
+            c["ties"] == "efron"
+                && c["l2"].as_f64() == Some(0.0)
+                && c["strata"].as_array().is_none_or(|s| s.is_empty())
+        })
+        .expect("an unpenalised, unstratified Efron case");
+    let out = run_ok(
+        tenure()
+            .args([
+                "fit",
+                "--model",
+                "cox",
+                "--duration",
+                "week",
+                "--event",
+                "arrest",
+                "--json",
+            ])
+            .arg(&path),
+    );
+    let fitted: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let case_names: Vec<&str> = case["feature_names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    for ((name, coef), se) in case_names
+        .iter()
+        .zip(floats(&case["coefficients"]))
+        .zip(floats(&case["standard_errors"]))
+    {
+        let got = fitted["coef"][*name].as_f64().unwrap();
+        let got_se = fitted["se"][*name].as_f64().unwrap();
+        assert!(
+            (got - coef).abs() <= 1e-5 * coef.abs().max(1e-3),
+            "{name}: {got} vs {coef}"
+        );
+        assert!(
+            (got_se - se).abs() <= 1e-5 * se,
+            "{name} se: {got_se} vs {se}"
+        );
+    }
+    let ll = fitted["log_likelihood"].as_f64().unwrap();
+    assert!((ll - case["log_likelihood"].as_f64().unwrap()).abs() < 1e-6);
+    let c = fitted["concordance"].as_f64().unwrap();
+    assert!((c - case["concordance"].as_f64().unwrap()).abs() < 1e-6);
+}

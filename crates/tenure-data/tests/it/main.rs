@@ -2,4 +2,5 @@ mod encoding;
 mod features;
 mod folds;
 mod io;
+mod rfm;
 mod synth;

@@ -50,7 +50,7 @@ folds = 2
 fn survival_reports_harrell_and_uno_concordance() {
     let out = run_task(
         "[labels]\ntask = \"survival\"\nhorizon_days = 180",
-        "[[models]]\nkind = \"kaplan_meier\"",
+        "[[models]]\nkind = \"kaplan_meier\"\n[[models]]\nkind = \"cox\"",
     );
     let m = &out.models[0].metrics;
     // Kaplan–Meier gives everyone the same risk: it ranks nobody.
@@ -62,6 +62,11 @@ fn survival_reports_harrell_and_uno_concordance() {
             m[name].mean
         );
         assert!((m[name].test - 0.5).abs() < 1e-12, "{name}");
+    }
+    // Cox on the snapshot features recovers the hazard's covariates.
+    let cox = &out.models[1].metrics;
+    for name in ["c_index", "uno_c"] {
+        assert!(cox[name].mean > 0.58, "cox {name}: {}", cox[name].mean);
     }
 }
 

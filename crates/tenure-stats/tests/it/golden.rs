@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Predict, Target};
-use tenure_stats::{KaplanMeierParams, LogisticRegressionParams};
+use tenure_stats::{KaplanMeierParams, LogisticRegressionParams, log_rank_test};
 
 use crate::common::assert_close;
 
@@ -43,6 +43,19 @@ struct LogisticCase {
 #[derive(Deserialize)]
 struct KaplanMeierGolden {
     cases: Vec<KaplanMeierCase>,
+    log_rank: Vec<LogRankCase>,
+}
+
+#[derive(Deserialize)]
+struct LogRankCase {
+    name: String,
+    time: Vec<f64>,
+    event: Vec<bool>,
+    groups: Vec<usize>,
+    statistic: f64,
+    df: usize,
+    p_value: f64,
+    two_sample_statistic: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -58,6 +71,9 @@ struct KaplanMeierCase {
     survival: Vec<f64>,
     /// `null` when lifelines says infinity (the curve never reaches 0.5).
     median: Option<f64>,
+    /// 95% exponential Greenwood bounds at `event_times` (unweighted cases).
+    ci_lower_95: Option<Vec<f64>>,
+    ci_upper_95: Option<Vec<f64>>,
 }
 
 fn matrix(rows: &[Vec<Option<f64>>]) -> Matrix {
@@ -174,5 +190,36 @@ fn kaplan_meier_matches_lifelines() {
             assert_close(&format!("{} S({t})", c.name), km.survival_at(t), s, 1e-10);
         }
         assert_eq!(km.median(), c.median, "{}: median", c.name);
+        if let (Some(lo), Some(hi)) = (&c.ci_lower_95, &c.ci_upper_95) {
+            let ci = km.confidence_interval(0.05).unwrap();
+            assert_eq!(ci.len(), lo.len());
+            for (k, ((got_lo, got_hi), (want_lo, want_hi))) in
+                ci.iter().zip(lo.iter().zip(hi)).enumerate()
+            {
+                assert_close(&format!("{} lower {k}", c.name), *got_lo, *want_lo, 1e-10);
+                assert_close(&format!("{} upper {k}", c.name), *got_hi, *want_hi, 1e-10);
+            }
+        }
+    }
+    assert!(g.cases.iter().filter(|c| c.ci_lower_95.is_some()).count() >= 2);
+}
+
+#[test]
+fn log_rank_test_matches_lifelines() {
+    let g: KaplanMeierGolden = serde_json::from_str(KAPLAN_MEIER).unwrap();
+    assert!(g.log_rank.len() >= 2);
+    for c in &g.log_rank {
+        let r = log_rank_test(&c.time, &c.event, &c.groups).unwrap();
+        assert_close(
+            &format!("{} statistic", c.name),
+            r.statistic,
+            c.statistic,
+            1e-9,
+        );
+        assert_eq!(r.df, c.df, "{}: df", c.name);
+        assert_close(&format!("{} p", c.name), r.p_value, c.p_value, 1e-9);
+        if let Some(two) = c.two_sample_statistic {
+            assert_close(&format!("{} two-sample", c.name), r.statistic, two, 1e-9);
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use proptest::prelude::*;
 use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Predict, Target};
-use tenure_stats::{KaplanMeier, KaplanMeierParams};
+use tenure_stats::{KaplanMeier, KaplanMeierParams, log_rank_test};
 
 use crate::common::assert_close;
 
@@ -60,6 +60,53 @@ fn textbook_six_mp_arm() {
     assert_close("risk", km.risk(), 1.0 - by_hand[2], 1e-15);
     let pred = km.predict(&Matrix::zeros(4, 0)).unwrap();
     assert_eq!(pred, vec![km.risk(); 4]);
+}
+
+#[test]
+fn greenwood_variance_and_interval_by_hand() {
+    // Three events among five, no ties: S = 4/5, 4/5 · 2/3 (the 2nd exit censored).
+    let km = fit(
+        &[1.0, 2.0, 3.0, 4.0, 5.0],
+        &[true, false, true, false, true],
+        3.0,
+    );
+    assert_eq!(km.times(), [1.0, 3.0, 5.0]);
+    let c1 = 1.0 / (5.0 * 4.0);
+    let c2 = c1 + 1.0 / (3.0 * 2.0);
+    let var = km.greenwood_variance();
+    assert_close("var 1", var[0], 0.8 * 0.8 * c1, 1e-15);
+    assert_close("var 2", var[1], (0.8f64 * 2.0 / 3.0).powi(2) * c2, 1e-15);
+    // Everyone left dies at the last time: S = 0, whose interval is {0}.
+    let ci = km.confidence_interval(0.05).unwrap();
+    assert_eq!(ci[2], (0.0, 0.0));
+    let z = 1.959_963_984_540_054;
+    let (s, v) = (0.8f64, 0.8f64.ln());
+    let lower = (-((-v).ln() - z * c1.sqrt() / v).exp()).exp();
+    assert_close("lower", ci[0].0, lower, 1e-12);
+    assert!(ci[0].0 < s && s < ci[0].1);
+    let narrow = km.confidence_interval(0.5).unwrap();
+    assert!(narrow[1].0 > ci[1].0 && narrow[1].1 < ci[1].1);
+    assert!(km.confidence_interval(0.0).is_err());
+}
+
+#[test]
+fn log_rank_separates_different_curves_and_not_identical_ones() {
+    let time: Vec<f64> = (1..=20).map(f64::from).collect();
+    let event = vec![true; 20];
+    // Group 0 ends early, group 1 late: a large statistic.
+    let groups: Vec<usize> = (0..20).map(|i| usize::from(i >= 10)).collect();
+    let far = log_rank_test(&time, &event, &groups).unwrap();
+    assert_eq!(far.df, 1);
+    assert!(far.statistic > 10.0 && far.p_value < 0.01);
+    // Interleaved groups: nearly the same curve.
+    let groups: Vec<usize> = (0..20).map(|i| i % 2).collect();
+    let near = log_rank_test(&time, &event, &groups).unwrap();
+    assert!(near.statistic < 1.0 && near.p_value > 0.3);
+    // Labels need not be contiguous; relabelling changes nothing.
+    let relabelled: Vec<usize> = groups.iter().map(|g| g * 7 + 3).collect();
+    assert_eq!(log_rank_test(&time, &event, &relabelled).unwrap(), near);
+    assert!(log_rank_test(&time, &event, &[0; 20]).is_err());
+    assert!(log_rank_test(&time, &event[..3], &groups).is_err());
 }
 
 #[test]
