@@ -45,9 +45,9 @@ pub use features::{
     ChurnDefinition, FeatureConfig, HighCardinality, LabelConfig, Snapshot, SnapshotBuilder,
     SurvivalEvent,
 };
-pub use rfm::{RfmRow, RfmSummary, TimeUnit, holdout_counts, rfm_summary};
 pub use folds::{CvConfig, CvPlan, Fold, Scheme};
 pub use log::{
     CategoricalAttr, CustomerLog, CustomerTable, EventCategory, NumericAttr, RawCustomer,
     RawCustomers, RawEvent, SECONDS_PER_DAY, Timestamp, format_date, parse_date,
 };
+pub use rfm::{RfmRow, RfmSummary, TimeUnit, holdout_counts, rfm_summary};

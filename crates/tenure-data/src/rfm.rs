@@ -18,6 +18,9 @@
 //! days = 38.86 weeks (as in `cdnow_summary.csv` and lifetimes with
 //! `observation_period_end = "1997-09-30"`, not the nominal 39 weeks). So a
 //! purchase on the last day has `recency = T`, as in the BG/NBD likelihood.
+//! A customer whose FIRST purchase is on the last calibration day gets `t = 0`:
+//! such rows carry no information for BG/NBD (which requires `T > 0` and
+//! rejects them), so drop them before fitting.
 
 use std::collections::HashMap;
 

@@ -114,11 +114,15 @@ impl BgNbdValidParams {
     ///
     /// Newton's method on `ln(r, α, a, b)` from all ones (lifetimes' start),
     /// with the analytic gradient and Hessian of paper eq. 6; customers with
-    /// identical `(x, t_x, T)` are merged into one weighted row first. If the
-    /// likelihood has no interior maximum (a parameter runs off to 0 or ∞, as
-    /// with almost no repeat purchases) the fit fails after `max_iter` steps
-    /// with an error suggesting `l2 > 0`, rather than returning a degenerate
-    /// model.
+    /// identical `(x, t_x, T)` are merged into one weighted row first.
+    ///
+    /// Where the likelihood has no interior maximum the fit either fails
+    /// after `max_iter` steps with an error suggesting `l2 > 0` (a parameter
+    /// running off to 0 or ∞, as with almost no repeat purchases), or, when
+    /// the likelihood flattens out along a ridge (typically `a` and `b`
+    /// growing together: the same drop-out probability for everyone), stops
+    /// there with very large but finite values and
+    /// [`BgNbd::standard_errors`] `None`. Small samples call for `l2 > 0`.
     pub fn fit(&self, frequency: &[f64], recency: &[f64], t: &[f64]) -> Result<BgNbd, StatsError> {
         let data = Summary::new(frequency, recency, t)?;
         let n = frequency.len() as f64;
@@ -149,6 +153,29 @@ impl BgNbdValidParams {
 }
 
 /// A fitted BG/NBD model.
+///
+/// ```
+/// use tenure_core::ParamGuard;
+/// use tenure_stats::{BgNbdParams, GammaGammaParams, customer_lifetime_value};
+///
+/// // Per customer, in weeks: repeat purchases, first-to-last purchase, age;
+/// // and the mean spend per repeat purchase.
+/// let x = [0., 1., 3., 0., 2., 5., 1., 0., 4., 2., 0., 6.];
+/// let t_x = [0., 10., 30., 0., 20., 35., 3., 0., 12., 38., 0., 30.];
+/// let t = [39., 39., 38., 20., 39., 36., 30., 10., 39., 39., 25., 31.];
+/// let m = [0., 20., 35., 0., 15., 40., 22., 0., 18., 25., 0., 30.];
+///
+/// // With so few customers a small penalty keeps the estimates finite.
+/// let bg = BgNbdParams::new().l2(0.001).check()?.fit(&x, &t_x, &t)?;
+/// // Four purchases, the last 27 weeks ago: likely gone; the last a week ago: likely not.
+/// assert!(bg.probability_alive(4.0, 12.0, 39.0)? < bg.probability_alive(4.0, 38.0, 39.0)?);
+/// let next_year = bg.expected_purchases(52.0, 2.0, 38.0, 39.0)?;
+///
+/// let gg = GammaGammaParams::new().l2(0.01).check()?.fit(&x, &m)?;
+/// let clv = customer_lifetime_value(&bg, &gg, 2.0, 38.0, 39.0, 25.0, 12, 0.01, 7.0)?;
+/// assert!(next_year > 0.0 && clv > 0.0);
+/// # Ok::<(), tenure_stats::StatsError>(())
+/// ```
 ///
 /// The parameters are public so that a model with published or externally
 /// fitted values can be made from a fitted one; the fit statistics
@@ -209,10 +236,14 @@ impl BgNbd {
     /// transformation `₂F₁(A, B; C; z) = (1 − z)^(C−A−B) ₂F₁(C−A, C−B; C; z)`
     /// (lifetimes' fallback), which here turns `((α+T)/(α+T+t))^(r+x) ₂F₁(r+x,
     /// b+x; a+b+x−1; z)` into `(1 − z)^(a−1) ₂F₁(a+b−1−r, a−1; a+b+x−1; z)`:
-    /// small, bounded series coefficients whatever `x`, so no overflow for
-    /// heavy buyers. Needs `a ≠ 1` and `a + b + x − 1` not a pole (0, −1, …); the series converges
-    /// for `z = t/(α+T+t) < 1`, and the evaluation gives up (an error) for
-    /// horizons beyond about 10⁵ times the customer's age.
+    /// series coefficients that stay small whatever `x`, so no overflow for
+    /// heavy buyers and fast convergence for long horizons. When `a` or `b` is
+    /// large (the drop-out probability nearly the same for everyone) those
+    /// coefficients grow and cancel instead, and the printed series, whose
+    /// terms are all positive, is summed. Needs `a ≠ 1` and `a + b + x − 1`
+    /// not a pole (0, −1, …); the series converge for `z = t/(α+T+t) < 1`, and
+    /// the evaluation gives up (an error) for horizons beyond about 10⁵ times
+    /// the customer's age.
     pub fn expected_purchases(
         &self,
         t_future: f64,
@@ -282,14 +313,26 @@ impl BgNbd {
             ));
         }
         let z = t / (scale + t);
-        let tail = hyp2f1_tail(a + b - 1.0 - r, a - 1.0, c, z)?;
-        let bracket = if tail > -1.0 {
-            // 1 − exp(u) as −expm1(u): exact for short horizons, where the two
-            // terms of the bracket nearly cancel.
-            -((a - 1.0) * (-z).ln_1p() + tail.ln_1p()).exp_m1()
+        let euler = hyp2f1_tail(a + b - 1.0 - r, a - 1.0, c, z);
+        // The Euler series has small coefficients unless a or b is large
+        // (a nearly degenerate beta distribution): its terms then grow huge
+        // and cancel, and the printed series, all of whose terms are positive
+        // when c > 0, is the accurate one.
+        let euler_accurate =
+            matches!(&euler, Ok(s) if s.largest <= 1e6 * (1.0 + s.tail).abs().max(1.0));
+        let bracket = if euler_accurate || c <= 0.0 {
+            let tail = euler?.tail;
+            if tail > -1.0 {
+                // 1 − exp(u) as −expm1(u): exact for short horizons, where the
+                // two terms of the bracket nearly cancel.
+                -((a - 1.0) * (-z).ln_1p() + tail.ln_1p()).exp_m1()
+            } else {
+                // ₂F₁ ≤ 0 happens only for c < 0, far from that cancellation.
+                1.0 - (1.0 - z).powf(a - 1.0) * (1.0 + tail)
+            }
         } else {
-            // ₂F₁ ≤ 0 happens only for c < 0, far from that cancellation.
-            1.0 - (1.0 - z).powf(a - 1.0) * (1.0 + tail)
+            let tail = hyp2f1_tail(r + x, b + x, c, z)?.tail;
+            -((r + x) * (-z).ln_1p() + tail.ln_1p()).exp_m1()
         };
         let value = c / (a - 1.0) * bracket;
         if !value.is_finite() {
@@ -301,28 +344,42 @@ impl BgNbd {
     }
 }
 
-/// `₂F₁(A, B; C; z) − 1` by its power series, for `0 ≤ z < 1`, `C > 0`.
+/// A partial sum of the hypergeometric series.
+struct Series {
+    /// `₂F₁ − 1`; NaN when a term overflowed.
+    tail: f64,
+    /// The largest term in absolute value: a measure of cancellation.
+    largest: f64,
+}
+
+/// `₂F₁(A, B; C; z) − 1` by its power series, for `0 ≤ z < 1` and `C` not a
+/// pole.
 ///
 /// Stops once the next terms cannot change the sum: after the ratio of
 /// consecutive terms has fallen below 1, the remainder is at most
 /// `|term| · q/(1 − q)` with `q` the larger of the current ratio and `z` (the
-/// ratio tends to `z`).
-fn hyp2f1_tail(a: f64, b: f64, c: f64, z: f64) -> Result<f64, StatsError> {
+/// ratio tends to `z`). Stops at once, with a NaN sum, if a term overflows.
+fn hyp2f1_tail(a: f64, b: f64, c: f64, z: f64) -> Result<Series, StatsError> {
     const MAX_TERMS: usize = 2_000_000;
-    let mut term = 1.0;
+    let mut term = 1.0f64;
     let mut sum = 0.0;
+    let mut largest = 1.0f64;
     for k in 0..MAX_TERMS {
         let kf = k as f64;
         let ratio = (a + kf) * (b + kf) / ((c + kf) * (kf + 1.0)) * z;
         term *= ratio;
         sum += term;
-        if term == 0.0 {
-            return Ok(sum);
+        largest = largest.max(term.abs());
+        if !term.is_finite() {
+            return Ok(Series {
+                tail: f64::NAN,
+                largest: f64::INFINITY,
+            });
         }
         let q = ratio.abs().max(z);
-        if q < 1.0 && term.abs() * q / (1.0 - q) <= 1e-17 * (1.0 + sum).abs().max(f64::MIN_POSITIVE)
-        {
-            return Ok(sum);
+        let negligible = 1e-17 * (1.0 + sum).abs().max(f64::MIN_POSITIVE);
+        if term == 0.0 || (q < 1.0 && term.abs() * q / (1.0 - q) <= negligible) {
+            return Ok(Series { tail: sum, largest });
         }
     }
     Err(cannot_predict(format!(
@@ -603,12 +660,12 @@ mod tests {
     #[test]
     fn series_matches_closed_forms() {
         // ₂F₁(1, 1; 2; z) = −ln(1 − z)/z; ₂F₁(a, b; b; z) = (1 − z)^(−a).
-        for z in [0.0, 0.1, 0.5, 0.9, 0.999] {
+        for z in [0.0f64, 0.1, 0.5, 0.9, 0.999] {
             let want = if z == 0.0 { 1.0 } else { -(-z).ln_1p() / z };
-            let got = 1.0 + hyp2f1_tail(1.0, 1.0, 2.0, z).unwrap();
+            let got = 1.0 + hyp2f1_tail(1.0, 1.0, 2.0, z).unwrap().tail;
             assert!((got - want).abs() < 1e-13 * want, "{z}: {got} vs {want}");
             let want = (1.0 - z).powf(-0.3);
-            let got = 1.0 + hyp2f1_tail(0.3, 2.5, 2.5, z).unwrap();
+            let got = 1.0 + hyp2f1_tail(0.3, 2.5, 2.5, z).unwrap().tail;
             assert!((got - want).abs() < 1e-12 * want, "{z}: {got} vs {want}");
         }
     }

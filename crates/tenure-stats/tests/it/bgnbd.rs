@@ -181,6 +181,14 @@ fn fits_agree_with_lifetimes() {
                     1e-4,
                 );
             }
+            for (j, (got, want)) in se.iter().zip(&case.bgnbd.standard_errors).enumerate() {
+                assert_close(
+                    &format!("{} lifetimes se {j}", case.name),
+                    *got,
+                    *want,
+                    1e-3,
+                );
+            }
             assert_close(
                 &format!("{} log-likelihood", case.name),
                 m.log_likelihood(),
@@ -265,9 +273,9 @@ fn fit_is_reproducible_and_finite() {
     assert_eq!(a, b);
     assert!(a.n_iter() > 0);
     let cov = a.covariance().unwrap();
-    for j in 0..4 {
-        for k in 0..4 {
-            assert!((cov[j][k] - cov[k][j]).abs() <= 1e-12 * cov[j][j].abs().max(1.0));
+    for (j, row) in cov.iter().enumerate() {
+        for (k, v) in row.iter().enumerate() {
+            assert!((v - cov[k][j]).abs() <= 1e-12 * cov[j][j].abs().max(1.0));
         }
     }
     // A penalty shrinks the parameters towards 0 in total.
@@ -394,6 +402,22 @@ fn naive_expected(m: &BgNbd, t: f64, x: f64, tx: f64, big_t: f64) -> f64 {
         1.0
     };
     num / den
+}
+
+#[test]
+fn eq_10_is_accurate_for_a_nearly_degenerate_beta() {
+    // A fit on 12 customers stopped here: a and b growing together.
+    let mut m = synthetic_model();
+    (m.r, m.alpha, m.a, m.b) = (1.415, 18.65, 1.39e6, 1.25e7);
+    for (t, x, tx, big_t) in [
+        (52.0, 2.0, 38.0, 39.0),
+        (10.0, 0.0, 0.0, 20.0),
+        (300.0, 6.0, 30.0, 31.0),
+    ] {
+        let got = m.expected_purchases(t, x, tx, big_t).unwrap();
+        let want = naive_expected(&m, t, x, tx, big_t);
+        assert_close("E[X(t)]", got, want, 1e-8);
+    }
 }
 
 proptest! {

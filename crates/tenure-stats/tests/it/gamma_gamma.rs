@@ -61,6 +61,14 @@ fn fits_and_predictions_agree_with_lifetimes() {
                     1e-4,
                 );
             }
+            for (j, (got, want)) in se.iter().zip(&case.gamma_gamma.standard_errors).enumerate() {
+                assert_close(
+                    &format!("{} lifetimes se {j}", case.name),
+                    *got,
+                    *want,
+                    1e-3,
+                );
+            }
             assert_close(
                 &format!("{} log-likelihood", case.name),
                 m.log_likelihood(),
