@@ -119,6 +119,7 @@ fn direction_of_every_metric() {
         "auc",
         "pr_auc",
         "c_index",
+        "uno_c",
         "gini",
         "spearman",
         "top_decile_lift",
@@ -135,5 +136,5 @@ fn direction_of_every_metric() {
     ] {
         assert!(!higher_is_better(name), "{name}");
     }
-    assert_eq!(METRICS.len(), 11);
+    assert_eq!(METRICS.len(), 12);
 }
