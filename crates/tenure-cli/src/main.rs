@@ -93,6 +93,28 @@ struct FitArgs {
     /// Cox tie handling: efron (default) or breslow.
     #[arg(long)]
     ties: Option<String>,
+    /// RFM summary columns (bgnbd, gamma_gamma).
+    #[arg(long)]
+    frequency: Option<String>,
+    #[arg(long)]
+    recency: Option<String>,
+    #[arg(long = "t")]
+    t: Option<String>,
+    #[arg(long)]
+    monetary: Option<String>,
+    /// Summarise a transactions table instead: the first day after calibration.
+    #[arg(long)]
+    calibration_end: Option<String>,
+    /// Time unit of the summary computed from transactions: days or weeks.
+    #[arg(long)]
+    time_unit: Option<String>,
+    /// Transactions columns (with --calibration-end).
+    #[arg(long)]
+    customer_id: Option<String>,
+    #[arg(long)]
+    timestamp: Option<String>,
+    #[arg(long)]
+    amount: Option<String>,
     /// Print the fitted model as one JSON object.
     #[arg(long)]
     json: bool,
@@ -222,6 +244,17 @@ fn fit(args: FitArgs) -> Result<()> {
         horizon_days: args.horizon_days,
         l2: args.l2,
         ties: args.ties,
+        rfm: tenure_runner::fit::RfmSource {
+            frequency: args.frequency,
+            recency: args.recency,
+            t: args.t,
+            monetary: args.monetary,
+            calibration_end: args.calibration_end,
+            time_unit: args.time_unit,
+            customer_id: args.customer_id,
+            timestamp: args.timestamp,
+            amount: args.amount,
+        },
     };
     let out = tenure_runner::fit::fit(&req)?;
     if args.json {

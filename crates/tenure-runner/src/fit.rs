@@ -7,7 +7,11 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Predict, Target};
 use tenure_data::io::{ColumnTable, column_names, read_columns};
-use tenure_stats::{CoxParams, KaplanMeierParams, LogisticRegressionParams, Ties};
+use tenure_data::io::{TransactionsSource, load};
+use tenure_data::{TimeUnit, parse_date, rfm_summary};
+use tenure_stats::{
+    BgNbdParams, CoxParams, GammaGammaParams, KaplanMeierParams, LogisticRegressionParams, Ties,
+};
 
 use crate::{Result, RunnerError};
 
@@ -28,9 +32,119 @@ pub struct FitRequest {
     pub l2: Option<f64>,
     /// Cox: tie handling (`efron` or `breslow`).
     pub ties: Option<String>,
+    /// BG/NBD and Gamma-Gamma: where the RFM summary comes from.
+    pub rfm: RfmSource,
 }
 
-pub const FIT_MODELS: &[&str] = &["logistic", "kaplan_meier", "cox"];
+/// An RFM summary table as it is, or one computed from transactions.
+#[derive(Debug, Clone, Default)]
+pub struct RfmSource {
+    pub frequency: Option<String>,
+    pub recency: Option<String>,
+    pub t: Option<String>,
+    pub monetary: Option<String>,
+    /// Transactions mode: the first day after the calibration period.
+    pub calibration_end: Option<String>,
+    pub time_unit: Option<String>,
+    pub customer_id: Option<String>,
+    pub timestamp: Option<String>,
+    pub amount: Option<String>,
+}
+
+/// Frequency, recency, T and monetary value per customer.
+struct Rfm {
+    frequency: Vec<f64>,
+    recency: Vec<f64>,
+    t: Vec<f64>,
+    monetary: Option<Vec<f64>>,
+    source: String,
+}
+
+fn read_rfm(req: &FitRequest, model: &str, need_monetary: bool) -> Result<Rfm> {
+    let r = &req.rfm;
+    if let Some(end) = &r.calibration_end {
+        let end = parse_date(end).ok_or_else(|| {
+            model_error(
+                model,
+                format!("--calibration-end `{end}` is not a date like 1997-10-01"),
+            )
+        })?;
+        let unit = match r.time_unit.as_deref() {
+            None | Some("weeks") => TimeUnit::Weeks,
+            Some("days") => TimeUnit::Days,
+            Some(other) => {
+                return Err(model_error(
+                    model,
+                    format!("--time-unit `{other}`: expected days or weeks"),
+                ));
+            }
+        };
+        let src = TransactionsSource {
+            customer_id: r
+                .customer_id
+                .clone()
+                .unwrap_or_else(|| "customer_id".into()),
+            timestamp: r.timestamp.clone().unwrap_or_else(|| "timestamp".into()),
+            amount: r.amount.clone().unwrap_or_else(|| "amount".into()),
+            ..TransactionsSource::new(&req.data)
+        };
+        let log = load(&src, None)?;
+        // BG/NBD needs T > 0: a customer first seen on the last calibration
+        // day has no observation window yet.
+        let rows: Vec<_> = rfm_summary(&log, end, unit)
+            .rows
+            .into_iter()
+            .filter(|row| row.t > 0.0)
+            .collect();
+        return Ok(Rfm {
+            frequency: rows.iter().map(|r| r.frequency).collect(),
+            recency: rows.iter().map(|r| r.recency).collect(),
+            t: rows.iter().map(|r| r.t).collect(),
+            monetary: Some(rows.iter().map(|r| r.monetary_value).collect()),
+            source: format!(
+                "transactions, calibration before {}",
+                tenure_data::format_date(end)
+            ),
+        });
+    }
+    fn col<'a>(model: &str, name: &'a Option<String>, flag: &str) -> Result<&'a str> {
+        name.as_deref().ok_or_else(|| {
+            role_error(
+                model,
+                &format!("{flag} COLUMN (or --calibration-end DATE to summarise transactions)"),
+            )
+        })
+    }
+    let frequency = col(model, &r.frequency, "--frequency")?;
+    let monetary = if need_monetary {
+        Some(col(model, &r.monetary, "--monetary")?)
+    } else {
+        r.monetary.as_deref()
+    };
+    let (recency, t) = if need_monetary {
+        (r.recency.as_deref(), r.t.as_deref())
+    } else {
+        (
+            Some(col(model, &r.recency, "--recency")?),
+            Some(col(model, &r.t, "--t")?),
+        )
+    };
+    let wanted: Vec<&str> = [Some(frequency), recency, t, monetary]
+        .into_iter()
+        .flatten()
+        .collect();
+    let table = read_columns(&req.data, &wanted, &[])?;
+    let get = |c: Option<&str>| c.map(|c| table.numeric(c).expect("read").to_vec());
+    Ok(Rfm {
+        frequency: get(Some(frequency)).expect("frequency"),
+        recency: get(recency).unwrap_or_default(),
+        t: get(t).unwrap_or_default(),
+        monetary: get(monetary),
+        source: "RFM summary table".into(),
+    })
+}
+
+pub const FIT_MODELS: &[&str] = &["logistic", "kaplan_meier", "cox", "bgnbd", "gamma_gamma"];
 
 fn role_error(model: &str, flag: &str) -> RunnerError {
     RunnerError::Model {
@@ -52,6 +166,8 @@ pub fn fit(req: &FitRequest) -> Result<Value> {
         "logistic" => fit_logistic(req),
         "kaplan_meier" => fit_kaplan_meier(req),
         "cox" => fit_cox(req),
+        "bgnbd" => fit_bgnbd(req),
+        "gamma_gamma" => fit_gamma_gamma(req),
         other => Err(RunnerError::Model {
             model: other.to_string(),
             message: format!(
@@ -256,5 +372,55 @@ fn fit_cox(req: &FitRequest) -> Result<Value> {
         "proportional_hazards_test": ph,
         "converged": model.converged(),
         "iterations": model.n_iter(),
+    }))
+}
+
+fn named<const N: usize>(names: [&str; N], values: [f64; N]) -> serde_json::Map<String, Value> {
+    names
+        .iter()
+        .zip(values)
+        .map(|(n, v)| ((*n).to_string(), json!(v)))
+        .collect()
+}
+
+fn fit_bgnbd(req: &FitRequest) -> Result<Value> {
+    let rfm = read_rfm(req, "bgnbd", false)?;
+    let model = BgNbdParams::new()
+        .l2(req.l2.unwrap_or(0.0))
+        .check()
+        .map_err(|e| model_error("bgnbd", e))?
+        .fit(&rfm.frequency, &rfm.recency, &rfm.t)
+        .map_err(|e| model_error("bgnbd", e))?;
+    let names = ["r", "alpha", "a", "b"];
+    Ok(json!({
+        "model": "bgnbd",
+        "customers": model.n_customers(),
+        "source": rfm.source,
+        "params": named(names, [model.r, model.alpha, model.a, model.b]),
+        "se": model.standard_errors().map(|se| named(names, se)),
+        "log_likelihood": model.log_likelihood(),
+        "iterations": model.n_iter(),
+    }))
+}
+
+fn fit_gamma_gamma(req: &FitRequest) -> Result<Value> {
+    let rfm = read_rfm(req, "gamma_gamma", true)?;
+    let monetary = rfm
+        .monetary
+        .as_deref()
+        .expect("monetary read for gamma_gamma");
+    let model = GammaGammaParams::new()
+        .check()
+        .map_err(|e| model_error("gamma_gamma", e))?
+        .fit(&rfm.frequency, monetary)
+        .map_err(|e| model_error("gamma_gamma", e))?;
+    let names = ["p", "q", "gamma"];
+    Ok(json!({
+        "model": "gamma_gamma",
+        "customers": model.n_customers(),
+        "source": rfm.source,
+        "params": named(names, [model.p, model.q, model.v]),
+        "se": model.standard_errors().map(|se| named(names, se)),
+        "log_likelihood": model.log_likelihood(),
     }))
 }

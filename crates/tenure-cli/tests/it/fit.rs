@@ -248,3 +248,118 @@ fn cox_matches_lifelines_on_rossi() {
     let c = fitted["concordance"].as_f64().unwrap();
     assert!((c - case["concordance"].as_f64().unwrap()).abs() < 1e-6);
 }
+
+fn cdnow(file: &str) -> std::path::PathBuf {
+    // CI clones the project with shared/ beside it.
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/datasets/cdnow")
+        .join(file)
+}
+
+fn param(v: &Value, name: &str) -> f64 {
+    v["params"][name].as_f64().unwrap()
+}
+
+/// Fader, Hardie & Lee (2005): r 0.243, alpha 4.414, a 0.793, b 2.426, LL -9582.4.
+fn assert_published_bgnbd(v: &Value) {
+    assert_eq!(v["customers"], 2357);
+    for (name, published) in [("r", 0.243), ("alpha", 4.414), ("a", 0.793), ("b", 2.426)] {
+        assert!(
+            (param(v, name) - published).abs() < 5e-4,
+            "{name}: {}",
+            param(v, name)
+        );
+        assert!(v["se"][name].as_f64().unwrap() > 0.0);
+    }
+    assert!((v["log_likelihood"].as_f64().unwrap() + 9582.4).abs() < 0.05);
+}
+
+#[test]
+fn bgnbd_reproduces_the_published_cdnow_fit_from_a_summary_and_from_transactions() {
+    let summary = cdnow("cdnow_summary.csv");
+    let out = run_ok(tenure().arg("fit").arg(&summary).args([
+        "--model",
+        "bgnbd",
+        "--frequency",
+        "frequency",
+        "--recency",
+        "recency",
+        "--t",
+        "T",
+        "--json",
+    ]));
+    assert_published_bgnbd(&serde_json::from_slice(&out.stdout).unwrap());
+
+    let out = run_ok(tenure().arg("fit").arg(cdnow("cdnow_sample.csv")).args([
+        "--model",
+        "bgnbd",
+        "--customer-id",
+        "sample_id",
+        "--timestamp",
+        "date",
+        "--amount",
+        "dollar_value",
+        "--calibration-end",
+        "1997-10-01",
+        "--time-unit",
+        "weeks",
+        "--json",
+    ]));
+    assert_published_bgnbd(&serde_json::from_slice(&out.stdout).unwrap());
+}
+
+#[test]
+fn gamma_gamma_reproduces_the_published_cdnow_fit() {
+    let out = run_ok(tenure().arg("fit").arg(cdnow("cdnow_summary.csv")).args([
+        "--model",
+        "gamma_gamma",
+        "--frequency",
+        "frequency",
+        "--monetary",
+        "monetary_value",
+        "--json",
+    ]));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Published p 6.25, q 3.74, gamma 15.44 (truncated: the maximum is 15.4477).
+    assert_eq!(v["customers"], 946);
+    assert!((param(&v, "p") - 6.25).abs() < 5e-3);
+    assert!((param(&v, "q") - 3.74).abs() < 5e-3);
+    assert!((param(&v, "gamma") - 15.44).abs() < 1e-2);
+}
+
+#[test]
+fn rfm_inputs_are_checked() {
+    let summary = cdnow("cdnow_summary.csv");
+    let out = tenure()
+        .arg("fit")
+        .arg(&summary)
+        .args(["--model", "bgnbd", "--frequency", "frequency"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--recency"));
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("rfm.csv");
+    std::fs::write(&bad, "frequency,recency,T\n1,2,5\n2,9,4\n").unwrap();
+    let out = tenure()
+        .arg("fit")
+        .arg(&bad)
+        .args([
+            "--model",
+            "bgnbd",
+            "--frequency",
+            "frequency",
+            "--recency",
+            "recency",
+            "--t",
+            "T",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("recency") && stderr.contains('2'),
+        "{stderr}"
+    );
+}
