@@ -32,7 +32,7 @@ enum Command {
     /// Show how an experiment splits its data into folds, with row counts.
     Split(SplitArgs),
     /// Fit one model on a ready table (one row per customer) and print it.
-    Fit(FitArgs),
+    Fit(Box<FitArgs>),
     /// Generate synthetic customers with known ground truth.
     Synth(SynthArgs),
     /// Read runs back from the local tracking store.
@@ -177,7 +177,7 @@ fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Split(args) => split(args),
-        Command::Fit(args) => fit(args),
+        Command::Fit(args) => fit(*args),
         Command::Synth(args) => synth(args),
         Command::Runs(cmd) => runs(cmd),
     }
