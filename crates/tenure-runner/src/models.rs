@@ -4,7 +4,8 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Predict, Task};
 use tenure_stats::{
-    CoxParams, CoxValidParams, HistoricalAverageParams, HistoricalAverageValidParams,
+    BgNbdParams, BgNbdValidParams, CoxParams, CoxValidParams, GammaGammaParams,
+    GammaGammaValidParams, HistoricalAverageParams, HistoricalAverageValidParams,
     KaplanMeierParams, KaplanMeierValidParams, LogisticRegressionParams,
     LogisticRegressionValidParams, Ties,
 };
@@ -27,6 +28,16 @@ pub const KINDS: &[(&str, Task, &str)] = &[
         "Cox proportional hazards on standardised features",
     ),
     ("historical_average", Task::Clv, "past spend rate x horizon"),
+    (
+        "bgnbd",
+        Task::Clv,
+        "BG/NBD expected purchases x past mean spend",
+    ),
+    (
+        "gamma_gamma",
+        Task::Clv,
+        "BG/NBD expected purchases x Gamma-Gamma expected spend",
+    ),
 ];
 
 /// A checked model: a name and the validated hyperparameters of its family.
@@ -45,6 +56,11 @@ pub enum Family {
     KaplanMeier(KaplanMeierValidParams),
     Cox(CoxValidParams),
     HistoricalAverage(HistoricalAverageValidParams),
+    BuyTillYouDie {
+        bgnbd: BgNbdValidParams,
+        gamma_gamma: Option<GammaGammaValidParams>,
+        horizon_days: f64,
+    },
 }
 
 #[derive(Debug, Deserialize)]
@@ -80,6 +96,14 @@ fn cox_l2() -> f64 {
 }
 fn fifty() -> usize {
     50
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BuyTillYouDieConfig {
+    /// Ridge on the log-parameters (lifetimes' `penalizer_coef`).
+    #[serde(default)]
+    l2: f64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -153,6 +177,20 @@ impl ModelSpec {
                     .map_err(|e| bad(&e))?;
                 Family::Cox(valid)
             }
+            "bgnbd" | "gamma_gamma" => {
+                let p: BuyTillYouDieConfig = parse_params(&cfg.params)?;
+                let bgnbd = BgNbdParams::new().l2(p.l2).check().map_err(|e| bad(&e))?;
+                let gamma_gamma = if kind == "gamma_gamma" {
+                    Some(GammaGammaParams::new().check().map_err(|e| bad(&e))?)
+                } else {
+                    None
+                };
+                Family::BuyTillYouDie {
+                    bgnbd,
+                    gamma_gamma,
+                    horizon_days: f64::from(horizon_days),
+                }
+            }
             "historical_average" => {
                 let p: HistoricalAverageConfig = parse_params(&cfg.params)?;
                 let valid = HistoricalAverageParams::new(f64::from(horizon_days))
@@ -205,6 +243,11 @@ impl ModelSpec {
                 go(p, &train, &scaler.transform(valid))
             }
             Family::HistoricalAverage(p) => go(p, train, valid),
+            Family::BuyTillYouDie {
+                bgnbd,
+                gamma_gamma,
+                horizon_days,
+            } => buy_till_you_die(bgnbd, gamma_gamma.as_ref(), *horizon_days, train, valid),
         }
     }
 }
@@ -272,4 +315,88 @@ impl Scaler {
         }
         out
     }
+}
+
+/// BG/NBD (and Gamma-Gamma) on the snapshot's RFM features, in weeks.
+///
+/// Frequency = active days − 1, T = tenure, recency = tenure − days since
+/// the last purchase: exact when entry is the first purchase (non-contractual
+/// logs such as CDNOW); with a signup date, T counts from signup. Mean spend
+/// is `monetary_mean_all`, which includes the first purchase.
+fn buy_till_you_die(
+    bgnbd: &BgNbdValidParams,
+    gamma_gamma: Option<&GammaGammaValidParams>,
+    horizon_days: f64,
+    train: &Dataset,
+    valid: &Matrix,
+) -> Result<Vec<f64>, String> {
+    let names = train.feature_names();
+    let col = |name: &str| {
+        names
+            .iter()
+            .position(|n| n == name)
+            .ok_or_else(|| format!("needs the `{name}` feature"))
+    };
+    let (active, recency, tenure, spend) = (
+        col("active_days_all")?,
+        col("recency_days")?,
+        col("tenure_days")?,
+        col("monetary_mean_all")?,
+    );
+    let rfm = |row: &[f64]| {
+        let t = row[tenure] / 7.0;
+        let x = (row[active] - 1.0).max(0.0);
+        let t_x = if x > 0.0 {
+            ((row[tenure] - row[recency]) / 7.0).clamp(0.0, t)
+        } else {
+            0.0
+        };
+        (x, t_x, t, row[spend])
+    };
+    let rows: Vec<(f64, f64, f64, f64)> = train
+        .x()
+        .rows()
+        .map(rfm)
+        .filter(|&(_, _, t, _)| t > 0.0)
+        .collect();
+    let pick = |k: usize| -> Vec<f64> { rows.iter().map(|r| [r.0, r.1, r.2, r.3][k]).collect() };
+    let model = bgnbd
+        .fit(&pick(0), &pick(1), &pick(2))
+        .map_err(|e| e.to_string())?;
+    let mean_spend = {
+        let known: Vec<f64> = rows.iter().map(|r| r.3).filter(|m| m.is_finite()).collect();
+        known.iter().sum::<f64>() / known.len().max(1) as f64
+    };
+    let gg = match gamma_gamma {
+        Some(p) => {
+            let (x, m): (Vec<f64>, Vec<f64>) = rows
+                .iter()
+                .filter(|r| r.0 > 0.0 && r.3.is_finite() && r.3 > 0.0)
+                .map(|r| (r.0, r.3))
+                .unzip();
+            Some(p.fit(&x, &m).map_err(|e| e.to_string())?)
+        }
+        None => None,
+    };
+    valid
+        .rows()
+        .map(|row| {
+            let (x, t_x, t, m) = rfm(row);
+            if t <= 0.0 {
+                return Ok(0.0);
+            }
+            let purchases = model
+                .expected_purchases(horizon_days / 7.0, x, t_x, t)
+                .map_err(|e| e.to_string())?;
+            let spend = match (&gg, m.is_finite() && m > 0.0) {
+                (Some(gg), true) if x > 0.0 => {
+                    gg.expected_average_spend(x, m).map_err(|e| e.to_string())?
+                }
+                (Some(gg), _) => gg.p * gg.v / (gg.q - 1.0),
+                (None, true) => m,
+                (None, false) => mean_spend,
+            };
+            Ok(purchases * spend)
+        })
+        .collect()
 }

@@ -87,3 +87,38 @@ fn clv_reports_errors_and_ranking_metrics() {
     );
     assert!(m["rmse"].mean >= m["mae"].mean);
 }
+
+/// The shipped CDNOW experiment: BG/NBD and Gamma-Gamma on the snapshot RFM
+/// features forecast 90-day spend better than the historical average.
+#[test]
+fn cdnow_buy_till_you_die_beats_the_historical_average() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/clv.toml");
+    let exp = Experiment::load(&path).unwrap();
+    if !exp.file.data.transactions.path.exists() {
+        println!(
+            "skipping: CDNOW not found at {}",
+            exp.file.data.transactions.path.display()
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = tenure_runner::run(
+        &exp,
+        &RunOptions {
+            tracking_dir: Some(dir.path().join("runs")),
+            ..RunOptions::default()
+        },
+    )
+    .unwrap();
+    let rmse = |name: &str| {
+        let m = out.models.iter().find(|m| m.name == name).unwrap();
+        m.metrics["rmse"].mean
+    };
+    assert!(
+        rmse("bgnbd") < rmse("history"),
+        "{} vs {}",
+        rmse("bgnbd"),
+        rmse("history")
+    );
+    assert!(rmse("bgnbd-gg") < rmse("history-calibrated"));
+}
