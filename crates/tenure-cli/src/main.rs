@@ -84,6 +84,9 @@ struct FitArgs {
     /// Feature columns, comma-separated (default: every other column).
     #[arg(long, value_delimiter = ',')]
     features: Vec<String>,
+    /// Kaplan–Meier: group column (a curve per group and a log-rank test).
+    #[arg(long)]
+    group: Option<String>,
     /// Horizon at which a survival model's risk is read.
     #[arg(long, default_value_t = 90.0)]
     horizon_days: f64,
@@ -242,6 +245,7 @@ fn fit(args: FitArgs) -> Result<()> {
         event: args.event,
         features: args.features,
         horizon_days: args.horizon_days,
+        group: args.group,
         l2: args.l2,
         ties: args.ties,
         rfm: tenure_runner::fit::RfmSource {

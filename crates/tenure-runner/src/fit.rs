@@ -11,6 +11,7 @@ use tenure_data::io::{TransactionsSource, load};
 use tenure_data::{TimeUnit, parse_date, rfm_summary};
 use tenure_stats::{
     BgNbdParams, CoxParams, GammaGammaParams, KaplanMeierParams, LogisticRegressionParams, Ties,
+    log_rank_test,
 };
 
 use crate::{Result, RunnerError};
@@ -29,6 +30,8 @@ pub struct FitRequest {
     pub features: Vec<String>,
     /// Kaplan–Meier: horizon at which risk is read.
     pub horizon_days: f64,
+    /// Kaplan–Meier: a group column; adds a curve per group and a log-rank test.
+    pub group: Option<String>,
     pub l2: Option<f64>,
     /// Cox: tie handling (`efron` or `breslow`).
     pub ties: Option<String>,
@@ -252,24 +255,71 @@ fn fit_logistic(req: &FitRequest) -> Result<Value> {
 
 fn fit_kaplan_meier(req: &FitRequest) -> Result<Value> {
     let (duration, event) = survival_roles(req, "kaplan_meier")?;
-    let table = read_columns(&req.data, &[duration, event], &[])?;
+    let text: Vec<&str> = req.group.as_deref().into_iter().collect();
+    let table = read_columns(&req.data, &[duration, event], &text)?;
     let target = survival_target(req, &table, duration, event)?;
-    let n = table.n_rows;
-    let data = Dataset::new(Matrix::zeros(n, 0), Vec::new(), target)?;
-    let model = KaplanMeierParams::new(req.horizon_days)
-        .check()
-        .map_err(|e| model_error("kaplan_meier", e))?
-        .fit(&data)
-        .map_err(|e| model_error("kaplan_meier", e))?;
-    Ok(json!({
-        "model": "kaplan_meier",
-        "rows": n,
-        "median": model.median(),
-        "times": model.times(),
-        "survival": model.survival(),
-        "at_risk": model.at_risk(),
-        "events": model.events(),
-    }))
+    let curve = |target: Target| -> Result<Value> {
+        let n = target.len();
+        let data = Dataset::new(Matrix::zeros(n, 0), Vec::new(), target)?;
+        let model = KaplanMeierParams::new(req.horizon_days)
+            .check()
+            .map_err(|e| model_error("kaplan_meier", e))?
+            .fit(&data)
+            .map_err(|e| model_error("kaplan_meier", e))?;
+        let ci = model
+            .confidence_interval(0.05)
+            .map_err(|e| model_error("kaplan_meier", e))?;
+        Ok(json!({
+            "rows": n,
+            "median": model.median(),
+            "times": model.times(),
+            "survival": model.survival(),
+            "ci95_lower": ci.iter().map(|c| c.0).collect::<Vec<_>>(),
+            "ci95_upper": ci.iter().map(|c| c.1).collect::<Vec<_>>(),
+            "at_risk": model.at_risk(),
+            "events": model.events(),
+        }))
+    };
+    let mut out = curve(target.clone())?;
+    out["model"] = json!("kaplan_meier");
+    if let Some(group) = req.group.as_deref() {
+        let labels = table.text(group).expect("group column read");
+        let mut levels: Vec<String> = labels.iter().flatten().cloned().collect();
+        levels.sort();
+        levels.dedup();
+        let missing = labels.iter().position(Option::is_none);
+        if let Some(row) = missing {
+            return Err(tenure_data::DataError::BadValue {
+                path: req.data.clone(),
+                column: group.to_string(),
+                row: row + 1,
+                found: "null".into(),
+                expected: "a group label".into(),
+            }
+            .into());
+        }
+        let codes: Vec<usize> = labels
+            .iter()
+            .map(|l| {
+                levels
+                    .binary_search(l.as_ref().expect("checked"))
+                    .expect("level")
+            })
+            .collect();
+        let Target::Survival { time, event } = &target else {
+            unreachable!("survival_target builds a survival target")
+        };
+        let test =
+            log_rank_test(time, event, &codes).map_err(|e| model_error("kaplan_meier", e))?;
+        let mut groups = serde_json::Map::new();
+        for (k, level) in levels.iter().enumerate() {
+            let idx: Vec<usize> = (0..codes.len()).filter(|&i| codes[i] == k).collect();
+            groups.insert(level.clone(), curve(target.select(&idx))?);
+        }
+        out["groups"] = Value::Object(groups);
+        out["log_rank"] = json!({"statistic": test.statistic, "df": test.df, "p": test.p_value});
+    }
+    Ok(out)
 }
 
 pub(crate) fn survival_roles<'a>(req: &'a FitRequest, model: &str) -> Result<(&'a str, &'a str)> {

@@ -360,3 +360,47 @@ fn rfm_inputs_are_checked() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("recency 9 > T 4"), "{stderr}");
 }
+
+#[test]
+fn kaplan_meier_groups_and_log_rank_match_lifelines() {
+    let g = golden("lifelines_kaplan_meier.json");
+    let case = &g["log_rank"][0];
+    let mut csv = String::from("days,died,arm\n");
+    let events = case["event"].as_array().unwrap();
+    let groups = case["groups"].as_array().unwrap();
+    for ((t, e), grp) in floats(&case["time"]).iter().zip(events).zip(groups) {
+        let e = u8::from(e.as_bool().unwrap());
+        csv.push_str(&format!("{t},{e},arm{}\n", grp.as_u64().unwrap()));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("waltons.csv");
+    std::fs::write(&path, csv).unwrap();
+    let out = run_ok(tenure().arg("fit").arg(&path).args([
+        "--model",
+        "kaplan_meier",
+        "--duration",
+        "days",
+        "--event",
+        "died",
+        "--group",
+        "arm",
+        "--json",
+    ]));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stat = v["log_rank"]["statistic"].as_f64().unwrap();
+    let expect = case["statistic"].as_f64().unwrap();
+    assert!((stat - expect).abs() < 1e-6 * expect, "{stat} vs {expect}");
+    assert_eq!(v["log_rank"]["df"], case["df"]);
+    assert_eq!(v["groups"].as_object().unwrap().len(), 2);
+    let rows: u64 = v["groups"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|g| g["rows"].as_u64().unwrap())
+        .sum();
+    assert_eq!(rows, 163);
+    assert_eq!(
+        v["ci95_lower"].as_array().unwrap().len(),
+        v["times"].as_array().unwrap().len()
+    );
+}
