@@ -141,19 +141,7 @@ impl ParamGuard for CoxParams {
 
     fn check_ref(&self) -> Result<&Self::Checked, Self::Error> {
         let p = &self.0;
-        ensure_param!(
-            p.l2.is_finite() && p.l2 >= 0.0,
-            "l2",
-            "must be finite and >= 0, got {}",
-            p.l2
-        );
-        ensure_param!(p.max_iter >= 1, "max_iter", "must be at least 1, got 0");
-        ensure_param!(
-            p.tol.is_finite() && p.tol > 0.0,
-            "tol",
-            "must be finite and > 0, got {}",
-            p.tol
-        );
+        crate::check_solver(p.l2, p.max_iter, p.tol)?;
         for (k, s) in p.strata.iter().enumerate() {
             ensure_param!(
                 !p.strata[..k].contains(s),

@@ -77,3 +77,19 @@ pub(crate) fn check_horizon(h: f64) -> Result<(), StatsError> {
     );
     Ok(())
 }
+
+/// The iterative solvers (Newton/IRLS) share one rule for their settings.
+pub(crate) fn check_solver(l2: f64, max_iter: usize, tol: f64) -> Result<(), StatsError> {
+    tenure_core::ensure_param!(
+        l2.is_finite() && l2 >= 0.0,
+        "l2",
+        "must be finite and >= 0, got {l2}"
+    );
+    tenure_core::ensure_param!(max_iter >= 1, "max_iter", "must be at least 1, got 0");
+    tenure_core::ensure_param!(
+        tol.is_finite() && tol > 0.0,
+        "tol",
+        "must be finite and > 0, got {tol}"
+    );
+    Ok(())
+}
