@@ -5,7 +5,7 @@ use tenure_core::Target;
 use crate::error::{MetricsError, ensure};
 use crate::{
     average_precision, brier_score, concordance_index, decile_mape, log_loss, mae, normalized_gini,
-    rmse, roc_auc, spearman, top_decile_lift,
+    rmse, roc_auc, spearman, top_decile_lift, zero_spend_auc,
 };
 
 /// Every metric [`evaluate`] can report and whether a larger value is better.
@@ -20,6 +20,7 @@ pub const METRICS: &[(&str, bool)] = &[
     ("spearman", true),
     ("top_decile_lift", true),
     ("decile_mape", false),
+    ("zero_spend_auc", true),
     ("c_index", true),
     // Reported by the runner, which has the training rows it needs.
     ("uno_c", true),
@@ -80,6 +81,7 @@ pub fn evaluate(
                 ("spearman", rank_correlation),
                 ("top_decile_lift", top_decile_lift(y, prediction)),
                 ("decile_mape", decile_mape(y, prediction)),
+                ("zero_spend_auc", zero_spend_auc(y, prediction)),
             ];
             scores.extend(
                 clv.into_iter()

@@ -58,6 +58,16 @@ fn continuous_target_reports_the_clv_metrics() {
 }
 
 #[test]
+fn zero_spend_auc_is_reported_when_some_customers_spend_nothing() {
+    let y = vec![0.0, 0.0, 5.0, 0.0, 12.0, 3.0];
+    let p = vec![0.1, 0.4, 2.0, 0.3, 1.0, 0.35];
+    let scores = evaluate(&Target::Continuous(y.clone()), &p).unwrap();
+    let auc = scores.iter().find(|s| s.0 == "zero_spend_auc").unwrap().1;
+    // 3 spenders x 3 non-spenders: 8 of the 9 pairs are ordered right.
+    assert!((auc - 8.0 / 9.0).abs() < 1e-12, "{auc}");
+}
+
+#[test]
 fn constant_prediction_gets_neutral_clv_scores() {
     let y: Vec<f64> = (1..=20).map(f64::from).collect();
     let scores = evaluate(&Target::Continuous(y), &[10.0; 20]).unwrap();
@@ -77,7 +87,8 @@ fn undefined_clv_metrics_are_skipped() {
         .iter()
         .map(|s| s.0)
         .collect();
-    assert_eq!(names, ["rmse", "mae", "spearman"]);
+    // Spenders vs non-spenders is still a ranking question.
+    assert_eq!(names, ["rmse", "mae", "spearman", "zero_spend_auc"]);
     // Constant actual values: nothing to rank.
     let scores = evaluate(&Target::Continuous(vec![5.0; 3]), &[0.0, 1.0, 2.0]).unwrap();
     let names: Vec<&str> = scores.iter().map(|s| s.0).collect();
@@ -120,6 +131,7 @@ fn direction_of_every_metric() {
         "pr_auc",
         "c_index",
         "uno_c",
+        "zero_spend_auc",
         "gini",
         "spearman",
         "top_decile_lift",
@@ -136,5 +148,5 @@ fn direction_of_every_metric() {
     ] {
         assert!(!higher_is_better(name), "{name}");
     }
-    assert_eq!(METRICS.len(), 12);
+    assert_eq!(METRICS.len(), 13);
 }
