@@ -60,6 +60,9 @@ pub enum Family {
         bgnbd: BgNbdValidParams,
         gamma_gamma: Option<GammaGammaValidParams>,
         horizon_days: f64,
+        /// Monthly rate: the forecast is then a discounted CLV over the
+        /// horizon's months.
+        discount_monthly: Option<f64>,
     },
 }
 
@@ -104,6 +107,12 @@ struct BuyTillYouDieConfig {
     /// Ridge on the log-parameters (lifetimes' `penalizer_coef`).
     #[serde(default)]
     l2: f64,
+    /// Discount future spend month by month (gamma_gamma only); give one
+    /// rate, monthly or annual.
+    #[serde(default)]
+    discount_rate_monthly: Option<f64>,
+    #[serde(default)]
+    discount_rate_annual: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -185,10 +194,42 @@ impl ModelSpec {
                 } else {
                     None
                 };
+                let discount_monthly = match (p.discount_rate_monthly, p.discount_rate_annual) {
+                    (Some(_), Some(_)) => {
+                        return Err((
+                            "params".into(),
+                            "give discount_rate_monthly or discount_rate_annual, not both".into(),
+                        ));
+                    }
+                    (Some(m), None) => Some(m),
+                    (None, Some(a)) => Some((1.0 + a).powf(1.0 / 12.0) - 1.0),
+                    (None, None) => None,
+                };
+                if let Some(d) = discount_monthly {
+                    if kind != "gamma_gamma" {
+                        return Err((
+                            "params".into(),
+                            "discounting needs spend: use kind = \"gamma_gamma\"".into(),
+                        ));
+                    }
+                    if !(d.is_finite() && d > -1.0) {
+                        return Err(("params".into(), format!("discount rate {d} is not > -1")));
+                    }
+                    if horizon_days % 30 != 0 {
+                        return Err((
+                            "params".into(),
+                            format!(
+                                "a discounted CLV counts whole 30-day months: horizon_days \
+                                 {horizon_days} is not a multiple of 30"
+                            ),
+                        ));
+                    }
+                }
                 Family::BuyTillYouDie {
                     bgnbd,
                     gamma_gamma,
                     horizon_days: f64::from(horizon_days),
+                    discount_monthly,
                 }
             }
             "historical_average" => {
@@ -247,7 +288,15 @@ impl ModelSpec {
                 bgnbd,
                 gamma_gamma,
                 horizon_days,
-            } => buy_till_you_die(bgnbd, gamma_gamma.as_ref(), *horizon_days, train, valid),
+                discount_monthly,
+            } => buy_till_you_die(
+                bgnbd,
+                gamma_gamma.as_ref(),
+                *horizon_days,
+                *discount_monthly,
+                train,
+                valid,
+            ),
         }
     }
 }
@@ -327,6 +376,7 @@ fn buy_till_you_die(
     bgnbd: &BgNbdValidParams,
     gamma_gamma: Option<&GammaGammaValidParams>,
     horizon_days: f64,
+    discount_monthly: Option<f64>,
     train: &Dataset,
     valid: &Matrix,
 ) -> Result<Vec<f64>, String> {
@@ -384,6 +434,19 @@ fn buy_till_you_die(
             let (x, t_x, t, m) = rfm(row);
             if t <= 0.0 {
                 return Ok(0.0);
+            }
+            if let (Some(d), Some(gg)) = (discount_monthly, &gg) {
+                // Weeks are the summary's unit; a month is 30 days.
+                let months = (horizon_days / 30.0).round() as usize;
+                let spend = if x > 0.0 && m.is_finite() && m > 0.0 {
+                    m
+                } else {
+                    gg.p * gg.v / (gg.q - 1.0)
+                };
+                return tenure_stats::customer_lifetime_value(
+                    &model, gg, x, t_x, t, spend, months, d, 7.0,
+                )
+                .map_err(|e| e.to_string());
             }
             let purchases = model
                 .expected_purchases(horizon_days / 7.0, x, t_x, t)

@@ -122,3 +122,73 @@ fn cdnow_buy_till_you_die_beats_the_historical_average() {
     );
     assert!(rmse("bgnbd-gg") < rmse("history-calibrated"));
 }
+
+/// A monthly discount rate of 0 reproduces the undiscounted forecast; a
+/// positive one lowers every forecast.
+#[test]
+fn discounted_clv_is_the_undiscounted_forecast_at_rate_zero() {
+    let clv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/clv.toml");
+    let cdnow = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/datasets/cdnow/cdnow_master.csv");
+    if !cdnow.exists() {
+        println!("skipping: CDNOW not found at {}", cdnow.display());
+        return;
+    }
+    // Data paths resolve against the experiment file that runs: this one.
+    let data = format!(
+        "[data.transactions]\npath = \"{}\"\n",
+        cdnow.canonicalize().unwrap().display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("discounted.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "extends = [\"{}\"]\nname = \"discounted\"\n{data}\
+             [[models]]\nname = \"plain\"\nkind = \"gamma_gamma\"\n\
+             [[models]]\nname = \"zero\"\nkind = \"gamma_gamma\"\nparams = {{ discount_rate_monthly = 0.0 }}\n\
+             [[models]]\nname = \"annual\"\nkind = \"gamma_gamma\"\nparams = {{ discount_rate_annual = 0.2 }}\n",
+            clv.canonicalize().unwrap().display()
+        ),
+    )
+    .unwrap();
+    let exp = Experiment::load(&path).unwrap();
+    let out = tenure_runner::run(
+        &exp,
+        &RunOptions {
+            tracking_dir: Some(dir.path().join("runs")),
+            ..RunOptions::default()
+        },
+    )
+    .unwrap();
+    let test = |name: &str| {
+        let m = out.models.iter().find(|m| m.name == name).unwrap();
+        m.predictions
+            .iter()
+            .find(|p| p.fold == "test")
+            .unwrap()
+            .prediction
+            .clone()
+    };
+    let (plain, zero, annual) = (test("plain"), test("zero"), test("annual"));
+    for ((p, z), a) in plain.iter().zip(&zero).zip(&annual) {
+        assert!((p - z).abs() <= 1e-9 * p.abs().max(1.0), "{p} vs {z}");
+        assert!(*a <= z + 1e-12, "discounting raised a forecast: {a} > {z}");
+    }
+    assert!(annual.iter().sum::<f64>() < zero.iter().sum::<f64>());
+
+    std::fs::write(
+        &path,
+        format!(
+            "extends = [\"{}\"]\n[[models]]\nkind = \"gamma_gamma\"\n\
+             params = {{ discount_rate_monthly = 0.01, discount_rate_annual = 0.1 }}\n",
+            clv.canonicalize().unwrap().display()
+        ),
+    )
+    .unwrap();
+    let err = Experiment::load(&path).unwrap_err().to_string();
+    assert!(
+        err.contains("models[0].params") && err.contains("not both"),
+        "{err}"
+    );
+}
