@@ -215,7 +215,7 @@ impl ModelSpec {
                     if !(d.is_finite() && d > -1.0) {
                         return Err(("params".into(), format!("discount rate {d} is not > -1")));
                     }
-                    if horizon_days % 30 != 0 {
+                    if !horizon_days.is_multiple_of(30) {
                         return Err((
                             "params".into(),
                             format!(
