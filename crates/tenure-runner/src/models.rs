@@ -409,9 +409,9 @@ fn buy_till_you_die(
         .map(rfm)
         .filter(|&(_, _, t, _)| t > 0.0)
         .collect();
-    let pick = |k: usize| -> Vec<f64> { rows.iter().map(|r| [r.0, r.1, r.2, r.3][k]).collect() };
+    let column = |f: fn(&(f64, f64, f64, f64)) -> f64| rows.iter().map(f).collect::<Vec<f64>>();
     let model = bgnbd
-        .fit(&pick(0), &pick(1), &pick(2))
+        .fit(&column(|r| r.0), &column(|r| r.1), &column(|r| r.2))
         .map_err(|e| e.to_string())?;
     let mean_spend = {
         let known: Vec<f64> = rows.iter().map(|r| r.3).filter(|m| m.is_finite()).collect();

@@ -261,37 +261,39 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
             ("tenure.device", &device),
         ],
     )?;
-    let tracked = Tracked {
-        store: &store,
-        run_id: &run_id,
-    };
-    match train_and_log(exp, &prepared, &tracked, &progress) {
-        Ok(results) => {
-            let mut out = RunOutcome {
-                run_id: run_id.clone(),
-                experiment: exp.name().to_string(),
-                experiment_id,
-                store: store_dir,
-                report: PathBuf::new(),
-                device,
-                device_note,
-                task: exp.task(),
-                split: split_summary(&prepared),
-                models: results,
-                n_customers: prepared.log.n_customers(),
-                n_events: prepared.log.n_events(),
-                seconds: started.elapsed().as_secs_f64(),
-            };
-            store.log_artifact_bytes(
-                &run_id,
-                "metrics.json",
-                serde_json::to_string_pretty(&crate::output::json_summary(&out))
-                    .unwrap_or_default()
-                    .as_bytes(),
-            )?;
-            let html = crate::report::render(exp, &out, &prepared.feature_names);
-            out.report = store.log_artifact_bytes(&run_id, "report.html", html.as_bytes())?;
-            store.end_run(&run_id, RunStatus::Finished)?;
+    let split = split_summary(&prepared);
+    // Everything after the run exists either completes it or marks it FAILED.
+    let finished = (|| -> Result<RunOutcome> {
+        let models = train_and_log(exp, &prepared, &split, &store, &run_id, &progress)?;
+        let mut out = RunOutcome {
+            run_id: run_id.clone(),
+            experiment: exp.name().to_string(),
+            experiment_id,
+            store: store_dir,
+            report: PathBuf::new(),
+            device,
+            device_note,
+            task: exp.task(),
+            split,
+            models,
+            n_customers: prepared.log.n_customers(),
+            n_events: prepared.log.n_events(),
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        store.log_artifact_bytes(
+            &run_id,
+            "metrics.json",
+            serde_json::to_string_pretty(&crate::output::json_summary(&out))
+                .unwrap_or_default()
+                .as_bytes(),
+        )?;
+        let html = crate::report::render(exp, &out, &prepared.feature_names);
+        out.report = store.log_artifact_bytes(&run_id, "report.html", html.as_bytes())?;
+        store.end_run(&run_id, RunStatus::Finished)?;
+        Ok(out)
+    })();
+    match finished {
+        Ok(mut out) => {
             out.seconds = started.elapsed().as_secs_f64();
             Ok(out)
         }
@@ -304,24 +306,20 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
     }
 }
 
-struct Tracked<'a> {
-    store: &'a LocalStore,
-    run_id: &'a str,
-}
-
 fn train_and_log(
     exp: &Experiment,
     prepared: &Prepared,
-    tracked: &Tracked<'_>,
+    split: &[FoldSummary],
+    store: &LocalStore,
+    run_id: &str,
     progress: &Progress,
 ) -> Result<Vec<ModelResult>> {
-    let (store, run_id) = (tracked.store, tracked.run_id);
     log_params(exp, store, run_id)?;
     store.log_artifact_bytes(run_id, "config.toml", exp.resolved_toml.as_bytes())?;
     store.log_artifact_bytes(
         run_id,
         "split.json",
-        serde_json::to_string_pretty(&split_summary(prepared))
+        serde_json::to_string_pretty(split)
             .unwrap_or_default()
             .as_bytes(),
     )?;

@@ -81,98 +81,61 @@ pub fn render(exp: &Experiment, out: &RunOutcome, feature_names: &[String]) -> S
     }
     r.table("Metrics", &header, &rows);
 
-    if out.task == Task::Churn {
-        let series: Vec<Series> = out
-            .models
-            .iter()
-            .filter_map(|m| {
-                let test = m.predictions.iter().find(|p| p.fold == "test")?;
-                let Target::Binary(y) = &test.target else {
-                    return None;
-                };
-                let roc = tenure_metrics::roc_curve(y, &test.prediction).ok()?;
-                Some(Series {
-                    name: m.name.clone(),
-                    points: roc.fpr.into_iter().zip(roc.tpr).collect(),
-                })
-            })
-            .collect();
-        if !series.is_empty() {
-            r.line_chart(
+    match out.task {
+        Task::Churn => {
+            let roc = test_series(out, |y, p| {
+                let roc = tenure_metrics::roc_curve(y, p).ok()?;
+                Some(roc.fpr.into_iter().zip(roc.tpr).collect())
+            });
+            chart(
+                &mut r,
                 "ROC curve on the test cutoff",
-                &LineChart {
-                    x_label: "false positive rate".into(),
-                    y_label: "true positive rate".into(),
-                    series,
-                    diagonal: true,
-                    x_range: Some((0.0, 1.0)),
-                    y_range: Some((0.0, 1.0)),
-                },
+                "false positive rate",
+                "true positive rate",
+                roc,
+                Some((0.0, 1.0)),
             );
-        }
-    }
-    if out.task == Task::Churn {
-        let series: Vec<Series> = out
-            .models
-            .iter()
-            .filter_map(|m| {
-                let test = m.predictions.iter().find(|p| p.fold == "test")?;
-                let Target::Binary(y) = &test.target else {
-                    return None;
-                };
-                Some(Series {
-                    name: m.name.clone(),
-                    points: decile_pairs(&test.prediction, y),
-                })
-            })
-            .collect();
-        if !series.is_empty() {
-            let top = series
+            let calibration = test_series(out, |y, p| {
+                let rows = tenure_metrics::decile_chart(y, p).ok()?;
+                Some(
+                    rows.iter()
+                        .map(|d| (d.mean_predicted, d.mean_actual))
+                        .collect(),
+                )
+            });
+            let top = calibration
                 .iter()
                 .flat_map(|s| s.points.iter().map(|&(x, y)| x.max(y)))
                 .fold(0.0_f64, f64::max);
             let hi = (top * 1.1).clamp(0.05, 1.0);
-            r.line_chart(
+            chart(
+                &mut r,
                 "Calibration on the test cutoff: observed churn rate by decile of predicted probability",
-                &LineChart {
-                    x_label: "mean predicted probability".into(),
-                    y_label: "observed churn rate".into(),
-                    series,
-                    diagonal: true,
-                    x_range: Some((0.0, hi)),
-                    y_range: Some((0.0, hi)),
-                },
+                "mean predicted probability",
+                "observed churn rate",
+                calibration,
+                Some((0.0, hi)),
             );
         }
-    }
-    if out.task == Task::Clv {
-        let series: Vec<Series> = out
-            .models
-            .iter()
-            .filter_map(|m| {
-                let test = m.predictions.iter().find(|p| p.fold == "test")?;
-                let Target::Continuous(y) = &test.target else {
-                    return None;
-                };
-                Some(Series {
-                    name: m.name.clone(),
-                    points: decile_means(&test.prediction, y),
-                })
-            })
-            .collect();
-        if !series.is_empty() {
-            r.line_chart(
+        Task::Clv => {
+            let deciles = test_series(out, |y, p| {
+                let rows = tenure_metrics::decile_chart(y, p).ok()?;
+                Some(
+                    rows.iter()
+                        .map(|d| (d.decile as f64, d.mean_actual))
+                        .collect(),
+                )
+            });
+            chart(
+                &mut r,
                 "Mean actual spend by decile of predicted spend (test cutoff)",
-                &LineChart {
-                    x_label: "decile of prediction".into(),
-                    y_label: "mean actual spend".into(),
-                    series,
-                    diagonal: false,
-                    x_range: None,
-                    y_range: None,
-                },
+                "decile of prediction",
+                "mean actual spend",
+                deciles,
+                None,
             );
         }
+        Task::Survival => {}
     }
     r.paragraph(format!(
         "Features ({}): {}",
@@ -182,28 +145,50 @@ pub fn render(exp: &Experiment, out: &RunOutcome, feature_names: &[String]) -> S
     r.render()
 }
 
-/// (mean prediction, mean outcome) per decile of the prediction.
-fn decile_pairs(pred: &[f64], actual: &[f64]) -> Vec<(f64, f64)> {
-    let mut idx: Vec<usize> = (0..pred.len()).collect();
-    idx.sort_by(|&a, &b| pred[a].total_cmp(&pred[b]));
-    let n = idx.len();
-    (0..10)
-        .filter_map(|d| {
-            let (lo, hi) = (d * n / 10, (d + 1) * n / 10);
-            (hi > lo).then(|| {
-                let k = (hi - lo) as f64;
-                let p = idx[lo..hi].iter().map(|&i| pred[i]).sum::<f64>() / k;
-                let a = idx[lo..hi].iter().map(|&i| actual[i]).sum::<f64>() / k;
-                (p, a)
+/// One series per model, from its test-fold labels and predictions (binary
+/// or continuous labels as plain values); models whose points cannot be
+/// computed are left out.
+fn test_series(
+    out: &RunOutcome,
+    points: impl Fn(&[f64], &[f64]) -> Option<Vec<(f64, f64)>>,
+) -> Vec<Series> {
+    out.models
+        .iter()
+        .filter_map(|m| {
+            let test = m.predictions.iter().find(|p| p.fold == "test")?;
+            let (Target::Binary(y) | Target::Continuous(y)) = &test.target else {
+                return None;
+            };
+            Some(Series {
+                name: m.name.clone(),
+                points: points(y, &test.prediction)?,
             })
         })
         .collect()
 }
 
-fn decile_means(pred: &[f64], actual: &[f64]) -> Vec<(f64, f64)> {
-    decile_pairs(pred, actual)
-        .into_iter()
-        .enumerate()
-        .map(|(d, (_, a))| ((d + 1) as f64, a))
-        .collect()
+/// A line chart, when there is anything to draw; a range given for x is
+/// used for y too (square charts: ROC, calibration), with the diagonal.
+fn chart(
+    r: &mut HtmlReport,
+    heading: &str,
+    x_label: &str,
+    y_label: &str,
+    series: Vec<Series>,
+    square: Option<(f64, f64)>,
+) {
+    if series.is_empty() {
+        return;
+    }
+    r.line_chart(
+        heading,
+        &LineChart {
+            x_label: x_label.into(),
+            y_label: y_label.into(),
+            series,
+            diagonal: square.is_some(),
+            x_range: square,
+            y_range: square,
+        },
+    );
 }
