@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 use statrs::function::gamma::{digamma, ln_gamma};
-use tenure_core::{CoreError, ParamGuard};
+use tenure_core::CoreError;
 
 use crate::error::{StatsError, cannot_fit};
 use crate::mle::{Objective, Penalised, minimise, sigmoid, softplus, trigamma};
@@ -36,66 +36,9 @@ pub struct BgNbdValidParams {
     tol: f64,
 }
 
-impl Default for BgNbdParams {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl BgNbdParams {
-    pub fn new() -> Self {
-        Self(BgNbdValidParams {
-            l2: 0.0,
-            max_iter: 100,
-            tol: 1e-10,
-        })
-    }
-
-    pub fn l2(mut self, l2: f64) -> Self {
-        self.0.l2 = l2;
-        self
-    }
-
-    pub fn max_iter(mut self, max_iter: usize) -> Self {
-        self.0.max_iter = max_iter;
-        self
-    }
-
-    pub fn tol(mut self, tol: f64) -> Self {
-        self.0.tol = tol;
-        self
-    }
-}
-
-impl ParamGuard for BgNbdParams {
-    type Checked = BgNbdValidParams;
-    type Error = StatsError;
-
-    fn check_ref(&self) -> Result<&Self::Checked, Self::Error> {
-        let p = &self.0;
-        crate::check_solver(p.l2, p.max_iter, p.tol)?;
-        Ok(p)
-    }
-
-    fn check(self) -> Result<Self::Checked, Self::Error> {
-        self.check_ref()?;
-        Ok(self.0)
-    }
-}
+crate::mle::newton_params!(BgNbdParams, BgNbdValidParams);
 
 impl BgNbdValidParams {
-    pub fn l2(&self) -> f64 {
-        self.l2
-    }
-
-    pub fn max_iter(&self) -> usize {
-        self.max_iter
-    }
-
-    pub fn tol(&self) -> f64 {
-        self.tol
-    }
-
     /// Maximum-likelihood fit on one RFM summary: `frequency` = repeat
     /// purchases `x` (whole numbers), `recency` = `t_x`, `t` = `T`, one entry
     /// per customer, all times in the same unit.

@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 use statrs::function::gamma::{digamma, ln_gamma};
-use tenure_core::{CoreError, ParamGuard};
+use tenure_core::CoreError;
 
 use crate::bgnbd::BgNbd;
 use crate::error::{StatsError, cannot_fit};
@@ -39,66 +39,9 @@ pub struct GammaGammaValidParams {
     tol: f64,
 }
 
-impl Default for GammaGammaParams {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl GammaGammaParams {
-    pub fn new() -> Self {
-        Self(GammaGammaValidParams {
-            l2: 0.0,
-            max_iter: 100,
-            tol: 1e-10,
-        })
-    }
-
-    pub fn l2(mut self, l2: f64) -> Self {
-        self.0.l2 = l2;
-        self
-    }
-
-    pub fn max_iter(mut self, max_iter: usize) -> Self {
-        self.0.max_iter = max_iter;
-        self
-    }
-
-    pub fn tol(mut self, tol: f64) -> Self {
-        self.0.tol = tol;
-        self
-    }
-}
-
-impl ParamGuard for GammaGammaParams {
-    type Checked = GammaGammaValidParams;
-    type Error = StatsError;
-
-    fn check_ref(&self) -> Result<&Self::Checked, Self::Error> {
-        let p = &self.0;
-        crate::check_solver(p.l2, p.max_iter, p.tol)?;
-        Ok(p)
-    }
-
-    fn check(self) -> Result<Self::Checked, Self::Error> {
-        self.check_ref()?;
-        Ok(self.0)
-    }
-}
+crate::mle::newton_params!(GammaGammaParams, GammaGammaValidParams);
 
 impl GammaGammaValidParams {
-    pub fn l2(&self) -> f64 {
-        self.l2
-    }
-
-    pub fn max_iter(&self) -> usize {
-        self.max_iter
-    }
-
-    pub fn tol(&self) -> f64 {
-        self.tol
-    }
-
     /// Maximum-likelihood fit on an RFM summary: `frequency` = repeat
     /// purchases `x`, `monetary_value` = mean spend `m` per repeat purchase.
     ///

@@ -241,6 +241,75 @@ pub(crate) fn softplus(eta: f64) -> f64 {
     }
 }
 
+/// The builder, check and getters of a model fitted by [`minimise`], whose
+/// only settings are the solver's (`l2`, `max_iter`, `tol`; defaults 0, 100,
+/// 1e-10). Both structs are declared by the model, with their docs.
+macro_rules! newton_params {
+    ($params:ident, $valid:ident) => {
+        impl Default for $params {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl $params {
+            pub fn new() -> Self {
+                Self($valid {
+                    l2: 0.0,
+                    max_iter: 100,
+                    tol: 1e-10,
+                })
+            }
+
+            pub fn l2(mut self, l2: f64) -> Self {
+                self.0.l2 = l2;
+                self
+            }
+
+            pub fn max_iter(mut self, max_iter: usize) -> Self {
+                self.0.max_iter = max_iter;
+                self
+            }
+
+            pub fn tol(mut self, tol: f64) -> Self {
+                self.0.tol = tol;
+                self
+            }
+        }
+
+        impl tenure_core::ParamGuard for $params {
+            type Checked = $valid;
+            type Error = $crate::StatsError;
+
+            fn check_ref(&self) -> Result<&Self::Checked, Self::Error> {
+                let p = &self.0;
+                $crate::check_solver(p.l2, p.max_iter, p.tol)?;
+                Ok(p)
+            }
+
+            fn check(self) -> Result<Self::Checked, Self::Error> {
+                self.check_ref()?;
+                Ok(self.0)
+            }
+        }
+
+        impl $valid {
+            pub fn l2(&self) -> f64 {
+                self.l2
+            }
+
+            pub fn max_iter(&self) -> usize {
+                self.max_iter
+            }
+
+            pub fn tol(&self) -> f64 {
+                self.tol
+            }
+        }
+    };
+}
+pub(crate) use newton_params;
+
 #[cfg(test)]
 mod tests {
     use super::*;
