@@ -15,6 +15,14 @@ fn golden(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().to_string())
+        .collect()
+}
+
 fn floats(v: &Value) -> Vec<f64> {
     v.as_array()
         .unwrap()
@@ -26,12 +34,7 @@ fn floats(v: &Value) -> Vec<f64> {
 #[test]
 fn logistic_matches_scikit_learn() {
     let g = golden("sklearn_logistic.json");
-    let names: Vec<String> = g["feature_names"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n.as_str().unwrap().to_string())
-        .collect();
+    let names = strings(&g["feature_names"]);
     let mut csv = format!("{},churned\n", names.join(","));
     for (row, y) in g["x"].as_array().unwrap().iter().zip(floats(&g["y"])) {
         let cells: Vec<String> = floats(row)
@@ -174,12 +177,7 @@ fn fit_errors_name_the_flag_column_and_row() {
 #[test]
 fn cox_matches_lifelines_on_rossi() {
     let g = golden("lifelines_cox.json");
-    let names: Vec<String> = g["feature_names"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n.as_str().unwrap().to_string())
-        .collect();
+    let names = strings(&g["feature_names"]);
     let mut csv = format!("{},week,arrest\n", names.join(","));
     let events = g["event"].as_array().unwrap();
     for ((row, t), e) in g["x"]
@@ -221,19 +219,14 @@ fn cox_matches_lifelines_on_rossi() {
             .arg(&path),
     );
     let fitted: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let case_names: Vec<&str> = case["feature_names"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n.as_str().unwrap())
-        .collect();
+    let case_names = strings(&case["feature_names"]);
     for ((name, coef), se) in case_names
         .iter()
         .zip(floats(&case["coefficients"]))
         .zip(floats(&case["standard_errors"]))
     {
-        let got = fitted["coef"][*name].as_f64().unwrap();
-        let got_se = fitted["se"][*name].as_f64().unwrap();
+        let got = fitted["coef"][name].as_f64().unwrap();
+        let got_se = fitted["se"][name].as_f64().unwrap();
         assert!(
             (got - coef).abs() <= 1e-5 * coef.abs().max(1e-3),
             "{name}: {got} vs {coef}"
