@@ -24,10 +24,12 @@ mod dataset;
 mod device;
 mod error;
 mod model;
+pub mod spec;
 mod task;
 
 pub use dataset::{Dataset, Matrix, Target};
 pub use device::DeviceRequest;
 pub use error::{CoreError, Result};
 pub use model::{Fit, ParamGuard, Predict};
+pub use spec::{LinearModel, Link, TreeEnsemble};
 pub use task::Task;

@@ -1,0 +1,199 @@
+//! Plain, framework-free descriptions of trained models.
+//!
+//! A trained model converts into one of these, and the ONNX exporter reads
+//! nothing else: it never depends on a training crate. Each specification
+//! also predicts by itself, so an exporter's output can be checked against
+//! the model that produced it.
+//!
+//! Feature values cross every boundary as `f32`, as ONNX graphs take them:
+//! the specifications compare `x as f32` with `f32` thresholds, so a model,
+//! its specification and an ONNX runtime route every row the same way.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{CoreError, Matrix, Result};
+
+/// How the raw score (sum of trees, or linear predictor) becomes a prediction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Link {
+    /// The raw score itself (regression, Cox log hazard ratio).
+    Identity,
+    /// `1 / (1 + exp(-s))`: a probability (binary classification).
+    Sigmoid,
+    /// `exp(s)`: log-link models (Tweedie spend, Cox hazard ratio).
+    Exp,
+}
+
+impl Link {
+    pub fn apply(self, s: f64) -> f64 {
+        match self {
+            Link::Identity => s,
+            Link::Sigmoid => 1.0 / (1.0 + (-s).exp()),
+            Link::Exp => s.exp(),
+        }
+    }
+}
+
+/// What a split tests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Condition {
+    /// Left when `x <= threshold` (compared in `f32`).
+    Le { threshold: f32 },
+    /// Left when the integer category code `x` is one of `left`; codes
+    /// never seen in training (and negative or fractional values) go right.
+    In { left: Vec<u32> },
+}
+
+/// One node of a tree, stored in a flat vector; children are indices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Node {
+    Split {
+        feature: u32,
+        condition: Condition,
+        /// Where a missing (`NaN`) value goes.
+        missing_left: bool,
+        left: u32,
+        right: u32,
+    },
+    Leaf {
+        value: f64,
+    },
+}
+
+/// A binary tree; node 0 is the root.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tree {
+    pub nodes: Vec<Node>,
+}
+
+impl Tree {
+    /// The leaf value the row lands in.
+    pub fn predict_row(&self, row: &[f64]) -> f64 {
+        let mut i = 0usize;
+        loop {
+            match &self.nodes[i] {
+                Node::Leaf { value } => return *value,
+                Node::Split {
+                    feature,
+                    condition,
+                    missing_left,
+                    left,
+                    right,
+                } => {
+                    let x = row[*feature as usize];
+                    let go_left = if x.is_nan() {
+                        *missing_left
+                    } else {
+                        condition.goes_left(x as f32)
+                    };
+                    i = if go_left { *left } else { *right } as usize;
+                }
+            }
+        }
+    }
+}
+
+impl Condition {
+    pub fn goes_left(&self, x: f32) -> bool {
+        match self {
+            Condition::Le { threshold } => x <= *threshold,
+            Condition::In { left } => {
+                x >= 0.0 && x.fract() == 0.0 && left.binary_search(&(x as u32)).is_ok()
+            }
+        }
+    }
+}
+
+/// An additive tree ensemble: `link(base_score + sum of trees)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TreeEnsemble {
+    pub feature_names: Vec<String>,
+    /// Indices of features read as integer category codes.
+    pub categorical: Vec<u32>,
+    pub base_score: f64,
+    pub link: Link,
+    pub trees: Vec<Tree>,
+}
+
+impl TreeEnsemble {
+    /// Raw scores (before the link), one per row.
+    pub fn predict_raw(&self, x: &Matrix) -> Result<Vec<f64>> {
+        check_width(x, self.feature_names.len())?;
+        Ok(x.rows()
+            .map(|row| self.base_score + self.trees.iter().map(|t| t.predict_row(row)).sum::<f64>())
+            .collect())
+    }
+
+    /// Predictions after the link, one per row.
+    pub fn predict(&self, x: &Matrix) -> Result<Vec<f64>> {
+        let mut out = self.predict_raw(x)?;
+        for v in &mut out {
+            *v = self.link.apply(*v);
+        }
+        Ok(out)
+    }
+}
+
+/// Per-feature preprocessing applied to raw inputs before a linear or
+/// neural model: impute a missing value, then standardise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Standardize {
+    /// Replaces `NaN` (in raw units).
+    pub impute: Vec<f64>,
+    pub mean: Vec<f64>,
+    /// Divides after centring; never zero.
+    pub scale: Vec<f64>,
+}
+
+impl Standardize {
+    pub fn apply(&self, j: usize, x: f64) -> f64 {
+        let x = if x.is_nan() { self.impute[j] } else { x };
+        (x - self.mean[j]) / self.scale[j]
+    }
+}
+
+/// A linear predictor on (optionally standardised) raw features:
+/// `link(intercept + sum_j coef_j * z_j)`. Logistic regression uses the
+/// sigmoid link; Cox PH the identity (log hazard ratio) or exp.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinearModel {
+    pub feature_names: Vec<String>,
+    pub preprocess: Option<Standardize>,
+    pub coef: Vec<f64>,
+    pub intercept: f64,
+    pub link: Link,
+}
+
+impl LinearModel {
+    pub fn predict(&self, x: &Matrix) -> Result<Vec<f64>> {
+        check_width(x, self.feature_names.len())?;
+        Ok(x.rows()
+            .map(|row| {
+                let s = row.iter().zip(&self.coef).enumerate().fold(
+                    self.intercept,
+                    |acc, (j, (&v, &c))| {
+                        let z = match &self.preprocess {
+                            Some(p) => p.apply(j, v),
+                            None => v,
+                        };
+                        acc + c * z
+                    },
+                );
+                self.link.apply(s)
+            })
+            .collect())
+    }
+}
+
+fn check_width(x: &Matrix, n: usize) -> Result<()> {
+    if x.n_cols() != n {
+        return Err(CoreError::Shape(format!(
+            "the model takes {n} features, the matrix has {}",
+            x.n_cols()
+        )));
+    }
+    Ok(())
+}
