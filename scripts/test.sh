@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
+# Python runtimes (onnxruntime, mlflow...) and Debian packages for the tests.
+source scripts/testenv/setup.sh
 
 for tool in cargo-fmt cargo-clippy; do
   command -v "$tool" >/dev/null || { echo "missing $tool: install the rustfmt and clippy components" >&2; exit 2; }
