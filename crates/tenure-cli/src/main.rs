@@ -6,6 +6,8 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod devices;
+
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use tenure_runner::core::DeviceRequest;
@@ -38,6 +40,11 @@ enum Command {
     /// Read runs back from the local tracking store.
     #[command(subcommand)]
     Runs(RunsCommand),
+    /// List the CPU, wgpu adapters and CUDA devices `--device` can use.
+    Devices {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -118,6 +125,13 @@ struct FitArgs {
     timestamp: Option<String>,
     #[arg(long)]
     amount: Option<String>,
+    /// Where neural models (mlp, deepsurv, ziln) run.
+    #[arg(long, default_value = "auto", value_parser = parse_device)]
+    device: DeviceRequest,
+    /// Neural hyperparameter as KEY=VALUE (TOML value), repeatable:
+    /// --param hidden=[64,32] --param epochs=50.
+    #[arg(long = "param")]
+    params: Vec<String>,
     /// Print the fitted model as one JSON object.
     #[arg(long)]
     json: bool,
@@ -183,6 +197,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Fit(args) => fit(*args),
         Command::Synth(args) => synth(args),
         Command::Runs(cmd) => runs(cmd),
+        Command::Devices { json } => devices::run(json),
     }
 }
 
@@ -194,9 +209,10 @@ fn run(args: RunArgs) -> Result<()> {
         tracking_dir: args.store,
     };
     if !args.json {
+        let resolution = tenure_runner::pipeline::resolve_device(args.device)?;
         eprintln!(
             "device: {}",
-            tenure_runner::pipeline::resolve_device(args.device).1
+            tenure_runner::pipeline::device_note(&resolution, &exp)
         );
     }
     let out = tenure_runner::run(&exp, &opts)?;
@@ -259,6 +275,8 @@ fn fit(args: FitArgs) -> Result<()> {
             timestamp: args.timestamp,
             amount: args.amount,
         },
+        device: args.device,
+        params: args.params,
     };
     let out = tenure_runner::fit::fit(&req)?;
     if args.json {

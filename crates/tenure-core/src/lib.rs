@@ -25,6 +25,7 @@ mod device;
 mod error;
 mod model;
 pub mod spec;
+pub mod spec_network;
 mod task;
 
 pub use dataset::{Dataset, Matrix, Target};
@@ -32,4 +33,5 @@ pub use device::DeviceRequest;
 pub use error::{CoreError, Result};
 pub use model::{Fit, ParamGuard, Predict};
 pub use spec::{LinearModel, Link, TreeEnsemble};
+pub use spec_network::{NetworkHead, NetworkSpec};
 pub use task::Task;

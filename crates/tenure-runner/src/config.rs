@@ -144,8 +144,9 @@ impl Experiment {
         }
         let mut models = Vec::with_capacity(file.models.len());
         for (i, m) in file.models.iter().enumerate() {
-            let spec = ModelSpec::from_config(m, file.labels.task, file.labels.horizon_days)
+            let mut spec = ModelSpec::from_config(m, file.labels.task, file.labels.horizon_days)
                 .map_err(|(key, reason)| cfg_err(&format!("models[{i}].{key}"), reason))?;
+            spec.set_default_seed(file.seed);
             if models.iter().any(|s: &ModelSpec| s.name == spec.name) {
                 return Err(cfg_err(
                     &format!("models[{i}].name"),

@@ -38,6 +38,8 @@ pub enum RunnerError {
     Report(#[from] tenure_report::ReportError),
     #[error(transparent)]
     Core(#[from] tenure_core::CoreError),
+    #[error(transparent)]
+    Device(#[from] tenure_device::DeviceError),
     #[error("{context}: {source}")]
     Io {
         context: String,

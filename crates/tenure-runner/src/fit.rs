@@ -37,6 +37,11 @@ pub struct FitRequest {
     pub ties: Option<String>,
     /// BG/NBD and Gamma-Gamma: where the RFM summary comes from.
     pub rfm: RfmSource,
+    /// Where neural models run.
+    pub device: tenure_core::DeviceRequest,
+    /// Neural models: hyperparameters as `key=value` (TOML values), the
+    /// keys of an experiment's `params` table.
+    pub params: Vec<String>,
 }
 
 /// An RFM summary table as it is, or one computed from transactions.
@@ -147,7 +152,16 @@ fn read_rfm(req: &FitRequest, model: &str, need_monetary: bool) -> Result<Rfm> {
     })
 }
 
-pub const FIT_MODELS: &[&str] = &["logistic", "kaplan_meier", "cox", "bgnbd", "gamma_gamma"];
+pub const FIT_MODELS: &[&str] = &[
+    "logistic",
+    "kaplan_meier",
+    "cox",
+    "bgnbd",
+    "gamma_gamma",
+    "mlp",
+    "deepsurv",
+    "ziln",
+];
 
 fn role_error(model: &str, flag: &str) -> RunnerError {
     RunnerError::Model {
@@ -171,6 +185,7 @@ pub fn fit(req: &FitRequest) -> Result<Value> {
         "cox" => fit_cox(req),
         "bgnbd" => fit_bgnbd(req),
         "gamma_gamma" => fit_gamma_gamma(req),
+        "mlp" | "deepsurv" | "ziln" => fit_neural(req),
         other => Err(RunnerError::Model {
             model: other.to_string(),
             message: format!(
@@ -472,5 +487,139 @@ fn fit_gamma_gamma(req: &FitRequest) -> Result<Value> {
         "params": named(names, [model.p, model.q, model.v]),
         "se": model.standard_errors().map(|se| named(names, se)),
         "log_likelihood": model.log_likelihood(),
+    }))
+}
+
+/// `key=value` pairs (TOML values) into a table.
+fn param_table(model: &str, pairs: &[String]) -> Result<toml::Table> {
+    let mut table = toml::Table::new();
+    for pair in pairs {
+        let (key, value) = pair.split_once('=').ok_or_else(|| {
+            model_error(model, format!("--param `{pair}`: expected KEY=VALUE"))
+        })?;
+        let key = key.trim();
+        let parsed: toml::Table = format!("v = {}", value.trim())
+            .parse()
+            .or_else(|_| format!("v = \"{}\"", value.trim()).parse())
+            .map_err(|e: toml::de::Error| {
+                model_error(model, format!("--param {key}: {}", e.message()))
+            })?;
+        table.insert(key.to_string(), parsed["v"].clone());
+    }
+    Ok(table)
+}
+
+fn fit_neural(req: &FitRequest) -> Result<Value> {
+    let model = req.model.as_str();
+    let table = param_table(model, &req.params)?;
+    let config = <tenure_neural::NeuralConfig as serde::Deserialize>::deserialize(
+        toml::Value::Table(table),
+    )
+    .map_err(|e| model_error(model, format!("--param: {}", e.message().trim())))?;
+    let resolution = tenure_device::resolve_here(req.device)?;
+    let device = resolution.device.clone();
+    let seed = config.seed.unwrap_or(42);
+    type Reader<'a> = Box<dyn Fn(&ColumnTable) -> Result<Target> + 'a>;
+    let (roles, target): (Vec<&str>, Reader<'_>) = match model {
+        "deepsurv" => {
+            let (duration, event) = survival_roles(req, model)?;
+            (
+                vec![duration, event],
+                Box::new(move |t: &ColumnTable| survival_target(req, t, duration, event)),
+            )
+        }
+        _ => {
+            let what = if model == "mlp" { "0/1 labels" } else { "amounts >= 0" };
+            let target = req
+                .target
+                .as_deref()
+                .ok_or_else(|| role_error(model, &format!("--target COLUMN ({what})")))?;
+            let binary = model == "mlp";
+            (
+                vec![target],
+                Box::new(move |t: &ColumnTable| {
+                    let y = t.numeric(target).expect("read").to_vec();
+                    let bad = y.iter().position(|v| {
+                        if binary {
+                            *v != 0.0 && *v != 1.0
+                        } else {
+                            !(v.is_finite() && *v >= 0.0)
+                        }
+                    });
+                    if let Some(row) = bad {
+                        return Err(tenure_data::DataError::BadValue {
+                            path: req.data.clone(),
+                            column: target.to_string(),
+                            row: row + 1,
+                            found: y[row].to_string(),
+                            expected: what.into(),
+                        }
+                        .into());
+                    }
+                    Ok(if binary {
+                        Target::Binary(y)
+                    } else {
+                        Target::Continuous(y)
+                    })
+                }),
+            )
+        }
+    };
+    let features = feature_columns(req, &roles)?;
+    let mut wanted: Vec<&str> = features.iter().map(String::as_str).collect();
+    wanted.extend(&roles);
+    let table = read_columns(&req.data, &wanted, &[])?;
+    let target = target(&table)?;
+    let data = Dataset::new(design(&table, &features)?, features.clone(), target.clone())?;
+    let err = |e: tenure_neural::NeuralError| model_error(model, e);
+    let started = std::time::Instant::now();
+    let (report, spec, pred) = match model {
+        "mlp" => {
+            let m = config.mlp(seed, device).map_err(err)?.fit(&data).map_err(err)?;
+            let p = m.predict(data.x()).map_err(err)?;
+            (m.report().clone(), m.to_spec(), p)
+        }
+        "deepsurv" => {
+            let m = config.deepsurv(seed, device).map_err(err)?.fit(&data).map_err(err)?;
+            let p = m.predict(data.x()).map_err(err)?;
+            (m.report().clone(), m.to_spec(), p)
+        }
+        _ => {
+            let m = config.ziln(seed, device).map_err(err)?.fit(&data).map_err(err)?;
+            let p = m.predict(data.x()).map_err(err)?;
+            (m.report().clone(), m.to_spec(), p)
+        }
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    let train = match &target {
+        Target::Binary(y) => json!({
+            "auc": tenure_metrics::roc_auc(y, &pred).ok(),
+            "log_loss": tenure_metrics::log_loss(y, &pred).ok(),
+        }),
+        Target::Survival { time, event } => json!({
+            "concordance": tenure_metrics::concordance_index(time, event, &pred).ok(),
+        }),
+        Target::Continuous(y) => json!({
+            "rmse": tenure_metrics::rmse(y, &pred).ok(),
+            "normalized_gini": tenure_metrics::normalized_gini(y, &pred).ok(),
+        }),
+    };
+    let mut layers = vec![spec.hidden.first().map_or(spec.output.n_in, |l| l.dense.n_in)];
+    layers.extend(spec.hidden.iter().map(|l| l.dense.n_out));
+    layers.push(spec.output.n_out);
+    Ok(json!({
+        "model": model,
+        "rows": table.n_rows,
+        "features": features,
+        "device": resolution.device.kind(),
+        "device_name": resolution.device.to_string(),
+        "device_reason": resolution.reason,
+        "layers": layers,
+        "epochs_run": report.epochs_run,
+        "best_epoch": report.best_epoch,
+        "train_loss": report.train_loss.last(),
+        "valid_loss": report.valid_loss.get(report.best_epoch.saturating_sub(1)),
+        "seconds": seconds,
+        "train": train,
     }))
 }

@@ -52,4 +52,6 @@ pub use progress::Progress;
 /// Lower layers, re-exported so the binary depends on the runner alone.
 pub use tenure_core as core;
 pub use tenure_data as data;
+pub use tenure_device as device;
+pub use tenure_neural as neural;
 pub use tenure_store as store;

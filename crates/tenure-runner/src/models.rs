@@ -3,6 +3,8 @@
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Predict, Task};
+use tenure_device::ResolvedDevice;
+use tenure_neural::{DeepSurvValidParams, MlpValidParams, NeuralConfig, ZilnValidParams};
 use tenure_stats::{
     BgNbdParams, BgNbdValidParams, CoxParams, CoxValidParams, GammaGammaParams,
     GammaGammaValidParams, HistoricalAverageParams, HistoricalAverageValidParams,
@@ -27,6 +29,16 @@ pub const KINDS: &[(&str, Task, &str)] = &[
         Task::Survival,
         "Cox proportional hazards on standardised features",
     ),
+    (
+        "mlp",
+        Task::Churn,
+        "multilayer perceptron on standardised features (burn; runs on --device)",
+    ),
+    (
+        "deepsurv",
+        Task::Survival,
+        "DeepSurv: a network for the Cox log hazard ratio (burn; runs on --device)",
+    ),
     ("historical_average", Task::Clv, "past spend rate x horizon"),
     (
         "bgnbd",
@@ -37,6 +49,11 @@ pub const KINDS: &[(&str, Task, &str)] = &[
         "gamma_gamma",
         Task::Clv,
         "BG/NBD expected purchases x Gamma-Gamma expected spend",
+    ),
+    (
+        "ziln",
+        Task::Clv,
+        "zero-inflated lognormal network, expected spend (burn; runs on --device)",
     ),
 ];
 
@@ -64,7 +81,37 @@ pub enum Family {
         /// horizon's months.
         discount_monthly: Option<f64>,
     },
+    /// A burn network; `config` keeps the table to rebuild the parameters
+    /// with the experiment's seed.
+    Neural {
+        config: NeuralConfig,
+        params: NeuralFamily,
+    },
 }
+
+/// The checked parameters of one of the three networks.
+#[derive(Debug, Clone)]
+pub enum NeuralFamily {
+    Mlp(MlpValidParams),
+    DeepSurv(DeepSurvValidParams),
+    Ziln(ZilnValidParams),
+}
+
+impl NeuralFamily {
+    fn build(kind: &str, config: &NeuralConfig, seed: u64) -> Result<Self, tenure_neural::NeuralError> {
+        let cpu = ResolvedDevice::Cpu;
+        Ok(match kind {
+            "mlp" => NeuralFamily::Mlp(config.mlp(seed, cpu)?),
+            "deepsurv" => NeuralFamily::DeepSurv(config.deepsurv(seed, cpu)?),
+            "ziln" => NeuralFamily::Ziln(config.ziln(seed, cpu)?),
+            _ => unreachable!("not a neural kind: {kind}"),
+        })
+    }
+}
+
+/// The seed neural models use when neither the model's table nor the
+/// experiment gives one.
+const DEFAULT_NEURAL_SEED: u64 = 42;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -240,6 +287,12 @@ impl ModelSpec {
                     .map_err(|e| bad(&e))?;
                 Family::HistoricalAverage(valid)
             }
+            "mlp" | "deepsurv" | "ziln" => {
+                let config: NeuralConfig = parse_params(&cfg.params)?;
+                let params =
+                    NeuralFamily::build(kind, &config, DEFAULT_NEURAL_SEED).map_err(|e| bad(&e))?;
+                Family::Neural { config, params }
+            }
             _ => unreachable!("kind listed in KINDS without a builder"),
         };
         let params = cfg
@@ -255,8 +308,35 @@ impl ModelSpec {
         })
     }
 
-    /// Fits on `train` and scores `valid`.
+    /// The experiment's seed for models whose table gives none.
+    pub fn set_default_seed(&mut self, seed: u64) {
+        if let Family::Neural { config, params } = &mut self.family
+            && config.seed.is_none()
+        {
+            *params = NeuralFamily::build(self.kind, config, seed)
+                .expect("parameters were checked; the seed cannot make them invalid");
+        }
+    }
+
+    /// Whether this model runs on the resolved `--device` (the others run on
+    /// the CPU whatever is asked).
+    pub fn uses_device(&self) -> bool {
+        matches!(self.family, Family::Neural { .. })
+    }
+
+    /// Fits on `train` and scores `valid`, on the CPU.
     pub fn fit_predict(&self, train: &Dataset, valid: &Matrix) -> Result<Vec<f64>, String> {
+        self.fit_predict_on(train, valid, &ResolvedDevice::Cpu)
+    }
+
+    /// Fits on `train` and scores `valid`; models with GPU code run on
+    /// `device`.
+    pub fn fit_predict_on(
+        &self,
+        train: &Dataset,
+        valid: &Matrix,
+        device: &ResolvedDevice,
+    ) -> Result<Vec<f64>, String> {
         fn go<P>(p: &P, train: &Dataset, valid: &Matrix) -> Result<Vec<f64>, String>
         where
             P: Fit,
@@ -284,6 +364,11 @@ impl ModelSpec {
                 go(p, &train, &scaler.transform(valid))
             }
             Family::HistoricalAverage(p) => go(p, train, valid),
+            Family::Neural { params, .. } => match params {
+                NeuralFamily::Mlp(p) => go(&p.on_device(device.clone()), train, valid),
+                NeuralFamily::DeepSurv(p) => go(&p.on_device(device.clone()), train, valid),
+                NeuralFamily::Ziln(p) => go(&p.on_device(device.clone()), train, valid),
+            },
             Family::BuyTillYouDie {
                 bgnbd,
                 gamma_gamma,

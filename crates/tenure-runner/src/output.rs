@@ -42,6 +42,7 @@ pub fn json_summary(out: &RunOutcome) -> Value {
         "report": out.report.display().to_string(),
         "store": out.store.display().to_string(),
         "device": out.device,
+        "device_note": out.device_note,
         "task": out.task.as_str(),
         "customers": out.n_customers,
         "events": out.n_events,

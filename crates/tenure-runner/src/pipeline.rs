@@ -9,6 +9,7 @@ use serde::Serialize;
 use tenure_core::{Dataset, DeviceRequest, Matrix, Target, Task};
 use tenure_data::encoding::TargetEncoder;
 use tenure_data::{CustomerLog, CvPlan, Fold, Snapshot, SnapshotBuilder, format_date};
+use tenure_device::{Resolution, ResolvedDevice};
 use tenure_store::{LocalStore, RunStatus};
 
 use crate::progress::Progress;
@@ -83,19 +84,35 @@ pub struct RunOutcome {
     pub seconds: f64,
 }
 
-/// A device request resolved for the models of this build: none of them has
-/// GPU kernels yet, so everything runs on the CPU and the note says why.
-pub fn resolve_device(request: DeviceRequest) -> (String, String) {
-    let note = match request {
-        DeviceRequest::Cpu => "cpu requested".to_string(),
-        DeviceRequest::Auto => {
-            "auto: the models of this experiment have no GPU kernels, using the cpu".to_string()
-        }
-        other => format!(
-            "{other} requested, but the models of this experiment have no GPU kernels: running on the cpu"
-        ),
-    };
-    ("cpu".to_string(), note)
+/// Resolves `--device` with the device discovery every GPU model shares
+/// (`tenure-device`): `(resolved device, why)`. A device that is asked for
+/// and absent is an error, never a fallback.
+pub fn resolve_device(request: DeviceRequest) -> Result<Resolution> {
+    Ok(tenure_device::resolve_here(request)?)
+}
+
+/// The device line of a run: where its models run and why.
+pub fn device_note(resolution: &Resolution, exp: &Experiment) -> String {
+    let on_device: Vec<&str> = exp
+        .models
+        .iter()
+        .filter(|m| m.uses_device())
+        .map(|m| m.name.as_str())
+        .collect();
+    if on_device.is_empty() {
+        format!(
+            "{}; no model of this experiment has GPU code, all run on the cpu",
+            resolution.reason
+        )
+    } else if on_device.len() == exp.models.len() || !resolution.device.is_gpu() {
+        resolution.reason.clone()
+    } else {
+        format!(
+            "{}; only {} run there, the other models on the cpu",
+            resolution.reason,
+            on_device.join(", ")
+        )
+    }
 }
 
 /// Loads the experiment's data and plans its folds, without training.
@@ -243,7 +260,9 @@ pub fn split_summary(prepared: &Prepared) -> Vec<FoldSummary> {
 pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
     let started = Instant::now();
     let progress = Progress::new(opts.progress);
-    let (device, device_note) = resolve_device(opts.device);
+    let resolution = resolve_device(opts.device)?;
+    let device_note = device_note(&resolution, exp);
+    let device = resolution.device.kind().to_string();
     let prepared = prepare(exp, &progress)?;
 
     let store_dir = opts
@@ -259,12 +278,22 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
             ("mlflow.source.name", &exp.path.display().to_string()),
             ("tenure.version", env!("CARGO_PKG_VERSION")),
             ("tenure.device", &device),
+            ("tenure.device_name", &resolution.device.to_string()),
+            ("tenure.device_reason", &device_note),
         ],
     )?;
     let split = split_summary(&prepared);
     // Everything after the run exists either completes it or marks it FAILED.
     let finished = (|| -> Result<RunOutcome> {
-        let models = train_and_log(exp, &prepared, &split, &store, &run_id, &progress)?;
+        let models = train_and_log(
+            exp,
+            &prepared,
+            &split,
+            &store,
+            &run_id,
+            &progress,
+            &resolution.device,
+        )?;
         let mut out = RunOutcome {
             run_id: run_id.clone(),
             experiment: exp.name().to_string(),
@@ -313,6 +342,7 @@ fn train_and_log(
     store: &LocalStore,
     run_id: &str,
     progress: &Progress,
+    device: &ResolvedDevice,
 ) -> Result<Vec<ModelResult>> {
     log_params(exp, store, run_id)?;
     store.log_artifact_bytes(run_id, "config.toml", exp.resolved_toml.as_bytes())?;
@@ -347,7 +377,7 @@ fn train_and_log(
         for (m, spec) in exp.models.iter().enumerate() {
             let t0 = Instant::now();
             let pred = spec
-                .fit_predict(&data.train, data.valid.x())
+                .fit_predict_on(&data.train, data.valid.x(), device)
                 .map_err(|message| RunnerError::Model {
                     model: spec.name.clone(),
                     message: format!("{}: {message}", fold.name),

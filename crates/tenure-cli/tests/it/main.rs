@@ -3,4 +3,5 @@
 mod bad_input;
 mod common;
 mod fit;
+mod neural;
 mod run;

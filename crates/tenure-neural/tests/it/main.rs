@@ -1,0 +1,5 @@
+mod common;
+mod devices;
+mod losses;
+mod models;
+mod spec;
