@@ -11,9 +11,7 @@ use std::hint::black_box;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use tenure_core::{DeviceRequest, Fit, ParamGuard, Predict};
 use tenure_device::{ResolvedDevice, resolve_here};
-use tenure_neural::{
-    DeepSurvParams, MlpParams, NetworkConfig, TrainConfig, ZilnParams,
-};
+use tenure_neural::{DeepSurvParams, MlpParams, NetworkConfig, TrainConfig, ZilnParams};
 
 fn rows() -> usize {
     std::env::var("TENURE_BENCH_ROWS")

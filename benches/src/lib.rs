@@ -44,7 +44,11 @@ pub fn synthetic_log(customers: usize) -> CustomerLog {
 pub fn neural_datasets(
     n: usize,
     p: usize,
-) -> (tenure_core::Dataset, tenure_core::Dataset, tenure_core::Dataset) {
+) -> (
+    tenure_core::Dataset,
+    tenure_core::Dataset,
+    tenure_core::Dataset,
+) {
     use tenure_core::{Dataset, Matrix, Target};
     // SplitMix64, so the bench inputs need no RNG crate.
     let mut state = 0x5EED_u64;
@@ -68,7 +72,11 @@ pub fn neural_datasets(
         churn.push(f64::from(u8::from(uniform() < 1.0 / (1.0 + (-s).exp()))));
         time.push((-uniform().max(1e-12).ln() * 100.0 / s.exp()).ceil());
         event.push(uniform() < 0.7);
-        spend.push(if uniform() < 0.4 { (2.0 + s + uniform()).exp() } else { 0.0 });
+        spend.push(if uniform() < 0.4 {
+            (2.0 + s + uniform()).exp()
+        } else {
+            0.0
+        });
         x.extend(row);
     }
     let names: Vec<String> = (0..p).map(|j| format!("x{j}")).collect();

@@ -8,10 +8,7 @@ pub fn run(json: bool) -> Result<()> {
     let inv = discover();
     let auto = resolve(DeviceRequest::Auto, &inv)?;
     if json {
-        println!(
-            "{}",
-            serde_json::json!({"inventory": inv, "auto": auto})
-        );
+        println!("{}", serde_json::json!({"inventory": inv, "auto": auto}));
         return Ok(());
     }
     print!("{}", render(&inv));
@@ -24,9 +21,8 @@ fn render(inv: &Inventory) -> String {
     match &inv.wgpu {
         BackendStatus::NotCompiled => out.push_str("wgpu: not in this build (feature `wgpu`)\n"),
         BackendStatus::Unavailable(why) => out.push_str(&format!("wgpu: unavailable: {why}\n")),
-        BackendStatus::Available(adapters) if adapters.is_empty() => {
-            out.push_str("wgpu: no adapter (a Vulkan driver such as mesa-vulkan-drivers adds one)\n")
-        }
+        BackendStatus::Available(adapters) if adapters.is_empty() => out
+            .push_str("wgpu: no adapter (a Vulkan driver such as mesa-vulkan-drivers adds one)\n"),
         BackendStatus::Available(adapters) => {
             out.push_str("wgpu adapters:\n");
             for a in adapters {
@@ -35,8 +31,16 @@ fn render(inv: &Inventory) -> String {
                     a.name,
                     a.backend,
                     a.kind.as_str(),
-                    if a.is_physical() { "physical" } else { "software" },
-                    if a.compute_api { "" } else { " (not the compute API)" }
+                    if a.is_physical() {
+                        "physical"
+                    } else {
+                        "software"
+                    },
+                    if a.compute_api {
+                        ""
+                    } else {
+                        " (not the compute API)"
+                    }
                 ));
             }
         }

@@ -320,7 +320,11 @@ impl NetworkSpec {
             .collect();
         for e in &self.embeddings {
             let i = e.index(row[e.feature as usize]);
-            z.extend(e.table[i * e.dim..(i + 1) * e.dim].iter().map(|&v| f64::from(v)));
+            z.extend(
+                e.table[i * e.dim..(i + 1) * e.dim]
+                    .iter()
+                    .map(|&v| f64::from(v)),
+            );
         }
         z
     }

@@ -23,10 +23,20 @@ pub fn discover_wgpu() -> BackendStatus<WgpuAdapter> {
     let chain: &[wgpu::Backend] = if cfg!(target_os = "macos") {
         &[wgpu::Backend::Metal]
     } else {
-        &[wgpu::Backend::Vulkan, wgpu::Backend::Dx12, wgpu::Backend::Gl]
+        &[
+            wgpu::Backend::Vulkan,
+            wgpu::Backend::Dx12,
+            wgpu::Backend::Gl,
+        ]
     };
     let mut per_api: Vec<(wgpu::Backend, Vec<wgpu::AdapterInfo>)> = Vec::new();
     for &api in chain {
+        // GL is the last resort: compute never settles there when an
+        // earlier API has an adapter, and probing it makes EGL complain on
+        // headless machines.
+        if api == wgpu::Backend::Gl && per_api.iter().any(|(_, infos)| !infos.is_empty()) {
+            continue;
+        }
         let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
             backends: api.into(),
             ..wgpu::InstanceDescriptor::new_without_display_handle()
@@ -42,11 +52,7 @@ pub fn discover_wgpu() -> BackendStatus<WgpuAdapter> {
     // adapter, else the first with any.
     let compute_api = per_api
         .iter()
-        .find(|(_, infos)| {
-            infos
-                .iter()
-                .any(|i| i.device_type != wgpu::DeviceType::Cpu)
-        })
+        .find(|(_, infos)| infos.iter().any(|i| i.device_type != wgpu::DeviceType::Cpu))
         .or_else(|| per_api.iter().find(|(_, infos)| !infos.is_empty()))
         .map(|(api, _)| *api);
     let mut adapters = Vec::new();
@@ -99,8 +105,8 @@ pub fn discover_cuda() -> BackendStatus<CudaDevice> {
         let count = CudaContext::device_count().map_err(|e| format!("CUDA driver: {e:?}"))?;
         (0..count.max(0) as usize)
             .map(|index| {
-                let ctx = CudaContext::new(index)
-                    .map_err(|e| format!("CUDA device {index}: {e:?}"))?;
+                let ctx =
+                    CudaContext::new(index).map_err(|e| format!("CUDA device {index}: {e:?}"))?;
                 Ok(CudaDevice {
                     index,
                     name: ctx.name().unwrap_or_else(|_| "unknown".into()),
@@ -113,9 +119,9 @@ pub fn discover_cuda() -> BackendStatus<CudaDevice> {
     match listed {
         Ok(Ok(devices)) => BackendStatus::Available(devices),
         Ok(Err(why)) => BackendStatus::Unavailable(why),
-        Err(_) => BackendStatus::Unavailable(
-            "the CUDA driver library (libcuda) is not installed".into(),
-        ),
+        Err(_) => {
+            BackendStatus::Unavailable("the CUDA driver library (libcuda) is not installed".into())
+        }
     }
 }
 

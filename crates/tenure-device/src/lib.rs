@@ -180,7 +180,9 @@ impl fmt::Display for ResolvedDevice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ResolvedDevice::Cpu => f.write_str("cpu"),
-            ResolvedDevice::Wgpu(a) => write!(f, "wgpu: {} ({}, {})", a.name, a.backend, a.kind.as_str()),
+            ResolvedDevice::Wgpu(a) => {
+                write!(f, "wgpu: {} ({}, {})", a.name, a.backend, a.kind.as_str())
+            }
             ResolvedDevice::Cuda(d) => write!(f, "cuda:{} {}", d.index, d.name),
         }
     }
@@ -236,7 +238,12 @@ pub fn resolve(request: DeviceRequest, inventory: &Inventory) -> Result<Resoluti
             BackendStatus::Available(adapters) => match best_adapter(adapters) {
                 Some(a) => {
                     let reason = if a.is_physical() {
-                        format!("wgpu requested: {} ({}, {})", a.name, a.backend, a.kind.as_str())
+                        format!(
+                            "wgpu requested: {} ({}, {})",
+                            a.name,
+                            a.backend,
+                            a.kind.as_str()
+                        )
                     } else {
                         format!(
                             "wgpu requested: no hardware adapter, using the software adapter {} ({})",

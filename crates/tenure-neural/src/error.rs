@@ -29,7 +29,10 @@ pub enum NeuralError {
     #[error("training diverged at epoch {epoch}: the loss is {loss} (lower the learning rate)")]
     Diverged { epoch: usize, loss: f64 },
     #[error("the {backend} device failed: {reason}")]
-    Backend { backend: &'static str, reason: String },
+    Backend {
+        backend: &'static str,
+        reason: String,
+    },
 }
 
 pub type Result<T, E = NeuralError> = std::result::Result<T, E>;

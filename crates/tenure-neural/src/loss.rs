@@ -113,7 +113,8 @@ pub(crate) fn cox_loss(eta: Tensor<1>, meta: &CoxTensors, n_events: f64) -> Tens
     let risk = Tensor::cat(vec![zero.clone(), w.clone().cumsum(0)], 0);
     let tied = Tensor::cat(vec![zero, (w * meta.event.clone()).cumsum(0)], 0);
     let r = risk.select(0, meta.risk_end.clone());
-    let s = tied.clone().select(0, meta.risk_end.clone()) - tied.select(0, meta.group_start.clone());
+    let s =
+        tied.clone().select(0, meta.risk_end.clone()) - tied.select(0, meta.group_start.clone());
     let denom = (r - s * meta.efron.clone()).clamp_min(f32::MIN_POSITIVE);
     let ll = (eta - m - denom.log()) * meta.event.clone();
     ll.sum().neg().div_scalar(n_events.max(1.0))

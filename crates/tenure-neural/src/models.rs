@@ -229,7 +229,13 @@ impl Fit for MlpValidParams {
             y: y.clone(),
             weight,
         };
-        Ok(MlpModel(Trained::fit(&self.neural, data, targets, 1, true)?))
+        Ok(MlpModel(Trained::fit(
+            &self.neural,
+            data,
+            targets,
+            1,
+            true,
+        )?))
     }
 }
 
@@ -430,7 +436,13 @@ impl Fit for ZilnValidParams {
             y: y.clone(),
             weight,
         };
-        Ok(ZilnModel(Trained::fit(&self.neural, data, targets, 3, true)?))
+        Ok(ZilnModel(Trained::fit(
+            &self.neural,
+            data,
+            targets,
+            3,
+            true,
+        )?))
     }
 }
 

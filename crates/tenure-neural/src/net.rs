@@ -5,8 +5,8 @@ use burn::module::{Module, Param};
 use burn::nn::{BatchNorm, BatchNormConfig, Embedding, LayerNorm, LayerNormConfig, Linear};
 use burn::tensor::activation;
 use burn::tensor::{Device, Int, Tensor, TensorData};
+use rand::RngExt;
 use rand::rngs::StdRng;
-use rand::{Rng, RngExt};
 use tenure_core::spec_network::{
     Activation, Dense, EmbeddingSpec, HiddenLayer, NetworkHead, NetworkSpec, Norm,
 };
@@ -77,11 +77,8 @@ impl DropoutPool {
 /// generator, so that initialisation does not depend on burn's global one.
 fn linear(n_in: usize, n_out: usize, bias: bool, rng: &mut StdRng, device: &Device) -> Linear {
     let bound = 1.0 / (n_in.max(1) as f32).sqrt();
-    let mut draw = |n: usize| -> Vec<f32> {
-        (0..n)
-            .map(|_| rng.random_range(-bound..bound))
-            .collect()
-    };
+    let mut draw =
+        |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random_range(-bound..bound)).collect() };
     let weight = Tensor::<2>::from_data(TensorData::new(draw(n_in * n_out), [n_in, n_out]), device);
     let bias = bias.then(|| {
         Param::from_tensor(Tensor::<1>::from_data(
@@ -232,9 +229,7 @@ impl Net {
     ) -> NetworkSpec {
         let activation = match self.activation {
             ActivationKind::Relu => Activation::Relu,
-            ActivationKind::LeakyRelu => Activation::LeakyRelu {
-                slope: LEAKY_SLOPE,
-            },
+            ActivationKind::LeakyRelu => Activation::LeakyRelu { slope: LEAKY_SLOPE },
             ActivationKind::Tanh => Activation::Tanh,
             ActivationKind::Sigmoid => Activation::Sigmoid,
         };
@@ -245,7 +240,9 @@ impl Net {
             .map(|c| {
                 let d = self.embedding_dim;
                 let rows = c.levels.len() + 1;
-                let t = table.as_ref().expect("categorical columns have an embedding");
+                let t = table
+                    .as_ref()
+                    .expect("categorical columns have an embedding");
                 EmbeddingSpec {
                     feature: c.column as u32,
                     levels: c.levels.clone(),
@@ -297,10 +294,7 @@ impl Net {
 }
 
 fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data()
-        .convert::<f32>()
-        .into_vec::<f32>()
-        .expect("float parameters convert to f32")
+    t.into_data().iter::<f32>().collect()
 }
 
 fn dense(layer: &Linear) -> Dense {

@@ -205,7 +205,7 @@ impl NeuralParams {
 }
 
 /// Weighting of the churn classes in the MLP's loss.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", untagged)]
 pub enum ClassWeight {
     /// `none` or `balanced`.

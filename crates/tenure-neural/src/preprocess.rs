@@ -92,7 +92,11 @@ impl Preprocessor {
             impute.push(m);
             mean.push(m);
             // A constant column carries nothing; dividing by 1 keeps it at 0.
-            scale.push(if sd > 1e-12 && sd.is_finite() { sd } else { 1.0 });
+            scale.push(if sd > 1e-12 && sd.is_finite() {
+                sd
+            } else {
+                1.0
+            });
         }
         let mut categories = Vec::with_capacity(cat_cols.len());
         let mut offset = 0;
@@ -135,10 +139,7 @@ impl Preprocessor {
 
     /// Rows of the shared embedding table.
     pub fn n_embeddings(&self) -> usize {
-        self.categories
-            .iter()
-            .map(|c| c.levels.len() + 1)
-            .sum()
+        self.categories.iter().map(|c| c.levels.len() + 1).sum()
     }
 
     pub fn transform(&self, x: &Matrix) -> Result<Inputs> {

@@ -9,15 +9,17 @@
 //! dropout) comes from one seeded generator, so a fit on the CPU repeats bit
 //! for bit.
 
-use burn::module::Module;
 use burn::grad_clipping::GradientClippingConfig;
+use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde::Serialize;
 
-use crate::loss::{CoxMeta, CoxTensors, CoxTies, bce_tensor, cox_loss, ziln_loss_tensor, ziln_targets};
+use crate::loss::{
+    CoxMeta, CoxTensors, CoxTies, bce_tensor, cox_loss, ziln_loss_tensor, ziln_targets,
+};
 use crate::net::{DropoutPool, Net};
 use crate::params::TrainConfig;
 use crate::preprocess::Inputs;
@@ -75,13 +77,25 @@ fn upload_index(v: &[usize], device: &Device) -> Tensor<1, Int> {
 }
 
 impl DeviceData {
-    fn upload(inputs: &Inputs, n_numeric: usize, n_cat: usize, targets: &Targets, device: &Device) -> Self {
+    fn upload(
+        inputs: &Inputs,
+        n_numeric: usize,
+        n_cat: usize,
+        targets: &Targets,
+        device: &Device,
+    ) -> Self {
         let n = inputs.n_rows;
         let numeric = (n_numeric > 0).then(|| {
-            Tensor::from_data(TensorData::new(inputs.numeric.clone(), [n, n_numeric]), device)
+            Tensor::from_data(
+                TensorData::new(inputs.numeric.clone(), [n, n_numeric]),
+                device,
+            )
         });
         let categories = (n_cat > 0).then(|| {
-            Tensor::from_data(TensorData::new(inputs.categories.clone(), [n, n_cat]), device)
+            Tensor::from_data(
+                TensorData::new(inputs.categories.clone(), [n, n_cat]),
+                device,
+            )
         });
         let to32 = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
         let (a, b, weight) = match targets {
@@ -111,8 +125,12 @@ impl DeviceData {
 
     fn rows(&self, idx: &Tensor<1, Int>) -> (Option<Tensor<2>>, Option<Tensor<2, Int>>) {
         (
-            self.numeric.as_ref().map(|x| x.clone().select(0, idx.clone())),
-            self.categories.as_ref().map(|c| c.clone().select(0, idx.clone())),
+            self.numeric
+                .as_ref()
+                .map(|x| x.clone().select(0, idx.clone())),
+            self.categories
+                .as_ref()
+                .map(|c| c.clone().select(0, idx.clone())),
         )
     }
 }
@@ -133,11 +151,22 @@ fn loss_of(
     match targets {
         Targets::Binary { weight, .. } => {
             let w_sum: f64 = rows.iter().map(|&i| weight[i]).sum();
-            Some(bce_tensor(out.reshape([n]), pick(&data.a), pick(&data.weight), w_sum))
+            Some(bce_tensor(
+                out.reshape([n]),
+                pick(&data.a),
+                pick(&data.weight),
+                w_sum,
+            ))
         }
         Targets::Ziln { weight, .. } => {
             let w_sum: f64 = rows.iter().map(|&i| weight[i]).sum();
-            Some(ziln_loss_tensor(out, pick(&data.a), pick(&data.b), pick(&data.weight), w_sum))
+            Some(ziln_loss_tensor(
+                out,
+                pick(&data.a),
+                pick(&data.b),
+                pick(&data.weight),
+                w_sum,
+            ))
         }
         Targets::Cox { .. } => {
             let (meta, n_events) = cox.expect("cox bookkeeping");
@@ -181,10 +210,8 @@ fn arrange_cox(
 }
 
 fn batches(n: usize, size: usize) -> Vec<std::ops::Range<usize>> {
-    let mut out: Vec<std::ops::Range<usize>> = (0..n)
-        .step_by(size)
-        .map(|s| s..(s + size).min(n))
-        .collect();
+    let mut out: Vec<std::ops::Range<usize>> =
+        (0..n).step_by(size).map(|s| s..(s + size).min(n)).collect();
     // A one-row batch has no batch statistics and no ranking: fold it into
     // the previous one.
     if out.len() > 1 && out.last().is_some_and(|r| r.len() < 2) {
@@ -209,7 +236,11 @@ pub(crate) fn train(
     let mut rows: Vec<usize> = (0..n).collect();
     rows.shuffle(rng);
     let n_valid = (n as f64 * cfg.validation_fraction).round() as usize;
-    let n_valid = if n_valid >= 2 && n - n_valid >= 2 { n_valid } else { 0 };
+    let n_valid = if n_valid >= 2 && n - n_valid >= 2 {
+        n_valid
+    } else {
+        0
+    };
     let valid_rows: Vec<usize> = rows[..n_valid].to_vec();
     let mut train_rows: Vec<usize> = rows[n_valid..].to_vec();
     train_rows.sort_unstable();
@@ -220,8 +251,15 @@ pub(crate) fn train(
         });
     }
 
-    let data = DeviceData::upload(inputs, net.n_numeric(), net.n_categorical(), targets, device);
-    let valid = (!valid_rows.is_empty()).then(|| ValidSet::new(&valid_rows, targets, &data, device));
+    let data = DeviceData::upload(
+        inputs,
+        net.n_numeric(),
+        net.n_categorical(),
+        targets,
+        device,
+    );
+    let valid =
+        (!valid_rows.is_empty()).then(|| ValidSet::new(&valid_rows, targets, &data, device));
     let widest = net_width(&net);
     let pool = DropoutPool::new(
         dropout,
@@ -234,7 +272,10 @@ pub(crate) fn train(
     net = net.fork(&train_device);
     let mut optim = AdamWConfig::new()
         .with_weight_decay(cfg.weight_decay as f32)
-        .with_grad_clipping(cfg.grad_clip.map(|c| GradientClippingConfig::Norm(c as f32)))
+        .with_grad_clipping(
+            cfg.grad_clip
+                .map(|c| GradientClippingConfig::Norm(c as f32)),
+        )
         .init();
 
     let mut report = TrainReport {
@@ -267,10 +308,22 @@ pub(crate) fn train(
             let (x, c) = data.rows(&idx);
             let out = net.forward(x, c, Some((&pool, rng)));
             let cox_b = cox.as_ref().map(|(m, e)| (m.slice(r.clone()), e[b]));
-            let Some(loss) = loss_of(targets, &data, out, &order[r.clone()], &idx, cox_b.as_ref().map(|(m, e)| (m, *e))) else {
+            let Some(loss) = loss_of(
+                targets,
+                &data,
+                out,
+                &order[r.clone()],
+                &idx,
+                cox_b.as_ref().map(|(m, e)| (m, *e)),
+            ) else {
                 continue;
             };
-            total = total + loss.clone().detach().without_autodiff().mul_scalar(r.len() as f64);
+            total = total
+                + loss
+                    .clone()
+                    .detach()
+                    .without_autodiff()
+                    .mul_scalar(r.len() as f64);
             weight += r.len();
             let grads = GradientsParams::from_grads(loss.backward(), &net);
             net = optim.step(lr, net, grads);
@@ -383,12 +436,7 @@ pub(crate) fn forward_all(net: &Net, inputs: &Inputs, device: &Device) -> Vec<f3
             )
         });
         let y = net.forward(x, cats, None);
-        out.extend(
-            y.into_data()
-                .convert::<f32>()
-                .into_vec::<f32>()
-                .expect("float outputs"),
-        );
+        out.extend(y.into_data().iter::<f32>());
         start = end;
     }
     out

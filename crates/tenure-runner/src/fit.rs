@@ -494,9 +494,9 @@ fn fit_gamma_gamma(req: &FitRequest) -> Result<Value> {
 fn param_table(model: &str, pairs: &[String]) -> Result<toml::Table> {
     let mut table = toml::Table::new();
     for pair in pairs {
-        let (key, value) = pair.split_once('=').ok_or_else(|| {
-            model_error(model, format!("--param `{pair}`: expected KEY=VALUE"))
-        })?;
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| model_error(model, format!("--param `{pair}`: expected KEY=VALUE")))?;
         let key = key.trim();
         let parsed: toml::Table = format!("v = {}", value.trim())
             .parse()
@@ -512,10 +512,9 @@ fn param_table(model: &str, pairs: &[String]) -> Result<toml::Table> {
 fn fit_neural(req: &FitRequest) -> Result<Value> {
     let model = req.model.as_str();
     let table = param_table(model, &req.params)?;
-    let config = <tenure_neural::NeuralConfig as serde::Deserialize>::deserialize(
-        toml::Value::Table(table),
-    )
-    .map_err(|e| model_error(model, format!("--param: {}", e.message().trim())))?;
+    let config =
+        <tenure_neural::NeuralConfig as serde::Deserialize>::deserialize(toml::Value::Table(table))
+            .map_err(|e| model_error(model, format!("--param: {}", e.message().trim())))?;
     let resolution = tenure_device::resolve_here(req.device)?;
     let device = resolution.device.clone();
     let seed = config.seed.unwrap_or(42);
@@ -529,7 +528,11 @@ fn fit_neural(req: &FitRequest) -> Result<Value> {
             )
         }
         _ => {
-            let what = if model == "mlp" { "0/1 labels" } else { "amounts >= 0" };
+            let what = if model == "mlp" {
+                "0/1 labels"
+            } else {
+                "amounts >= 0"
+            };
             let target = req
                 .target
                 .as_deref()
@@ -575,17 +578,29 @@ fn fit_neural(req: &FitRequest) -> Result<Value> {
     let started = std::time::Instant::now();
     let (report, spec, pred) = match model {
         "mlp" => {
-            let m = config.mlp(seed, device).map_err(err)?.fit(&data).map_err(err)?;
+            let m = config
+                .mlp(seed, device)
+                .map_err(err)?
+                .fit(&data)
+                .map_err(err)?;
             let p = m.predict(data.x()).map_err(err)?;
             (m.report().clone(), m.to_spec(), p)
         }
         "deepsurv" => {
-            let m = config.deepsurv(seed, device).map_err(err)?.fit(&data).map_err(err)?;
+            let m = config
+                .deepsurv(seed, device)
+                .map_err(err)?
+                .fit(&data)
+                .map_err(err)?;
             let p = m.predict(data.x()).map_err(err)?;
             (m.report().clone(), m.to_spec(), p)
         }
         _ => {
-            let m = config.ziln(seed, device).map_err(err)?.fit(&data).map_err(err)?;
+            let m = config
+                .ziln(seed, device)
+                .map_err(err)?
+                .fit(&data)
+                .map_err(err)?;
             let p = m.predict(data.x()).map_err(err)?;
             (m.report().clone(), m.to_spec(), p)
         }
@@ -604,7 +619,11 @@ fn fit_neural(req: &FitRequest) -> Result<Value> {
             "normalized_gini": tenure_metrics::normalized_gini(y, &pred).ok(),
         }),
     };
-    let mut layers = vec![spec.hidden.first().map_or(spec.output.n_in, |l| l.dense.n_in)];
+    let mut layers = vec![
+        spec.hidden
+            .first()
+            .map_or(spec.output.n_in, |l| l.dense.n_in),
+    ];
     layers.extend(spec.hidden.iter().map(|l| l.dense.n_out));
     layers.push(spec.output.n_out);
     Ok(json!({

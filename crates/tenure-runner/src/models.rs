@@ -98,7 +98,11 @@ pub enum NeuralFamily {
 }
 
 impl NeuralFamily {
-    fn build(kind: &str, config: &NeuralConfig, seed: u64) -> Result<Self, tenure_neural::NeuralError> {
+    fn build(
+        kind: &str,
+        config: &NeuralConfig,
+        seed: u64,
+    ) -> Result<Self, tenure_neural::NeuralError> {
         let cpu = ResolvedDevice::Cpu;
         Ok(match kind {
             "mlp" => NeuralFamily::Mlp(config.mlp(seed, cpu)?),

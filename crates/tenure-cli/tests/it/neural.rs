@@ -16,7 +16,9 @@ fn write_table(dir: &std::path::Path) -> std::path::PathBuf {
         let spend = if i % 3 == 0 { 0.0 } else { (3.0 + a).exp() };
         let days = (100.0 * (-s).exp()).ceil();
         let cancelled = u8::from(i % 5 != 0);
-        csv.push_str(&format!("{a},{b},{noise},{churned},{spend},{days},{cancelled}\n"));
+        csv.push_str(&format!(
+            "{a},{b},{noise},{churned},{spend},{days},{cancelled}\n"
+        ));
     }
     let path = dir.join("table.csv");
     std::fs::write(&path, csv).unwrap();
@@ -46,12 +48,27 @@ fn devices_lists_the_cpu_wgpu_and_cuda() {
 fn fit_trains_each_network_on_the_requested_device() {
     let dir = tempfile::tempdir().unwrap();
     let table = write_table(dir.path());
-    let common = ["--device", "cpu", "--param", "epochs=15", "--param", "hidden=[16]", "--json"];
+    let common = [
+        "--device",
+        "cpu",
+        "--param",
+        "epochs=15",
+        "--param",
+        "hidden=[16]",
+        "--json",
+    ];
     let out = run_ok(
         tenure()
             .arg("fit")
             .arg(&table)
-            .args(["--model", "mlp", "--target", "churned", "--features", "a,b,noise"])
+            .args([
+                "--model",
+                "mlp",
+                "--target",
+                "churned",
+                "--features",
+                "a,b,noise",
+            ])
             .args(common),
     );
     let v = json(&out);
@@ -63,7 +80,14 @@ fn fit_trains_each_network_on_the_requested_device() {
         tenure()
             .arg("fit")
             .arg(&table)
-            .args(["--model", "deepsurv", "--duration", "days", "--event", "cancelled"])
+            .args([
+                "--model",
+                "deepsurv",
+                "--duration",
+                "days",
+                "--event",
+                "cancelled",
+            ])
             .args(["--features", "a,b", "--param", "ties=breslow"])
             .args(common),
     );
@@ -88,8 +112,23 @@ fn bad_neural_input_exits_2_with_the_reason() {
     let table = write_table(dir.path());
     let cases: [(&[&str], &str); 4] = [
         (&["--model", "mlp", "--target", "spend"], "`spend`"),
-        (&["--model", "mlp", "--target", "churned", "--param", "depth=3"], "depth"),
-        (&["--model", "mlp", "--target", "churned", "--param", "dropout=1.5"], "`dropout`"),
+        (
+            &[
+                "--model", "mlp", "--target", "churned", "--param", "depth=3",
+            ],
+            "depth",
+        ),
+        (
+            &[
+                "--model",
+                "mlp",
+                "--target",
+                "churned",
+                "--param",
+                "dropout=1.5",
+            ],
+            "`dropout`",
+        ),
         (
             &["--model", "ziln", "--target", "spend", "--device", "cuda"],
             "without the `cuda` feature",
@@ -112,11 +151,19 @@ fn run_trains_an_mlp_on_wgpu_and_tags_the_device() {
         "kind = \"mlp\"\nparams = { hidden = [16], epochs = 3 }",
     );
     std::fs::write(&exp, text).unwrap();
-    let out = run_ok(tenure().arg("run").arg(&exp).args(["--device", "wgpu", "--json"]));
+    let out = run_ok(
+        tenure()
+            .arg("run")
+            .arg(&exp)
+            .args(["--device", "wgpu", "--json"]),
+    );
     let v = json(&out);
     assert_eq!(v["device"], "wgpu", "{v}");
     assert_eq!(v["models"][0]["kind"], "mlp");
-    assert!(v["models"][0]["metrics"]["auc"]["mean"].as_f64().unwrap() > 0.6, "{v}");
+    assert!(
+        v["models"][0]["metrics"]["auc"]["mean"].as_f64().unwrap() > 0.6,
+        "{v}"
+    );
     let run_id = v["run_id"].as_str().unwrap();
     let store = dir.path().join("store");
     let shown = json(&run_ok(

@@ -15,7 +15,10 @@ fn the_cpu_is_listed_and_resolving_cpu_touches_no_driver() {
 fn cuda_is_reported_as_not_compiled() {
     assert_eq!(discover().cuda, BackendStatus::NotCompiled);
     let err = resolve_here(DeviceRequest::Cuda).unwrap_err();
-    assert!(err.to_string().contains("without the `cuda` feature"), "{err}");
+    assert!(
+        err.to_string().contains("without the `cuda` feature"),
+        "{err}"
+    );
 }
 
 /// CI installs Mesa's lavapipe (scripts/testenv/apt-packages.txt) so that a
@@ -33,7 +36,10 @@ fn wgpu_lists_a_vulkan_adapter() {
          (mesa-vulkan-drivers, libvulkan1); found {adapters:?}"
     );
     for a in &vulkan {
-        assert!(a.compute_api, "Vulkan comes first in the compute chain: {a:?}");
+        assert!(
+            a.compute_api,
+            "Vulkan comes first in the compute chain: {a:?}"
+        );
         if a.name.contains("llvmpipe") {
             assert!(!a.is_physical(), "lavapipe is software: {a:?}");
         }

@@ -32,10 +32,7 @@ fn cuda0() -> CudaDevice {
     }
 }
 
-fn machine(
-    wgpu: BackendStatus<WgpuAdapter>,
-    cuda: BackendStatus<CudaDevice>,
-) -> Inventory {
+fn machine(wgpu: BackendStatus<WgpuAdapter>, cuda: BackendStatus<CudaDevice>) -> Inventory {
     Inventory {
         cpu_cores: 2,
         wgpu,
@@ -67,7 +64,11 @@ fn auto_prefers_cuda_then_a_physical_adapter_then_the_cpu() {
     );
     let r = resolve(DeviceRequest::Auto, &software_only).unwrap();
     assert_eq!(r.device, ResolvedDevice::Cpu);
-    assert!(r.reason.contains("only a software wgpu adapter"), "{}", r.reason);
+    assert!(
+        r.reason.contains("only a software wgpu adapter"),
+        "{}",
+        r.reason
+    );
     assert!(r.reason.contains("no CUDA in this build"), "{}", r.reason);
 }
 
@@ -100,12 +101,27 @@ fn an_explicit_wgpu_request_takes_a_software_adapter_and_says_so() {
 
 #[test]
 fn a_missing_device_is_an_error_never_a_fallback() {
-    let bare = machine(BackendStatus::Available(vec![]), BackendStatus::Available(vec![]));
+    let bare = machine(
+        BackendStatus::Available(vec![]),
+        BackendStatus::Available(vec![]),
+    );
     let err = resolve(DeviceRequest::Wgpu, &bare).unwrap_err();
-    assert!(matches!(err, DeviceError::Missing { backend: "wgpu", .. }));
+    assert!(matches!(
+        err,
+        DeviceError::Missing {
+            backend: "wgpu",
+            ..
+        }
+    ));
     assert!(err.to_string().contains("mesa-vulkan-drivers"), "{err}");
     let err = resolve(DeviceRequest::Cuda, &bare).unwrap_err();
-    assert!(matches!(err, DeviceError::Missing { backend: "cuda", .. }));
+    assert!(matches!(
+        err,
+        DeviceError::Missing {
+            backend: "cuda",
+            ..
+        }
+    ));
 
     let no_driver = machine(
         BackendStatus::NotCompiled,

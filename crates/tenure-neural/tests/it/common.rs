@@ -51,7 +51,8 @@ pub fn ph_data(n: usize, seed: u64) -> (Dataset, Vec<f64>) {
     for e in &eta {
         let t_event: f64 = Exp1.sample(&mut rng);
         let t_event = 100.0 * t_event / e.exp();
-        let t_cens: f64 = 150.0 * Exp1.sample(&mut rng);
+        let t_cens: f64 = Exp1.sample(&mut rng);
+        let t_cens = 150.0 * t_cens;
         time.push(t_event.min(t_cens).ceil());
         event.push(t_event <= t_cens);
     }
@@ -70,10 +71,7 @@ pub fn churn_data(n: usize, seed: u64) -> (Dataset, Vec<f64>) {
         .iter()
         .map(|&pi| f64::from(u8::from(rng.random::<f64>() < pi)))
         .collect();
-    (
-        Dataset::new(x, names(4), Target::Binary(y)).unwrap(),
-        p,
-    )
+    (Dataset::new(x, names(4), Target::Binary(y)).unwrap(), p)
 }
 
 /// Spend from a zero-inflated lognormal whose parameters depend on the

@@ -14,13 +14,21 @@ use crate::common::ph_data;
 /// still under observation; Efron removes `l/d` of the tied events' risk
 /// for the `l`-th of them.
 fn naive_partial_ll(eta: &[f64], time: &[f64], event: &[bool], ties: CoxTies) -> f64 {
-    let mut times: Vec<f64> = (0..time.len()).filter(|&i| event[i]).map(|i| time[i]).collect();
+    let mut times: Vec<f64> = (0..time.len())
+        .filter(|&i| event[i])
+        .map(|i| time[i])
+        .collect();
     times.sort_by(f64::total_cmp);
     times.dedup();
     let mut ll = 0.0;
     for t in times {
-        let tied: Vec<usize> = (0..time.len()).filter(|&i| event[i] && time[i] == t).collect();
-        let risk: f64 = (0..time.len()).filter(|&j| time[j] >= t).map(|j| eta[j].exp()).sum();
+        let tied: Vec<usize> = (0..time.len())
+            .filter(|&i| event[i] && time[i] == t)
+            .collect();
+        let risk: f64 = (0..time.len())
+            .filter(|&j| time[j] >= t)
+            .map(|j| eta[j].exp())
+            .sum();
         let tied_risk: f64 = tied.iter().map(|&j| eta[j].exp()).sum();
         let d = tied.len() as f64;
         for (l, &i) in tied.iter().enumerate() {
@@ -39,7 +47,9 @@ fn cox_loss_matches_the_naive_partial_likelihood_with_ties() {
     let device = Device::flex();
     // Hand-made ties: two events at 5 with a censoring at 5, three at 2.
     let time = [5.0, 3.0, 5.0, 2.0, 2.0, 7.0, 2.0, 5.0, 1.0, 9.0];
-    let event = [true, false, true, true, true, false, true, false, true, true];
+    let event = [
+        true, false, true, true, true, false, true, false, true, true,
+    ];
     let eta = [0.3, -1.2, 0.8, 0.1, -0.4, 2.0, 0.05, -0.7, 1.1, -0.2];
     for ties in [CoxTies::Breslow, CoxTies::Efron] {
         let ours = cox_negative_log_likelihood(&eta, &time, &event, ties, &device);
@@ -78,7 +88,10 @@ fn cox_loss_at_a_cox_fit_is_minus_its_log_likelihood() {
     let Target::Survival { time, event } = data.target() else {
         unreachable!()
     };
-    for (ties, stats_ties) in [(CoxTies::Efron, Ties::Efron), (CoxTies::Breslow, Ties::Breslow)] {
+    for (ties, stats_ties) in [
+        (CoxTies::Efron, Ties::Efron),
+        (CoxTies::Breslow, Ties::Breslow),
+    ] {
         let cox = CoxParams::new()
             .ties(stats_ties)
             .l2(0.0)
@@ -109,7 +122,7 @@ fn cox_loss_at_a_cox_fit_is_minus_its_log_likelihood() {
 fn ziln_loss_matches_hand_computation() {
     // Two spenders and a zero; outputs are [logit, mu, raw scale].
     let outputs = [[0.5, 1.0, 0.2], [-1.0, 2.0, -0.5], [0.3, 0.0, 1.0]];
-    let y = [3.0, 10.0, 0.0];
+    let y: [f64; 3] = [3.0, 10.0, 0.0];
     let sp = |x: f64| (1.0 + x.exp()).ln();
     let sig = |x: f64| 1.0 / (1.0 + (-x).exp());
     let mut total = 0.0;
@@ -134,7 +147,10 @@ fn ziln_loss_matches_hand_computation() {
 fn binary_cross_entropy_matches_log_loss() {
     let logits = [2.0, -1.0, 0.0, 0.7];
     let y = [1.0, 0.0, 1.0, 0.0];
-    let p: Vec<f64> = logits.iter().map(|s: &f64| 1.0 / (1.0 + (-s).exp())).collect();
+    let p: Vec<f64> = logits
+        .iter()
+        .map(|s: &f64| 1.0 / (1.0 + (-s).exp()))
+        .collect();
     let expected = tenure_metrics::log_loss(&y, &p).unwrap();
     let ours = binary_cross_entropy(&logits, &y, &Device::flex());
     assert!((ours - expected).abs() < 1e-6, "{ours} vs {expected}");

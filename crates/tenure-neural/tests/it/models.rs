@@ -3,8 +3,8 @@
 
 use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Predict, Target};
 use tenure_neural::{
-    ClassWeight, ClassWeightPreset, CoxTies, DeepSurvParams, MlpParams, NetworkConfig,
-    NeuralError, NormKind, TrainConfig, ZilnParams,
+    ClassWeight, ClassWeightPreset, CoxTies, DeepSurvParams, MlpParams, NetworkConfig, NeuralError,
+    NormKind, TrainConfig, ZilnParams,
 };
 
 use crate::common::{churn_data, names, ph_data, quick_train, small_net, split, ziln_data};
@@ -106,14 +106,20 @@ fn ziln_beats_the_historical_average_and_gives_calibrated_quantiles() {
             .sqrt()
     };
     let (ours, base) = (err(&pred), err(&baseline));
-    assert!(ours < 0.6 * base, "RMSE to the true mean {ours:.3} vs average {base:.3}");
+    assert!(
+        ours < 0.6 * base,
+        "RMSE to the true mean {ours:.3} vs average {base:.3}"
+    );
     let gini = tenure_metrics::normalized_gini(y_test, &pred).unwrap();
     assert!(gini > 0.3, "normalised Gini {gini}");
     // About 80 % of the held-out amounts fall below the 0.8-quantile.
     let q = model.quantiles(test.x(), &[0.5, 0.8]).unwrap();
     let below = q.iter().zip(y_test).filter(|(q, y)| **y <= q[1]).count() as f64;
     let share = below / y_test.len() as f64;
-    assert!((share - 0.8).abs() < 0.04, "share below the 0.8-quantile: {share}");
+    assert!(
+        (share - 0.8).abs() < 0.04,
+        "share below the 0.8-quantile: {share}"
+    );
     assert!(q.iter().all(|r| r[0] <= r[1]));
 }
 
@@ -205,14 +211,21 @@ fn class_weights_move_probabilities_towards_the_weighted_class() {
 fn categorical_embeddings_learn_a_category_effect() {
     // y depends only on a category code; unseen codes get the shared row.
     let n = 3000;
-    let codes: Vec<f64> = (0..n).map(|i| f64::from((i * 7 % 5) as u8) * 10.0).collect();
+    let codes: Vec<f64> = (0..n)
+        .map(|i| f64::from((i * 7 % 5) as u8) * 10.0)
+        .collect();
     let y: Vec<f64> = codes
         .iter()
         .enumerate()
-        .map(|(i, &c)| f64::from(u8::from((c >= 30.0) ^ (i % 10 == 0))))
+        // 10 % label noise, independent of the code.
+        .map(|(i, &c)| f64::from(u8::from((c >= 30.0) ^ ((i / 5) % 10 == 0))))
         .collect();
     let noise: Vec<f64> = (0..n).map(|i| ((i * 31) % 17) as f64).collect();
-    let rows: Vec<Vec<f64>> = codes.iter().zip(&noise).map(|(&c, &z)| vec![c, z]).collect();
+    let rows: Vec<Vec<f64>> = codes
+        .iter()
+        .zip(&noise)
+        .map(|(&c, &z)| vec![c, z])
+        .collect();
     let data = Dataset::new(
         Matrix::from_rows(&rows).unwrap(),
         vec!["plan".into(), "noise".into()],
@@ -231,7 +244,15 @@ fn categorical_embeddings_learn_a_category_effect() {
         .fit(&data)
         .unwrap();
     let p = model
-        .predict(&Matrix::from_rows(&[vec![0.0, 3.0], vec![40.0, 3.0], vec![99.0, 3.0], vec![f64::NAN, 3.0]]).unwrap())
+        .predict(
+            &Matrix::from_rows(&[
+                vec![0.0, 3.0],
+                vec![40.0, 3.0],
+                vec![99.0, 3.0],
+                vec![f64::NAN, 3.0],
+            ])
+            .unwrap(),
+        )
         .unwrap();
     assert!(p[0] < 0.3 && p[1] > 0.7, "{p:?}");
     // An unseen code and a missing one read the same embedding row.

@@ -1,4 +1,4 @@
 mod config;
+mod neural;
 mod tasks;
 mod truth;
-mod neural;

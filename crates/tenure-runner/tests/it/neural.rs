@@ -29,8 +29,14 @@ fn run(dir: &Path, body: &str) -> RunOutcome {
         "extends = [\"{}\", \"{}\"]\nname = \"neural\"\nseed = 7\n\
          [data.transactions]\npath = \"synth/transactions.parquet\"\n\
          [data.customers]\npath = \"synth/customers.parquet\"\n{body}",
-        data.join("data/synth.toml").canonicalize().unwrap().display(),
-        data.join("features/default.toml").canonicalize().unwrap().display(),
+        data.join("data/synth.toml")
+            .canonicalize()
+            .unwrap()
+            .display(),
+        data.join("features/default.toml")
+            .canonicalize()
+            .unwrap()
+            .display(),
     );
     let path = dir.join("exp.toml");
     std::fs::write(&path, text).unwrap();
@@ -88,7 +94,11 @@ params = { hidden = [32, 16], epochs = 40, batch_size = 512, learning_rate = 0.0
         panic!("churn target expected")
     };
     let truth = truth_column(dir.path(), "p_churn");
-    let p_true: Vec<f64> = pred.customer_ids.iter().map(|id| truth[id].unwrap()).collect();
+    let p_true: Vec<f64> = pred
+        .customer_ids
+        .iter()
+        .map(|id| truth[id].unwrap())
+        .collect();
     let auc = tenure_metrics::roc_auc(y, &pred.prediction).unwrap();
     let auc_truth = tenure_metrics::roc_auc(y, &p_true).unwrap();
     eprintln!("mlp AUC {auc:.4}, truth {auc_truth:.4} on {} rows", y.len());
@@ -126,10 +136,17 @@ params = { hidden = [32, 16], epochs = 40, batch_size = 512, learning_rate = 0.0
         panic!("survival target expected")
     };
     let truth = truth_column(dir.path(), "log_hazard_ratio");
-    let eta: Vec<f64> = pred.customer_ids.iter().map(|id| truth[id].unwrap()).collect();
+    let eta: Vec<f64> = pred
+        .customer_ids
+        .iter()
+        .map(|id| truth[id].unwrap())
+        .collect();
     let c = tenure_metrics::concordance_index(time, event, &pred.prediction).unwrap();
     let c_truth = tenure_metrics::concordance_index(time, event, &eta).unwrap();
-    eprintln!("deepsurv C {c:.4}, truth {c_truth:.4} on {} rows", time.len());
+    eprintln!(
+        "deepsurv C {c:.4}, truth {c_truth:.4} on {} rows",
+        time.len()
+    );
     assert!(
         (c - c_truth).abs() <= 0.02,
         "deepsurv C-index {c:.4} vs truth {c_truth:.4}"
@@ -163,7 +180,11 @@ params = { hidden = [32, 16], epochs = 40, batch_size = 512, learning_rate = 0.0
         let Target::Continuous(y) = &pred.target else {
             panic!("clv target expected")
         };
-        let expected: Vec<f64> = pred.customer_ids.iter().map(|id| truth[id].unwrap()).collect();
+        let expected: Vec<f64> = pred
+            .customer_ids
+            .iter()
+            .map(|id| truth[id].unwrap())
+            .collect();
         (
             tenure_metrics::rmse(&expected, &pred.prediction).unwrap(),
             tenure_metrics::rmse(y, &pred.prediction).unwrap(),
