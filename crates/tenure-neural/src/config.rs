@@ -65,7 +65,7 @@ impl NeuralConfig {
             schedule: self.schedule.unwrap_or(d.schedule),
             warmup_epochs: self.warmup_epochs.unwrap_or(d.warmup_epochs),
             grad_clip: match self.grad_clip {
-                Some(c) if c == 0.0 => None,
+                Some(0.0) => None,
                 Some(c) => Some(c),
                 None => d.grad_clip,
             },

@@ -52,10 +52,10 @@ impl CoxMeta {
             }
             let d = events[start..end].iter().filter(|&&e| e).count();
             let mut l = 0;
-            for i in start..end {
+            for (i, &is_event) in events.iter().enumerate().take(end).skip(start) {
                 meta.risk_end[i] = end as i64;
                 meta.group_start[i] = start as i64;
-                if events[i] {
+                if is_event {
                     if ties == CoxTies::Efron {
                         meta.efron[i] = l as f32 / d as f32;
                     }
