@@ -84,8 +84,8 @@ pub enum Family {
     /// A burn network; `config` keeps the table to rebuild the parameters
     /// with the experiment's seed.
     Neural {
-        config: NeuralConfig,
-        params: NeuralFamily,
+        config: Box<NeuralConfig>,
+        params: Box<NeuralFamily>,
     },
 }
 
@@ -295,7 +295,10 @@ impl ModelSpec {
                 let config: NeuralConfig = parse_params(&cfg.params)?;
                 let params =
                     NeuralFamily::build(kind, &config, DEFAULT_NEURAL_SEED).map_err(|e| bad(&e))?;
-                Family::Neural { config, params }
+                Family::Neural {
+                    config: Box::new(config),
+                    params: Box::new(params),
+                }
             }
             _ => unreachable!("kind listed in KINDS without a builder"),
         };
@@ -317,7 +320,7 @@ impl ModelSpec {
         if let Family::Neural { config, params } = &mut self.family
             && config.seed.is_none()
         {
-            *params = NeuralFamily::build(self.kind, config, seed)
+            **params = NeuralFamily::build(self.kind, config, seed)
                 .expect("parameters were checked; the seed cannot make them invalid");
         }
     }
@@ -368,7 +371,7 @@ impl ModelSpec {
                 go(p, &train, &scaler.transform(valid))
             }
             Family::HistoricalAverage(p) => go(p, train, valid),
-            Family::Neural { params, .. } => match params {
+            Family::Neural { params, .. } => match params.as_ref() {
                 NeuralFamily::Mlp(p) => go(&p.on_device(device.clone()), train, valid),
                 NeuralFamily::DeepSurv(p) => go(&p.on_device(device.clone()), train, valid),
                 NeuralFamily::Ziln(p) => go(&p.on_device(device.clone()), train, valid),
