@@ -33,6 +33,8 @@ enum Command {
     Split(SplitArgs),
     /// Fit one model on a ready table (one row per customer) and print it.
     Fit(Box<FitArgs>),
+    /// Score a table with a saved gbdt model (`tenure fit --save-model`).
+    Predict(PredictArgs),
     /// Generate synthetic customers with known ground truth.
     Synth(SynthArgs),
     /// Read runs back from the local tracking store.
@@ -67,14 +69,39 @@ struct SplitArgs {
 
 #[derive(Debug, Args)]
 struct FitArgs {
+    /// Table to fit on (CSV or Parquet); or give it with --table.
+    #[arg(required_unless_present = "table")]
+    data: Option<PathBuf>,
     /// Table to fit on (CSV or Parquet).
-    data: PathBuf,
+    #[arg(long, conflicts_with = "data")]
+    table: Option<PathBuf>,
     /// Model family.
     #[arg(long)]
     model: String,
-    /// Binary label column (logistic).
-    #[arg(long)]
+    /// Label column (logistic: 0/1; gbdt: the label of --task).
+    #[arg(long, alias = "label")]
     target: Option<String>,
+    /// gbdt: binary, regression, tweedie or survival.
+    #[arg(long)]
+    task: Option<String>,
+    /// gbdt: a parameter by LightGBM's name, KEY=VALUE (repeatable).
+    #[arg(long = "param")]
+    params: Vec<String>,
+    /// gbdt: validation table (early stopping and reported metrics).
+    #[arg(long)]
+    eval: Option<PathBuf>,
+    /// gbdt: table to score after training (needs --out).
+    #[arg(long)]
+    predict: Option<PathBuf>,
+    /// Where --predict writes one prediction per row (CSV).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// gbdt: save the trained model (JSON) for `tenure predict`.
+    #[arg(long)]
+    save_model: Option<PathBuf>,
+    /// gbdt: training threads (results do not depend on it).
+    #[arg(long)]
+    threads: Option<usize>,
     /// Duration column (survival models).
     #[arg(long)]
     duration: Option<String>,
@@ -119,6 +146,21 @@ struct FitArgs {
     #[arg(long)]
     amount: Option<String>,
     /// Print the fitted model as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct PredictArgs {
+    /// Saved model.
+    #[arg(long)]
+    model: PathBuf,
+    /// Table with the model's feature columns (CSV or Parquet).
+    #[arg(long)]
+    table: PathBuf,
+    /// Predictions, one per row of the table, in its order (CSV).
+    #[arg(long)]
+    out: PathBuf,
     #[arg(long)]
     json: bool,
 }
@@ -181,6 +223,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Run(args) => run(args),
         Command::Split(args) => split(args),
         Command::Fit(args) => fit(*args),
+        Command::Predict(args) => predict(args),
         Command::Synth(args) => synth(args),
         Command::Runs(cmd) => runs(cmd),
     }
@@ -239,7 +282,14 @@ fn split(args: SplitArgs) -> Result<()> {
 fn fit(args: FitArgs) -> Result<()> {
     let req = tenure_runner::fit::FitRequest {
         model: args.model,
-        data: args.data,
+        data: args.data.or(args.table).expect("clap requires a table"),
+        task: args.task,
+        params: args.params,
+        eval: args.eval,
+        predict: args.predict,
+        out: args.out,
+        save_model: args.save_model,
+        threads: args.threads,
         target: args.target,
         duration: args.duration,
         event: args.event,
@@ -265,6 +315,20 @@ fn fit(args: FitArgs) -> Result<()> {
         println!("{out}");
     } else {
         println!("{}", serde_json::to_string_pretty(&out)?);
+    }
+    Ok(())
+}
+
+fn predict(args: PredictArgs) -> Result<()> {
+    let out = tenure_runner::fit_gbdt::predict(&args.model, &args.table, &args.out)?;
+    if args.json {
+        println!("{out}");
+    } else {
+        println!(
+            "wrote {} predictions to {}",
+            out["rows"],
+            args.out.display()
+        );
     }
     Ok(())
 }

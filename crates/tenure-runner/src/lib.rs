@@ -38,6 +38,7 @@
 pub mod config;
 mod error;
 pub mod fit;
+pub mod fit_gbdt;
 pub mod models;
 pub mod output;
 pub mod pipeline;

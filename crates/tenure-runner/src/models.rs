@@ -3,6 +3,7 @@
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Predict, Task};
+use tenure_gbdt::{GbdtConfig, GbdtParams, GbdtValidParams, Objective};
 use tenure_stats::{
     BgNbdParams, BgNbdValidParams, CoxParams, CoxValidParams, GammaGammaParams,
     GammaGammaValidParams, HistoricalAverageParams, HistoricalAverageValidParams,
@@ -28,6 +29,21 @@ pub const KINDS: &[(&str, Task, &str)] = &[
         "Cox proportional hazards on standardised features",
     ),
     ("historical_average", Task::Clv, "past spend rate x horizon"),
+    (
+        "gbdt",
+        Task::Churn,
+        "histogram gradient boosting, binary log loss",
+    ),
+    (
+        "gbdt",
+        Task::Survival,
+        "histogram gradient boosting, Cox partial likelihood",
+    ),
+    (
+        "gbdt",
+        Task::Clv,
+        "histogram gradient boosting, Tweedie (or L2) loss",
+    ),
     (
         "bgnbd",
         Task::Clv,
@@ -56,6 +72,7 @@ pub enum Family {
     KaplanMeier(KaplanMeierValidParams),
     Cox(CoxValidParams),
     HistoricalAverage(HistoricalAverageValidParams),
+    Gbdt(GbdtValidParams),
     BuyTillYouDie {
         bgnbd: BgNbdValidParams,
         gamma_gamma: Option<GammaGammaValidParams>,
@@ -140,8 +157,13 @@ impl ModelSpec {
         task: Task,
         horizon_days: u32,
     ) -> Result<Self, (String, String)> {
-        let Some(&(kind, serves, _)) = KINDS.iter().find(|(k, _, _)| *k == cfg.kind) else {
-            let known: Vec<&str> = KINDS.iter().map(|(k, _, _)| *k).collect();
+        let same_kind = || KINDS.iter().filter(|(k, _, _)| *k == cfg.kind);
+        let Some(&(kind, serves, _)) = same_kind()
+            .find(|(_, t, _)| *t == task)
+            .or_else(|| same_kind().next())
+        else {
+            let mut known: Vec<&str> = KINDS.iter().map(|(k, _, _)| *k).collect();
+            known.dedup();
             return Err((
                 "kind".into(),
                 format!(
@@ -240,6 +262,7 @@ impl ModelSpec {
                     .map_err(|e| bad(&e))?;
                 Family::HistoricalAverage(valid)
             }
+            "gbdt" => Family::Gbdt(gbdt_params(&cfg.params, task)?),
             _ => unreachable!("kind listed in KINDS without a builder"),
         };
         let params = cfg
@@ -255,8 +278,26 @@ impl ModelSpec {
         })
     }
 
-    /// Fits on `train` and scores `valid`.
-    pub fn fit_predict(&self, train: &Dataset, valid: &Matrix) -> Result<Vec<f64>, String> {
+    /// Fits on `train` and scores `valid`; `stop` says whether `valid`'s
+    /// labels may steer training (early stopping on CV folds) or how many
+    /// rounds to train (the test fold, from the CV folds' best rounds).
+    pub fn fit_predict(
+        &self,
+        train: &Dataset,
+        valid: &Dataset,
+        stop: EarlyStop,
+    ) -> Result<FoldFit, String> {
+        let fitted = |prediction| FoldFit {
+            prediction,
+            best_iteration: None,
+        };
+        if let Family::Gbdt(p) = &self.family {
+            return fit_gbdt(p, train, valid, stop);
+        }
+        self.fit_predict_plain(train, valid.x()).map(fitted)
+    }
+
+    fn fit_predict_plain(&self, train: &Dataset, valid: &Matrix) -> Result<Vec<f64>, String> {
         fn go<P>(p: &P, train: &Dataset, valid: &Matrix) -> Result<Vec<f64>, String>
         where
             P: Fit,
@@ -284,6 +325,7 @@ impl ModelSpec {
                 go(p, &train, &scaler.transform(valid))
             }
             Family::HistoricalAverage(p) => go(p, train, valid),
+            Family::Gbdt(_) => unreachable!("gbdt is fitted by fit_gbdt"),
             Family::BuyTillYouDie {
                 bgnbd,
                 gamma_gamma,
@@ -299,6 +341,82 @@ impl ModelSpec {
             ),
         }
     }
+}
+
+/// How validation rows may steer a fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EarlyStop {
+    /// Stop early on the validation rows' metric (CV folds).
+    OnValid,
+    /// Train exactly this many rounds (the test fold).
+    Rounds(usize),
+    /// Train as configured.
+    Off,
+}
+
+/// A fold's predictions, and the round early stopping kept.
+#[derive(Debug, Clone)]
+pub struct FoldFit {
+    pub prediction: Vec<f64>,
+    pub best_iteration: Option<usize>,
+}
+
+/// The `[[models]]` table of a `gbdt` model, by LightGBM's parameter names;
+/// the objective follows the task (CLV: Tweedie unless `objective =
+/// "regression"`).
+fn gbdt_params(table: &toml::Table, task: Task) -> Result<GbdtValidParams, (String, String)> {
+    let mut config: GbdtConfig = parse_params(table)?;
+    let objective_given = table.contains_key("objective");
+    let fits = match task {
+        Task::Churn => (Objective::Binary, &[Objective::Binary][..]),
+        Task::Survival => (Objective::Cox, &[Objective::Cox][..]),
+        Task::Clv => (
+            Objective::Tweedie,
+            &[Objective::Tweedie, Objective::Regression][..],
+        ),
+    };
+    if !objective_given {
+        config.objective = fits.0;
+    } else if !fits.1.contains(&config.objective) {
+        return Err((
+            "params.objective".into(),
+            format!(
+                "`{}` does not fit a {task} experiment (expected {})",
+                config.objective.as_str(),
+                fits.1.iter().map(|o| o.as_str()).collect::<Vec<_>>().join(" or ")
+            ),
+        ));
+    }
+    GbdtParams::from(config).check().map_err(|e| match e {
+        tenure_gbdt::GbdtError::Core(tenure_core::CoreError::InvalidParam { name, reason }) => {
+            (format!("params.{name}"), reason)
+        }
+        other => ("params".into(), other.to_string()),
+    })
+}
+
+fn fit_gbdt(
+    p: &GbdtValidParams,
+    train: &Dataset,
+    valid: &Dataset,
+    stop: EarlyStop,
+) -> Result<FoldFit, String> {
+    let booster = match stop {
+        EarlyStop::OnValid if p.early_stopping_round > 0 => p.fit_with_valid(train, valid),
+        EarlyStop::Rounds(r) if p.early_stopping_round > 0 => {
+            let mut config = (**p).clone();
+            config.num_iterations = r.max(1);
+            config.early_stopping_round = 0;
+            let p = GbdtParams::from(config).check().map_err(|e| e.to_string())?;
+            p.fit(train)
+        }
+        _ => p.fit(train),
+    }
+    .map_err(|e| e.to_string())?;
+    Ok(FoldFit {
+        prediction: booster.predict(valid.x()).map_err(|e| e.to_string())?,
+        best_iteration: booster.best_iteration,
+    })
 }
 
 fn parse_params<T: DeserializeOwned>(table: &toml::Table) -> Result<T, (String, String)> {

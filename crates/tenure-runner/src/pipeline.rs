@@ -11,6 +11,7 @@ use tenure_data::encoding::TargetEncoder;
 use tenure_data::{CustomerLog, CvPlan, Fold, Snapshot, SnapshotBuilder, format_date};
 use tenure_store::{LocalStore, RunStatus};
 
+use crate::models::EarlyStop;
 use crate::progress::Progress;
 use crate::{Experiment, Result, RunnerError};
 
@@ -341,17 +342,32 @@ fn train_and_log(
     let mut per_metric: Vec<BTreeMap<&'static str, Vec<f64>>> =
         vec![BTreeMap::new(); exp.models.len()];
     let mut test_metric: Vec<BTreeMap<&'static str, f64>> = vec![BTreeMap::new(); exp.models.len()];
+    let mut best_rounds: Vec<Vec<usize>> = vec![Vec::new(); exp.models.len()];
     for (step, fold) in folds.iter().enumerate() {
         let data = fold_data(exp, prepared, fold)?;
         let is_test = fold.name == "test";
         for (m, spec) in exp.models.iter().enumerate() {
             let t0 = Instant::now();
-            let pred = spec
-                .fit_predict(&data.train, data.valid.x())
+            // The test fold may not steer training: it trains for the
+            // mean of the rounds early stopping kept on the CV folds.
+            let stop = match (is_test, best_rounds[m].is_empty()) {
+                (false, _) => EarlyStop::OnValid,
+                (true, true) => EarlyStop::Off,
+                (true, false) => EarlyStop::Rounds(
+                    (best_rounds[m].iter().sum::<usize>() as f64 / best_rounds[m].len() as f64)
+                        .round() as usize,
+                ),
+            };
+            let fitted = spec
+                .fit_predict(&data.train, &data.valid, stop)
                 .map_err(|message| RunnerError::Model {
                     model: spec.name.clone(),
                     message: format!("{}: {message}", fold.name),
                 })?;
+            if let (false, Some(b)) = (is_test, fitted.best_iteration) {
+                best_rounds[m].push(b);
+            }
+            let pred = fitted.prediction;
             results[m].fit_seconds += t0.elapsed().as_secs_f64();
             let scores = score(&data, &pred).map_err(|source| RunnerError::Metrics {
                 model: spec.name.clone(),
