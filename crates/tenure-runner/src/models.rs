@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Predict, Task};
+use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Predict, PredictSurvival, Task};
 use tenure_stats::{
     BgNbdParams, BgNbdValidParams, CoxParams, CoxValidParams, GammaGammaParams,
     GammaGammaValidParams, HistoricalAverageParams, HistoricalAverageValidParams,
@@ -257,18 +257,59 @@ impl ModelSpec {
 
     /// Fits on `train` and scores `valid`.
     pub fn fit_predict(&self, train: &Dataset, valid: &Matrix) -> Result<Vec<f64>, String> {
-        fn go<P>(p: &P, train: &Dataset, valid: &Matrix) -> Result<Vec<f64>, String>
+        Ok(self.fit_predict_full(train, valid, &[])?.score)
+    }
+
+    /// Fits on `train` and scores `valid`; survival models also give
+    /// `S(t | x)` at each of `survival_times` (none asked: none given).
+    pub fn fit_predict_full(
+        &self,
+        train: &Dataset,
+        valid: &Matrix,
+        survival_times: &[f64],
+    ) -> Result<Prediction, String> {
+        fn go<P>(p: &P, train: &Dataset, valid: &Matrix) -> Result<Prediction, String>
         where
             P: Fit,
             P::Error: std::fmt::Display,
             <P::Model as Predict>::Error: std::fmt::Display,
         {
             let model = p.fit(train).map_err(|e| e.to_string())?;
-            model.predict(valid).map_err(|e| e.to_string())
+            Ok(Prediction {
+                score: model.predict(valid).map_err(|e| e.to_string())?,
+                survival: None,
+            })
+        }
+        fn go_survival<P>(
+            p: &P,
+            train: &Dataset,
+            valid: &Matrix,
+            times: &[f64],
+        ) -> Result<Prediction, String>
+        where
+            P: Fit,
+            P::Error: std::fmt::Display,
+            P::Model: PredictSurvival,
+            <P::Model as Predict>::Error: std::fmt::Display,
+        {
+            let model = p.fit(train).map_err(|e| e.to_string())?;
+            let survival = if times.is_empty() {
+                None
+            } else {
+                Some(
+                    model
+                        .predict_survival(valid, times)
+                        .map_err(|e| e.to_string())?,
+                )
+            };
+            Ok(Prediction {
+                score: model.predict(valid).map_err(|e| e.to_string())?,
+                survival,
+            })
         }
         match &self.family {
             Family::Logistic(p) => go(p, train, valid),
-            Family::KaplanMeier(p) => go(p, train, valid),
+            Family::KaplanMeier(p) => go_survival(p, train, valid, survival_times),
             Family::Cox(p) => {
                 // Cox takes complete inputs: impute and scale with the
                 // training rows' statistics only.
@@ -281,7 +322,7 @@ impl ModelSpec {
                 let train =
                     Dataset::new(scaler.transform(train.x()), names, train.target().clone())
                         .map_err(|e| e.to_string())?;
-                go(p, &train, &scaler.transform(valid))
+                go_survival(p, &train, &scaler.transform(valid), survival_times)
             }
             Family::HistoricalAverage(p) => go(p, train, valid),
             Family::BuyTillYouDie {
@@ -289,16 +330,28 @@ impl ModelSpec {
                 gamma_gamma,
                 horizon_days,
                 discount_monthly,
-            } => buy_till_you_die(
-                bgnbd,
-                gamma_gamma.as_ref(),
-                *horizon_days,
-                *discount_monthly,
-                train,
-                valid,
-            ),
+            } => Ok(Prediction {
+                score: buy_till_you_die(
+                    bgnbd,
+                    gamma_gamma.as_ref(),
+                    *horizon_days,
+                    *discount_monthly,
+                    train,
+                    valid,
+                )?,
+                survival: None,
+            }),
         }
     }
+}
+
+/// A model's scores on the rows it was asked about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    /// Churn probability, survival risk score or expected amount.
+    pub score: Vec<f64>,
+    /// Survival models: `survival[k][i]` = `S(times[k] | row i)`.
+    pub survival: Option<Vec<Vec<f64>>>,
 }
 
 fn parse_params<T: DeserializeOwned>(table: &toml::Table) -> Result<T, (String, String)> {

@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde::Deserialize;
-use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Predict, Target};
+use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Predict, PredictSurvival, Target};
 use tenure_stats::{CoxModel, CoxParams, StatsError, Ties};
 
 use crate::common::{assert_close, names};
@@ -85,7 +85,25 @@ fn close_all(what: &str, got: &[f64], want: &[f64], tol: f64) {
 #[test]
 fn cox_matches_lifelines_and_scikit_survival_on_rossi() {
     let (g, data) = rossi();
-    assert_eq!(g.cases.len(), 4);
+    let names: Vec<&str> = g.cases.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "efron",
+            "penalised",
+            "stratified_wexp",
+            "stratified_wexp_paro",
+            "efron_pooled_rank_check",
+            "breslow"
+        ]
+    );
+    // The PH test with strata is checked against lifelines too.
+    let stratified_ph = g
+        .cases
+        .iter()
+        .filter(|c| !c.strata.is_empty() && c.ph_statistics.is_some())
+        .count();
+    assert_eq!(stratified_ph, 2);
     for c in &g.cases {
         let model = CoxParams::new()
             .ties(c.ties)
@@ -217,6 +235,21 @@ fn check_survival(c: &CoxCase, g: &CoxGolden, model: &CoxModel, data: &Dataset) 
             );
         }
         assert_eq!(model.survival_at(&g.x[r], times[2]).unwrap(), got[2]);
+    }
+    // The runner's interface: one vector per time, rows in order.
+    let matrix = model
+        .predict_survival(&data.x().select_rows(rows), times)
+        .unwrap();
+    assert_eq!(matrix.len(), times.len());
+    for (i, want) in c.survival.as_ref().unwrap().iter().enumerate() {
+        for (k, &b) in want.iter().enumerate() {
+            assert!(
+                (matrix[k][i] - b).abs() <= 1e-6,
+                "{}: predict_survival[{k}][{i}] = {}, want {b}",
+                c.name,
+                matrix[k][i]
+            );
+        }
     }
 }
 
@@ -393,13 +426,13 @@ fn malformed_inputs_give_clear_errors() {
         params.fit(&d).unwrap_err().to_string()
     };
     let e = with(&|x, _, _| x[7][1] = f64::NAN);
-    assert!(e.contains("`x1`") && e.contains("row 7"), "{e}");
+    assert!(e.contains("`x1`") && e.contains("at row 8"), "{e}");
     let e = with(&|x, _, _| x[3][2] = f64::INFINITY);
-    assert!(e.contains("`x2`") && e.contains("row 3"), "{e}");
+    assert!(e.contains("`x2`") && e.contains("at row 4"), "{e}");
     let e = with(&|_, t, _| t[5] = -1.0);
-    assert!(e.contains("row 5"), "{e}");
+    assert!(e.contains("at row 6"), "{e}");
     let e = with(&|_, t, _| t[6] = f64::NAN);
-    assert!(e.contains("row 6"), "{e}");
+    assert!(e.contains("at row 7"), "{e}");
     let e = with(&|_, _, ev| ev.fill(false));
     assert!(e.contains("censored"), "{e}");
     let e = with(&|x, _, _| x.iter_mut().for_each(|r| r[0] = 4.0));
