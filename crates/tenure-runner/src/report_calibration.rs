@@ -46,7 +46,8 @@ fn describe(c: Option<&Calibrator>) -> String {
     match c {
         None => "none (the model's own probabilities)".into(),
         Some(Calibrator::Platt { a, b }) => {
-            format!("Platt: sigmoid({a:.4} * logit(p) + {b:.4})")
+            let sign = if *b < 0.0 { '-' } else { '+' };
+            format!("Platt: sigmoid({a:.4} * logit(p) {sign} {:.4})", b.abs())
         }
         Some(Calibrator::Temperature { t }) => format!("temperature: sigmoid(logit(p) / {t:.4})"),
         Some(Calibrator::Isotonic { x, .. }) => {
