@@ -991,37 +991,28 @@ impl Problem {
     /// Breslow's estimator per stratum, on the centred linear predictor:
     /// `ΔH₀(t) = Σ_{T=t} wᵢδᵢ / Σ_{T≥t} wⱼ exp(ηⱼ)` at every distinct duration.
     fn baselines(&self, eta: &[f64], keys: Vec<Vec<f64>>) -> Vec<Baseline> {
-        let mut out: Vec<Baseline> = keys
-            .into_iter()
-            .map(|key| Baseline {
+        // Rows are sorted by (stratum, time): each stratum is one run.
+        let mut out = Vec::with_capacity(keys.len());
+        let mut start = 0;
+        for (s, key) in keys.into_iter().enumerate() {
+            let end = start
+                + self.stratum[start..]
+                    .iter()
+                    .take_while(|&&k| k == s)
+                    .count();
+            let eta: Vec<f64> = (start..end).map(|i| eta_at(eta, i)).collect();
+            let (times, cumulative_hazard) = crate::breslow::steps(
+                &self.time[start..end],
+                &self.event[start..end],
+                &self.w[start..end],
+                &eta,
+            );
+            out.push(Baseline {
                 key,
-                times: Vec::new(),
-                cumulative_hazard: Vec::new(),
-            })
-            .collect();
-        let groups = self.groups();
-        let mut increments = vec![0.0; groups.len()];
-        let mut risk = 0.0;
-        let mut current = usize::MAX;
-        for (g, &(start, end)) in groups.iter().enumerate().rev() {
-            if self.stratum[start] != current {
-                current = self.stratum[start];
-                risk = 0.0;
-            }
-            let mut deaths = 0.0;
-            for i in start..end {
-                risk += self.w[i] * eta_at(eta, i).exp();
-                if self.event[i] {
-                    deaths += self.w[i];
-                }
-            }
-            increments[g] = deaths / risk;
-        }
-        for (&(start, _), inc) in groups.iter().zip(increments) {
-            let b = &mut out[self.stratum[start]];
-            let last = b.cumulative_hazard.last().copied().unwrap_or(0.0);
-            b.times.push(self.time[start]);
-            b.cumulative_hazard.push(last + inc);
+                times,
+                cumulative_hazard,
+            });
+            start = end;
         }
         out
     }

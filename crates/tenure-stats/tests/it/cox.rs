@@ -526,3 +526,39 @@ fn a_ridge_makes_collinear_covariates_identifiable() {
             .all(|s| s.is_finite() && *s > 0.0)
     );
 }
+
+/// A risk score from any model gets the Cox model's own baseline when the
+/// score is the Cox model's: the Breslow estimator is one piece of code.
+#[test]
+fn breslow_baseline_on_cox_scores_is_the_cox_baseline() {
+    use tenure_stats::BreslowBaseline;
+    let (g, data) = rossi();
+    let model = CoxParams::new().check().unwrap().fit(&data).unwrap();
+    let eta = model.predict(data.x()).unwrap();
+    let Target::Survival { time, event } = data.target() else {
+        unreachable!()
+    };
+    let base = BreslowBaseline::fit(time, event, &eta, None).unwrap();
+    let (t0, h0) = model.baseline_cumulative_hazard();
+    let (t1, h1) = base.cumulative_hazard();
+    assert_eq!(t0, t1);
+    close_all("H0", h1, h0, 1e-12);
+    // Shifting every score rescales H0 and leaves S(t | x) alone.
+    let shifted: Vec<f64> = eta.iter().map(|e| e + 3.0).collect();
+    let moved = BreslowBaseline::fit(time, event, &shifted, None).unwrap();
+    let times = [5.0, 20.0, 52.0];
+    let s = moved.survival_matrix(&shifted[..10], &times);
+    for r in 0..10 {
+        let want = model.survival_function(&g.x[r], &times).unwrap();
+        for k in 0..times.len() {
+            assert_close("S", s[k][r], want[k], 1e-12);
+            assert_close("S", base.survival(eta[r], times[k]), want[k], 1e-12);
+        }
+    }
+    let err = BreslowBaseline::fit(&[1.0, -2.0], &[true, true], &[0.0, 0.0], None).unwrap_err();
+    assert!(err.to_string().contains("duration -2 at row 2"), "{err}");
+    let err = BreslowBaseline::fit(&[1.0, 2.0], &[true, true], &[0.0, f64::NAN], None).unwrap_err();
+    assert!(err.to_string().contains("score NaN at row 2"), "{err}");
+    let err = BreslowBaseline::fit(&[1.0, 2.0], &[false, false], &[0.0, 0.0], None).unwrap_err();
+    assert!(err.to_string().contains("censored"), "{err}");
+}
