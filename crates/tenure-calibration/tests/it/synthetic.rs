@@ -242,3 +242,63 @@ fn fitting_on_logits_equals_fitting_on_their_probabilities() {
         .unwrap_err();
     assert!(err.to_string().contains("logit[0] = inf"), "{err}");
 }
+
+/// The probabilities of a boosted model that over-fits (deep trees, many
+/// rounds, a high learning rate) are over-confident; calibrators fitted on
+/// its predictions for held-out rows repair them on other held-out rows.
+#[test]
+fn a_boosted_models_probabilities_calibrate_too() {
+    use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Predict, Target};
+    use tenure_gbdt::{GbdtParams, Objective};
+
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(21);
+    let n = 12_000;
+    let mut rows = Vec::with_capacity(n);
+    let mut y = Vec::with_capacity(n);
+    for _ in 0..n {
+        let x: Vec<f64> = (0..4)
+            .map(|_| rng.sample::<f64, _>(StandardNormal))
+            .collect();
+        let q = sigmoid(-1.0 + 0.8 * x[0] - 0.5 * x[1]);
+        y.push(f64::from(u8::from(rng.random::<f64>() < q)));
+        rows.push(x);
+    }
+    let names: Vec<String> = (0..4).map(|j| format!("x{j}")).collect();
+    let (train, rest) = (0..4_000, 4_000..n);
+    let data = Dataset::new(
+        Matrix::from_rows(&rows[train.clone()]).unwrap(),
+        names,
+        Target::Binary(y[train].to_vec()),
+    )
+    .unwrap();
+    let model = GbdtParams::new()
+        .with(|c| {
+            c.objective = Objective::Binary;
+            c.num_iterations = 300;
+            c.learning_rate = 0.3;
+            c.num_leaves = 63;
+            c.min_data_in_leaf = 5;
+        })
+        .check()
+        .unwrap()
+        .fit(&data)
+        .unwrap();
+    let p = model
+        .predict(&Matrix::from_rows(&rows[rest.clone()]).unwrap())
+        .unwrap();
+    let y = &y[rest];
+    let (fit_p, test_p) = p.split_at(4_000);
+    let (fit_y, test_y) = y.split_at(4_000);
+    for method in [Method::Platt, Method::Isotonic, Method::Temperature] {
+        let c = fit(method, fit_p, fit_y, None).unwrap().unwrap();
+        let calibrated = c.apply_all(test_p);
+        let (before, after) = (
+            ece(test_p, test_y, Binning::EqualMass),
+            ece(&calibrated, test_y, Binning::EqualMass),
+        );
+        assert!(
+            after <= before / 2.0,
+            "{method}: ECE {before:.4} -> {after:.4}"
+        );
+    }
+}
