@@ -10,7 +10,9 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use tenure_runner::core::DeviceRequest;
 use tenure_runner::data::{self, synth::SynthConfig};
-use tenure_runner::output::{json_summary, label_name, metrics_table, split_table, text_table};
+use tenure_runner::output::{
+    calibration_table, json_summary, label_name, metrics_table, split_table, text_table,
+};
 use tenure_runner::store::LocalStore;
 use tenure_runner::{Experiment, Progress, RunOptions};
 
@@ -254,6 +256,9 @@ fn run(args: RunArgs) -> Result<()> {
     print!("{}", split_table(&out.split, label_name(out.task)));
     println!();
     print!("{}", metrics_table(&out));
+    if let Some(table) = calibration_table(&out) {
+        print!("\n{table}");
+    }
     println!("\nreport: {}", out.report.display());
     println!("store:  {}", out.store.display());
     Ok(())

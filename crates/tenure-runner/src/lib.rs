@@ -35,6 +35,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod calibrate;
 pub mod config;
 mod error;
 pub mod fit;
@@ -44,6 +45,8 @@ pub mod output;
 pub mod pipeline;
 mod progress;
 mod report;
+mod report_calibration;
+pub mod settings;
 
 pub use config::Experiment;
 pub use error::{Result, RunnerError};

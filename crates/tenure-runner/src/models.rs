@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Predict, Task};
+use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Predict, PredictSurvival, Task};
 use tenure_gbdt::{GbdtConfig, GbdtParams, GbdtValidParams, Objective};
 use tenure_stats::{
     BgNbdParams, BgNbdValidParams, CoxParams, CoxValidParams, GammaGammaParams,
@@ -278,38 +278,69 @@ impl ModelSpec {
         })
     }
 
-    /// Fits on `train` and scores `valid`; `stop` says whether `valid`'s
-    /// labels may steer training (early stopping on CV folds) or how many
-    /// rounds to train (the test fold, from the CV folds' best rounds).
-    pub fn fit_predict(
+    /// Fits on `train` and scores `valid`.
+    pub fn fit_predict(&self, train: &Dataset, valid: &Matrix) -> Result<Vec<f64>, String> {
+        Ok(self.fit_predict_full(train, valid, &[], EarlyStop::Off)?.score)
+    }
+
+    /// Fits on `train` and scores `valid`; survival models also give
+    /// `S(t | x)` at each of `survival_times` (none asked: none given).
+    /// `stop` says whether validation labels may steer training (early
+    /// stopping on CV folds) or how many rounds to train (the test fold).
+    pub fn fit_predict_full(
         &self,
         train: &Dataset,
-        valid: &Dataset,
-        stop: EarlyStop,
-    ) -> Result<FoldFit, String> {
-        let fitted = |prediction| FoldFit {
-            prediction,
-            best_iteration: None,
-        };
+        valid: &Matrix,
+        survival_times: &[f64],
+        stop: EarlyStop<'_>,
+    ) -> Result<Prediction, String> {
         if let Family::Gbdt(p) = &self.family {
             return fit_gbdt(p, train, valid, stop);
         }
-        self.fit_predict_plain(train, valid.x()).map(fitted)
-    }
-
-    fn fit_predict_plain(&self, train: &Dataset, valid: &Matrix) -> Result<Vec<f64>, String> {
-        fn go<P>(p: &P, train: &Dataset, valid: &Matrix) -> Result<Vec<f64>, String>
+        fn go<P>(p: &P, train: &Dataset, valid: &Matrix) -> Result<Prediction, String>
         where
             P: Fit,
             P::Error: std::fmt::Display,
             <P::Model as Predict>::Error: std::fmt::Display,
         {
             let model = p.fit(train).map_err(|e| e.to_string())?;
-            model.predict(valid).map_err(|e| e.to_string())
+            Ok(Prediction {
+                score: model.predict(valid).map_err(|e| e.to_string())?,
+                survival: None,
+                best_iteration: None,
+            })
+        }
+        fn go_survival<P>(
+            p: &P,
+            train: &Dataset,
+            valid: &Matrix,
+            times: &[f64],
+        ) -> Result<Prediction, String>
+        where
+            P: Fit,
+            P::Error: std::fmt::Display,
+            P::Model: PredictSurvival,
+            <P::Model as Predict>::Error: std::fmt::Display,
+        {
+            let model = p.fit(train).map_err(|e| e.to_string())?;
+            let survival = if times.is_empty() {
+                None
+            } else {
+                Some(
+                    model
+                        .predict_survival(valid, times)
+                        .map_err(|e| e.to_string())?,
+                )
+            };
+            Ok(Prediction {
+                score: model.predict(valid).map_err(|e| e.to_string())?,
+                survival,
+                best_iteration: None,
+            })
         }
         match &self.family {
             Family::Logistic(p) => go(p, train, valid),
-            Family::KaplanMeier(p) => go(p, train, valid),
+            Family::KaplanMeier(p) => go_survival(p, train, valid, survival_times),
             Family::Cox(p) => {
                 // Cox takes complete inputs: impute and scale with the
                 // training rows' statistics only.
@@ -322,7 +353,7 @@ impl ModelSpec {
                 let train =
                     Dataset::new(scaler.transform(train.x()), names, train.target().clone())
                         .map_err(|e| e.to_string())?;
-                go(p, &train, &scaler.transform(valid))
+                go_survival(p, &train, &scaler.transform(valid), survival_times)
             }
             Family::HistoricalAverage(p) => go(p, train, valid),
             Family::Gbdt(_) => unreachable!("gbdt is fitted by fit_gbdt"),
@@ -331,34 +362,31 @@ impl ModelSpec {
                 gamma_gamma,
                 horizon_days,
                 discount_monthly,
-            } => buy_till_you_die(
-                bgnbd,
-                gamma_gamma.as_ref(),
-                *horizon_days,
-                *discount_monthly,
-                train,
-                valid,
-            ),
+            } => Ok(Prediction {
+                score: buy_till_you_die(
+                    bgnbd,
+                    gamma_gamma.as_ref(),
+                    *horizon_days,
+                    *discount_monthly,
+                    train,
+                    valid,
+                )?,
+                survival: None,
+                best_iteration: None,
+            }),
         }
     }
 }
 
 /// How validation rows may steer a fit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EarlyStop {
-    /// Stop early on the validation rows' metric (CV folds).
-    OnValid,
+#[derive(Debug, Clone, Copy)]
+pub enum EarlyStop<'a> {
+    /// Stop early on these validation rows' metric (CV folds).
+    OnValid(&'a Dataset),
     /// Train exactly this many rounds (the test fold).
     Rounds(usize),
     /// Train as configured.
     Off,
-}
-
-/// A fold's predictions, and the round early stopping kept.
-#[derive(Debug, Clone)]
-pub struct FoldFit {
-    pub prediction: Vec<f64>,
-    pub best_iteration: Option<usize>,
 }
 
 /// The `[[models]]` table of a `gbdt` model, by LightGBM's parameter names;
@@ -398,11 +426,11 @@ fn gbdt_params(table: &toml::Table, task: Task) -> Result<GbdtValidParams, (Stri
 fn fit_gbdt(
     p: &GbdtValidParams,
     train: &Dataset,
-    valid: &Dataset,
-    stop: EarlyStop,
-) -> Result<FoldFit, String> {
+    valid: &Matrix,
+    stop: EarlyStop<'_>,
+) -> Result<Prediction, String> {
     let booster = match stop {
-        EarlyStop::OnValid if p.early_stopping_round > 0 => p.fit_with_valid(train, valid),
+        EarlyStop::OnValid(v) if p.early_stopping_round > 0 => p.fit_with_valid(train, v),
         EarlyStop::Rounds(r) if p.early_stopping_round > 0 => {
             let mut config = (**p).clone();
             config.num_iterations = r.max(1);
@@ -413,10 +441,22 @@ fn fit_gbdt(
         _ => p.fit(train),
     }
     .map_err(|e| e.to_string())?;
-    Ok(FoldFit {
-        prediction: booster.predict(valid.x()).map_err(|e| e.to_string())?,
+    Ok(Prediction {
+        score: booster.predict(valid).map_err(|e| e.to_string())?,
+        survival: None,
         best_iteration: booster.best_iteration,
     })
+}
+
+/// A model's scores on the rows it was asked about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    /// Churn probability, survival risk score or expected amount.
+    pub score: Vec<f64>,
+    /// Survival models: `survival[k][i]` = `S(times[k] | row i)`.
+    pub survival: Option<Vec<Vec<f64>>>,
+    /// Boosted models with early stopping: the round kept.
+    pub best_iteration: Option<usize>,
 }
 
 fn parse_params<T: DeserializeOwned>(table: &toml::Table) -> Result<T, (String, String)> {
