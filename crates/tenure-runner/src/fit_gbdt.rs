@@ -145,23 +145,22 @@ pub fn write_predictions(path: &Path, pred: &[f64]) -> Result<()> {
 /// `{"model", "task", "train_seconds", "num_trees", "metrics", ...}`.
 pub fn fit(req: &FitRequest) -> Result<Value> {
     let objective = objective_of(req.task.as_deref())?;
-    let roles = match objective {
-        Objective::Cox => Roles::Survival {
-            duration: req
-                .duration
-                .as_deref()
-                .ok_or_else(|| err("--task survival needs --duration COLUMN and --event COLUMN"))?,
-            event: req
-                .event
-                .as_deref()
-                .ok_or_else(|| err("--task survival needs --duration COLUMN and --event COLUMN"))?,
-        },
-        _ => Roles::Label(
-            req.target
-                .as_deref()
-                .ok_or_else(|| err("needs --label COLUMN"))?,
-        ),
-    };
+    let roles =
+        match objective {
+            Objective::Cox => Roles::Survival {
+                duration: req.duration.as_deref().ok_or_else(|| {
+                    err("--task survival needs --duration COLUMN and --event COLUMN")
+                })?,
+                event: req.event.as_deref().ok_or_else(|| {
+                    err("--task survival needs --duration COLUMN and --event COLUMN")
+                })?,
+            },
+            _ => Roles::Label(
+                req.target
+                    .as_deref()
+                    .ok_or_else(|| err("needs --label COLUMN"))?,
+            ),
+        };
     let mut params = GbdtParams::new().with(|c| c.objective = objective);
     for kv in &req.params {
         let (k, v) = kv

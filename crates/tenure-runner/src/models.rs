@@ -280,7 +280,9 @@ impl ModelSpec {
 
     /// Fits on `train` and scores `valid`.
     pub fn fit_predict(&self, train: &Dataset, valid: &Matrix) -> Result<Vec<f64>, String> {
-        Ok(self.fit_predict_full(train, valid, &[], EarlyStop::Off)?.score)
+        Ok(self
+            .fit_predict_full(train, valid, &[], EarlyStop::Off)?
+            .score)
     }
 
     /// Fits on `train` and scores `valid`; survival models also give
@@ -411,7 +413,11 @@ fn gbdt_params(table: &toml::Table, task: Task) -> Result<GbdtValidParams, (Stri
             format!(
                 "`{}` does not fit a {task} experiment (expected {})",
                 config.objective.as_str(),
-                fits.1.iter().map(|o| o.as_str()).collect::<Vec<_>>().join(" or ")
+                fits.1
+                    .iter()
+                    .map(|o| o.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
             ),
         ));
     }
@@ -435,7 +441,9 @@ fn fit_gbdt(
             let mut config = (**p).clone();
             config.num_iterations = r.max(1);
             config.early_stopping_round = 0;
-            let p = GbdtParams::from(config).check().map_err(|e| e.to_string())?;
+            let p = GbdtParams::from(config)
+                .check()
+                .map_err(|e| e.to_string())?;
             p.fit(train)
         }
         _ => p.fit(train),

@@ -11,8 +11,8 @@ use tenure_data::encoding::TargetEncoder;
 use tenure_data::{CustomerLog, CvPlan, Fold, Snapshot, SnapshotBuilder, format_date};
 use tenure_store::{LocalStore, RunStatus};
 
-use crate::models::EarlyStop;
 use crate::calibrate::ModelCalibration;
+use crate::models::EarlyStop;
 use crate::progress::Progress;
 use crate::{Experiment, Result, RunnerError};
 

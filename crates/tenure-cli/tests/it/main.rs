@@ -3,5 +3,6 @@
 mod bad_input;
 mod common;
 mod fit;
+mod gbdt;
 mod report;
 mod run;
