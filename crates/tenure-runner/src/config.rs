@@ -36,6 +36,9 @@ pub struct ExperimentFile {
     pub models: Vec<ModelConfig>,
     #[serde(default)]
     pub tracking: TrackingConfig,
+    /// Hyperparameter search (`tenure tune`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tune: Option<crate::tune::TuneConfig>,
 }
 
 fn default_seed() -> u64 {
@@ -88,6 +91,8 @@ pub struct Experiment {
     pub path: PathBuf,
     pub file: ExperimentFile,
     pub models: Vec<ModelSpec>,
+    /// The checked `[tune]` table, if any.
+    pub tune: Option<crate::tune::TuneSpec>,
     /// The merged config, as run (logged as an artifact for reproducibility).
     pub resolved_toml: String,
 }
@@ -157,10 +162,22 @@ impl Experiment {
             }
             models.push(spec);
         }
+        let tune = match &file.tune {
+            Some(t) => Some(crate::tune::TuneSpec::check(
+                t,
+                path,
+                file.labels.task,
+                file.labels.horizon_days,
+                &file.models,
+                &models,
+            )?),
+            None => None,
+        };
         Ok(Self {
             path: path.to_path_buf(),
             file,
             models,
+            tune,
             resolved_toml,
         })
     }

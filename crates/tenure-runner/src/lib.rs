@@ -43,6 +43,7 @@ pub mod output;
 pub mod pipeline;
 mod progress;
 mod report;
+pub mod tune;
 
 pub use config::Experiment;
 pub use error::{Result, RunnerError};
@@ -53,3 +54,4 @@ pub use progress::Progress;
 pub use tenure_core as core;
 pub use tenure_data as data;
 pub use tenure_store as store;
+pub use tenure_tune as hpo;

@@ -403,7 +403,7 @@ fn train_and_log(
 
 /// The task's metrics, plus those that need the training rows: Uno's C
 /// weighs validation pairs by the training rows' censoring distribution.
-fn score(
+pub(crate) fn score(
     data: &FoldData,
     pred: &[f64],
 ) -> std::result::Result<Vec<(&'static str, f64)>, tenure_metrics::MetricsError> {

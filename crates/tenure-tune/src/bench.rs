@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::sampler::{SamplerKind, trial_rng};
+use crate::sampler::{SampleContext, Sampler, SamplerKind};
 use crate::space::{ParamDef, Params, SearchSpace};
 use crate::trial::{Direction, Trial};
 use crate::{Result, TuneError};
@@ -222,9 +222,16 @@ pub fn median(values: &[f64]) -> f64 {
 
 /// Runs `sampler` for `trials` trials on `function` once per seed in
 /// `0..seeds`, each with a fresh sampler.
-pub fn run(
+pub fn run(function: TestFunction, sampler: SamplerKind, trials: usize, seeds: usize) -> BenchResult {
+    run_with(function, sampler.as_str(), || sampler.build(), trials, seeds)
+}
+
+/// [`run`] with samplers made by `make` (custom settings), reported as
+/// `name`.
+pub fn run_with(
     function: TestFunction,
-    sampler: SamplerKind,
+    name: &str,
+    make: impl Fn() -> Box<dyn Sampler>,
     trials: usize,
     seeds: usize,
 ) -> BenchResult {
@@ -232,14 +239,14 @@ pub fn run(
     let mut best_so_far = Vec::with_capacity(seeds);
     let mut sampler_ms = vec![0.0; trials];
     for seed in 0..seeds as u64 {
-        let mut s = sampler.build();
+        let mut s = make();
         let mut history: Vec<Trial> = Vec::with_capacity(trials);
         let mut best = f64::INFINITY;
         let mut curve = Vec::with_capacity(trials);
         for number in 0..trials as u64 {
-            let mut rng = trial_rng(seed, number);
+            let ctx = SampleContext::new(seed, number);
             let t0 = Instant::now();
-            let params = s.sample(&space, Direction::Minimize, &history, &mut rng);
+            let params = s.sample(&space, Direction::Minimize, &history, &ctx);
             sampler_ms[number as usize] += t0.elapsed().as_secs_f64() * 1e3 / seeds as f64;
             let value = function.eval(&params);
             best = best.min(value);
@@ -257,7 +264,7 @@ pub fn run(
         .collect();
     BenchResult {
         function: function.name().into(),
-        sampler: sampler.as_str().into(),
+        sampler: name.into(),
         trials,
         seeds,
         median_best,

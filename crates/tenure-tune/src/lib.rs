@@ -49,8 +49,8 @@ pub use error::{Result, TuneError};
 pub use pruner::{AshaParams, AshaValidParams, MedianParams, MedianValidParams, Pruner};
 pub use sampler::gp::GaussianProcess;
 pub use sampler::{
-    GpParams, GpSampler, RandomSampler, Sampler, SamplerKind, TpeParams, TpeSampler, random_params,
-    trial_rng,
+    GpParams, GpSampler, RandomSampler, SampleContext, Sampler, SamplerKind, Startup, TpeParams,
+    TpeSampler, random_params, trial_rng,
 };
 pub use space::{
     Condition, Distribution, Domain, OneOrMany, ParamDef, ParamSpec, ParamValue, Params,

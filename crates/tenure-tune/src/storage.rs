@@ -23,7 +23,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use crate::sampler::{Sampler, trial_rng};
+use crate::sampler::{SampleContext, Sampler};
 use crate::space::{Params, SearchSpace};
 use crate::trial::{Direction, Trial, TrialState};
 use crate::{Result, TuneError};
@@ -445,8 +445,8 @@ impl Study {
             .map_err(db)?;
         let history = load_trials(&tx, study_id, &path)?;
         let t0 = Instant::now();
-        let mut rng = trial_rng(seed, next as u64);
-        let params = sampler.sample(&self.space, direction, &history, &mut rng);
+        let ctx = SampleContext::new(seed, next as u64);
+        let params = sampler.sample(&self.space, direction, &history, &ctx);
         let sampler_ms = t0.elapsed().as_secs_f64() * 1e3;
         let params_json = serde_json::to_string(&params).expect("params serialise");
         tx.execute(

@@ -4,3 +4,4 @@ mod bad_input;
 mod common;
 mod fit;
 mod run;
+mod tune;

@@ -17,7 +17,7 @@ use rand::RngExt;
 use serde::Serialize;
 use tenure_core::{CoreError, ParamGuard, ensure_param};
 
-use super::{Rng, Sampler, random_params, random_value};
+use super::{Rng, SampleContext, Sampler, Startup, random_value, startup_params};
 use crate::optim::{
     LbfgsSettings, cholesky, cholesky_inverse, dot, minimize_box, solve_lower, solve_upper_t,
 };
@@ -35,6 +35,8 @@ const MIN_NOISE: f64 = 1e-6;
 /// | `n_startup_trials` | 10 | random trials before the model is used |
 /// | `n_candidates` | 1024 | random points scored before local search |
 /// | `n_local_search` | 10 | local searches of the acquisition |
+/// | `startup` | Latin hypercube | how the startup trials are drawn |
+/// | `warp` | true | model `ln(loss − min + c)` when a Box–Cox fit prefers it |
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GpParams(GpValidParams);
 
@@ -44,6 +46,8 @@ pub struct GpValidParams {
     n_startup_trials: usize,
     n_candidates: usize,
     n_local_search: usize,
+    startup: Startup,
+    warp: bool,
 }
 
 impl Default for GpParams {
@@ -58,7 +62,19 @@ impl GpParams {
             n_startup_trials: 10,
             n_candidates: 1024,
             n_local_search: 10,
+            startup: Startup::default(),
+            warp: true,
         })
+    }
+
+    pub fn startup(mut self, design: Startup) -> Self {
+        self.0.startup = design;
+        self
+    }
+
+    pub fn warp(mut self, on: bool) -> Self {
+        self.0.warp = on;
+        self
     }
 
     pub fn n_startup_trials(mut self, n: usize) -> Self {
@@ -441,6 +457,37 @@ fn neg_log_posterior(
     (value, grad.iter().map(|g| -g).collect())
 }
 
+/// The values the GP models (larger is better): the negated losses, or
+/// `−ln(loss − min + c)` when that is the better Box–Cox fit (λ = 0 against
+/// λ = 1 by profile likelihood, with `c` a tenth of the median excess over
+/// the minimum). Losses spanning orders of magnitude (a badly misfit model's
+/// loss can be 1000× a good one's) then become a scale on which the good
+/// region is not flat; well-behaved losses stay as they are. The order of
+/// trials is kept either way.
+fn warp(losses: &[f64]) -> Vec<f64> {
+    let n = losses.len() as f64;
+    let min = losses.iter().copied().fold(f64::INFINITY, f64::min);
+    let mut excess: Vec<f64> = losses.iter().map(|l| l - min).collect();
+    excess.sort_by(f64::total_cmp);
+    let median = excess[excess.len() / 2];
+    let c = if median > 0.0 { 0.1 * median } else { 1.0 };
+    let shifted: Vec<f64> = losses.iter().map(|l| l - min + c).collect();
+    let logged: Vec<f64> = shifted.iter().map(|v| v.ln()).collect();
+    let variance = |v: &[f64]| {
+        let m = v.iter().sum::<f64>() / n;
+        v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n
+    };
+    // Profile log-likelihoods of Box–Cox λ = 1 and λ = 0; the Jacobian of
+    // the log is Σ −ln(shifted).
+    let keep = -0.5 * n * variance(&shifted).max(1e-300).ln();
+    let log = -0.5 * n * variance(&logged).max(1e-300).ln() - logged.iter().sum::<f64>();
+    if log > keep {
+        logged.iter().map(|v| -v).collect()
+    } else {
+        losses.iter().map(|l| -l).collect()
+    }
+}
+
 /// The sampler's coordinates of a value: `[0, 1]` across the (transformed)
 /// range for numbers, the choice index for categories.
 fn normalize(domain: &Domain, x: f64) -> f64 {
@@ -610,8 +657,9 @@ impl Sampler for GpSampler {
         space: &SearchSpace,
         direction: Direction,
         history: &[Trial],
-        rng: &mut Rng,
+        ctx: &SampleContext,
     ) -> Params {
+        let rng = &mut ctx.rng();
         // The GP models the unconditional parameters that vary.
         let modelled: Vec<&ParamDef> = space
             .params()
@@ -631,7 +679,7 @@ impl Sampler for GpSampler {
             .filter(observed)
             .collect();
         if modelled.is_empty() || complete.len() < self.params.n_startup_trials {
-            return random_params(space, rng);
+            return startup_params(space, ctx, self.params.n_startup_trials, self.params.startup);
         }
         let domains: Vec<Domain> = modelled.iter().map(|d| d.distribution.domain()).collect();
         let encode = |t: &Trial| -> Vec<f64> {
@@ -649,10 +697,15 @@ impl Sampler for GpSampler {
         };
         let x: Vec<Vec<f64>> = complete.iter().map(|t| encode(t)).collect();
         // Larger is better for the GP: the negated loss, standardised.
-        let raw_y: Vec<f64> = complete
+        let losses: Vec<f64> = complete
             .iter()
-            .map(|t| -direction.loss(t.value.unwrap_or(f64::NAN)))
+            .map(|t| direction.loss(t.value.unwrap_or(f64::NAN)))
             .collect();
+        let raw_y: Vec<f64> = if self.params.warp {
+            warp(&losses)
+        } else {
+            losses.iter().map(|l| -l).collect()
+        };
         let mean = raw_y.iter().sum::<f64>() / raw_y.len() as f64;
         let sd =
             (raw_y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / raw_y.len() as f64).sqrt();
@@ -707,5 +760,67 @@ impl Sampler for GpSampler {
             out.insert(def.name.clone(), value);
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data() -> (Vec<Vec<f64>>, Vec<f64>, Vec<bool>) {
+        let x: Vec<Vec<f64>> = (0..9)
+            .map(|i| {
+                let t = i as f64 / 8.0;
+                vec![t, (t * 3.7).fract(), (i % 2) as f64]
+            })
+            .collect();
+        let y = x
+            .iter()
+            .map(|p| (4.0 * p[0]).cos() + p[1] - 0.5 * p[2])
+            .collect();
+        (x, y, vec![false, false, true])
+    }
+
+    #[test]
+    fn hyperparameter_gradient_matches_finite_differences() {
+        let (x, y, cat) = data();
+        let raw = [0.3, -0.4, 0.1, 0.2, (0.05f64).ln()];
+        let (_, g) = neg_log_posterior(&raw, &x, &y, &cat);
+        for k in 0..raw.len() {
+            let h = 1e-6;
+            let (mut up, mut down) = (raw.to_vec(), raw.to_vec());
+            up[k] += h;
+            down[k] -= h;
+            let fd = (neg_log_posterior(&up, &x, &y, &cat).0
+                - neg_log_posterior(&down, &x, &y, &cat).0)
+                / (2.0 * h);
+            assert!(
+                (g[k] - fd).abs() < 1e-5 * fd.abs().max(1.0),
+                "component {k}: {} vs {fd}",
+                g[k]
+            );
+        }
+    }
+
+    #[test]
+    fn acquisition_gradient_matches_finite_differences() {
+        let (x, y, cat) = data();
+        let gp = GaussianProcess::new(x, y, cat, vec![3.0, 2.0, 1.0], 1.2, 1e-4).unwrap();
+        for point in [[0.31, 0.77, 1.0], [0.9, 0.05, 0.0]] {
+            let (_, g) = gp.log_ei_with_grad(&point, 1.0);
+            for k in 0..2 {
+                let h = 1e-6;
+                let (mut up, mut down) = (point, point);
+                up[k] += h;
+                down[k] -= h;
+                let fd = (gp.log_ei(&up, 1.0) - gp.log_ei(&down, 1.0)) / (2.0 * h);
+                assert!(
+                    (g[k] - fd).abs() < 1e-4 * fd.abs().max(1.0),
+                    "{point:?} component {k}: {} vs {fd}",
+                    g[k]
+                );
+            }
+            assert_eq!(g[2], 0.0, "no gradient along a category");
+        }
     }
 }

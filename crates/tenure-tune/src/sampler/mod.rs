@@ -10,6 +10,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 
 use crate::space::{Distribution, Domain, ParamDef, ParamValue, Params, SearchSpace};
@@ -42,6 +43,27 @@ fn splitmix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Which trial of which study is being proposed: samplers derive all their
+/// randomness from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SampleContext {
+    /// The study's seed.
+    pub seed: u64,
+    /// The trial's number.
+    pub number: u64,
+}
+
+impl SampleContext {
+    pub fn new(seed: u64, number: u64) -> Self {
+        Self { seed, number }
+    }
+
+    /// The trial's generator ([`trial_rng`]).
+    pub fn rng(&self) -> Rng {
+        trial_rng(self.seed, self.number)
+    }
+}
+
 /// Proposes configurations.
 pub trait Sampler: Send + fmt::Debug {
     fn name(&self) -> &'static str;
@@ -53,8 +75,66 @@ pub trait Sampler: Send + fmt::Debug {
         space: &SearchSpace,
         direction: Direction,
         history: &[Trial],
-        rng: &mut Rng,
+        ctx: &SampleContext,
     ) -> Params;
+}
+
+/// How the trials before a model takes over are chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub enum Startup {
+    /// Independent uniform draws.
+    Random,
+    /// Each block of `n` startup trials is a Latin hypercube: every
+    /// parameter's range is cut into `n` equal slices (in `ln x` for log
+    /// scales) and each slice gets exactly one trial, so a few trials
+    /// already cover every range evenly.
+    #[default]
+    LatinHypercube,
+}
+
+/// A startup configuration: trial `ctx.number` of blocks of `n`.
+pub(crate) fn startup_params(
+    space: &SearchSpace,
+    ctx: &SampleContext,
+    n: usize,
+    design: Startup,
+) -> Params {
+    let mut rng = ctx.rng();
+    if design == Startup::Random || n < 2 {
+        return random_params(space, &mut rng);
+    }
+    let n64 = n as u64;
+    let (block, slot) = (ctx.number / n64, (ctx.number % n64) as usize);
+    let mut out = Params::new();
+    for (d, def) in space.params().iter().enumerate() {
+        if !space.is_active(def, &out) {
+            continue;
+        }
+        let dist = &def.distribution;
+        if let Some(v) = dist.single() {
+            out.insert(def.name.clone(), v);
+            continue;
+        }
+        // The same permutation for every trial of the block: derived from
+        // the study's seed, not the trial's.
+        let mut perm: Vec<usize> = (0..n).collect();
+        let mut shared = trial_rng(
+            ctx.seed ^ 0x1A7E_5EED_0000_0000,
+            block.wrapping_mul(0x1_0000).wrapping_add(d as u64),
+        );
+        perm.shuffle(&mut shared);
+        let x = (perm[slot] as f64 + rng.random::<f64>()) / n as f64;
+        let domain = dist.domain();
+        let value = match domain {
+            Domain::Categorical { n: k } => dist.from_internal(((x * k as f64).floor()).min(k as f64 - 1.0)),
+            Domain::Numeric { .. } => {
+                let (lo, hi) = domain.transformed_bounds();
+                dist.from_internal(domain.untransform(lo + x * (hi - lo)))
+            }
+        };
+        out.insert(def.name.clone(), value);
+    }
+    out
 }
 
 /// The samplers that can be chosen by name.

@@ -1,4 +1,4 @@
-use super::{Rng, Sampler, random_params};
+use super::{SampleContext, Sampler, random_params};
 use crate::space::{Params, SearchSpace};
 use crate::trial::{Direction, Trial};
 
@@ -16,8 +16,8 @@ impl Sampler for RandomSampler {
         space: &SearchSpace,
         _direction: Direction,
         _history: &[Trial],
-        rng: &mut Rng,
+        ctx: &SampleContext,
     ) -> Params {
-        random_params(space, rng)
+        random_params(space, &mut ctx.rng())
     }
 }

@@ -15,7 +15,9 @@
 use serde::Serialize;
 use tenure_core::{CoreError, ParamGuard, ensure_param};
 
-use super::{Rng, Sampler, finished_count, group_defs, observation, random_params};
+use super::{
+    Rng, SampleContext, Sampler, Startup, finished_count, group_defs, observation, startup_params,
+};
 use crate::parzen::{ParzenEstimator, ParzenSettings};
 use crate::space::{ParamDef, Params, SearchSpace};
 use crate::trial::{Direction, Trial, TrialState};
@@ -30,6 +32,7 @@ use crate::trial::{Direction, Trial, TrialState};
 /// | `prior_weight` | 1.0 | weight of the prior kernel |
 /// | `multivariate` | true | one joint estimator per group instead of one per parameter |
 /// | `constant_liar` | true | running trials count as bad |
+/// | `startup` | Latin hypercube | how the startup trials are drawn |
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TpeParams(TpeValidParams);
 
@@ -43,6 +46,7 @@ pub struct TpeValidParams {
     prior_weight: f64,
     multivariate: bool,
     constant_liar: bool,
+    startup: Startup,
 }
 
 impl Default for TpeParams {
@@ -61,7 +65,13 @@ impl TpeParams {
             prior_weight: 1.0,
             multivariate: true,
             constant_liar: true,
+            startup: Startup::default(),
         })
+    }
+
+    pub fn startup(mut self, design: Startup) -> Self {
+        self.0.startup = design;
+        self
     }
 
     pub fn n_startup_trials(mut self, n: usize) -> Self {
@@ -318,11 +328,12 @@ impl Sampler for TpeSampler {
         space: &SearchSpace,
         direction: Direction,
         history: &[Trial],
-        rng: &mut Rng,
+        ctx: &SampleContext,
     ) -> Params {
         if finished_count(history) < self.params.n_startup_trials {
-            return random_params(space, rng);
+            return startup_params(space, ctx, self.params.n_startup_trials, self.params.startup);
         }
+        let rng = &mut ctx.rng();
         let mut out = Params::new();
         for group in space.groups() {
             let defs = group_defs(space, &group);

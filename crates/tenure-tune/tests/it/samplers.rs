@@ -1,5 +1,5 @@
 use tenure_tune::bench::{self, TestFunction, median};
-use tenure_tune::{Direction, SamplerKind, Trial, trial_rng};
+use tenure_tune::{Direction, SampleContext, SamplerKind, Trial};
 
 /// Median over the fixed seeds 0..10 of the best Branin value after 40
 /// trials.
@@ -36,11 +36,11 @@ fn proposals_depend_only_on_seed_number_and_history() {
         let mut history = Vec::new();
         let mut sampler = kind.build();
         for n in 0..14 {
-            let p = sampler.sample(&space, Direction::Minimize, &history, &mut trial_rng(9, n));
+            let p = sampler.sample(&space, Direction::Minimize, &history, &SampleContext::new(9, n));
             // A fresh sampler (another worker) proposes the same point.
             let again =
                 kind.build()
-                    .sample(&space, Direction::Minimize, &history, &mut trial_rng(9, n));
+                    .sample(&space, Direction::Minimize, &history, &SampleContext::new(9, n));
             if kind != SamplerKind::Gp {
                 assert_eq!(p, again, "{kind} trial {n}");
             }
@@ -59,11 +59,11 @@ fn running_trials_push_tpe_away_from_their_point() {
     let mut history = Vec::new();
     let mut sampler = SamplerKind::Tpe.build();
     for n in 0..20 {
-        let p = sampler.sample(&space, Direction::Minimize, &history, &mut trial_rng(4, n));
+        let p = sampler.sample(&space, Direction::Minimize, &history, &SampleContext::new(4, n));
         let v = f.eval(&p);
         history.push(Trial::complete(n, p, v));
     }
-    let proposal = sampler.sample(&space, Direction::Minimize, &history, &mut trial_rng(4, 21));
+    let proposal = sampler.sample(&space, Direction::Minimize, &history, &SampleContext::new(4, 21));
     let mut running = history.clone();
     running.push(Trial {
         number: 20,
@@ -72,7 +72,7 @@ fn running_trials_push_tpe_away_from_their_point() {
         value: None,
         intermediate: Default::default(),
     });
-    let other = sampler.sample(&space, Direction::Minimize, &running, &mut trial_rng(4, 21));
+    let other = sampler.sample(&space, Direction::Minimize, &running, &SampleContext::new(4, 21));
     assert_ne!(proposal, other);
 }
 
@@ -84,8 +84,8 @@ fn maximize_is_minimize_of_the_negation() {
     let mut s1 = SamplerKind::Tpe.build();
     let mut s2 = SamplerKind::Tpe.build();
     for n in 0..25 {
-        let a = s1.sample(&space, Direction::Minimize, &lo, &mut trial_rng(2, n));
-        let b = s2.sample(&space, Direction::Maximize, &hi, &mut trial_rng(2, n));
+        let a = s1.sample(&space, Direction::Minimize, &lo, &SampleContext::new(2, n));
+        let b = s2.sample(&space, Direction::Maximize, &hi, &SampleContext::new(2, n));
         assert_eq!(a, b, "trial {n}");
         let v = f.eval(&a);
         lo.push(Trial::complete(n, a, v));

@@ -1,8 +1,8 @@
 use std::collections::BTreeMap;
 
 use tenure_tune::{
-    Direction, Distribution, ParamDef, ParamSpec, ParamValue, SamplerKind, SearchSpace, Trial,
-    TuneError, trial_rng,
+    Direction, Distribution, ParamDef, ParamSpec, ParamValue, SampleContext, SamplerKind,
+    SearchSpace, Trial, TuneError, trial_rng,
 };
 
 /// Parses a space written as JSON tables (the same serde shape as TOML).
@@ -201,8 +201,8 @@ fn conditional_spaces_never_sample_an_inactive_parameter() {
         let mut history: Vec<Trial> = Vec::new();
         let mut seen_booster = BTreeMap::new();
         for number in 0..40 {
-            let mut rng = trial_rng(11, number);
-            let params = sampler.sample(&space, Direction::Minimize, &history, &mut rng);
+            let ctx = SampleContext::new(11, number);
+            let params = sampler.sample(&space, Direction::Minimize, &history, &ctx);
             space
                 .check(&params)
                 .unwrap_or_else(|e| panic!("{kind} trial {number}: {e}: {params:?}"));
@@ -287,7 +287,7 @@ fn samples_respect_grids_and_log_bounds() {
                 &space,
                 Direction::Minimize,
                 &history,
-                &mut trial_rng(3, number),
+                &SampleContext::new(3, number),
             );
             space
                 .check(&params)
