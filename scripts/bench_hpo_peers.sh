@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Our samplers next to Optuna's (default multivariate TPE, independent TPE,
+# Our samplers (auto = the default, tpe, gp, random) next to Optuna's (default multivariate TPE, independent TPE,
 # random) on Branin, Hartmann-6, Goldstein-Price and Hartmann-3: median best
 # over 10 seeds after 20/40/60 trials, and sampler time per trial at 200
 # trials. Creates its own venv with pinned Optuna (scripts/bench_hpo/).
@@ -13,6 +13,12 @@ if [ ! -x "$here/.venv/bin/python" ] || ! "$here/.venv/bin/python" -c "import op
   "$here/.venv/bin/python" -m pip install --quiet --upgrade pip
   "$here/.venv/bin/python" -m pip install --quiet -r "$here/requirements.txt"
 fi
-cargo build --release --locked -p tenure-cli
-"$here/.venv/bin/python" "$here/peers.py" "$CARGO_TARGET_DIR/release/tenure" \
+# TENURE_BIN=path/to/tenure skips the release build (sampler times are only
+# meaningful for an optimised build).
+tenure="${TENURE_BIN:-}"
+if [ -z "$tenure" ]; then
+  cargo build --release --locked -p tenure-cli
+  tenure="$CARGO_TARGET_DIR/release/tenure"
+fi
+"$here/.venv/bin/python" "$here/peers.py" "$tenure" \
   --trials "${1:-60}" --seeds "${2:-10}" --out "$here/last.json"

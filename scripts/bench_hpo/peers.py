@@ -126,7 +126,7 @@ def main():
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--overhead-trials", type=int, default=200)
     ap.add_argument("--functions", default="branin,hartmann6,goldstein_price,hartmann3")
-    ap.add_argument("--samplers", default="tpe,gp,random")
+    ap.add_argument("--samplers", default="auto,tpe,gp,random")
     ap.add_argument("--out")
     args = ap.parse_args()
     cps = checkpoints(args.trials)

@@ -19,8 +19,8 @@ pub struct HpoArgs {
     /// branin, goldstein_price, hartmann3 or hartmann6.
     #[arg(long)]
     function: String,
-    /// tpe, gp or random.
-    #[arg(long, default_value = "tpe")]
+    /// auto, tpe, gp or random.
+    #[arg(long, default_value = "auto")]
     sampler: String,
     #[arg(long, default_value_t = 60)]
     trials: usize,

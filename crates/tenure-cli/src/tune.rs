@@ -21,7 +21,7 @@ pub struct TuneArgs {
     /// Start no new trial after this many seconds.
     #[arg(long)]
     timeout: Option<f64>,
-    /// tpe (default), gp or random.
+    /// auto (default: GP for small flat spaces, then TPE), tpe, gp or random.
     #[arg(long)]
     sampler: Option<String>,
     /// none (default), median or asha.

@@ -13,7 +13,7 @@ pub enum TuneError {
     /// Bad sampler, pruner or study settings.
     #[error(transparent)]
     Param(#[from] tenure_core::CoreError),
-    #[error("unknown sampler `{0}` (expected one of: tpe, gp, random)")]
+    #[error("unknown sampler `{0}` (expected one of: auto, tpe, gp, random)")]
     UnknownSampler(String),
     #[error("unknown pruner `{0}` (expected one of: none, median, asha)")]
     UnknownPruner(String),

@@ -3,8 +3,9 @@
 //! - [`SearchSpace`]: float (uniform or log, optionally on a grid), int
 //!   (step or log) and categorical parameters, conditional on each other;
 //!   parsed from config tables ([`ParamSpec`]) with errors naming the key.
-//! - Samplers ([`SamplerKind`]): multivariate TPE (the default), a Gaussian
-//!   process with expected improvement, random search.
+//! - Samplers ([`SamplerKind`]): multivariate TPE, a Gaussian process with
+//!   expected improvement, random search, and `auto` (the default: the GP
+//!   for small flat spaces in young studies, TPE otherwise).
 //! - Pruners ([`Pruner`]): median and asynchronous successive halving, fed
 //!   by intermediate values.
 //! - [`Study`]: trials persisted in SQLite; a killed search resumes without
@@ -49,7 +50,7 @@ pub use error::{Result, TuneError};
 pub use pruner::{AshaParams, AshaValidParams, MedianParams, MedianValidParams, Pruner};
 pub use sampler::gp::GaussianProcess;
 pub use sampler::{
-    GpParams, GpSampler, RandomSampler, SampleContext, Sampler, SamplerKind, Startup, TpeParams,
+    AutoSampler, GpParams, GpSampler, RandomSampler, SampleContext, Sampler, SamplerKind, Startup, TpeParams,
     TpeSampler, random_params, trial_rng,
 };
 pub use space::{

@@ -6,7 +6,7 @@
 //! model = "logreg"            # a [[models]] entry, by name
 //! metric = "auc"              # one the task reports; direction follows it
 //! trials = 30
-//! sampler = "tpe"             # tpe | gp | random
+//! sampler = "auto"            # auto (default) | tpe | gp | random
 //! pruner = "median"           # none | median | asha (fed the running CV mean per fold)
 //! [tune.space]
 //! l2 = { type = "float", low = 1e-4, high = 100.0, log = true }

@@ -32,7 +32,7 @@ const MIN_NOISE: f64 = 1e-6;
 ///
 /// | setting | default | meaning |
 /// |---|---|---|
-/// | `n_startup_trials` | 10 | random trials before the model is used |
+/// | `n_startup_trials` | 5 | startup trials before the model is used |
 /// | `n_candidates` | 1024 | random points scored before local search |
 /// | `n_local_search` | 10 | local searches of the acquisition |
 /// | `startup` | Latin hypercube | how the startup trials are drawn |
@@ -59,7 +59,7 @@ impl Default for GpParams {
 impl GpParams {
     pub fn new() -> Self {
         Self(GpValidParams {
-            n_startup_trials: 10,
+            n_startup_trials: 5,
             n_candidates: 1024,
             n_local_search: 10,
             startup: Startup::default(),

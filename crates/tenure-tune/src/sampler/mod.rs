@@ -17,10 +17,12 @@ use crate::space::{Distribution, Domain, ParamDef, ParamValue, Params, SearchSpa
 use crate::trial::{Direction, Trial};
 use crate::{Result, TuneError};
 
+mod auto;
 pub mod gp;
 mod random;
 mod tpe;
 
+pub use auto::{AUTO_GP_MAX_PARAMS, AUTO_GP_MAX_TRIALS, AutoSampler};
 pub use gp::{GpParams, GpSampler, GpValidParams};
 pub use random::RandomSampler;
 pub use tpe::{TpeParams, TpeSampler, TpeValidParams, default_gamma, default_weights};
@@ -140,9 +142,12 @@ pub(crate) fn startup_params(
 /// The samplers that can be chosen by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SamplerKind {
-    /// Multivariate TPE: the default, chosen by `tenure bench hpo` (see the
-    /// README's table).
+    /// The default, chosen by `tenure bench hpo` (see the README's table):
+    /// the GP for small flat spaces in young studies, TPE otherwise
+    /// ([`AutoSampler`]).
     #[default]
+    Auto,
+    /// Multivariate TPE.
     Tpe,
     /// Gaussian process with expected improvement, for low-dimensional
     /// continuous spaces.
@@ -151,10 +156,11 @@ pub enum SamplerKind {
 }
 
 impl SamplerKind {
-    pub const NAMES: &'static [&'static str] = &["tpe", "gp", "random"];
+    pub const NAMES: &'static [&'static str] = &["auto", "tpe", "gp", "random"];
 
     pub fn as_str(self) -> &'static str {
         match self {
+            SamplerKind::Auto => "auto",
             SamplerKind::Tpe => "tpe",
             SamplerKind::Gp => "gp",
             SamplerKind::Random => "random",
@@ -164,6 +170,7 @@ impl SamplerKind {
     /// A sampler of this kind with its default settings.
     pub fn build(self) -> Box<dyn Sampler> {
         match self {
+            SamplerKind::Auto => Box::new(AutoSampler::default()),
             SamplerKind::Tpe => Box::new(TpeSampler::default()),
             SamplerKind::Gp => Box::new(GpSampler::default()),
             SamplerKind::Random => Box::new(RandomSampler),
@@ -176,6 +183,7 @@ impl FromStr for SamplerKind {
 
     fn from_str(s: &str) -> Result<Self> {
         match s {
+            "auto" => Ok(SamplerKind::Auto),
             "tpe" => Ok(SamplerKind::Tpe),
             "gp" => Ok(SamplerKind::Gp),
             "random" => Ok(SamplerKind::Random),

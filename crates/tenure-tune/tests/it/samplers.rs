@@ -92,3 +92,57 @@ fn maximize_is_minimize_of_the_negation() {
         hi.push(Trial::complete(n, b, -v));
     }
 }
+
+#[test]
+fn auto_uses_the_gp_on_small_flat_spaces_and_tpe_otherwise() {
+    use tenure_tune::{AUTO_GP_MAX_TRIALS, AutoSampler, ParamDef, ParamValue, SearchSpace};
+    let f = TestFunction::Branin;
+    let space = f.space();
+    let history: Vec<Trial> = (0..8)
+        .map(|n| {
+            let p = tenure_tune::random_params(&space, &mut tenure_tune::trial_rng(1, n));
+            let v = f.eval(&p);
+            Trial::complete(n, p, v)
+        })
+        .collect();
+    let ctx = SampleContext::new(1, 8);
+    let auto = AutoSampler::default().sample(&space, Direction::Minimize, &history, &ctx);
+    let gp = SamplerKind::Gp
+        .build()
+        .sample(&space, Direction::Minimize, &history, &ctx);
+    assert_eq!(auto, gp);
+    assert!(AutoSampler::uses_gp(&space, &history));
+    let long: Vec<Trial> = (0..AUTO_GP_MAX_TRIALS as u64)
+        .map(|n| Trial::complete(n, history[0].params.clone(), 1.0))
+        .collect();
+    assert!(!AutoSampler::uses_gp(&space, &long));
+    let conditional = SearchSpace::new(vec![
+        ParamDef::categorical("k", vec![ParamValue::Int(1), ParamValue::Int(2)]),
+        ParamDef::float("x", 0.0, 1.0).when("k", vec![ParamValue::Int(2)]),
+    ])
+    .unwrap();
+    assert!(!AutoSampler::uses_gp(&conditional, &[]));
+    assert_eq!(SamplerKind::default(), SamplerKind::Auto);
+}
+
+#[test]
+fn startup_trials_form_a_latin_hypercube() {
+    let f = TestFunction::Hartmann6;
+    let space = f.space();
+    let mut sampler = SamplerKind::Tpe.build();
+    let mut history = Vec::new();
+    for n in 0..10 {
+        let p = sampler.sample(&space, Direction::Minimize, &history, &SampleContext::new(3, n));
+        let v = f.eval(&p);
+        history.push(Trial::complete(n, p, v));
+    }
+    // Each of the ten slices of every coordinate holds exactly one trial.
+    for d in 1..=6 {
+        let mut slices: Vec<usize> = history
+            .iter()
+            .map(|t| (t.params[&format!("x{d}")].as_f64().unwrap() * 10.0) as usize)
+            .collect();
+        slices.sort();
+        assert_eq!(slices, (0..10).collect::<Vec<_>>(), "x{d}");
+    }
+}
