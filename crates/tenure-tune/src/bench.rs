@@ -222,8 +222,19 @@ pub fn median(values: &[f64]) -> f64 {
 
 /// Runs `sampler` for `trials` trials on `function` once per seed in
 /// `0..seeds`, each with a fresh sampler.
-pub fn run(function: TestFunction, sampler: SamplerKind, trials: usize, seeds: usize) -> BenchResult {
-    run_with(function, sampler.as_str(), || sampler.build(), trials, seeds)
+pub fn run(
+    function: TestFunction,
+    sampler: SamplerKind,
+    trials: usize,
+    seeds: usize,
+) -> BenchResult {
+    run_with(
+        function,
+        sampler.as_str(),
+        || sampler.build(),
+        trials,
+        seeds,
+    )
 }
 
 /// [`run`] with samplers made by `make` (custom settings), reported as

@@ -50,8 +50,8 @@ pub use error::{Result, TuneError};
 pub use pruner::{AshaParams, AshaValidParams, MedianParams, MedianValidParams, Pruner};
 pub use sampler::gp::GaussianProcess;
 pub use sampler::{
-    AutoSampler, GpParams, GpSampler, RandomSampler, SampleContext, Sampler, SamplerKind, Startup, TpeParams,
-    TpeSampler, random_params, trial_rng,
+    AUTO_GP_MAX_PARAMS, AUTO_GP_MAX_TRIALS, AutoSampler, GpParams, GpSampler, RandomSampler,
+    SampleContext, Sampler, SamplerKind, Startup, TpeParams, TpeSampler, random_params, trial_rng,
 };
 pub use space::{
     Condition, Distribution, Domain, OneOrMany, ParamDef, ParamSpec, ParamValue, Params,

@@ -59,7 +59,10 @@ fn tune_finds_a_configuration_and_logs_every_trial_as_a_child_run() {
     assert_eq!(v["sampler"], "auto");
     let trials = v["trials"].as_array().unwrap();
     assert_eq!(trials.len(), 6);
-    assert!(trials.iter().all(|t| t["state"] == "complete"), "{trials:?}");
+    assert!(
+        trials.iter().all(|t| t["state"] == "complete"),
+        "{trials:?}"
+    );
     let best = &v["best"];
     let l2 = best["params"]["l2"].as_f64().unwrap();
     assert!((1e-3..=1e3).contains(&l2));
@@ -71,13 +74,21 @@ fn tune_finds_a_configuration_and_logs_every_trial_as_a_child_run() {
         assert_eq!(t["intermediate"].as_array().unwrap().len(), 2);
     }
     assert!(best_value > 0.6, "CV AUC {best_value}");
-    assert!(v["test"]["auc"].as_f64().unwrap() > 0.6, "refit scored on the test cutoff");
+    assert!(
+        v["test"]["auc"].as_f64().unwrap() > 0.6,
+        "refit scored on the test cutoff"
+    );
     assert!(v["best_config"].as_str().unwrap().contains("l2 ="));
     let importance = v["importance"].as_array().unwrap();
     assert_eq!(importance.len(), 2);
 
     let html = std::fs::read_to_string(v["report"].as_str().unwrap()).unwrap();
-    for needle in ["<svg", "Trial history", "Parameter importance", "Best configuration"] {
+    for needle in [
+        "<svg",
+        "Trial history",
+        "Parameter importance",
+        "Best configuration",
+    ] {
         assert!(html.contains(needle), "report lacks {needle}");
     }
 
@@ -117,7 +128,12 @@ fn tune_finds_a_configuration_and_logs_every_trial_as_a_child_run() {
         .iter()
         .map(|a| a.as_str().unwrap())
         .collect();
-    for a in ["report.html", "trials.json", "best_config.toml", "config.toml"] {
+    for a in [
+        "report.html",
+        "trials.json",
+        "best_config.toml",
+        "config.toml",
+    ] {
         assert!(artifacts.contains(&a), "{a} not in {artifacts:?}");
     }
 
@@ -147,10 +163,7 @@ fn a_killed_search_resumes_without_losing_or_repeating_a_trial() {
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
         let done = if db.exists() {
-            db_trials(&db)
-                .iter()
-                .filter(|t| t.1 == "complete")
-                .count()
+            db_trials(&db).iter().filter(|t| t.1 == "complete").count()
         } else {
             0
         };
@@ -181,7 +194,11 @@ fn a_killed_search_resumes_without_losing_or_repeating_a_trial() {
     );
     let after = db_trials(&db);
     let numbers: Vec<i64> = after.iter().map(|t| t.0).collect();
-    assert_eq!(numbers, (0..total).collect::<Vec<_>>(), "no gap, no duplicate");
+    assert_eq!(
+        numbers,
+        (0..total).collect::<Vec<_>>(),
+        "no gap, no duplicate"
+    );
     assert!(after.iter().all(|t| t.1 == "complete"), "{after:?}");
     for (n, (value, params)) in &complete_before {
         let t = &after[*n as usize];
@@ -227,7 +244,11 @@ fn two_worker_processes_share_one_study() {
     }
     let trials = db_trials(&db);
     let numbers: Vec<i64> = trials.iter().map(|t| t.0).collect();
-    assert_eq!(numbers, (0..16).collect::<Vec<_>>(), "each trial claimed once");
+    assert_eq!(
+        numbers,
+        (0..16).collect::<Vec<_>>(),
+        "each trial claimed once"
+    );
     assert!(trials.iter().all(|t| t.1 == "complete"));
 
     // --workers starts helpers itself; the study grows to the new total.
@@ -301,13 +322,25 @@ fn bad_tune_tables_name_the_key() {
 #[test]
 fn bench_hpo_prints_the_documented_json() {
     let out = run_ok(tenure().args([
-        "bench", "hpo", "--function", "branin", "--sampler", "tpe", "--trials", "15", "--seeds",
-        "3", "--json",
+        "bench",
+        "hpo",
+        "--function",
+        "branin",
+        "--sampler",
+        "tpe",
+        "--trials",
+        "15",
+        "--seeds",
+        "3",
+        "--json",
     ]));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let mut keys: Vec<&String> = v.as_object().unwrap().keys().collect();
     keys.sort();
-    assert_eq!(keys, ["function", "median_best", "sampler", "seeds", "trials"]);
+    assert_eq!(
+        keys,
+        ["function", "median_best", "sampler", "seeds", "trials"]
+    );
     assert_eq!(v["function"], "branin");
     assert_eq!(v["sampler"], "tpe");
     assert_eq!(v["trials"], 15);

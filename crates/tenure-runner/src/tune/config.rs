@@ -168,12 +168,14 @@ impl TuneSpec {
             })?;
             tables.push((name.clone(), spec));
         }
-        let space = SearchSpace::from_specs(tables.iter().map(|(n, s)| (n.as_str(), s)))
-            .map_err(|e| match e {
-                tenure_tune::TuneError::Space { key, reason } => {
-                    err(&format!("tune.space.{key}"), reason)
+        let space =
+            SearchSpace::from_specs(tables.iter().map(|(n, s)| (n.as_str(), s))).map_err(|e| {
+                match e {
+                    tenure_tune::TuneError::Space { key, reason } => {
+                        err(&format!("tune.space.{key}"), reason)
+                    }
+                    other => err("tune.space", other.to_string()),
                 }
-                other => err("tune.space", other.to_string()),
             })?;
         let spec = Self {
             config: config.clone(),

@@ -97,7 +97,9 @@ fn tune_spec(exp: &Experiment) -> Result<&TuneSpec> {
     exp.tune.as_ref().ok_or_else(|| RunnerError::Config {
         path: exp.path.clone(),
         key: "tune".into(),
-        reason: "the experiment has no [tune] table: add one naming the model, the metric and the space".into(),
+        reason:
+            "the experiment has no [tune] table: add one naming the model, the metric and the space"
+                .into(),
     })
 }
 
@@ -135,12 +137,8 @@ impl<'a> Objective<'a> {
     fn model(&self, params: &Params) -> std::result::Result<ModelSpec, String> {
         let base = &self.exp.file.models[self.spec.model_index];
         let cfg = inject(base, params);
-        ModelSpec::from_config(
-            &cfg,
-            self.exp.task(),
-            self.exp.file.labels.horizon_days,
-        )
-        .map_err(|(key, reason)| format!("{key}: {reason}"))
+        ModelSpec::from_config(&cfg, self.exp.task(), self.exp.file.labels.horizon_days)
+            .map_err(|(key, reason)| format!("{key}: {reason}"))
     }
 
     /// The metric of the model fitted on one fold's training rows.
@@ -151,7 +149,12 @@ impl<'a> Objective<'a> {
             .into_iter()
             .find(|(m, _)| *m == self.spec.config.metric)
             .map(|(_, v)| v)
-            .ok_or_else(|| format!("metric `{}` is undefined on this fold", self.spec.config.metric))
+            .ok_or_else(|| {
+                format!(
+                    "metric `{}` is undefined on this fold",
+                    self.spec.config.metric
+                )
+            })
     }
 }
 
@@ -197,7 +200,10 @@ fn open_study(
                 ("tune.kind", model.kind),
                 ("tune.metric", spec.config.metric.as_str()),
                 ("tune.direction", spec.direction.as_str()),
-                ("tune.space", &serde_json::to_string(&spec.space).unwrap_or_default()),
+                (
+                    "tune.space",
+                    &serde_json::to_string(&spec.space).unwrap_or_default(),
+                ),
             ] {
                 store.log_param(&run_id, k, v)?;
             }
@@ -259,7 +265,8 @@ pub fn run_worker(
         for (k, v) in &trial.params {
             store.log_param(&child, k, &v.to_string())?;
         }
-        let (outcome, fold_values) = evaluate(objective, &study, &trial, &target.pruner, &store, &child)?;
+        let (outcome, fold_values) =
+            evaluate(objective, &study, &trial, &target.pruner, &store, &child)?;
         let state = match &outcome {
             Outcome::Complete(v) => {
                 store.log_metric(&child, &spec.config.metric, *v, 0)?;
@@ -292,7 +299,11 @@ pub fn run_worker(
                 ),
                 Outcome::Fail(m) => format!("failed: {m}"),
             };
-            let params: Vec<String> = trial.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let params: Vec<String> = trial
+                .params
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
             eprintln!("trial {:>3} · {value} · {}", trial.number, params.join(" "));
         }
     }
@@ -318,7 +329,12 @@ fn evaluate(
     let metric = &objective.spec.config.metric;
     let model = match objective.model(&trial.params) {
         Ok(m) => m,
-        Err(e) => return Ok((Outcome::Fail(format!("building the model: {e}")), Vec::new())),
+        Err(e) => {
+            return Ok((
+                Outcome::Fail(format!("building the model: {e}")),
+                Vec::new(),
+            ));
+        }
     };
     let mut values = Vec::with_capacity(objective.cv.len());
     for (k, (name, data)) in objective.cv.iter().enumerate() {
@@ -330,7 +346,9 @@ fn evaluate(
         values.push(v);
         store.log_metric(child, &format!("{metric}.fold"), v, k as i64)?;
         let step = k as u64 + 1;
-        study.report(trial, step, mean(&values)).map_err(tune_error)?;
+        study
+            .report(trial, step, mean(&values))
+            .map_err(tune_error)?;
         if k + 1 < objective.cv.len()
             && study
                 .should_prune(trial, step, pruner)
@@ -435,8 +453,8 @@ pub fn finish(
         Some(b) => {
             let test = refit_on_test(exp, objective, &b.params)?;
             let cfg = inject(model_cfg, &b.params);
-            let text = toml::to_string(&BTreeMap::from([("models", vec![cfg])]))
-                .unwrap_or_default();
+            let text =
+                toml::to_string(&BTreeMap::from([("models", vec![cfg])])).unwrap_or_default();
             (test, text)
         }
         None => (BTreeMap::new(), String::new()),
@@ -528,10 +546,12 @@ fn refit_on_test(
     objective: &Objective<'_>,
     params: &Params,
 ) -> Result<BTreeMap<String, f64>> {
-    let model = objective.model(params).map_err(|message| RunnerError::Model {
-        model: objective.spec.config.model.clone(),
-        message,
-    })?;
+    let model = objective
+        .model(params)
+        .map_err(|message| RunnerError::Model {
+            model: objective.spec.config.model.clone(),
+            message,
+        })?;
     let Some(test_fold) = objective
         .prepared
         .plan

@@ -679,7 +679,12 @@ impl Sampler for GpSampler {
             .filter(observed)
             .collect();
         if modelled.is_empty() || complete.len() < self.params.n_startup_trials {
-            return startup_params(space, ctx, self.params.n_startup_trials, self.params.startup);
+            return startup_params(
+                space,
+                ctx,
+                self.params.n_startup_trials,
+                self.params.startup,
+            );
         }
         let domains: Vec<Domain> = modelled.iter().map(|d| d.distribution.domain()).collect();
         let encode = |t: &Trial| -> Vec<f64> {

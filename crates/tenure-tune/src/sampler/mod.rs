@@ -128,7 +128,9 @@ pub(crate) fn startup_params(
         let x = (perm[slot] as f64 + rng.random::<f64>()) / n as f64;
         let domain = dist.domain();
         let value = match domain {
-            Domain::Categorical { n: k } => dist.from_internal(((x * k as f64).floor()).min(k as f64 - 1.0)),
+            Domain::Categorical { n: k } => {
+                dist.from_internal(((x * k as f64).floor()).min(k as f64 - 1.0))
+            }
             Domain::Numeric { .. } => {
                 let (lo, hi) = domain.transformed_bounds();
                 dist.from_internal(domain.untransform(lo + x * (hi - lo)))

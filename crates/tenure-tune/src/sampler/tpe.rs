@@ -331,7 +331,12 @@ impl Sampler for TpeSampler {
         ctx: &SampleContext,
     ) -> Params {
         if finished_count(history) < self.params.n_startup_trials {
-            return startup_params(space, ctx, self.params.n_startup_trials, self.params.startup);
+            return startup_params(
+                space,
+                ctx,
+                self.params.n_startup_trials,
+                self.params.startup,
+            );
         }
         let rng = &mut ctx.rng();
         let mut out = Params::new();

@@ -36,11 +36,19 @@ fn proposals_depend_only_on_seed_number_and_history() {
         let mut history = Vec::new();
         let mut sampler = kind.build();
         for n in 0..14 {
-            let p = sampler.sample(&space, Direction::Minimize, &history, &SampleContext::new(9, n));
+            let p = sampler.sample(
+                &space,
+                Direction::Minimize,
+                &history,
+                &SampleContext::new(9, n),
+            );
             // A fresh sampler (another worker) proposes the same point.
-            let again =
-                kind.build()
-                    .sample(&space, Direction::Minimize, &history, &SampleContext::new(9, n));
+            let again = kind.build().sample(
+                &space,
+                Direction::Minimize,
+                &history,
+                &SampleContext::new(9, n),
+            );
             if kind != SamplerKind::Gp {
                 assert_eq!(p, again, "{kind} trial {n}");
             }
@@ -59,11 +67,21 @@ fn running_trials_push_tpe_away_from_their_point() {
     let mut history = Vec::new();
     let mut sampler = SamplerKind::Tpe.build();
     for n in 0..20 {
-        let p = sampler.sample(&space, Direction::Minimize, &history, &SampleContext::new(4, n));
+        let p = sampler.sample(
+            &space,
+            Direction::Minimize,
+            &history,
+            &SampleContext::new(4, n),
+        );
         let v = f.eval(&p);
         history.push(Trial::complete(n, p, v));
     }
-    let proposal = sampler.sample(&space, Direction::Minimize, &history, &SampleContext::new(4, 21));
+    let proposal = sampler.sample(
+        &space,
+        Direction::Minimize,
+        &history,
+        &SampleContext::new(4, 21),
+    );
     let mut running = history.clone();
     running.push(Trial {
         number: 20,
@@ -72,7 +90,12 @@ fn running_trials_push_tpe_away_from_their_point() {
         value: None,
         intermediate: Default::default(),
     });
-    let other = sampler.sample(&space, Direction::Minimize, &running, &SampleContext::new(4, 21));
+    let other = sampler.sample(
+        &space,
+        Direction::Minimize,
+        &running,
+        &SampleContext::new(4, 21),
+    );
     assert_ne!(proposal, other);
 }
 
@@ -95,7 +118,9 @@ fn maximize_is_minimize_of_the_negation() {
 
 #[test]
 fn auto_uses_the_gp_on_small_flat_spaces_and_tpe_otherwise() {
-    use tenure_tune::{AUTO_GP_MAX_TRIALS, AutoSampler, ParamDef, ParamValue, SearchSpace};
+    use tenure_tune::{
+        AUTO_GP_MAX_TRIALS, AutoSampler, ParamDef, ParamValue, Sampler, SearchSpace,
+    };
     let f = TestFunction::Branin;
     let space = f.space();
     let history: Vec<Trial> = (0..8)
@@ -132,7 +157,12 @@ fn startup_trials_form_a_latin_hypercube() {
     let mut sampler = SamplerKind::Tpe.build();
     let mut history = Vec::new();
     for n in 0..10 {
-        let p = sampler.sample(&space, Direction::Minimize, &history, &SampleContext::new(3, n));
+        let p = sampler.sample(
+            &space,
+            Direction::Minimize,
+            &history,
+            &SampleContext::new(3, n),
+        );
         let v = f.eval(&p);
         history.push(Trial::complete(n, p, v));
     }
