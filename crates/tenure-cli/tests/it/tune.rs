@@ -162,11 +162,16 @@ fn a_killed_search_resumes_without_losing_or_repeating_a_trial() {
     // assertion), then kill the search in the middle of its work.
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
-        let done = if db.exists() {
-            db_trials(&db).iter().filter(|t| t.1 == "complete").count()
-        } else {
-            0
-        };
+        // The file exists a moment before its tables do.
+        let done: i64 = rusqlite::Connection::open(&db)
+            .and_then(|c| {
+                c.query_row(
+                    "SELECT COUNT(*) FROM trials WHERE state = 'complete'",
+                    [],
+                    |r| r.get(0),
+                )
+            })
+            .unwrap_or(0);
         if done >= 3 {
             break;
         }

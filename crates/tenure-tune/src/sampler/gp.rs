@@ -17,7 +17,7 @@ use rand::RngExt;
 use serde::Serialize;
 use tenure_core::{CoreError, ParamGuard, ensure_param};
 
-use super::{Rng, SampleContext, Sampler, Startup, random_value, startup_params};
+use super::{Rng, SampleContext, Sampler, Startup, random_params, random_value, startup_params};
 use crate::optim::{
     LbfgsSettings, cholesky, cholesky_inverse, dot, minimize_box, solve_lower, solve_upper_t,
 };
@@ -673,9 +673,14 @@ impl Sampler for GpSampler {
                     .is_some_and(|v| d.distribution.to_internal(v).is_some())
             })
         };
+        // Pruned trials count with their last running value: left out, the
+        // GP would propose the same hopeless point again and again.
         let complete: Vec<&Trial> = history
             .iter()
-            .filter(|t| t.is_complete())
+            .filter(|t| {
+                t.is_complete()
+                    || (t.state == TrialState::Pruned && t.value.is_some_and(f64::is_finite))
+            })
             .filter(observed)
             .collect();
         if modelled.is_empty() || complete.len() < self.params.n_startup_trials {
@@ -763,6 +768,11 @@ impl Sampler for GpSampler {
                 None => random_value(&def.distribution, rng),
             };
             out.insert(def.name.clone(), value);
+        }
+        // On a grid the acquisition can settle on a point already tried:
+        // a repeat teaches nothing, a random point does.
+        if history.iter().any(|t| t.params == out) {
+            return random_params(space, rng);
         }
         out
     }
