@@ -83,14 +83,16 @@ pub fn run(args: TuneArgs) -> Result<()> {
     };
     let target = TuneTarget::resolve(&exp, &opts)?;
     let objective = Objective::load(&exp, &Progress::new(opts.progress))?;
+    // The timeout bounds the search, not the loading of the data.
+    let search_started = Instant::now();
     if args.worker {
-        tune::run_worker(&exp, &target, &objective, started, opts.log_trials)?;
+        tune::run_worker(&exp, &target, &objective, search_started, opts.log_trials)?;
         return Ok(());
     }
     let mut helpers: Vec<Child> = (1..args.workers)
         .map(|_| spawn_helper(&args, &target))
         .collect::<Result<_>>()?;
-    let own = tune::run_worker(&exp, &target, &objective, started, opts.log_trials);
+    let own = tune::run_worker(&exp, &target, &objective, search_started, opts.log_trials);
     let mut failed = Vec::new();
     for child in &mut helpers {
         let status = child.wait().context("waiting for a worker process")?;
@@ -106,7 +108,7 @@ pub fn run(args: TuneArgs) -> Result<()> {
         failed.join(", ")
     );
     // A helper that died mid-trial left it running: finish it here.
-    tune::run_worker(&exp, &target, &objective, started, opts.log_trials)?;
+    tune::run_worker(&exp, &target, &objective, search_started, opts.log_trials)?;
     let out = tune::finish(&exp, &target, &objective, started)?;
     if args.json {
         println!("{}", serde_json::to_string(&out)?);

@@ -364,3 +364,26 @@ fn bench_hpo_prints_the_documented_json() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("branin"));
 }
+
+#[test]
+fn timeout_ends_a_search_whose_budget_is_out_of_reach() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = tune_experiment(dir.path(), "tune-timeout", TUNE_L2);
+    let v = tune_json(tenure().arg("tune").arg(&exp).args([
+        "--json",
+        "--trials",
+        "1000000",
+        "--timeout",
+        "0.5",
+    ]));
+    let n = v["trials"].as_array().unwrap().len();
+    assert!(n < 1_000_000, "{n} trials");
+    // Trials that started finished: none is left running.
+    assert!(
+        v["trials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["state"] != "running")
+    );
+}

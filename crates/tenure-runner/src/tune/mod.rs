@@ -219,7 +219,8 @@ fn tune_error(e: tenure_tune::TuneError) -> RunnerError {
 }
 
 /// Runs trials until the study holds `target.trials` of them or the
-/// timeout passes. Safe to run in several processes at once.
+/// timeout (counted from `started`) passes. Safe to run in several
+/// processes at once.
 pub fn run_worker(
     exp: &Experiment,
     target: &TuneTarget,
@@ -420,7 +421,8 @@ pub fn tune(exp: &Experiment, opts: &TuneOptions) -> Result<TuneOutcome> {
     let target = TuneTarget::resolve(exp, opts)?;
     let progress = Progress::new(opts.progress);
     let objective = Objective::load(exp, &progress)?;
-    run_worker(exp, &target, &objective, started, opts.log_trials)?;
+    // The timeout bounds the search, not the loading of the data.
+    run_worker(exp, &target, &objective, Instant::now(), opts.log_trials)?;
     finish(exp, &target, &objective, started)
 }
 
