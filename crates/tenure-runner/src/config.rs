@@ -14,6 +14,7 @@ use tenure_data::io::{CustomersSource, TransactionsSource};
 use tenure_data::{CvConfig, FeatureConfig, LabelConfig};
 
 use crate::models::ModelSpec;
+use crate::settings::CalibrationSpec;
 use crate::{Result, RunnerError};
 
 /// The experiment file as written, before models are checked.
@@ -36,6 +37,12 @@ pub struct ExperimentFile {
     pub models: Vec<ModelConfig>,
     #[serde(default)]
     pub tracking: TrackingConfig,
+    /// `survival_times_days`: see [`crate::settings::survival_times`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluation: Option<toml::Table>,
+    /// See [`crate::settings::CalibrationSpec`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<toml::Table>,
     /// Hyperparameter search (`tenure tune`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tune: Option<crate::tune::TuneConfig>,
@@ -95,6 +102,12 @@ pub struct Experiment {
     pub tune: Option<crate::tune::TuneSpec>,
     /// The merged config, as run (logged as an artifact for reproducibility).
     pub resolved_toml: String,
+    /// Checked `[calibration]` (defaults when the table is absent).
+    pub calibration: CalibrationSpec,
+    /// Survival experiments: days after the cutoff at which models give
+    /// `S(t | x)` (checked `[evaluation] survival_times_days`); empty for
+    /// the other tasks.
+    pub survival_times_days: Vec<f64>,
 }
 
 impl Experiment {
@@ -162,6 +175,14 @@ impl Experiment {
             }
             models.push(spec);
         }
+        let calibration = crate::settings::calibration(file.calibration.as_ref())
+            .map_err(|(key, reason)| cfg_err(&key, reason))?;
+        let survival_times_days = crate::settings::survival_times(
+            file.evaluation.as_ref(),
+            file.labels.task,
+            file.labels.horizon_days,
+        )
+        .map_err(|(key, reason)| cfg_err(&key, reason))?;
         let tune = match &file.tune {
             Some(t) => Some(crate::tune::TuneSpec::check(
                 t,
@@ -179,6 +200,8 @@ impl Experiment {
             models,
             tune,
             resolved_toml,
+            calibration,
+            survival_times_days,
         })
     }
 }

@@ -3,5 +3,6 @@
 mod bad_input;
 mod common;
 mod fit;
+mod report;
 mod run;
 mod tune;

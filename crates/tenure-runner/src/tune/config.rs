@@ -77,7 +77,14 @@ pub struct TuneSpec {
 pub fn task_metrics(task: Task) -> &'static [&'static str] {
     match task {
         Task::Churn => &["auc", "pr_auc", "log_loss", "brier"],
-        Task::Survival => &["c_index", "uno_c"],
+        Task::Survival => &[
+            "c_index",
+            "uno_c",
+            "ibs",
+            "td_auc",
+            "brier_horizon",
+            "ece_horizon",
+        ],
         Task::Clv => &[
             "rmse",
             "mae",

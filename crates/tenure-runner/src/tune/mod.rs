@@ -28,8 +28,8 @@ use tenure_tune::{
 
 pub use config::{TuneConfig, TuneSpec, inject, task_metrics};
 
-use crate::models::ModelSpec;
-use crate::pipeline::{FoldData, Prepared, fold_data, prepare, score};
+use crate::models::{EarlyStop, ModelSpec};
+use crate::pipeline::{FoldData, Prepared, fold_data, prepare, query_times, score};
 use crate::progress::Progress;
 use crate::{Experiment, Result, RunnerError};
 
@@ -141,14 +141,26 @@ impl<'a> Objective<'a> {
             .map_err(|(key, reason)| format!("{key}: {reason}"))
     }
 
-    /// The metric of the model fitted on one fold's training rows.
-    fn fold_metric(&self, model: &ModelSpec, data: &FoldData) -> std::result::Result<f64, String> {
-        let pred = model.fit_predict(&data.train, data.valid.x())?;
-        let scores = score(data, &pred).map_err(|e| e.to_string())?;
+    /// The metric of the model fitted on one fold's training rows (early
+    /// stopping on the fold's validation rows, as `tenure run` does), and
+    /// the boosting round kept, if any.
+    fn fold_metric(
+        &self,
+        model: &ModelSpec,
+        data: &FoldData,
+    ) -> std::result::Result<(f64, Option<usize>), String> {
+        let times = query_times(&self.exp.survival_times_days);
+        let pred = model.fit_predict_full(
+            &data.train,
+            data.valid.x(),
+            &times,
+            EarlyStop::OnValid(&data.valid),
+        )?;
+        let scores = score(data, &pred, &times).map_err(|e| e.to_string())?;
         scores
             .into_iter()
             .find(|(m, _)| *m == self.spec.config.metric)
-            .map(|(_, v)| v)
+            .map(|(_, v)| (v, pred.best_iteration))
             .ok_or_else(|| {
                 format!(
                     "metric `{}` is undefined on this fold",
@@ -340,8 +352,15 @@ fn evaluate(
     let mut values = Vec::with_capacity(objective.cv.len());
     for (k, (name, data)) in objective.cv.iter().enumerate() {
         let v = match objective.fold_metric(&model, data) {
-            Ok(v) if v.is_finite() => v,
-            Ok(v) => return Ok((Outcome::Fail(format!("{name}: {metric} is {v}")), values)),
+            Ok((v, rounds)) if v.is_finite() => {
+                if let Some(r) = rounds {
+                    study
+                        .set_trial_attr(trial, &format!("best_round.{}", k + 1), &r.to_string())
+                        .map_err(tune_error)?;
+                }
+                v
+            }
+            Ok((v, _)) => return Ok((Outcome::Fail(format!("{name}: {metric} is {v}")), values)),
             Err(e) => return Ok((Outcome::Fail(format!("{name}: {e}")), values)),
         };
         values.push(v);
@@ -453,7 +472,14 @@ pub fn finish(
     let model_cfg = &exp.file.models[spec.model_index];
     let (test, best_config) = match &best {
         Some(b) => {
-            let test = refit_on_test(exp, objective, &b.params)?;
+            let rounds: Vec<usize> = study
+                .trial_attrs(b.number)
+                .map_err(tune_error)?
+                .iter()
+                .filter(|(k, _)| k.starts_with("best_round."))
+                .filter_map(|(_, v)| v.parse().ok())
+                .collect();
+            let test = refit_on_test(exp, objective, &b.params, &rounds)?;
             let cfg = inject(model_cfg, &b.params);
             let text =
                 toml::to_string(&BTreeMap::from([("models", vec![cfg])])).unwrap_or_default();
@@ -547,6 +573,7 @@ fn refit_on_test(
     exp: &Experiment,
     objective: &Objective<'_>,
     params: &Params,
+    best_rounds: &[usize],
 ) -> Result<BTreeMap<String, f64>> {
     let model = objective
         .model(params)
@@ -563,13 +590,23 @@ fn refit_on_test(
         return Ok(BTreeMap::new());
     };
     let data = fold_data(exp, &objective.prepared, test_fold)?;
+    let times = query_times(&exp.survival_times_days);
+    // The test fold may not steer training: boosted models train for the
+    // mean of the rounds early stopping kept on the CV folds.
+    let stop = if best_rounds.is_empty() {
+        EarlyStop::Off
+    } else {
+        EarlyStop::Rounds(
+            (best_rounds.iter().sum::<usize>() as f64 / best_rounds.len() as f64).round() as usize,
+        )
+    };
     let pred = model
-        .fit_predict(&data.train, data.valid.x())
+        .fit_predict_full(&data.train, data.valid.x(), &times, stop)
         .map_err(|message| RunnerError::Model {
             model: model.name.clone(),
             message: format!("refit on all training data: {message}"),
         })?;
-    let scores = score(&data, &pred).map_err(|source| RunnerError::Metrics {
+    let scores = score(&data, &pred, &times).map_err(|source| RunnerError::Metrics {
         model: model.name.clone(),
         fold: "test".into(),
         source,
