@@ -16,6 +16,9 @@ use tenure_runner::output::{
 use tenure_runner::store::LocalStore;
 use tenure_runner::{Experiment, Progress, RunOptions};
 
+mod bench;
+mod tune;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "tenure",
@@ -42,6 +45,11 @@ enum Command {
     /// Read runs back from the local tracking store.
     #[command(subcommand)]
     Runs(RunsCommand),
+    /// Search a model's hyperparameters on the time-split CV score.
+    Tune(Box<tune::TuneArgs>),
+    /// Benchmarks (hyperparameter samplers on test functions).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 #[derive(Debug, Args)]
@@ -228,6 +236,8 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Predict(args) => predict(args),
         Command::Synth(args) => synth(args),
         Command::Runs(cmd) => runs(cmd),
+        Command::Tune(args) => tune::run(*args),
+        Command::Bench(cmd) => bench::run(cmd),
     }
 }
 

@@ -43,6 +43,9 @@ pub struct ExperimentFile {
     /// See [`crate::settings::CalibrationSpec`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calibration: Option<toml::Table>,
+    /// Hyperparameter search (`tenure tune`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tune: Option<crate::tune::TuneConfig>,
 }
 
 fn default_seed() -> u64 {
@@ -95,6 +98,8 @@ pub struct Experiment {
     pub path: PathBuf,
     pub file: ExperimentFile,
     pub models: Vec<ModelSpec>,
+    /// The checked `[tune]` table, if any.
+    pub tune: Option<crate::tune::TuneSpec>,
     /// The merged config, as run (logged as an artifact for reproducibility).
     pub resolved_toml: String,
     /// Checked `[calibration]` (defaults when the table is absent).
@@ -178,10 +183,22 @@ impl Experiment {
             file.labels.horizon_days,
         )
         .map_err(|(key, reason)| cfg_err(&key, reason))?;
+        let tune = match &file.tune {
+            Some(t) => Some(crate::tune::TuneSpec::check(
+                t,
+                path,
+                file.labels.task,
+                file.labels.horizon_days,
+                &file.models,
+                &models,
+            )?),
+            None => None,
+        };
         Ok(Self {
             path: path.to_path_buf(),
             file,
             models,
+            tune,
             resolved_toml,
             calibration,
             survival_times_days,

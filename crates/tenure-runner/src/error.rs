@@ -38,6 +38,8 @@ pub enum RunnerError {
     Report(#[from] tenure_report::ReportError),
     #[error(transparent)]
     Core(#[from] tenure_core::CoreError),
+    #[error("tuning: {0}")]
+    Tune(#[from] tenure_tune::TuneError),
     #[error("{context}: {source}")]
     Io {
         context: String,

@@ -47,6 +47,7 @@ mod progress;
 mod report;
 mod report_calibration;
 pub mod settings;
+pub mod tune;
 
 pub use config::Experiment;
 pub use error::{Result, RunnerError};
@@ -57,3 +58,4 @@ pub use progress::Progress;
 pub use tenure_core as core;
 pub use tenure_data as data;
 pub use tenure_store as store;
+pub use tenure_tune as hpo;

@@ -462,7 +462,7 @@ pub fn query_times(days: &[f64]) -> Vec<f64> {
 /// The task's metrics, plus those that need the training rows: Uno's C
 /// weighs validation pairs by the training rows' censoring distribution, as
 /// do the metrics of predicted survival curves.
-fn score(
+pub(crate) fn score(
     data: &FoldData,
     pred: &crate::models::Prediction,
     query_times: &[f64],

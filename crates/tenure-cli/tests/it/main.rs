@@ -6,3 +6,4 @@ mod fit;
 mod gbdt;
 mod report;
 mod run;
+mod tune;
