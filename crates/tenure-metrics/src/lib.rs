@@ -48,6 +48,7 @@
 //! assert_eq!(spearman(&actual, &[1.0, 2.0, 3.0, 4.0]).unwrap(), 1.0);
 //! ```
 
+mod ab;
 mod calibration;
 mod censoring;
 mod classification;
@@ -57,7 +58,13 @@ mod evaluate;
 mod regression;
 mod survival;
 mod time_dependent;
+mod uplift;
 
+pub use ab::{
+    AbOptions, AbReport, Cuped, Effect, GroupStats, Lift, OutcomeKind, PowerAnalysis, SRM_ALPHA,
+    SrmTest, ab_test, cuped, normal_effect_size, normal_power, proportion_effect_size,
+    relative_lift, sample_ratio_mismatch, two_proportion_test, welch_test,
+};
 pub use calibration::{CalibrationBin, calibration_at_horizon};
 pub use classification::{
     LOG_LOSS_EPS, RocCurve, average_precision, brier_score, log_loss, roc_auc, roc_curve,
@@ -72,4 +79,8 @@ pub use regression::{mae, rmse};
 pub use survival::{SKSURV_TIED_TOL, concordance_index, uno_concordance};
 pub use time_dependent::{
     RiskScores, brier_score_at, cumulative_dynamic_auc, integrated_brier_score,
+};
+pub use uplift::{
+    PolicyValue, UpliftCurve, UpliftDecile, auuc, perfect_qini_curve, perfect_uplift_curve,
+    policy_values, qini_coefficient, qini_curve, uplift_by_decile, uplift_curve,
 };
