@@ -2,6 +2,8 @@
 //! experiment config. A thin shell: it parses arguments, builds the runner's
 //! inputs and prints results; every decision lives in the libraries.
 
+mod ab;
+
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,6 +37,8 @@ enum Command {
     Fit(Box<FitArgs>),
     /// Generate synthetic customers with known ground truth.
     Synth(SynthArgs),
+    /// Analyse an A/B test: sample ratio, effect with CI, CUPED, lift, power.
+    Ab(ab::AbArgs),
     /// Read runs back from the local tracking store.
     #[command(subcommand)]
     Runs(RunsCommand),
@@ -182,6 +186,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Split(args) => split(args),
         Command::Fit(args) => fit(*args),
         Command::Synth(args) => synth(args),
+        Command::Ab(args) => ab::run(args),
         Command::Runs(cmd) => runs(cmd),
     }
 }
@@ -211,6 +216,10 @@ fn run(args: RunArgs) -> Result<()> {
     print!("{}", split_table(&out.split, label_name(out.task)));
     println!();
     print!("{}", metrics_table(&out));
+    if let Some(u) = &out.uplift {
+        println!();
+        print!("{}", tenure_runner::uplift::table(u));
+    }
     println!("\nreport: {}", out.report.display());
     println!("store:  {}", out.store.display());
     Ok(())

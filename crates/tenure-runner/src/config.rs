@@ -36,6 +36,9 @@ pub struct ExperimentFile {
     pub models: Vec<ModelConfig>,
     #[serde(default)]
     pub tracking: TrackingConfig,
+    /// Uplift models of a randomised campaign (see [`crate::uplift`]).
+    #[serde(default)]
+    pub uplift: Option<crate::uplift::UpliftConfig>,
 }
 
 fn default_seed() -> u64 {
@@ -88,6 +91,7 @@ pub struct Experiment {
     pub path: PathBuf,
     pub file: ExperimentFile,
     pub models: Vec<ModelSpec>,
+    pub uplift: Option<crate::uplift::UpliftSpec>,
     /// The merged config, as run (logged as an artifact for reproducibility).
     pub resolved_toml: String,
 }
@@ -157,10 +161,23 @@ impl Experiment {
             }
             models.push(spec);
         }
+        let uplift = match &file.uplift {
+            Some(u) => Some(
+                crate::uplift::UpliftSpec::from_config(
+                    u.clone(),
+                    file.labels.task,
+                    file.labels.horizon_days,
+                    base,
+                )
+                .map_err(|(key, reason)| cfg_err(&key, reason))?,
+            ),
+            None => None,
+        };
         Ok(Self {
             path: path.to_path_buf(),
             file,
             models,
+            uplift,
             resolved_toml,
         })
     }

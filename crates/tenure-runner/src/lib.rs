@@ -35,6 +35,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod ab;
 pub mod config;
 mod error;
 pub mod fit;
@@ -43,6 +44,7 @@ pub mod output;
 pub mod pipeline;
 mod progress;
 mod report;
+pub mod uplift;
 
 pub use config::Experiment;
 pub use error::{Result, RunnerError};
@@ -52,4 +54,5 @@ pub use progress::Progress;
 /// Lower layers, re-exported so the binary depends on the runner alone.
 pub use tenure_core as core;
 pub use tenure_data as data;
+pub use tenure_metrics as metrics;
 pub use tenure_store as store;

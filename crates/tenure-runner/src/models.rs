@@ -7,7 +7,7 @@ use tenure_stats::{
     BgNbdParams, BgNbdValidParams, CoxParams, CoxValidParams, GammaGammaParams,
     GammaGammaValidParams, HistoricalAverageParams, HistoricalAverageValidParams,
     KaplanMeierParams, KaplanMeierValidParams, LogisticRegressionParams,
-    LogisticRegressionValidParams, Ties,
+    LogisticRegressionValidParams, RidgeRegressionParams, RidgeRegressionValidParams, Ties,
 };
 
 /// The model kinds this build knows, with the task each one serves.
@@ -38,6 +38,11 @@ pub const KINDS: &[(&str, Task, &str)] = &[
         Task::Clv,
         "BG/NBD expected purchases x Gamma-Gamma expected spend",
     ),
+    (
+        "ridge",
+        Task::Clv,
+        "L2-regularised linear regression on standardised features",
+    ),
 ];
 
 /// A checked model: a name and the validated hyperparameters of its family.
@@ -64,6 +69,7 @@ pub enum Family {
         /// horizon's months.
         discount_monthly: Option<f64>,
     },
+    Ridge(RidgeRegressionValidParams),
 }
 
 #[derive(Debug, Deserialize)]
@@ -80,6 +86,13 @@ struct LogisticConfig {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct KaplanMeierConfig {}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RidgeConfig {
+    #[serde(default = "one")]
+    l2: f64,
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -240,6 +253,14 @@ impl ModelSpec {
                     .map_err(|e| bad(&e))?;
                 Family::HistoricalAverage(valid)
             }
+            "ridge" => {
+                let p: RidgeConfig = parse_params(&cfg.params)?;
+                let valid = RidgeRegressionParams::new()
+                    .l2(p.l2)
+                    .check()
+                    .map_err(|e| bad(&e))?;
+                Family::Ridge(valid)
+            }
             _ => unreachable!("kind listed in KINDS without a builder"),
         };
         let params = cfg
@@ -284,6 +305,7 @@ impl ModelSpec {
                 go(p, &train, &scaler.transform(valid))
             }
             Family::HistoricalAverage(p) => go(p, train, valid),
+            Family::Ridge(p) => go(p, train, valid),
             Family::BuyTillYouDie {
                 bgnbd,
                 gamma_gamma,
@@ -298,6 +320,17 @@ impl ModelSpec {
                 valid,
             ),
         }
+    }
+}
+
+/// A configured model is a base learner of the uplift models.
+impl tenure_uplift::BaseLearner for ModelSpec {
+    fn fit_predict(
+        &self,
+        train: &Dataset,
+        x: &Matrix,
+    ) -> Result<Vec<f64>, tenure_uplift::LearnerError> {
+        ModelSpec::fit_predict(self, train, x).map_err(tenure_uplift::LearnerError)
     }
 }
 

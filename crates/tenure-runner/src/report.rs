@@ -137,6 +137,9 @@ pub fn render(exp: &Experiment, out: &RunOutcome, feature_names: &[String]) -> S
         }
         Task::Survival => {}
     }
+    if let Some(u) = &out.uplift {
+        crate::uplift::report_section(&mut r, u);
+    }
     r.paragraph(format!(
         "Features ({}): {}",
         feature_names.len(),
