@@ -18,8 +18,8 @@ pub const MISSING_BIN: u8 = 0;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BinMapper {
-    /// `uppers[i]` is the inclusive upper bound of bin `i + 1`; the last is
-    /// `+inf`.
+    /// `uppers[i]` is the inclusive upper bound of bin `i + 1`; the last
+    /// bin, `uppers.len() + 1`, has no upper bound.
     Numeric { uppers: Vec<f32> },
     /// `codes[i]` is the category code of bin `i + 1`, most frequent first;
     /// bin `codes.len() + 1` holds every other code (rare or unseen), which
@@ -34,7 +34,7 @@ impl BinMapper {
     /// Number of bins including the missing bin.
     pub fn n_bins(&self) -> usize {
         match self {
-            BinMapper::Numeric { uppers } => uppers.len() + 1,
+            BinMapper::Numeric { uppers } => uppers.len() + 2,
             BinMapper::Categorical { codes, .. } => codes.len() + 2,
         }
     }
@@ -52,7 +52,7 @@ impl BinMapper {
         match self {
             BinMapper::Numeric { uppers } => {
                 let x = x as f32;
-                // First bin whose upper bound is >= x; the last is +inf.
+                // First bin whose upper bound is >= x, else the last.
                 (uppers.partition_point(|&u| u < x) + 1) as u8
             }
             BinMapper::Categorical { codes, sorted } => {
@@ -126,7 +126,6 @@ impl BinMapper {
                 }
             }
         }
-        uppers.push(f32::INFINITY);
         BinMapper::Numeric { uppers }
     }
 

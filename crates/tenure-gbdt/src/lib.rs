@@ -33,7 +33,7 @@ mod booster;
 mod error;
 pub mod hist;
 pub mod metric;
-mod objective;
+pub mod objective;
 mod params;
 pub mod split;
 pub mod tree;

@@ -112,15 +112,10 @@ impl LeafScan<'_> {
         }
     }
 
-    fn gain(&self, l: &Sums, r: &Sums) -> f64 {
-        let p = self.params;
-        leaf_gain(l.g, l.h, p) + leaf_gain(r.g, r.h, p) - self.parent_gain
-    }
-
     /// The best split on one feature, if any beats `min_gain_to_split`.
     pub fn best(&self, feature: usize, hist: &FeatureHist, mapper: &BinMapper) -> Option<Split> {
         match mapper {
-            BinMapper::Numeric { uppers } => self.numeric(feature, hist, uppers.len()),
+            BinMapper::Numeric { uppers } => self.numeric(feature, hist, uppers.len() + 1),
             BinMapper::Categorical { codes, .. } => self.categorical(feature, hist, codes.len()),
         }
     }
@@ -129,49 +124,67 @@ impl LeafScan<'_> {
         if n_value_bins < 2 {
             return None;
         }
+        let p = self.params;
         let miss = hist[MISSING_BIN as usize];
         let has_missing = miss[1] != 0.0 || miss[0] != 0.0;
-        let mut best: Option<Split> = None;
+        let (tg, th) = (self.total.g, self.total.h);
+        let factor = if th > 0.0 {
+            self.total.count as f64 / th
+        } else {
+            0.0
+        };
+        // round(h * factor) >= min_data  <=>  h >= (min_data - 0.5) / factor:
+        // one comparison per side in the hot loop, no rounding.
+        let min_h = if factor > 0.0 {
+            ((p.min_data_in_leaf as f64 - 0.5) / factor).max(p.min_sum_hessian_in_leaf)
+        } else {
+            f64::INFINITY
+        };
+        let mut best_gain = p.min_gain_to_split + self.parent_gain;
+        let mut best: Option<(usize, bool, f64, f64)> = None;
         let (mut g, mut h) = (0.0, 0.0);
-        // Left = value bins 1..=b, with or without the missing bin.
-        for b in 1..n_value_bins {
-            g += hist[b][0];
-            h += hist[b][1];
-            let directions: &[bool] = if has_missing { &[false, true] } else { &[true] };
-            for &missing_left in directions {
-                let (lg, lh) = if missing_left && has_missing {
+        // Left = value bins 1..=b, without then with the missing bin.
+        for (b, e) in hist.iter().enumerate().take(n_value_bins).skip(1) {
+            g += e[0];
+            h += e[1];
+            for missing_left in [false, true] {
+                if missing_left && !has_missing {
+                    break;
+                }
+                let (lg, lh) = if missing_left {
                     (g + miss[0], h + miss[1])
                 } else {
                     (g, h)
                 };
-                let l = self.sums(lg, lh);
-                let r = self.sums(self.total.g - lg, self.total.h - lh);
-                if !self.valid(&l, &r) {
+                let rh = th - lh;
+                if lh < min_h || rh < min_h {
                     continue;
                 }
-                let gain = self.gain(&l, &r);
-                if gain > self.params.min_gain_to_split
-                    && best.as_ref().is_none_or(|s| gain > s.gain)
-                {
-                    // With no missing rows in training, missing values
-                    // follow the side holding more data.
-                    let missing_left = if has_missing {
-                        missing_left
-                    } else {
-                        l.h >= r.h
-                    };
-                    best = Some(Split {
-                        feature,
-                        rule: SplitRule::Le { bin: b as u8 },
-                        missing_left,
-                        gain,
-                        left: l,
-                        right: r,
-                    });
+                let gain = leaf_gain(lg, lh, p) + leaf_gain(tg - lg, rh, p);
+                if gain > best_gain {
+                    best_gain = gain;
+                    best = Some((b, missing_left, lg, lh));
                 }
             }
         }
-        best
+        let (b, missing_left, lg, lh) = best?;
+        let l = self.sums(lg, lh);
+        let r = self.sums(tg - lg, th - lh);
+        // With no missing rows in training, missing values follow the side
+        // holding more data.
+        let missing_left = if has_missing {
+            missing_left
+        } else {
+            l.h >= r.h
+        };
+        Some(Split {
+            feature,
+            rule: SplitRule::Le { bin: b as u8 },
+            missing_left,
+            gain: best_gain - self.parent_gain,
+            left: l,
+            right: r,
+        })
     }
 
     /// LightGBM's categorical split: one-vs-rest for few levels, else the
@@ -268,13 +281,14 @@ fn set(mask: &mut [u64; 4], b: usize) {
 pub fn best_split(
     scan: &LeafScan<'_>,
     hist: &Histogram,
+    scale: (f64, f64),
     mappers: &[BinMapper],
     features: &[usize],
 ) -> Option<Split> {
     use rayon::prelude::*;
     features
         .par_iter()
-        .filter_map(|&j| scan.best(j, &hist.feats[j], &mappers[j]))
+        .filter_map(|&j| scan.best(j, &hist.feature(j, scale), &mappers[j]))
         .reduce_with(|a, b| {
             if b.gain > a.gain || (b.gain == a.gain && b.feature < a.feature) {
                 b

@@ -36,14 +36,18 @@
 //! ```
 
 pub mod ab;
+pub mod calibrate;
 pub mod config;
 mod error;
 pub mod fit;
+pub mod fit_gbdt;
 pub mod models;
 pub mod output;
 pub mod pipeline;
 mod progress;
 mod report;
+mod report_calibration;
+pub mod settings;
 pub mod uplift;
 
 pub use config::Experiment;

@@ -36,7 +36,7 @@ use crate::{Experiment, Result, RunnerError};
 
 /// Model kinds that learn from any feature matrix and can serve as base
 /// learners (the others need particular features or no features at all).
-pub const BASE_KINDS: &[&str] = &["logistic", "ridge"];
+pub const BASE_KINDS: &[&str] = &["gbdt", "logistic", "ridge"];
 
 /// The `[uplift]` table as written.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -57,11 +57,13 @@ pub struct UpliftConfig {
     #[serde(default = "default_learners")]
     pub learners: Vec<String>,
     /// Outcome models (and the class transformation's classifier): a model
-    /// of the experiment's task.
+    /// of the experiment's task. Default: `gbdt` with 3-leaf trees, 150
+    /// rounds at learning rate 0.05, at least 200 rows per leaf.
     #[serde(default = "default_base")]
     pub base: BaseModelConfig,
     /// Regressions of imputed effects (X-learner) and of the transformed
-    /// outcome (class transformation of a continuous outcome).
+    /// outcome (class transformation of a continuous outcome). Default: the
+    /// same `gbdt` with `objective = "regression"`.
     #[serde(default = "default_regressor")]
     pub regressor: BaseModelConfig,
     /// Shares of customers to target for the policy values.
@@ -105,16 +107,32 @@ fn default_test_share() -> f64 {
 fn default_learners() -> Vec<String> {
     META_LEARNERS.iter().map(|s| (*s).to_string()).collect()
 }
+/// Gradient boosting with small trees and large leaves: an uplift is a
+/// small difference of two noisy predictions, and deeper trees fit each
+/// arm's noise (on `tenure synth` campaigns, 3-leaf trees ranked customers
+/// by their true effect consistently better than 7-leaf ones).
+fn gbdt_defaults() -> toml::Table {
+    let mut t = toml::Table::new();
+    t.insert("num_iterations".into(), toml::Value::Integer(150));
+    t.insert("learning_rate".into(), toml::Value::Float(0.05));
+    t.insert("num_leaves".into(), toml::Value::Integer(3));
+    t.insert("min_data_in_leaf".into(), toml::Value::Integer(200));
+    t
+}
 fn default_base() -> BaseModelConfig {
     BaseModelConfig {
-        kind: "logistic".into(),
-        params: toml::Table::new(),
+        kind: "gbdt".into(),
+        params: gbdt_defaults(),
     }
 }
 fn default_regressor() -> BaseModelConfig {
+    // Imputed effects and transformed outcomes can be negative: squared
+    // error, not the CLV default of Tweedie.
+    let mut params = gbdt_defaults();
+    params.insert("objective".into(), toml::Value::String("regression".into()));
     BaseModelConfig {
-        kind: "ridge".into(),
-        params: toml::Table::new(),
+        kind: "gbdt".into(),
+        params,
     }
 }
 fn default_fractions() -> Vec<f64> {

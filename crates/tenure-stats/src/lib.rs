@@ -45,6 +45,7 @@
 //! ```
 
 mod bgnbd;
+mod breslow;
 mod cox;
 mod error;
 mod gamma_gamma;
@@ -57,6 +58,7 @@ mod ridge;
 mod standardize;
 
 pub use bgnbd::{BgNbd, BgNbdParams, BgNbdValidParams};
+pub use breslow::BreslowBaseline;
 pub use cox::{CoxModel, CoxParams, CoxValidParams, PhTest, Ties};
 pub use error::StatsError;
 pub use gamma_gamma::{

@@ -4,4 +4,5 @@ mod ab;
 mod bad_input;
 mod common;
 mod fit;
+mod report;
 mod run;
