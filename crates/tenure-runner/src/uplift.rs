@@ -817,7 +817,10 @@ pub fn report_section(r: &mut HtmlReport, u: &UpliftOutcome) {
     if let Some(m) = u.mean_true_uplift {
         pairs.push(("mean true uplift (held out)".into(), format!("{m:+.4}")));
     }
-    r.key_values(&format!("Uplift: campaign `{}`", u.treatment), &pairs);
+    r.key_values(
+        &format!("Uplift of the campaign in column `{}`", u.treatment),
+        &pairs,
+    );
     if ab.srm.mismatch {
         r.paragraph(format!(
             "Warning: the arms are not split 50/50 among the customers active at {} \

@@ -178,6 +178,55 @@ fn uplift_models_rank_customers_like_the_true_effects() {
     );
 }
 
+#[test]
+fn uplift_on_spend_uses_the_continuous_variants() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = experiment(
+        dir.path(),
+        "treatment = \"campaign\"\ncutoff = \"2023-07-01\"\npolicy_fractions = [0.0, 0.5, 1.0]",
+    );
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("task = \"churn\"", "task = \"clv\"")
+        .replace("churn = \"cancel\"\n", "")
+        .replace("kind = \"logistic\"", "kind = \"historical_average\"");
+    std::fs::write(&path, text).unwrap();
+    let exp = Experiment::load(&path).unwrap();
+    let out = tenure_runner::run(
+        &exp,
+        &RunOptions {
+            tracking_dir: Some(dir.path().join("store")),
+            ..RunOptions::default()
+        },
+    )
+    .unwrap();
+    let u = out.uplift.unwrap();
+    assert!(
+        u.outcome.starts_with("spend within 90 days"),
+        "{}",
+        u.outcome
+    );
+    assert_eq!(
+        u.ab.outcome_kind,
+        tenure_runner::metrics::OutcomeKind::Continuous
+    );
+    for l in &u.learners {
+        // scikit-uplift's AUUC normalisation is defined for 0/1 outcomes only.
+        assert!(l.auuc.is_none(), "{}", l.name);
+        assert!(l.qini_coefficient.is_finite(), "{}", l.name);
+        assert_eq!(l.policy.len(), 3);
+        // Treating everyone is worth the treated arm's mean spend.
+        let treated: f64 = l
+            .deciles
+            .iter()
+            .map(|d| d.response_rate_treatment * d.n_treatment as f64)
+            .sum::<f64>()
+            / l.deciles.iter().map(|d| d.n_treatment as f64).sum::<f64>();
+        assert!((l.policy[2].value - treated).abs() < 1e-9 * treated.max(1.0));
+    }
+    assert!(u.oracle.is_none());
+}
+
 fn load_error(uplift: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let err = Experiment::load(&experiment(dir.path(), uplift)).unwrap_err();
