@@ -49,6 +49,20 @@ pub struct AbOutcome {
 }
 
 pub fn ab(req: &AbRequest) -> Result<AbOutcome> {
+    let o = &req.options;
+    for (flag, value) in [
+        ("--expected-split", o.expected_treatment_share),
+        ("--alpha", o.alpha),
+        ("--power", o.power),
+    ] {
+        if !(value > 0.0 && value < 1.0) {
+            return Err(RunnerError::AbOption {
+                flag,
+                value,
+                expected: "strictly between 0 and 1",
+            });
+        }
+    }
     let mut numeric = vec![req.outcome.as_str()];
     numeric.extend(req.covariate.as_deref());
     let table = read_columns(&req.table, &numeric, &[req.treatment.as_str()])?;

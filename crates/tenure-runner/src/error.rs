@@ -60,6 +60,12 @@ pub enum RunnerError {
         column: String,
         values: String,
     },
+    #[error("{flag} {value}: expected a value {expected}")]
+    AbOption {
+        flag: &'static str,
+        value: f64,
+        expected: &'static str,
+    },
     #[error("{}: {source}", path.display())]
     AbTest {
         path: PathBuf,

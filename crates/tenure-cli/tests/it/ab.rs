@@ -253,3 +253,25 @@ fn a_missing_column_lists_the_available_ones() {
     assert!(err.contains("missing column `y`"), "{err}");
     assert!(err.contains("arm, outcome"), "{err}");
 }
+
+#[test]
+fn options_out_of_range_name_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = dir.path().join("units.csv");
+    std::fs::write(&table, "arm,y\n0,1\n1,2\n0,1.5\n1,2.5\n").unwrap();
+    for (flag, value) in [
+        ("--expected-split", "1.2"),
+        ("--alpha", "0"),
+        ("--power", "1"),
+    ] {
+        let out = tenure()
+            .args(["ab", "--table"])
+            .arg(&table)
+            .args(["--treatment", "arm", "--outcome", "y", flag, value])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(&format!("{flag} {value}")), "{stderr}");
+    }
+}
