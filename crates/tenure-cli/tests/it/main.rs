@@ -4,5 +4,6 @@ mod ab;
 mod bad_input;
 mod common;
 mod fit;
+mod gbdt;
 mod report;
 mod run;
