@@ -12,6 +12,11 @@
 //! [`calibration_at_horizon`]. [`evaluate`] picks the metrics that fit a
 //! [`Target`](tenure_core::Target) and is what the runner reports.
 //!
+//! A/B tests ([`ab_test`]: sample-ratio mismatch, Welch or two-proportion
+//! effect, CUPED, lift, power) are tested against statsmodels and scipy;
+//! uplift metrics ([`qini_curve`], [`qini_coefficient`], [`auuc`],
+//! [`uplift_by_decile`]) against scikit-uplift.
+//!
 //! Labels of binary metrics must be exactly `0.0` or `1.0`; every input must
 //! be finite. Failures are a typed [`MetricsError`] that names the input and,
 //! where one is at fault, the offending index.
@@ -46,6 +51,15 @@
 //! let actual = [0.0, 5.0, 20.0, 100.0];
 //! assert_eq!(normalized_gini(&actual, &[1.0, 2.0, 3.0, 4.0]).unwrap(), 1.0);
 //! assert_eq!(spearman(&actual, &[1.0, 2.0, 3.0, 4.0]).unwrap(), 1.0);
+//!
+//! // A/B test: treated units convert more often.
+//! use tenure_metrics::{AbOptions, OutcomeKind, ab_test};
+//! let treated = [true, true, true, true, false, false, false, false];
+//! let converted = [1.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0];
+//! let ab = ab_test(&treated, &converted, None, &AbOptions::default()).unwrap();
+//! assert_eq!(ab.outcome_kind, OutcomeKind::Binary);
+//! assert_eq!(ab.ate.estimate, 0.5);
+//! assert!(!ab.srm.mismatch);
 //! ```
 
 mod ab;
