@@ -2,6 +2,8 @@
 //! experiment config. A thin shell: it parses arguments, builds the runner's
 //! inputs and prints results; every decision lives in the libraries.
 
+mod ab;
+
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,6 +44,8 @@ enum Command {
     Predict(PredictArgs),
     /// Generate synthetic customers with known ground truth.
     Synth(SynthArgs),
+    /// Analyse an A/B test: sample ratio, effect with CI, CUPED, lift, power.
+    Ab(ab::AbArgs),
     /// Read runs back from the local tracking store.
     #[command(subcommand)]
     Runs(RunsCommand),
@@ -235,6 +239,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Fit(args) => fit(*args),
         Command::Predict(args) => predict(args),
         Command::Synth(args) => synth(args),
+        Command::Ab(args) => ab::run(args),
         Command::Runs(cmd) => runs(cmd),
         Command::Tune(args) => tune::run(*args),
         Command::Bench(cmd) => bench::run(cmd),
@@ -268,6 +273,10 @@ fn run(args: RunArgs) -> Result<()> {
     print!("{}", metrics_table(&out));
     if let Some(table) = calibration_table(&out) {
         print!("\n{table}");
+    }
+    if let Some(u) = &out.uplift {
+        println!();
+        print!("{}", tenure_runner::uplift::table(u));
     }
     println!("\nreport: {}", out.report.display());
     println!("store:  {}", out.store.display());

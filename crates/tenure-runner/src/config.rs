@@ -37,6 +37,9 @@ pub struct ExperimentFile {
     pub models: Vec<ModelConfig>,
     #[serde(default)]
     pub tracking: TrackingConfig,
+    /// Uplift models of a randomised campaign (see [`crate::uplift`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uplift: Option<crate::uplift::UpliftConfig>,
     /// `survival_times_days`: see [`crate::settings::survival_times`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evaluation: Option<toml::Table>,
@@ -100,6 +103,7 @@ pub struct Experiment {
     pub models: Vec<ModelSpec>,
     /// The checked `[tune]` table, if any.
     pub tune: Option<crate::tune::TuneSpec>,
+    pub uplift: Option<crate::uplift::UpliftSpec>,
     /// The merged config, as run (logged as an artifact for reproducibility).
     pub resolved_toml: String,
     /// Checked `[calibration]` (defaults when the table is absent).
@@ -175,6 +179,18 @@ impl Experiment {
             }
             models.push(spec);
         }
+        let uplift = match &file.uplift {
+            Some(u) => Some(
+                crate::uplift::UpliftSpec::from_config(
+                    u.clone(),
+                    file.labels.task,
+                    file.labels.horizon_days,
+                    base,
+                )
+                .map_err(|(key, reason)| cfg_err(&key, reason))?,
+            ),
+            None => None,
+        };
         let calibration = crate::settings::calibration(file.calibration.as_ref())
             .map_err(|(key, reason)| cfg_err(&key, reason))?;
         let survival_times_days = crate::settings::survival_times(
@@ -199,6 +215,7 @@ impl Experiment {
             file,
             models,
             tune,
+            uplift,
             resolved_toml,
             calibration,
             survival_times_days,

@@ -35,6 +35,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod ab;
 pub mod calibrate;
 pub mod config;
 mod error;
@@ -48,6 +49,7 @@ mod report;
 mod report_calibration;
 pub mod settings;
 pub mod tune;
+pub mod uplift;
 
 pub use config::Experiment;
 pub use error::{Result, RunnerError};
@@ -57,5 +59,6 @@ pub use progress::Progress;
 /// Lower layers, re-exported so the binary depends on the runner alone.
 pub use tenure_core as core;
 pub use tenure_data as data;
+pub use tenure_metrics as metrics;
 pub use tenure_store as store;
 pub use tenure_tune as hpo;

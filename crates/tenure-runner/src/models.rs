@@ -8,7 +8,7 @@ use tenure_stats::{
     BgNbdParams, BgNbdValidParams, CoxParams, CoxValidParams, GammaGammaParams,
     GammaGammaValidParams, HistoricalAverageParams, HistoricalAverageValidParams,
     KaplanMeierParams, KaplanMeierValidParams, LogisticRegressionParams,
-    LogisticRegressionValidParams, Ties,
+    LogisticRegressionValidParams, RidgeRegressionParams, RidgeRegressionValidParams, Ties,
 };
 
 /// The model kinds this build knows, with the task each one serves.
@@ -54,6 +54,11 @@ pub const KINDS: &[(&str, Task, &str)] = &[
         Task::Clv,
         "BG/NBD expected purchases x Gamma-Gamma expected spend",
     ),
+    (
+        "ridge",
+        Task::Clv,
+        "L2-regularised linear regression on standardised features",
+    ),
 ];
 
 /// A checked model: a name and the validated hyperparameters of its family.
@@ -81,6 +86,7 @@ pub enum Family {
         /// horizon's months.
         discount_monthly: Option<f64>,
     },
+    Ridge(RidgeRegressionValidParams),
 }
 
 #[derive(Debug, Deserialize)]
@@ -97,6 +103,13 @@ struct LogisticConfig {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct KaplanMeierConfig {}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RidgeConfig {
+    #[serde(default = "one")]
+    l2: f64,
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -262,6 +275,14 @@ impl ModelSpec {
                     .map_err(|e| bad(&e))?;
                 Family::HistoricalAverage(valid)
             }
+            "ridge" => {
+                let p: RidgeConfig = parse_params(&cfg.params)?;
+                let valid = RidgeRegressionParams::new()
+                    .l2(p.l2)
+                    .check()
+                    .map_err(|e| bad(&e))?;
+                Family::Ridge(valid)
+            }
             "gbdt" => Family::Gbdt(gbdt_params(&cfg.params, task)?),
             _ => unreachable!("kind listed in KINDS without a builder"),
         };
@@ -358,6 +379,7 @@ impl ModelSpec {
                 go_survival(p, &train, &scaler.transform(valid), survival_times)
             }
             Family::HistoricalAverage(p) => go(p, train, valid),
+            Family::Ridge(p) => go(p, train, valid),
             Family::Gbdt(_) => unreachable!("gbdt is fitted by fit_gbdt"),
             Family::BuyTillYouDie {
                 bgnbd,
@@ -377,6 +399,17 @@ impl ModelSpec {
                 best_iteration: None,
             }),
         }
+    }
+}
+
+/// A configured model is a base learner of the uplift models.
+impl tenure_uplift::BaseLearner for ModelSpec {
+    fn fit_predict(
+        &self,
+        train: &Dataset,
+        x: &Matrix,
+    ) -> Result<Vec<f64>, tenure_uplift::LearnerError> {
+        ModelSpec::fit_predict(self, train, x).map_err(tenure_uplift::LearnerError)
     }
 }
 

@@ -53,6 +53,7 @@ pub fn json_summary(out: &RunOutcome) -> Value {
         "seconds": out.seconds,
         "split": out.split,
         "models": models,
+        "uplift": out.uplift.as_ref().map(crate::uplift::json_summary),
     })
 }
 
@@ -216,6 +217,16 @@ pub fn label_name(task: tenure_core::Task) -> &'static str {
         tenure_core::Task::Churn => "churn rate",
         tenure_core::Task::Survival => "event rate",
         tenure_core::Task::Clv => "mean spend",
+    }
+}
+
+/// A p-value for people: four decimals, or two significant digits in
+/// scientific notation below 0.0001.
+pub fn p_value(p: f64) -> String {
+    if p >= 1e-4 || p == 0.0 || !p.is_finite() {
+        format!("{p:.4}")
+    } else {
+        format!("{p:.1e}")
     }
 }
 

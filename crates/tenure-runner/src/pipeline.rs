@@ -8,7 +8,9 @@ use std::time::Instant;
 use serde::Serialize;
 use tenure_core::{Dataset, DeviceRequest, Matrix, Target, Task};
 use tenure_data::encoding::TargetEncoder;
-use tenure_data::{CustomerLog, CvPlan, Fold, Snapshot, SnapshotBuilder, format_date};
+use tenure_data::{
+    CustomerLog, CvPlan, Fold, HighCardinality, Snapshot, SnapshotBuilder, format_date,
+};
 use tenure_store::{LocalStore, RunStatus};
 
 use crate::calibrate::ModelCalibration;
@@ -90,6 +92,8 @@ pub struct RunOutcome {
     pub n_customers: usize,
     pub n_events: usize,
     pub seconds: f64,
+    /// The `[uplift]` models' evaluation, when the experiment has one.
+    pub uplift: Option<crate::uplift::UpliftOutcome>,
     /// Survival: the days after the cutoff at which models gave `S(t | x)`.
     pub survival_times_days: Vec<f64>,
 }
@@ -176,24 +180,21 @@ pub fn fold_data(exp: &Experiment, prepared: &Prepared, fold: &Fold) -> Result<F
     let mut valid_x = valid_snap.dataset.x().clone();
     let mut names = valid_snap.dataset.feature_names().to_vec();
 
-    let encode_y = encoding_target(&train_y);
-    let fc = &exp.file.features;
-    for (k, hc) in valid_snap.high_cardinality.iter().enumerate() {
-        let train_codes: Vec<Option<u32>> = train_snaps
-            .iter()
-            .flat_map(|s| s.high_cardinality[k].codes.iter().copied())
-            .collect();
-        let (encoder, oof) = TargetEncoder::fit_transform_oof(
-            &train_codes,
-            hc.n_levels,
-            &encode_y,
-            fc.target_encoding_folds,
-            fc.target_encoding_smoothing,
-            exp.file.seed.wrapping_add(k as u64),
-        )?;
-        train_x = train_x.hstack(&column(oof))?;
-        valid_x = valid_x.hstack(&column(encoder.transform(&hc.codes)))?;
-        names.push(hc.name.clone());
+    let encoded = target_encode(
+        exp,
+        &valid_snap.high_cardinality,
+        |k| {
+            train_snaps
+                .iter()
+                .flat_map(|s| s.high_cardinality[k].codes.iter().copied())
+                .collect()
+        },
+        &train_y,
+    )?;
+    for e in encoded {
+        train_x = train_x.hstack(&column(e.train))?;
+        valid_x = valid_x.hstack(&column(e.valid))?;
+        names.push(e.name);
     }
     Ok(FoldData {
         train: Dataset::new(train_x, names.clone(), train_y)?,
@@ -202,7 +203,47 @@ pub fn fold_data(exp: &Experiment, prepared: &Prepared, fold: &Fold) -> Result<F
     })
 }
 
-fn column(values: Vec<f64>) -> Matrix {
+/// A target-encoded attribute: its feature name and its values on the
+/// training and validation rows.
+pub(crate) struct EncodedColumn {
+    pub name: String,
+    pub train: Vec<f64>,
+    pub valid: Vec<f64>,
+}
+
+/// One target-encoded column per high-cardinality attribute: the encoder is
+/// fitted on the training rows (whose own values are out of fold) and applied
+/// to the validation rows, whose codes are in `valid`.
+pub(crate) fn target_encode(
+    exp: &Experiment,
+    valid: &[HighCardinality],
+    train_codes: impl Fn(usize) -> Vec<Option<u32>>,
+    train_y: &Target,
+) -> Result<Vec<EncodedColumn>> {
+    let encode_y = encoding_target(train_y);
+    let fc = &exp.file.features;
+    valid
+        .iter()
+        .enumerate()
+        .map(|(k, hc)| {
+            let (encoder, oof) = TargetEncoder::fit_transform_oof(
+                &train_codes(k),
+                hc.n_levels,
+                &encode_y,
+                fc.target_encoding_folds,
+                fc.target_encoding_smoothing,
+                exp.file.seed.wrapping_add(k as u64),
+            )?;
+            Ok(EncodedColumn {
+                name: hc.name.clone(),
+                train: oof,
+                valid: encoder.transform(&hc.codes),
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn column(values: Vec<f64>) -> Matrix {
     let n = values.len();
     Matrix::new(values, n, 1).expect("a column of n values is n x 1")
 }
@@ -276,6 +317,16 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
     // Everything after the run exists either completes it or marks it FAILED.
     let finished = (|| -> Result<RunOutcome> {
         let models = train_and_log(exp, &prepared, &split, &store, &run_id, &progress)?;
+        let uplift = match &exp.uplift {
+            Some(spec) => {
+                let spin = progress.spinner("fitting uplift models".to_string());
+                let u = crate::uplift::evaluate(exp, spec, &prepared.log)?;
+                spin.finish();
+                crate::uplift::log(&u, &store, &run_id)?;
+                Some(u)
+            }
+            None => None,
+        };
         let mut out = RunOutcome {
             run_id: run_id.clone(),
             experiment: exp.name().to_string(),
@@ -290,6 +341,7 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
             n_customers: prepared.log.n_customers(),
             n_events: prepared.log.n_events(),
             seconds: started.elapsed().as_secs_f64(),
+            uplift,
             survival_times_days: exp.survival_times_days.clone(),
         };
         store.log_artifact_bytes(

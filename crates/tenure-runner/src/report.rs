@@ -140,6 +140,9 @@ pub fn build(exp: &Experiment, out: &RunOutcome, feature_names: &[String]) -> Ht
         Task::Survival => survival_calibration(&mut r, out),
     }
     crate::report_calibration::calibration_sections(&mut r, out);
+    if let Some(u) = &out.uplift {
+        crate::uplift::report_section(&mut r, u);
+    }
     r.paragraph(format!(
         "Features ({}): {}",
         feature_names.len(),

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `tenure` binary: what a user types, what they see.
 
+mod ab;
 mod bad_input;
 mod common;
 mod fit;

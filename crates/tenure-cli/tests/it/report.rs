@@ -303,3 +303,34 @@ uri = "{store}"
     assert_eq!(days, [30.0, 60.0, 90.0, 120.0]);
     assert_eq!(horizons[3]["calibrator"]["method"], "platt");
 }
+
+#[test]
+fn uplift_report_renders_its_plots_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = write_experiment(dir.path(), "uplift-report");
+    let mut f = std::fs::OpenOptions::new().append(true).open(&exp).unwrap();
+    writeln!(
+        f,
+        "\n[uplift]\ntreatment = \"campaign\"\ncutoff = \"2023-07-01\"\ntruth = {{ path = \"{}\" }}",
+        synth_dir().join("truth.parquet").display()
+    )
+    .unwrap();
+    let out = run_ok(tenure().arg("run").arg(&exp).arg("--json"));
+    let run: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(run["uplift"]["learners"].as_array().unwrap().len(), 3);
+
+    let charts = render(Path::new(run["report"].as_str().unwrap()));
+    assert_all_render(
+        &charts,
+        &["Qini curve", "Observed uplift by decile", "Policy value"],
+    );
+    let dir = artifacts(&run);
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(
+        md.contains("Uplift models on the held-out customers"),
+        "{md}"
+    );
+    let uplift: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("uplift.json")).unwrap()).unwrap();
+    assert_eq!(uplift["oracle"]["name"], "true effect");
+}

@@ -1,3 +1,4 @@
 mod config;
 mod tasks;
 mod truth;
+mod uplift;
