@@ -14,6 +14,8 @@ use tenure_runner::output::{json_summary, label_name, metrics_table, split_table
 use tenure_runner::store::LocalStore;
 use tenure_runner::{Experiment, Progress, RunOptions};
 
+mod export;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "tenure",
@@ -38,6 +40,8 @@ enum Command {
     /// Read runs back from the local tracking store.
     #[command(subcommand)]
     Runs(RunsCommand),
+    /// Write a run's model as an ONNX file (with its model card).
+    Export(export::ExportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -121,6 +125,10 @@ struct FitArgs {
     /// Print the fitted model as one JSON object.
     #[arg(long)]
     json: bool,
+    /// Export the fitted model (logistic, cox) to this ONNX file, its model
+    /// card beside it.
+    #[arg(long)]
+    save_onnx: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -183,6 +191,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Fit(args) => fit(*args),
         Command::Synth(args) => synth(args),
         Command::Runs(cmd) => runs(cmd),
+        Command::Export(args) => export::export(args),
     }
 }
 
@@ -213,6 +222,11 @@ fn run(args: RunArgs) -> Result<()> {
     print!("{}", metrics_table(&out));
     println!("\nreport: {}", out.report.display());
     println!("store:  {}", out.store.display());
+    for m in &out.models {
+        if let Some(onnx) = &m.onnx {
+            println!("onnx:   {} → {}", m.name, onnx.display());
+        }
+    }
     Ok(())
 }
 
@@ -259,6 +273,7 @@ fn fit(args: FitArgs) -> Result<()> {
             timestamp: args.timestamp,
             amount: args.amount,
         },
+        save_onnx: args.save_onnx,
     };
     let out = tenure_runner::fit::fit(&req)?;
     if args.json {

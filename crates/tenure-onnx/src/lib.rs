@@ -105,21 +105,53 @@ pub struct BundlePaths {
     pub spec: PathBuf,
 }
 
-/// Exports `spec` into `dir`: `model.onnx`, `model_card.json` and
-/// `spec.json`, each written atomically (the card last: it names the ONNX
-/// file's digest).
-pub fn write_bundle(dir: &Path, spec: &SavedSpec) -> Result<BundlePaths> {
+/// The three files of an exported model, in memory, for a caller that
+/// stores them itself (the tracking store).
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    /// `model.onnx`
+    pub onnx: Vec<u8>,
+    /// `model_card.json`
+    pub card: Vec<u8>,
+    /// `spec.json`
+    pub spec: Vec<u8>,
+}
+
+impl Bundle {
+    /// `(file name, content)` in the order to write them: the card last,
+    /// since it names the ONNX file's digest.
+    pub fn files(&self) -> [(&'static str, &[u8]); 3] {
+        [
+            (SPEC_FILE, &self.spec),
+            (MODEL_FILE, &self.onnx),
+            (CARD_FILE, &self.card),
+        ]
+    }
+}
+
+/// Exports `spec` and describes it: the files of [`write_bundle`].
+pub fn bundle(spec: &SavedSpec) -> Result<Bundle> {
     let onnx = export(spec)?;
-    let paths = BundlePaths {
+    let card = model_card(spec, &onnx, MODEL_FILE);
+    Ok(Bundle {
+        card: to_json(&card),
+        spec: to_json(spec),
+        onnx: onnx.bytes().to_vec(),
+    })
+}
+
+/// Exports `spec` into `dir`: `model.onnx`, `model_card.json` and
+/// `spec.json`, each written atomically.
+pub fn write_bundle(dir: &Path, spec: &SavedSpec) -> Result<BundlePaths> {
+    let b = bundle(spec)?;
+    for (name, bytes) in b.files() {
+        fs::write_atomic(&dir.join(name), bytes)?;
+    }
+    Ok(BundlePaths {
         onnx: dir.join(MODEL_FILE),
         card: dir.join(CARD_FILE),
         spec: dir.join(SPEC_FILE),
-    };
-    fs::write_atomic(&paths.spec, &to_json(spec))?;
-    onnx.write(&paths.onnx)?;
-    let card = model_card(spec, &onnx, MODEL_FILE);
-    fs::write_atomic(&paths.card, &to_json(&card))?;
-    Ok(paths)
+    })
 }
 
 /// Exports `spec` to `path` and its card beside it ([`card_path`]); returns

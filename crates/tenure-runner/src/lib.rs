@@ -37,6 +37,7 @@
 
 pub mod config;
 mod error;
+pub mod export;
 pub mod fit;
 pub mod models;
 pub mod output;

@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use tenure_core::spec::{LinearModel, Model, Standardize};
 use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Predict, Task};
 use tenure_stats::{
     BgNbdParams, BgNbdValidParams, CoxParams, CoxValidParams, GammaGammaParams,
@@ -257,18 +258,34 @@ impl ModelSpec {
 
     /// Fits on `train` and scores `valid`.
     pub fn fit_predict(&self, train: &Dataset, valid: &Matrix) -> Result<Vec<f64>, String> {
-        fn go<P>(p: &P, train: &Dataset, valid: &Matrix) -> Result<Vec<f64>, String>
+        self.fit_predict_spec(train, valid).map(|(p, _)| p)
+    }
+
+    /// Fits on `train`, scores `valid`, and describes the fitted model as
+    /// a plain specification when its family exports
+    /// ([`crate::export::EXPORTABLE_KINDS`]): the specification takes the
+    /// same raw features and predicts what the model does.
+    pub fn fit_predict_spec(
+        &self,
+        train: &Dataset,
+        valid: &Matrix,
+    ) -> Result<(Vec<f64>, Option<Model>), String> {
+        fn go<P>(p: &P, train: &Dataset, valid: &Matrix) -> Result<(Vec<f64>, P::Model), String>
         where
             P: Fit,
             P::Error: std::fmt::Display,
             <P::Model as Predict>::Error: std::fmt::Display,
         {
             let model = p.fit(train).map_err(|e| e.to_string())?;
-            model.predict(valid).map_err(|e| e.to_string())
+            let pred = model.predict(valid).map_err(|e| e.to_string())?;
+            Ok((pred, model))
         }
         match &self.family {
-            Family::Logistic(p) => go(p, train, valid),
-            Family::KaplanMeier(p) => go(p, train, valid),
+            Family::Logistic(p) => {
+                let (pred, model) = go(p, train, valid)?;
+                Ok((pred, Some(Model::Linear(model.to_spec()))))
+            }
+            Family::KaplanMeier(p) => go(p, train, valid).map(|(p, _)| (p, None)),
             Family::Cox(p) => {
                 // Cox takes complete inputs: impute and scale with the
                 // training rows' statistics only.
@@ -278,12 +295,14 @@ impl ModelSpec {
                     .iter()
                     .map(|&j| train.feature_names()[j].clone())
                     .collect();
-                let train =
+                let scaled =
                     Dataset::new(scaler.transform(train.x()), names, train.target().clone())
                         .map_err(|e| e.to_string())?;
-                go(p, &train, &scaler.transform(valid))
+                let (pred, model) = go(p, &scaled, &scaler.transform(valid))?;
+                let spec = scaler.before(&model.to_spec(), train.feature_names());
+                Ok((pred, Some(Model::Linear(spec))))
             }
-            Family::HistoricalAverage(p) => go(p, train, valid),
+            Family::HistoricalAverage(p) => go(p, train, valid).map(|(p, _)| (p, None)),
             Family::BuyTillYouDie {
                 bgnbd,
                 gamma_gamma,
@@ -296,7 +315,8 @@ impl ModelSpec {
                 *discount_monthly,
                 train,
                 valid,
-            ),
+            )
+            .map(|p| (p, None)),
         }
     }
 }
@@ -350,6 +370,37 @@ impl Scaler {
             .collect();
         let keep = (0..p).filter(|&j| scale[j] > 0.0).collect();
         Self { mean, scale, keep }
+    }
+
+    /// `inner` (a linear model on the kept, scaled columns) as one linear
+    /// model on all raw columns `names`: the two standardisations merge
+    /// (`((x - μ)/σ - a)/b = (x - (μ + aσ))/(σb)`), a missing value is
+    /// imputed with `μ` as [`Scaler::transform`] does, and dropped columns
+    /// get coefficient 0.
+    fn before(&self, inner: &LinearModel, names: &[String]) -> LinearModel {
+        let p = names.len();
+        let mut pre = Standardize {
+            impute: self.mean.clone(),
+            mean: self.mean.clone(),
+            scale: vec![1.0; p],
+        };
+        let mut coef = vec![0.0; p];
+        for (k, &j) in self.keep.iter().enumerate() {
+            let (a, b) = inner
+                .preprocess
+                .as_ref()
+                .map_or((0.0, 1.0), |s| (s.mean[k], s.scale[k]));
+            pre.mean[j] = self.mean[j] + a * self.scale[j];
+            pre.scale[j] = self.scale[j] * b;
+            coef[j] = inner.coef[k];
+        }
+        LinearModel {
+            feature_names: names.to_vec(),
+            preprocess: Some(pre),
+            coef,
+            intercept: inner.intercept,
+            link: inner.link,
+        }
     }
 
     fn transform(&self, x: &Matrix) -> Matrix {

@@ -26,13 +26,17 @@ pub fn json_summary(out: &RunOutcome) -> Value {
                     )
                 })
                 .collect();
-            json!({
+            let mut model = json!({
                 "name": m.name,
                 "kind": m.kind,
                 "task": m.task.as_str(),
                 "metrics": metrics,
                 "fit_seconds": m.fit_seconds,
-            })
+            });
+            if let Some(onnx) = &m.onnx {
+                model["onnx"] = json!(onnx.display().to_string());
+            }
+            model
         })
         .collect();
     json!({

@@ -63,6 +63,10 @@ pub struct ModelResult {
     #[serde(skip)]
     pub predictions: Vec<FoldPrediction>,
     pub fit_seconds: f64,
+    /// The exported model (`models/<name>/model.onnx` in the run's
+    /// artifacts), for the kinds that export.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub onnx: Option<PathBuf>,
 }
 
 /// What a run produced; `--json` prints a view of it.
@@ -335,8 +339,10 @@ fn train_and_log(
             metrics: BTreeMap::new(),
             predictions: Vec::new(),
             fit_seconds: 0.0,
+            onnx: None,
         })
         .collect();
+    let mut exports = vec![None; exp.models.len()];
     let bar = progress.bar((folds.len() * exp.models.len()) as u64, "training folds");
     let mut per_metric: Vec<BTreeMap<&'static str, Vec<f64>>> =
         vec![BTreeMap::new(); exp.models.len()];
@@ -346,13 +352,27 @@ fn train_and_log(
         let is_test = fold.name == "test";
         for (m, spec) in exp.models.iter().enumerate() {
             let t0 = Instant::now();
-            let pred = spec
-                .fit_predict(&data.train, data.valid.x())
-                .map_err(|message| RunnerError::Model {
-                    model: spec.name.clone(),
-                    message: format!("{}: {message}", fold.name),
-                })?;
+            let (pred, fitted) =
+                spec.fit_predict_spec(&data.train, data.valid.x())
+                    .map_err(|message| RunnerError::Model {
+                        model: spec.name.clone(),
+                        message: format!("{}: {message}", fold.name),
+                    })?;
             results[m].fit_seconds += t0.elapsed().as_secs_f64();
+            // The test fold's model trained on every snapshot before the
+            // test cutoff: the one to deploy.
+            if let (true, Some(model)) = (is_test, fitted) {
+                let info = crate::export::model_info(
+                    &spec.name,
+                    spec.kind,
+                    run_id,
+                    exp.task(),
+                    Some(f64::from(exp.file.labels.horizon_days)),
+                    &data.train,
+                    Some(run_id),
+                );
+                exports[m] = Some(tenure_core::spec::SavedSpec::new(info, model));
+            }
             let scores = score(&data, &pred).map_err(|source| RunnerError::Metrics {
                 model: spec.name.clone(),
                 fold: fold.name.clone(),
@@ -383,6 +403,11 @@ fn train_and_log(
     }
     bar.finish();
 
+    for (result, saved) in results.iter_mut().zip(&exports) {
+        if let Some(saved) = saved {
+            result.onnx = Some(crate::export::log_bundle(store, run_id, saved)?);
+        }
+    }
     for (m, result) in results.iter_mut().enumerate() {
         for (metric, values) in &per_metric[m] {
             let (mean, std) = mean_std(values);

@@ -2,5 +2,6 @@
 
 mod bad_input;
 mod common;
+mod export;
 mod fit;
 mod run;

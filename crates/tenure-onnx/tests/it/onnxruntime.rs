@@ -6,6 +6,10 @@
 //! Python rather than the `ort` crate: the checker is Python-only anyway,
 //! so one pinned venv serves both, and no native library is loaded into
 //! the test process.
+//!
+//! The runner's tests include this file too (`#[path]`), each binary
+//! using part of it.
+#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
