@@ -318,6 +318,13 @@ pub fn attr_ints(name: &str, v: Vec<i64>) -> AttributeProto {
     }
 }
 
+pub fn attr_floats(name: &str, v: Vec<f32>) -> AttributeProto {
+    AttributeProto {
+        floats: v,
+        ..attribute(name, AttributeType::Floats)
+    }
+}
+
 pub fn attr_string(name: &str, v: &str) -> AttributeProto {
     AttributeProto {
         s: Some(v.as_bytes().to_vec()),

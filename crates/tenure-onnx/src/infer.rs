@@ -268,6 +268,12 @@ pub fn ints_attr<'a>(node: &'a NodeProto, name: &str) -> Result<&'a [i64]> {
         .ok_or_else(|| missing(node, name))
 }
 
+pub fn floats_attr<'a>(node: &'a NodeProto, name: &str) -> Result<&'a [f32]> {
+    typed_attr(node, name, AttributeType::Floats)?
+        .map(|a| a.floats.as_slice())
+        .ok_or_else(|| missing(node, name))
+}
+
 pub fn string_attr<'a>(node: &'a NodeProto, name: &str) -> Result<Option<&'a [u8]>> {
     Ok(typed_attr(node, name, AttributeType::String)?.map(|a| a.s()))
 }

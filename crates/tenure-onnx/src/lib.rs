@@ -7,8 +7,8 @@
 //! crate. It writes ONNX protobuf with prost, from the official schema
 //! (`proto/onnx-ml.proto`, code generated once and checked in).
 //!
-//! - Tree ensembles: `ai.onnx.ml.TreeEnsembleRegressor` (opset 3) in double
-//!   precision, missing values routed by `nodes_missing_value_tracks_true`,
+//! - Tree ensembles: `ai.onnx.ml.TreeEnsembleRegressor` (opset 3) summing
+//!   in double precision, missing values routed by `nodes_missing_value_tracks_true`,
 //!   categorical splits as `BRANCH_EQ` chains, the base score as
 //!   `base_values`, then the link with standard operators.
 //! - Linear models (logistic regression, Cox PH): imputation and

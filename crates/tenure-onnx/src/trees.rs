@@ -3,7 +3,8 @@
 //! The features are cast to double first: onnxruntime then compares and
 //! sums in double (with `float` input it sums hundreds of leaves in `f32`,
 //! an error near 1e-5 on large ensembles). Thresholds are the spec's `f32`
-//! values widened exactly, so every row takes the same path as
+//! values, stored as the operator's `float` attribute and widened exactly,
+//! so every row takes the same path as
 //! [`tenure_core::spec::Tree::predict_row`]; leaf values and the base score
 //! keep their `f64` values (`*_as_tensor` attributes).
 //!
@@ -19,13 +20,17 @@ use tenure_core::spec::{Condition, Node, TreeEnsemble};
 
 use crate::error::{Result, ensure_spec, ensure_valid};
 use crate::graph::{
-    Elem, GraphBuilder, ML_DOMAIN, Value, attr_int, attr_ints, attr_string, attr_strings,
-    attr_tensor, tensor_f64,
+    Elem, GraphBuilder, ML_DOMAIN, Value, attr_floats, attr_int, attr_ints, attr_string,
+    attr_strings, attr_tensor, tensor_f64,
 };
-use crate::infer::{self, f64_tensor_attr, int_attr, ints_attr, node_label, strings_attr};
+use crate::infer::{
+    self, f64_tensor_attr, floats_attr, int_attr, ints_attr, node_label, strings_attr,
+};
 use crate::proto::NodeProto;
 
 const LEAF: &str = "LEAF";
+/// `2^24`: every category code up to it is an exact `f32`.
+const MAX_CODE: u32 = 1 << 24;
 const MODES: [&str; 7] = [
     "BRANCH_LEQ",
     "BRANCH_LT",
@@ -99,11 +104,20 @@ fn check_spec(model: &TreeEnsemble, n_features: usize) -> Result<()> {
                             what(),
                             "node {i} has threshold {threshold}"
                         ),
-                        Condition::In { left } => ensure_spec!(
-                            left.windows(2).all(|w| w[0] < w[1]),
-                            what(),
-                            "node {i}: the category set {left:?} is not sorted without repeats"
-                        ),
+                        Condition::In { left } => {
+                            ensure_spec!(
+                                left.windows(2).all(|w| w[0] < w[1]),
+                                what(),
+                                "node {i}: the category set {left:?} is not sorted without repeats"
+                            );
+                            ensure_spec!(
+                                left.last().is_none_or(|&c| c <= MAX_CODE),
+                                what(),
+                                "node {i}: category code {} is above {MAX_CODE}, the largest \
+                                 integer float32 thresholds hold exactly",
+                                left.last().copied().unwrap_or_default()
+                            );
+                        }
                     }
                 }
             }
@@ -119,7 +133,7 @@ struct TreeAttributes {
     nodeids: Vec<i64>,
     featureids: Vec<i64>,
     modes: Vec<&'static str>,
-    values: Vec<f64>,
+    values: Vec<f32>,
     truenodeids: Vec<i64>,
     falsenodeids: Vec<i64>,
     missing_tracks_true: Vec<i64>,
@@ -200,7 +214,7 @@ impl TreeAttributes {
                             id,
                             "BRANCH_LEQ",
                             f,
-                            f64::from(*threshold),
+                            *threshold,
                             (l, r),
                             *missing_left,
                         ),
@@ -211,7 +225,7 @@ impl TreeAttributes {
                             id,
                             "BRANCH_LT",
                             f,
-                            f64::NEG_INFINITY,
+                            f32::NEG_INFINITY,
                             (l, r),
                             *missing_left,
                         ),
@@ -228,7 +242,7 @@ impl TreeAttributes {
                                     id + k,
                                     "BRANCH_EQ",
                                     f,
-                                    f64::from(code),
+                                    code as f32,
                                     (l, fall_through),
                                     *missing_left,
                                 );
@@ -248,7 +262,7 @@ impl TreeAttributes {
         id: i64,
         mode: &'static str,
         feature: i64,
-        value: f64,
+        value: f32,
         (yes, no): (i64, i64),
         missing_yes: bool,
     ) {
@@ -263,7 +277,6 @@ impl TreeAttributes {
     }
 
     fn into_proto(self, base_score: f64) -> Vec<crate::proto::AttributeProto> {
-        let n = self.values.len() as i64;
         let n_targets = self.target_weights.len();
         vec![
             attr_string("aggregate_function", "SUM"),
@@ -276,7 +289,7 @@ impl TreeAttributes {
             attr_ints("nodes_nodeids", self.nodeids),
             attr_ints("nodes_treeids", self.treeids),
             attr_ints("nodes_truenodeids", self.truenodeids),
-            attr_tensor("nodes_values_as_tensor", tensor_f64("", &self.values, &[n])),
+            attr_floats("nodes_values", self.values),
             attr_string("post_transform", "NONE"),
             attr_ints("target_ids", vec![0; n_targets]),
             attr_ints("target_nodeids", self.target_nodeids),
@@ -319,7 +332,7 @@ pub fn check_attributes(node: &NodeProto, n_features: i64) -> Result<i64> {
     let falsenodeids = ints_attr(node, "nodes_falsenodeids")?;
     let missing = ints_attr(node, "nodes_missing_value_tracks_true")?;
     let modes = strings_attr(node, "nodes_modes")?;
-    let values = f64_tensor_attr(node, "nodes_values_as_tensor")?;
+    let values = floats_attr(node, "nodes_values")?;
     let n = treeids.len();
     ensure_valid!(n > 0, at, "the ensemble has no node");
     for (name, len) in [
@@ -329,7 +342,7 @@ pub fn check_attributes(node: &NodeProto, n_features: i64) -> Result<i64> {
         ("nodes_falsenodeids", falsenodeids.len()),
         ("nodes_missing_value_tracks_true", missing.len()),
         ("nodes_modes", modes.len()),
-        ("nodes_values_as_tensor", values.len()),
+        ("nodes_values", values.len()),
     ] {
         ensure_valid!(len == n, at, "{name} has {len} entries, nodes_treeids {n}");
     }

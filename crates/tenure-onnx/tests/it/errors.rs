@@ -46,6 +46,15 @@ fn tree_specs_that_cannot_be_exported() {
     }));
     assert!(e.contains("not sorted"), "{e}");
 
+    let e = export_error(&trees_with(|m| {
+        if let Node::Split { condition, .. } = &mut m.trees[0].nodes[2] {
+            *condition = Condition::In {
+                left: vec![1, (1 << 24) + 1],
+            };
+        }
+    }));
+    assert!(e.contains("category code 16777217"), "{e}");
+
     let e = export_error(&trees_with(|m| m.trees[1].nodes.clear()));
     assert!(e.contains("tree 1") && e.contains("no node"), "{e}");
 
