@@ -14,6 +14,7 @@ use tenure_data::io::{CustomersSource, TransactionsSource};
 use tenure_data::{CvConfig, FeatureConfig, LabelConfig};
 
 use crate::models::ModelSpec;
+use crate::settings::CalibrationSpec;
 use crate::{Result, RunnerError};
 
 /// The experiment file as written, before models are checked.
@@ -36,6 +37,12 @@ pub struct ExperimentFile {
     pub models: Vec<ModelConfig>,
     #[serde(default)]
     pub tracking: TrackingConfig,
+    /// `survival_times_days`: see [`crate::settings::survival_times`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluation: Option<toml::Table>,
+    /// See [`crate::settings::CalibrationSpec`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<toml::Table>,
 }
 
 fn default_seed() -> u64 {
@@ -90,6 +97,12 @@ pub struct Experiment {
     pub models: Vec<ModelSpec>,
     /// The merged config, as run (logged as an artifact for reproducibility).
     pub resolved_toml: String,
+    /// Checked `[calibration]` (defaults when the table is absent).
+    pub calibration: CalibrationSpec,
+    /// Survival experiments: days after the cutoff at which models give
+    /// `S(t | x)` (checked `[evaluation] survival_times_days`); empty for
+    /// the other tasks.
+    pub survival_times_days: Vec<f64>,
 }
 
 impl Experiment {
@@ -157,11 +170,21 @@ impl Experiment {
             }
             models.push(spec);
         }
+        let calibration = crate::settings::calibration(file.calibration.as_ref())
+            .map_err(|(key, reason)| cfg_err(&key, reason))?;
+        let survival_times_days = crate::settings::survival_times(
+            file.evaluation.as_ref(),
+            file.labels.task,
+            file.labels.horizon_days,
+        )
+        .map_err(|(key, reason)| cfg_err(&key, reason))?;
         Ok(Self {
             path: path.to_path_buf(),
             file,
             models,
             resolved_toml,
+            calibration,
+            survival_times_days,
         })
     }
 }

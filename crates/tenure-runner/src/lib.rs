@@ -35,15 +35,19 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod calibrate;
 pub mod config;
 mod error;
 pub mod export;
 pub mod fit;
+pub mod fit_gbdt;
 pub mod models;
 pub mod output;
 pub mod pipeline;
 mod progress;
 mod report;
+mod report_calibration;
+pub mod settings;
 
 pub use config::Experiment;
 pub use error::{Result, RunnerError};

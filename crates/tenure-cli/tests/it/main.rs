@@ -4,4 +4,6 @@ mod bad_input;
 mod common;
 mod export;
 mod fit;
+mod gbdt;
+mod report;
 mod run;
