@@ -1,8 +1,11 @@
 //! `tenure run` exports every exportable model of the run, and onnxruntime
 //! scores the exported file as tenure scored the test fold.
 
-use tenure_core::Matrix;
-use tenure_core::spec::SavedSpec;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use tenure_core::spec::{Condition, Model, Node, SavedSpec};
+use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Target, Task};
+use tenure_gbdt::{GbdtParams, Objective};
 use tenure_runner::data::synth::{self, SynthConfig};
 use tenure_runner::{Experiment, Progress, RunOptions};
 
@@ -82,35 +85,43 @@ fn test_fold_prediction(out: &tenure_runner::RunOutcome, model: usize) -> &[f64]
 }
 
 #[test]
-fn logistic_run_exports_a_model_scoring_like_tenure() {
+fn churn_run_exports_models_scoring_like_tenure() {
     let (out, x, _dir) = run(
         "[labels]\ntask = \"churn\"\nhorizon_days = 90",
-        "[[models]]\nname = \"lr\"\nkind = \"logistic\"",
+        "[[models]]\nname = \"lr\"\nkind = \"logistic\"\n\
+         [[models]]\nkind = \"gbdt\"\nparams = { num_iterations = 60, num_leaves = 15 }",
     );
-    let (spec, bytes) = bundle(&out, 0);
-    assert_eq!(spec.info.name, "lr");
-    assert_eq!(spec.info.horizon_days, Some(90.0));
+    for m in 0..2 {
+        let (spec, bytes) = bundle(&out, m);
+        assert_eq!(spec.info.name, ["lr", "gbdt"][m]);
+        assert_eq!(spec.info.horizon_days, Some(90.0));
 
-    // The specification is the model: exactly tenure's test predictions.
-    let tenure = test_fold_prediction(&out, 0);
-    let from_spec = spec.model.predict(&x).unwrap();
-    for (a, b) in from_spec.iter().zip(tenure) {
-        assert!((a - b).abs() <= 1e-12, "spec {a} vs tenure {b}");
-    }
-    // onnxruntime on the same rows: within 1e-5 of tenure's probabilities.
-    let s = &score(&[(bytes.as_slice(), &x)])[0];
-    let ort = s.column(tenure_onnx::PREDICTION);
-    assert_eq!(ort.len(), tenure.len());
-    for (r, (&o, &t)) in ort.iter().zip(tenure).enumerate() {
-        assert!(
-            (f64::from(o) - t).abs() <= 1e-5,
-            "row {r}: onnxruntime {o}, tenure {t}"
+        // The specification is the model: exactly tenure's test predictions.
+        let tenure = test_fold_prediction(&out, m);
+        let from_spec = spec.model.predict(&x).unwrap();
+        for (a, b) in from_spec.iter().zip(tenure) {
+            assert!(
+                (a - b).abs() <= 1e-12,
+                "{}: spec {a} vs tenure {b}",
+                spec.info.name
+            );
+        }
+        // onnxruntime on the same rows: within 1e-5 of tenure's probabilities.
+        let s = &score(&[(bytes.as_slice(), &x)])[0];
+        let ort = s.column(tenure_onnx::PREDICTION);
+        assert_eq!(ort.len(), tenure.len());
+        for (r, (&o, &t)) in ort.iter().zip(tenure).enumerate() {
+            assert!(
+                (f64::from(o) - t).abs() <= 1e-5,
+                "{} row {r}: onnxruntime {o}, tenure {t}",
+                spec.info.name
+            );
+        }
+        assert_eq!(
+            s.metadata["tenure.feature_names"],
+            serde_json::to_string(&spec.model.feature_names()).unwrap()
         );
     }
-    assert_eq!(
-        s.metadata["tenure.feature_names"],
-        serde_json::to_string(&spec.model.feature_names()).unwrap()
-    );
 }
 
 #[test]
@@ -151,5 +162,116 @@ fn cox_run_exports_the_log_partial_hazard() {
             (w - g).abs() <= 1e-5 * w.abs(),
             "row {r}: hazard ratio {w} vs {g}"
         );
+    }
+}
+
+/// Customers with a plan code (0..8 seen in training), spend and recency,
+/// both partly missing; the label follows `objective`.
+fn gbdt_data(rows: usize, seed: u64, plans: u32, objective: Objective) -> Dataset {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut x = Matrix::zeros(rows, 3);
+    let (mut y, mut time, mut event) = (Vec::new(), Vec::new(), Vec::new());
+    for r in 0..rows {
+        let plan = f64::from(rng.random_range(0..plans));
+        let spend = if rng.random_bool(0.1) {
+            f64::NAN
+        } else {
+            f64::from((rng.random::<f64>() * 200.0) as f32)
+        };
+        let recency = if rng.random_bool(0.1) {
+            f64::NAN
+        } else {
+            f64::from(rng.random_range(0..365u32))
+        };
+        x.set(r, 0, plan);
+        x.set(r, 1, spend);
+        x.set(r, 2, recency);
+        let eta = [0.8, -0.5, 0.1, 1.2, -1.0, 0.0, 0.4, -0.2, 0.6][plan as usize % 9]
+            + if spend.is_nan() { 0.3 } else { -spend / 150.0 }
+            + if recency.is_nan() {
+                -0.2
+            } else {
+                recency / 200.0
+            };
+        let u: f64 = rng.random::<f64>().max(1e-12);
+        match objective {
+            Objective::Binary => y.push(f64::from(u8::from(u < 1.0 / (1.0 + (-eta).exp())))),
+            Objective::Cox => {
+                let t = -u.ln() / eta.exp() * 100.0;
+                let c = rng.random::<f64>() * 150.0;
+                time.push(t.min(c));
+                event.push(t <= c);
+            }
+            _ => y.push(if u < 0.4 { 0.0 } else { (eta + 3.0).exp() * u }),
+        }
+    }
+    let target = match objective {
+        Objective::Binary => Target::Binary(y),
+        Objective::Cox => Target::Survival { time, event },
+        _ => Target::Continuous(y),
+    };
+    let names = vec!["plan".into(), "spend".into(), "recency_days".into()];
+    Dataset::new(x, names, target).unwrap()
+}
+
+/// Real boosters (categorical splits, learned missing directions, 200
+/// trees) score in onnxruntime as in tenure, on 10,000 fresh rows that
+/// include missing values and plan codes never seen in training.
+#[test]
+fn gbdt_scores_like_tenure_with_unseen_categories_and_missing_values() {
+    let mut jobs = Vec::new();
+    for (k, objective) in [Objective::Binary, Objective::Tweedie, Objective::Cox]
+        .into_iter()
+        .enumerate()
+    {
+        let train = gbdt_data(5_000, 10 + k as u64, 9, objective);
+        let booster = GbdtParams::new()
+            .with(|c| {
+                c.objective = objective;
+                c.num_iterations = 200;
+                c.num_leaves = 31;
+                c.min_data_in_leaf = 10;
+                c.categorical_feature = vec!["plan".into()];
+            })
+            .check()
+            .unwrap()
+            .fit(&train)
+            .unwrap();
+        let spec = booster.to_spec();
+        assert!(
+            spec.trees.iter().flat_map(|t| &t.nodes).any(|n| matches!(
+                n,
+                Node::Split {
+                    condition: Condition::In { .. },
+                    ..
+                }
+            )),
+            "{objective:?}: the booster made no categorical split"
+        );
+        // Codes 9..11 were never seen in training.
+        let test = gbdt_data(10_000, 100 + k as u64, 12, objective);
+        let want = booster.predict(test.x()).unwrap();
+        let saved = SavedSpec::new(
+            tenure_runner::export::model_info("gbdt", "gbdt", "1", Task::Churn, None, &train, None),
+            Model::TreeEnsemble(spec),
+        );
+        let onnx = tenure_onnx::export(&saved).unwrap().bytes().to_vec();
+        jobs.push((objective, onnx, test, want));
+    }
+    let inputs: Vec<_> = jobs
+        .iter()
+        .map(|(_, b, t, _)| (b.as_slice(), t.x()))
+        .collect();
+    let scored = score(&inputs);
+    for ((objective, _, _, want), s) in jobs.iter().zip(&scored) {
+        let got = s.column(tenure_onnx::PREDICTION);
+        for (r, (&w, &g)) in want.iter().zip(got).enumerate() {
+            let g = f64::from(g);
+            let ok = match objective {
+                Objective::Binary => (w - g).abs() <= 1e-5,
+                _ => (w - g).abs() <= 1e-5 * w.abs().max(1e-6),
+            };
+            assert!(ok, "{objective:?} row {r}: tenure {w}, onnxruntime {g}");
+        }
     }
 }
