@@ -20,6 +20,7 @@ use tenure_runner::{Experiment, Progress, RunOptions};
 
 mod bench;
 mod tune;
+mod export;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -54,6 +55,8 @@ enum Command {
     /// Benchmarks (hyperparameter samplers on test functions).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Write a run's model as an ONNX file (with its model card).
+    Export(export::ExportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -162,6 +165,10 @@ struct FitArgs {
     /// Print the fitted model as one JSON object.
     #[arg(long)]
     json: bool,
+    /// Export the fitted model (logistic, cox, gbdt) to this ONNX file, its model
+    /// card beside it.
+    #[arg(long)]
+    save_onnx: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -243,6 +250,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Runs(cmd) => runs(cmd),
         Command::Tune(args) => tune::run(*args),
         Command::Bench(cmd) => bench::run(cmd),
+        Command::Export(args) => export::export(args),
     }
 }
 
@@ -280,6 +288,11 @@ fn run(args: RunArgs) -> Result<()> {
     }
     println!("\nreport: {}", out.report.display());
     println!("store:  {}", out.store.display());
+    for m in &out.models {
+        if let Some(onnx) = &m.onnx {
+            println!("onnx:   {} → {}", m.name, onnx.display());
+        }
+    }
     Ok(())
 }
 
@@ -333,6 +346,7 @@ fn fit(args: FitArgs) -> Result<()> {
             timestamp: args.timestamp,
             amount: args.amount,
         },
+        save_onnx: args.save_onnx,
     };
     let out = tenure_runner::fit::fit(&req)?;
     if args.json {

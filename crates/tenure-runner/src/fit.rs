@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 
 use serde_json::{Value, json};
-use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Predict, Target};
+use tenure_core::spec::{Model, SavedSpec};
+use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Predict, Target, Task};
 use tenure_data::io::{ColumnTable, column_names, read_columns};
 use tenure_data::io::{TransactionsSource, load};
 use tenure_data::{TimeUnit, parse_date, rfm_summary};
@@ -48,6 +49,8 @@ pub struct FitRequest {
     pub out: Option<PathBuf>,
     pub save_model: Option<PathBuf>,
     pub threads: Option<usize>,
+    /// Export the fitted model to this ONNX file (model card beside it).
+    pub save_onnx: Option<PathBuf>,
 }
 
 /// An RFM summary table as it is, or one computed from transactions.
@@ -183,7 +186,20 @@ fn model_error(model: &str, e: impl std::fmt::Display) -> RunnerError {
 
 /// Fits the requested model and describes it as JSON.
 pub fn fit(req: &FitRequest) -> Result<Value> {
-    match req.model.as_str() {
+    let kind = req.model.as_str();
+    if req.save_onnx.is_some()
+        && FIT_MODELS.contains(&kind)
+        && !crate::export::EXPORTABLE_KINDS.contains(&kind)
+    {
+        return Err(model_error(
+            kind,
+            format!(
+                "--save-onnx: this model does not export to ONNX (models that do: {})",
+                crate::export::EXPORTABLE_KINDS.join(", ")
+            ),
+        ));
+    }
+    match kind {
         "logistic" => fit_logistic(req),
         "kaplan_meier" => fit_kaplan_meier(req),
         "cox" => fit_cox(req),
@@ -258,7 +274,7 @@ fn fit_logistic(req: &FitRequest) -> Result<Value> {
         .zip(model.coefficients())
         .map(|(n, c)| (n.clone(), json!(c)))
         .collect();
-    Ok(json!({
+    let mut out = json!({
         "model": "logistic",
         "rows": table.n_rows,
         "coef": coef,
@@ -269,7 +285,32 @@ fn fit_logistic(req: &FitRequest) -> Result<Value> {
             "auc": tenure_metrics::roc_auc(&y, &p).ok(),
             "log_loss": tenure_metrics::log_loss(&y, &p).ok(),
         },
-    }))
+    });
+    save_onnx(req, &mut out, Task::Churn, &data, || {
+        Model::Linear(model.to_spec())
+    })?;
+    Ok(out)
+}
+
+/// With `--save-onnx PATH`: exports the fitted model there, its card
+/// beside it, and adds both paths to the JSON description.
+pub(crate) fn save_onnx(
+    req: &FitRequest,
+    out: &mut Value,
+    task: Task,
+    train: &Dataset,
+    spec: impl FnOnce() -> Model,
+) -> Result<()> {
+    let Some(path) = &req.save_onnx else {
+        return Ok(());
+    };
+    let info = crate::export::model_info(&req.model, &req.model, "1", task, None, train, None);
+    let card = crate::export::save_onnx(path, &SavedSpec::new(info, spec()))?;
+    out["onnx"] = json!({
+        "path": path.display().to_string(),
+        "model_card": card.display().to_string(),
+    });
+    Ok(())
 }
 
 fn fit_kaplan_meier(req: &FitRequest) -> Result<Value> {
@@ -424,7 +465,7 @@ fn fit_cox(req: &FitRequest) -> Result<Value> {
         .iter()
         .map(|t| json!({"feature": t.feature, "statistic": t.statistic, "p": t.p_value}))
         .collect();
-    Ok(json!({
+    let mut out = json!({
         "model": "cox",
         "rows": table.n_rows,
         "ties": format!("{ties:?}").to_lowercase(),
@@ -441,7 +482,11 @@ fn fit_cox(req: &FitRequest) -> Result<Value> {
         "proportional_hazards_test": ph,
         "converged": model.converged(),
         "iterations": model.n_iter(),
-    }))
+    });
+    save_onnx(req, &mut out, Task::Survival, &data, || {
+        Model::Linear(model.to_spec())
+    })?;
+    Ok(out)
 }
 
 fn named<const N: usize>(names: [&str; N], values: [f64; N]) -> serde_json::Map<String, Value> {

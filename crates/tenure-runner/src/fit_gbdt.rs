@@ -5,7 +5,8 @@ use std::io::Write;
 use std::path::Path;
 
 use serde_json::{Value, json};
-use tenure_core::{Matrix, ParamGuard};
+use tenure_core::spec::Model;
+use tenure_core::{Dataset, Matrix, ParamGuard, Target, Task};
 use tenure_data::io::{ColumnTable, column_names, read_columns};
 use tenure_gbdt::{
     Booster, EvalMetric, GbdtParams, ImportanceKind, Objective, TrainLabels, TrainSet,
@@ -238,6 +239,25 @@ pub fn fit(req: &FitRequest) -> Result<Value> {
         predict_seconds = Some(t0.elapsed().as_secs_f64());
         write_predictions(out, &pred)?;
     }
+    let task = match objective {
+        Objective::Binary => Task::Churn,
+        Objective::Cox => Task::Survival,
+        _ => Task::Clv,
+    };
+    let mut onnx = Value::Null;
+    if req.save_onnx.is_some() {
+        let target = match labels.borrow() {
+            TrainLabels::Values(y) => Target::Continuous(y.to_vec()),
+            TrainLabels::Survival { time, event } => Target::Survival {
+                time: time.to_vec(),
+                event: event.to_vec(),
+            },
+        };
+        let train = Dataset::new(x.clone(), features.clone(), target)?;
+        crate::fit::save_onnx(req, &mut onnx, task, &train, || {
+            Model::TreeEnsemble(booster.to_spec())
+        })?;
+    }
     let importance = |kind| {
         booster
             .feature_importance(kind)
@@ -258,6 +278,7 @@ pub fn fit(req: &FitRequest) -> Result<Value> {
         "metrics": metrics,
         "feature_importance_gain": importance(ImportanceKind::Gain),
         "feature_importance_split": importance(ImportanceKind::Split),
+        "onnx": onnx.get("onnx"),
     }))
 }
 

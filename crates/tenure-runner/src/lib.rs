@@ -39,6 +39,7 @@ pub mod ab;
 pub mod calibrate;
 pub mod config;
 mod error;
+pub mod export;
 pub mod fit;
 pub mod fit_gbdt;
 pub mod models;

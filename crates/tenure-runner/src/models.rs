@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use tenure_core::spec::{LinearModel, Model, Standardize};
 use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Predict, PredictSurvival, Task};
 use tenure_gbdt::{GbdtConfig, GbdtParams, GbdtValidParams, Objective};
 use tenure_stats::{
@@ -320,7 +321,14 @@ impl ModelSpec {
         if let Family::Gbdt(p) = &self.family {
             return fit_gbdt(p, train, valid, stop);
         }
-        fn go<P>(p: &P, train: &Dataset, valid: &Matrix) -> Result<Prediction, String>
+        // `spec` describes the fitted model for export, when its family
+        // exports ([`crate::export::EXPORTABLE_KINDS`]).
+        fn go<P>(
+            p: &P,
+            train: &Dataset,
+            valid: &Matrix,
+            spec: impl FnOnce(&P::Model) -> Option<Model>,
+        ) -> Result<Prediction, String>
         where
             P: Fit,
             P::Error: std::fmt::Display,
@@ -331,6 +339,7 @@ impl ModelSpec {
                 score: model.predict(valid).map_err(|e| e.to_string())?,
                 survival: None,
                 best_iteration: None,
+                spec: spec(&model),
             })
         }
         fn go_survival<P>(
@@ -338,6 +347,7 @@ impl ModelSpec {
             train: &Dataset,
             valid: &Matrix,
             times: &[f64],
+            spec: impl FnOnce(&P::Model) -> Option<Model>,
         ) -> Result<Prediction, String>
         where
             P: Fit,
@@ -359,11 +369,12 @@ impl ModelSpec {
                 score: model.predict(valid).map_err(|e| e.to_string())?,
                 survival,
                 best_iteration: None,
+                spec: spec(&model),
             })
         }
         match &self.family {
-            Family::Logistic(p) => go(p, train, valid),
-            Family::KaplanMeier(p) => go_survival(p, train, valid, survival_times),
+            Family::Logistic(p) => go(p, train, valid, |m| Some(Model::Linear(m.to_spec()))),
+            Family::KaplanMeier(p) => go_survival(p, train, valid, survival_times, |_| None),
             Family::Cox(p) => {
                 // Cox takes complete inputs: impute and scale with the
                 // training rows' statistics only.
@@ -373,13 +384,17 @@ impl ModelSpec {
                     .iter()
                     .map(|&j| train.feature_names()[j].clone())
                     .collect();
-                let train =
+                let scaled =
                     Dataset::new(scaler.transform(train.x()), names, train.target().clone())
                         .map_err(|e| e.to_string())?;
-                go_survival(p, &train, &scaler.transform(valid), survival_times)
+                go_survival(p, &scaled, &scaler.transform(valid), survival_times, |m| {
+                    Some(Model::Linear(
+                        scaler.before(&m.to_spec(), train.feature_names()),
+                    ))
+                })
             }
-            Family::HistoricalAverage(p) => go(p, train, valid),
-            Family::Ridge(p) => go(p, train, valid),
+            Family::HistoricalAverage(p) => go(p, train, valid, |_| None),
+            Family::Ridge(p) => go(p, train, valid, |_| None),
             Family::Gbdt(_) => unreachable!("gbdt is fitted by fit_gbdt"),
             Family::BuyTillYouDie {
                 bgnbd,
@@ -397,6 +412,7 @@ impl ModelSpec {
                 )?,
                 survival: None,
                 best_iteration: None,
+                spec: None,
             }),
         }
     }
@@ -486,6 +502,7 @@ fn fit_gbdt(
         score: booster.predict(valid).map_err(|e| e.to_string())?,
         survival: None,
         best_iteration: booster.best_iteration,
+        spec: Some(Model::TreeEnsemble(booster.to_spec())),
     })
 }
 
@@ -498,6 +515,9 @@ pub struct Prediction {
     pub survival: Option<Vec<Vec<f64>>>,
     /// Boosted models with early stopping: the round kept.
     pub best_iteration: Option<usize>,
+    /// The fitted model as a plain specification, for the kinds that
+    /// export to ONNX: it takes the same raw features and predicts `score`.
+    pub spec: Option<Model>,
 }
 
 fn parse_params<T: DeserializeOwned>(table: &toml::Table) -> Result<T, (String, String)> {
@@ -549,6 +569,37 @@ impl Scaler {
             .collect();
         let keep = (0..p).filter(|&j| scale[j] > 0.0).collect();
         Self { mean, scale, keep }
+    }
+
+    /// `inner` (a linear model on the kept, scaled columns) as one linear
+    /// model on all raw columns `names`: the two standardisations merge
+    /// (`((x - μ)/σ - a)/b = (x - (μ + aσ))/(σb)`), a missing value is
+    /// imputed with `μ` as [`Scaler::transform`] does, and dropped columns
+    /// get coefficient 0.
+    fn before(&self, inner: &LinearModel, names: &[String]) -> LinearModel {
+        let p = names.len();
+        let mut pre = Standardize {
+            impute: self.mean.clone(),
+            mean: self.mean.clone(),
+            scale: vec![1.0; p],
+        };
+        let mut coef = vec![0.0; p];
+        for (k, &j) in self.keep.iter().enumerate() {
+            let (a, b) = inner
+                .preprocess
+                .as_ref()
+                .map_or((0.0, 1.0), |s| (s.mean[k], s.scale[k]));
+            pre.mean[j] = self.mean[j] + a * self.scale[j];
+            pre.scale[j] = self.scale[j] * b;
+            coef[j] = inner.coef[k];
+        }
+        LinearModel {
+            feature_names: names.to_vec(),
+            preprocess: Some(pre),
+            coef,
+            intercept: inner.intercept,
+            link: inner.link,
+        }
     }
 
     fn transform(&self, x: &Matrix) -> Matrix {

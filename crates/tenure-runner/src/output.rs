@@ -37,6 +37,9 @@ pub fn json_summary(out: &RunOutcome) -> Value {
             if let Some(c) = &m.calibration {
                 model["calibration"] = calibration_summary(c);
             }
+            if let Some(onnx) = &m.onnx {
+                model["onnx"] = json!(onnx.display().to_string());
+            }
             model
         })
         .collect();

@@ -74,6 +74,10 @@ pub struct ModelResult {
     /// (churn and survival models).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub calibration: Option<ModelCalibration>,
+    /// The exported model (`models/<name>/model.onnx` in the run's
+    /// artifacts), for the kinds that export.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub onnx: Option<PathBuf>,
 }
 
 /// What a run produced; `--json` prints a view of it.
@@ -409,8 +413,10 @@ fn train_and_log(
             predictions: Vec::new(),
             fit_seconds: 0.0,
             calibration: None,
+            onnx: None,
         })
         .collect();
+    let mut exports = vec![None; exp.models.len()];
     let query_times = query_times(&exp.survival_times_days);
     let bar = progress.bar((folds.len() * exp.models.len()) as u64, "training folds");
     let mut per_metric: Vec<BTreeMap<&'static str, Vec<f64>>> =
@@ -442,6 +448,20 @@ fn train_and_log(
                 best_rounds[m].push(b);
             }
             results[m].fit_seconds += t0.elapsed().as_secs_f64();
+            // The test fold's model trained on every snapshot before the
+            // test cutoff: the one to deploy.
+            if let (true, Some(model)) = (is_test, &pred.spec) {
+                let info = crate::export::model_info(
+                    &spec.name,
+                    spec.kind,
+                    run_id,
+                    exp.task(),
+                    Some(f64::from(exp.file.labels.horizon_days)),
+                    &data.train,
+                    Some(run_id),
+                );
+                exports[m] = Some(tenure_core::spec::SavedSpec::new(info, model.clone()));
+            }
             let scores =
                 score(&data, &pred, &query_times).map_err(|source| RunnerError::Metrics {
                     model: spec.name.clone(),
@@ -474,6 +494,11 @@ fn train_and_log(
     }
     bar.finish();
 
+    for (result, saved) in results.iter_mut().zip(&exports) {
+        if let Some(saved) = saved {
+            result.onnx = Some(crate::export::log_bundle(store, run_id, saved)?);
+        }
+    }
     for (m, result) in results.iter_mut().enumerate() {
         result.calibration = crate::calibrate::calibrate_model(
             &exp.calibration,

@@ -10,6 +10,7 @@ use std::cmp::Ordering;
 
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
+use tenure_core::spec::{LinearModel, Link, Standardize};
 use tenure_core::{
     CoreError, Dataset, Fit, Matrix, ParamGuard, Predict, PredictSurvival, Target, ensure_param,
 };
@@ -411,6 +412,38 @@ impl CoxModel {
     /// time transform (`scripts/reference/lifelines_cox.py`).
     pub fn proportional_hazards_test(&self) -> &[PhTest] {
         &self.ph_tests
+    }
+
+    /// The log partial hazard as a plain specification (for export), on
+    /// the full training layout: each covariate centred on its training
+    /// mean, strata columns with coefficient 0, and the exp link, so that
+    /// the raw score is [`Predict::predict`]'s log partial hazard (without
+    /// `horizon_days`) and the prediction the partial hazard. A missing
+    /// value, which `predict` refuses, counts as the training mean.
+    pub fn to_spec(&self) -> LinearModel {
+        let p = self.input_names.len();
+        let mut mean = vec![0.0; p];
+        let mut coef = vec![0.0; p];
+        for ((&c, &m), &b) in self
+            .covariate_columns
+            .iter()
+            .zip(&self.mean)
+            .zip(&self.coefficients)
+        {
+            mean[c] = m;
+            coef[c] = b;
+        }
+        LinearModel {
+            feature_names: self.input_names.clone(),
+            preprocess: Some(Standardize {
+                impute: mean.clone(),
+                mean,
+                scale: vec![1.0; p],
+            }),
+            coef,
+            intercept: 0.0,
+            link: Link::Exp,
+        }
     }
 
     /// `(x − x̄)·β` for a full training-layout row `r`.

@@ -1,6 +1,7 @@
 //! L2-regularised logistic regression fitted by Newton's method (IRLS).
 
 use serde::{Deserialize, Serialize};
+use tenure_core::spec::{LinearModel, Link, Standardize};
 use tenure_core::{CoreError, Dataset, Fit, Matrix, ParamGuard, Predict, Target};
 
 use crate::error::{StatsError, cannot_fit, check_width, row_number, row_weights};
@@ -154,6 +155,24 @@ impl LogisticRegression {
     /// further) within `max_iter` steps.
     pub fn converged(&self) -> bool {
         self.converged
+    }
+
+    /// The model as a plain specification (for export): the stored
+    /// scaling (a missing value imputed with the training mean), the
+    /// standardised coefficients and the sigmoid link. It predicts what
+    /// [`Predict::predict`] does for every finite or missing input.
+    pub fn to_spec(&self) -> LinearModel {
+        LinearModel {
+            feature_names: self.feature_names.clone(),
+            preprocess: Some(Standardize {
+                impute: self.scaler.mean.clone(),
+                mean: self.scaler.shift.clone(),
+                scale: self.scaler.scale.clone(),
+            }),
+            coef: self.standardised_coefficients.clone(),
+            intercept: self.standardised_intercept,
+            link: Link::Sigmoid,
+        }
     }
 
     fn linear_predictor(&self, z: &[f64]) -> f64 {

@@ -3,6 +3,7 @@
 mod ab;
 mod bad_input;
 mod common;
+mod export;
 mod fit;
 mod gbdt;
 mod report;

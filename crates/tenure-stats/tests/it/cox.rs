@@ -527,6 +527,39 @@ fn a_ridge_makes_collinear_covariates_identifiable() {
     );
 }
 
+/// The exported specification's raw score is the log partial hazard the
+/// model predicts, over the full layout (strata columns included, with
+/// coefficient 0), and its prediction the partial hazard.
+#[test]
+fn spec_raw_score_is_the_log_partial_hazard() {
+    let mut data = synthetic(8, 300, 3, false);
+    // A stratum column: its values pick a baseline, never the risk score.
+    let strata: Vec<f64> = (0..300).map(|i| f64::from(i % 2)).collect();
+    let x = data
+        .x()
+        .hstack(&Matrix::new(strata, 300, 1).unwrap())
+        .unwrap();
+    let mut names = data.feature_names().to_vec();
+    names.push("region".into());
+    data = Dataset::new(x, names.clone(), data.target().clone()).unwrap();
+    let model = CoxParams::new()
+        .strata(vec!["region".into()])
+        .check()
+        .unwrap()
+        .fit(&data)
+        .unwrap();
+    let spec = model.to_spec();
+    assert_eq!(spec.feature_names, names);
+    assert_eq!(spec.coef[3], 0.0);
+    let want = model.predict(data.x()).unwrap();
+    let raw = spec.predict_raw(data.x()).unwrap();
+    let hazard = spec.predict(data.x()).unwrap();
+    for ((w, r), h) in want.iter().zip(&raw).zip(&hazard) {
+        assert_close("log partial hazard", *r, *w, 1e-12);
+        assert_close("partial hazard", *h, w.exp(), 1e-12);
+    }
+}
+
 /// A risk score from any model gets the Cox model's own baseline when the
 /// score is the Cox model's: the Breslow estimator is one piece of code.
 #[test]
