@@ -19,8 +19,8 @@ use tenure_runner::store::LocalStore;
 use tenure_runner::{Experiment, Progress, RunOptions};
 
 mod bench;
-mod tune;
 mod export;
+mod tune;
 
 #[derive(Debug, Parser)]
 #[command(
