@@ -4,6 +4,8 @@
 # exporter (from the same trees, converted to a tenure spec). Same data,
 # same run; prints JSON and keeps it in onnx_vs_onnxmltools.last.json.
 # Usage: bash scripts/bench/onnx_vs_onnxmltools.sh [rows=100000] [repeat=5]
+# ONNX_BENCH_DIR=DIR keeps the trained model and files there (and reuses a
+# model trained by an earlier run).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/env.sh
@@ -12,8 +14,13 @@ if [ ! -x "$venv/bin/python" ]; then
   "${PYTHON:-python3}" -m venv "$venv"
   "$venv/bin/python" -m pip install --quiet -r scripts/bench/requirements-onnx.txt
 fi
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+if [ -n "${ONNX_BENCH_DIR:-}" ]; then
+  work="$ONNX_BENCH_DIR"
+  mkdir -p "$work"
+else
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' EXIT
+fi
 "$venv/bin/python" scripts/bench/onnx_vs_onnxmltools.py prepare "$work"
 cargo run --quiet --release --locked -p tenure-onnx --example export_spec -- \
   "$work/spec.json" "$work/tenure.onnx"
