@@ -13,7 +13,8 @@ use crate::hist::{Entry, Packed, pack};
 use crate::metric::{EvalLabels, EvalMetric};
 use crate::objective::{Labels, Loss, Objective};
 use crate::params::GbdtValidParams;
-use crate::tree::{BinRule, BinTree, Grower, Quantized};
+use crate::split::SplitRule;
+use crate::tree::{BinTree, Grower, Quantized};
 use crate::{GbdtError, Result};
 
 /// Labels for training or evaluation, borrowed.
@@ -572,8 +573,10 @@ impl Booster {
             .iter()
             .map(|n| {
                 let (threshold, cat) = match &n.rule {
-                    BinRule::Le(b) => (self.mappers[n.feature as usize].threshold(*b), u32::MAX),
-                    BinRule::In(mask) => {
+                    SplitRule::Le { bin: b } => {
+                        (self.mappers[n.feature as usize].threshold(*b), u32::MAX)
+                    }
+                    SplitRule::In { mask } => {
                         cat_sets.push(self.left_codes(n.feature as usize, mask));
                         (f32::NAN, (cat_sets.len() - 1) as u32)
                     }
@@ -713,10 +716,10 @@ impl Booster {
         }
         let node = &t.nodes[n as usize];
         let condition = match &node.rule {
-            BinRule::Le(b) => Condition::Le {
+            SplitRule::Le { bin: b } => Condition::Le {
                 threshold: self.mappers[node.feature as usize].threshold(*b),
             },
-            BinRule::In(mask) => Condition::In {
+            SplitRule::In { mask } => Condition::In {
                 left: self.left_codes(node.feature as usize, mask),
             },
         };

@@ -15,7 +15,8 @@ pub struct Sums {
 }
 
 /// Which bins go left.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SplitRule {
     /// Value bins `1..=bin`.
     Le { bin: u8 },

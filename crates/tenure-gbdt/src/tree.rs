@@ -11,41 +11,11 @@ use crate::split::{LeafScan, Split, SplitRule, Sums, best_split, leaf_gain, leaf
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BinNode {
     pub feature: u32,
-    pub rule: BinRule,
+    pub rule: SplitRule,
     pub missing_left: bool,
     pub left: i32,
     pub right: i32,
     pub gain: f64,
-}
-
-/// Serialisable form of [`SplitRule`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BinRule {
-    Le(u8),
-    In([u64; 4]),
-}
-
-impl From<&SplitRule> for BinRule {
-    fn from(r: &SplitRule) -> Self {
-        match r {
-            SplitRule::Le { bin } => BinRule::Le(*bin),
-            SplitRule::In { mask } => BinRule::In(*mask),
-        }
-    }
-}
-
-impl BinRule {
-    #[inline]
-    pub fn goes_left(&self, b: u8, missing_left: bool) -> bool {
-        if b == crate::bin::MISSING_BIN {
-            return missing_left;
-        }
-        match self {
-            BinRule::Le(t) => b <= *t,
-            BinRule::In(mask) => mask[(b >> 6) as usize] >> (b & 63) & 1 == 1,
-        }
-    }
 }
 
 /// A trained tree in bin space, with its leaf values (learning rate
@@ -220,7 +190,7 @@ impl Grower {
             let right_leaf = leaves.len();
             nodes.push(BinNode {
                 feature: split.feature as u32,
-                rule: BinRule::from(&split.rule),
+                rule: split.rule.clone(),
                 missing_left: split.missing_left,
                 left: !(li as i32),
                 right: !(right_leaf as i32),

@@ -217,7 +217,7 @@ pub fn fit(req: &FitRequest) -> Result<Value> {
 }
 
 /// The feature columns: as given, or every column not used in a role.
-fn feature_columns(req: &FitRequest, roles: &[&str]) -> Result<Vec<String>> {
+pub(crate) fn feature_columns(req: &FitRequest, roles: &[&str]) -> Result<Vec<String>> {
     if !req.features.is_empty() {
         return Ok(req.features.clone());
     }
@@ -227,7 +227,7 @@ fn feature_columns(req: &FitRequest, roles: &[&str]) -> Result<Vec<String>> {
         .collect())
 }
 
-fn design(table: &ColumnTable, features: &[String]) -> Result<Matrix> {
+pub(crate) fn design(table: &ColumnTable, features: &[String]) -> Result<Matrix> {
     let cols: Vec<&[f64]> = features
         .iter()
         .map(|f| table.numeric(f).expect("feature columns were read"))

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 use tenure_core::spec::Model;
 use tenure_core::{Dataset, Matrix, ParamGuard, Target, Task};
-use tenure_data::io::{ColumnTable, column_names, read_columns};
+use tenure_data::io::{ColumnTable, read_columns};
 use tenure_gbdt::{
     Booster, EvalMetric, GbdtParams, ImportanceKind, Objective, TrainLabels, TrainSet,
 };
@@ -107,15 +107,7 @@ fn read_table(path: &Path, features: &[String], labels: &[&str]) -> Result<(Colu
     let mut wanted: Vec<&str> = features.iter().map(String::as_str).collect();
     wanted.extend_from_slice(labels);
     let table = read_columns(path, &wanted, &[])?;
-    let cols: Vec<&[f64]> = features
-        .iter()
-        .map(|f| table.numeric(f).expect("feature columns were read"))
-        .collect();
-    let mut data = Vec::with_capacity(table.n_rows * cols.len());
-    for r in 0..table.n_rows {
-        data.extend(cols.iter().map(|c| c[r]));
-    }
-    let x = Matrix::new(data, table.n_rows, cols.len())?;
+    let x = crate::fit::design(&table, features)?;
     Ok((table, x))
 }
 
@@ -178,14 +170,7 @@ pub fn fit(req: &FitRequest) -> Result<Value> {
     let params = params.check().map_err(err)?;
 
     let label_cols = roles.columns();
-    let features: Vec<String> = if req.features.is_empty() {
-        column_names(&req.data)?
-            .into_iter()
-            .filter(|c| !label_cols.contains(&c.as_str()))
-            .collect()
-    } else {
-        req.features.clone()
-    };
+    let features = crate::fit::feature_columns(req, &label_cols)?;
     let (table, x) = read_table(&req.data, &features, &label_cols)?;
     let labels = read_labels(&req.data, &table, &roles)?;
     let eval = match &req.eval {
