@@ -1,0 +1,3 @@
+mod basics;
+mod booster;
+mod kernels;
