@@ -11,8 +11,9 @@ use clap::{Args, Parser, Subcommand};
 use tenure_runner::core::DeviceRequest;
 use tenure_runner::data::{self, synth::SynthConfig};
 use tenure_runner::output::{json_summary, label_name, metrics_table, split_table, text_table};
-use tenure_runner::store::LocalStore;
 use tenure_runner::{Experiment, Progress, RunOptions};
+
+mod registry;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -35,9 +36,12 @@ enum Command {
     Fit(Box<FitArgs>),
     /// Generate synthetic customers with known ground truth.
     Synth(SynthArgs),
-    /// Read runs back from the local tracking store.
+    /// Read runs back from the tracking store (local or MLflow).
     #[command(subcommand)]
     Runs(RunsCommand),
+    /// Registered models: list, show, register, promote, pull.
+    #[command(subcommand)]
+    Registry(registry::RegistryCommand),
 }
 
 #[derive(Debug, Args)]
@@ -56,6 +60,10 @@ struct RunArgs {
     /// Tracking store directory (overrides the config's tracking.uri).
     #[arg(long)]
     store: Option<PathBuf>,
+    /// Tracking URI: a directory or an MLflow server (http[s]://...);
+    /// overrides --store, the config's tracking.uri and MLFLOW_TRACKING_URI.
+    #[arg(long)]
+    tracking_uri: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -143,8 +151,8 @@ struct SynthArgs {
 enum RunsCommand {
     /// List runs, newest first.
     List {
-        #[arg(long, default_value = "tenure-runs")]
-        store: PathBuf,
+        #[command(flatten)]
+        at: registry::StoreArgs,
         /// Only runs of this experiment (name).
         #[arg(long)]
         experiment: Option<String>,
@@ -154,8 +162,8 @@ enum RunsCommand {
     /// Show one run: params, metrics, tags, artifacts.
     Show {
         run_id: String,
-        #[arg(long, default_value = "tenure-runs")]
-        store: PathBuf,
+        #[command(flatten)]
+        at: registry::StoreArgs,
         #[arg(long)]
         json: bool,
     },
@@ -183,6 +191,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Fit(args) => fit(*args),
         Command::Synth(args) => synth(args),
         Command::Runs(cmd) => runs(cmd),
+        Command::Registry(cmd) => registry::dispatch(cmd),
     }
 }
 
@@ -192,6 +201,7 @@ fn run(args: RunArgs) -> Result<()> {
         device: args.device,
         progress: !args.quiet && !args.json && std::io::stdout().is_terminal(),
         tracking_dir: args.store,
+        tracking_uri: args.tracking_uri,
     };
     if !args.json {
         eprintln!(
@@ -213,6 +223,19 @@ fn run(args: RunArgs) -> Result<()> {
     print!("{}", metrics_table(&out));
     println!("\nreport: {}", out.report.display());
     println!("store:  {}", out.store.display());
+    if let Some(reg) = &out.registration {
+        println!(
+            "registry: {} version {} ({}){}",
+            reg.name,
+            reg.version,
+            reg.model,
+            match (&reg.alias, reg.promoted) {
+                (Some(a), true) => format!(" promoted to @{a}: {}", reg.decision),
+                (Some(a), false) => format!(" not promoted to @{a}: {}", reg.decision),
+                (None, _) => String::new(),
+            }
+        );
+    }
     Ok(())
 }
 
@@ -300,11 +323,12 @@ fn synth(args: SynthArgs) -> Result<()> {
 fn runs(cmd: RunsCommand) -> Result<()> {
     match cmd {
         RunsCommand::List {
-            store,
+            at,
             experiment,
             json,
         } => {
-            let s = open_existing(&store)?;
+            let tracking = at.open()?;
+            let s = tracking.store.as_ref();
             let experiments = s.list_experiments()?;
             let exp_id = match &experiment {
                 Some(name) => Some(
@@ -313,7 +337,7 @@ fn runs(cmd: RunsCommand) -> Result<()> {
                         .find(|e| &e.name == name)
                         .map(|e| e.experiment_id.clone())
                         .with_context(|| {
-                            format!("no experiment named `{name}` in {}", store.display())
+                            format!("no experiment named `{name}` in {}", s.location())
                         })?,
                 ),
                 None => None,
@@ -358,12 +382,9 @@ fn runs(cmd: RunsCommand) -> Result<()> {
                 );
             }
         }
-        RunsCommand::Show {
-            run_id,
-            store,
-            json,
-        } => {
-            let s = open_existing(&store)?;
+        RunsCommand::Show { run_id, at, json } => {
+            let tracking = at.open()?;
+            let s = tracking.store.as_ref();
             let run = s.get_run(&run_id)?;
             let latest = |points: &[tenure_runner::store::MetricPoint]| {
                 points.last().map_or(f64::NAN, |p| p.value)
@@ -417,15 +438,6 @@ fn runs(cmd: RunsCommand) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn open_existing(store: &std::path::Path) -> Result<LocalStore> {
-    anyhow::ensure!(
-        store.is_dir(),
-        "no tracking store at {} (run an experiment first, or pass --store DIR)",
-        store.display()
-    );
-    Ok(LocalStore::open(store)?)
 }
 
 fn format_ms(ms: i64) -> String {

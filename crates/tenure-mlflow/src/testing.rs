@@ -122,6 +122,24 @@ kill -TERM 0
         }
     }
 
+    /// The body of a GET on the server (`path` starts with `/`), for
+    /// checking what MLflow itself answers; panics on a non-2xx status.
+    pub fn get(&self, path: &str, query: &[(&str, &str)]) -> Vec<u8> {
+        let resp = reqwest::blocking::Client::new()
+            .get(format!("{}{path}", self.url))
+            .query(query)
+            .send()
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        let status = resp.status();
+        let body = resp.bytes().expect("read body").to_vec();
+        assert!(
+            status.is_success(),
+            "GET {path} {query:?}: {status}: {}",
+            String::from_utf8_lossy(&body)
+        );
+        body
+    }
+
     /// The server's directory of served artifacts.
     pub fn artifacts_dir(&self) -> PathBuf {
         self.dir.path().join("artifacts")

@@ -43,6 +43,7 @@ pub mod output;
 pub mod pipeline;
 mod progress;
 mod report;
+pub mod tracking;
 
 pub use config::Experiment;
 pub use error::{Result, RunnerError};

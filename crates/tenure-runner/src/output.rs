@@ -48,6 +48,7 @@ pub fn json_summary(out: &RunOutcome) -> Value {
         "seconds": out.seconds,
         "split": out.split,
         "models": models,
+        "registration": out.registration,
     })
 }
 

@@ -3,4 +3,6 @@
 mod bad_input;
 mod common;
 mod fit;
+mod mlflow;
+mod registry;
 mod run;
