@@ -191,42 +191,8 @@ pub fn register_best(
         Err(StoreError::AliasNotFound { .. }) => None,
         Err(e) => return Err(e.into()),
     };
-    let (promote, decision) = match &holder {
-        None => (
-            true,
-            format!("no version held @{alias}; test {metric} {new_score:.6}"),
-        ),
-        Some(h) => match h.lineage.test_metrics.get(metric) {
-            None => (
-                false,
-                format!(
-                    "version {} holds @{alias} but recorded no test {metric}: not comparable, \
-                     alias kept",
-                    h.version
-                ),
-            ),
-            Some(&old) => {
-                let gain = if higher {
-                    new_score - old
-                } else {
-                    old - new_score
-                };
-                let verdict = if gain > cfg.margin {
-                    "beats"
-                } else {
-                    "does not beat"
-                };
-                (
-                    gain > cfg.margin,
-                    format!(
-                        "test {metric} {new_score:.6} vs {old:.6} of version {} {verdict} it by \
-                         more than the margin {}",
-                        h.version, cfg.margin
-                    ),
-                )
-            }
-        },
-    };
+    let holder = holder.map(|h| (h.version, h.lineage.test_metrics.get(metric).copied()));
+    let (promote, decision) = gate(alias, metric, higher, cfg.margin, new_score, holder);
     reg.decision = decision;
     if promote {
         let who = std::env::var("USER").unwrap_or_else(|_| "tenure".into());
@@ -240,4 +206,85 @@ pub fn register_best(
         reg.promoted = true;
     }
     Ok(reg)
+}
+
+/// The promotion gate: promote when no version holds the alias, or when the
+/// new test score beats the holder's by strictly more than `margin` in the
+/// metric's better direction. Returns the verdict and its reason.
+pub fn gate(
+    alias: &str,
+    metric: &str,
+    higher_is_better: bool,
+    margin: f64,
+    new_score: f64,
+    holder: Option<(u64, Option<f64>)>,
+) -> (bool, String) {
+    match holder {
+        None => (
+            true,
+            format!("no version held @{alias}; test {metric} {new_score:.6}"),
+        ),
+        Some((version, None)) => (
+            false,
+            format!(
+                "version {version} holds @{alias} but recorded no test {metric}: not comparable, \
+                 alias kept"
+            ),
+        ),
+        Some((version, Some(old))) => {
+            let gain = if higher_is_better {
+                new_score - old
+            } else {
+                old - new_score
+            };
+            let promote = gain > margin;
+            let verdict = if promote { "beats" } else { "does not beat" };
+            (
+                promote,
+                format!(
+                    "test {metric} {new_score:.6} vs {old:.6} of version {version}: {verdict} it \
+                     by more than the margin {margin}"
+                ),
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gate;
+
+    #[test]
+    fn the_gate_needs_a_strict_gain_beyond_the_margin() {
+        assert!(gate("champion", "auc", true, 0.01, 0.8, None).0);
+        assert!(gate("champion", "auc", true, 0.01, 0.82, Some((1, Some(0.8)))).0);
+        assert!(!gate("champion", "auc", true, 0.01, 0.805, Some((1, Some(0.8)))).0);
+        assert!(!gate("champion", "auc", true, 0.0, 0.8, Some((1, Some(0.8)))).0);
+        assert!(!gate("champion", "auc", true, 0.0, 0.7, Some((1, Some(0.8)))).0);
+        // Lower is better for losses.
+        assert!(
+            gate(
+                "champion",
+                "log_loss",
+                false,
+                0.01,
+                0.40,
+                Some((2, Some(0.45)))
+            )
+            .0
+        );
+        assert!(
+            !gate(
+                "champion",
+                "log_loss",
+                false,
+                0.01,
+                0.445,
+                Some((2, Some(0.45)))
+            )
+            .0
+        );
+        let (promote, why) = gate("champion", "auc", true, 0.0, 0.9, Some((3, None)));
+        assert!(!promote && why.contains("not comparable"), "{why}");
+    }
 }

@@ -35,7 +35,12 @@ fn a_run_on_mlflow_has_every_param_metric_step_and_artifact() {
     let local = run_experiment(&config, &[]);
     let remote = run_experiment(&config, &["--tracking-uri", &server.url]);
     let run_id = remote["run_id"].as_str().unwrap();
-    assert!(remote["report"].as_str().unwrap().starts_with("mlflow-artifacts:/"));
+    assert!(
+        remote["report"]
+            .as_str()
+            .unwrap()
+            .starts_with("mlflow-artifacts:/")
+    );
 
     let got = rest(server, "/api/2.0/mlflow/runs/get", &[("run_id", run_id)]);
     let info = &got["run"]["info"];
@@ -51,7 +56,13 @@ fn a_run_on_mlflow_has_every_param_metric_step_and_artifact() {
     let local_run: Value = serde_json::from_slice(
         &run_ok(
             tenure()
-                .args(["runs", "show", local["run_id"].as_str().unwrap(), "--json", "--store"])
+                .args([
+                    "runs",
+                    "show",
+                    local["run_id"].as_str().unwrap(),
+                    "--json",
+                    "--store",
+                ])
                 .arg(dir.path().join("store")),
         )
         .stdout,
@@ -114,8 +125,21 @@ fn a_run_on_mlflow_has_every_param_metric_step_and_artifact() {
     // `runs list/show` read the server like the local store.
     let listed = run_ok(tenure().args(["runs", "list", "--json", "--tracking-uri", &server.url]));
     let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
-    assert!(listed.as_array().unwrap().iter().any(|r| r["run_id"] == run_id));
-    let shown = run_ok(tenure().args(["runs", "show", run_id, "--json", "--tracking-uri", &server.url]));
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["run_id"] == run_id)
+    );
+    let shown = run_ok(tenure().args([
+        "runs",
+        "show",
+        run_id,
+        "--json",
+        "--tracking-uri",
+        &server.url,
+    ]));
     let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
     assert_eq!(shown["params"], local_run["params"]);
     assert_eq!(
@@ -123,7 +147,11 @@ fn a_run_on_mlflow_has_every_param_metric_step_and_artifact() {
         "same artifact list on both stores"
     );
     assert_eq!(
-        shown["metrics"].as_object().unwrap().keys().collect::<Vec<_>>(),
+        shown["metrics"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
         local_metrics.keys().collect::<Vec<_>>()
     );
 }
@@ -163,7 +191,12 @@ fn a_server_that_is_down_fails_clearly() {
         .unwrap()
         .port();
     let out = tenure()
-        .args(["runs", "list", "--tracking-uri", &format!("http://127.0.0.1:{port}")])
+        .args([
+            "runs",
+            "list",
+            "--tracking-uri",
+            &format!("http://127.0.0.1:{port}"),
+        ])
         .env("MLFLOW_TRACKING_TOKEN", "top-secret-token")
         .output()
         .unwrap();

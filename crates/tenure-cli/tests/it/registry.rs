@@ -39,13 +39,21 @@ fn model_run(store: &dyn TrackingStore, experiment: &str, onnx: &[u8], auc: f64)
     let run = store.create_run(&exp, "train", &[]).unwrap();
     store.log_param(&run, "logreg.kind", "logistic").unwrap();
     store.log_metric(&run, "logreg.test.auc", auc, 0).unwrap();
-    store.log_artifact_bytes(&run, "config.toml", b"name = 'x'\n").unwrap();
-    store.log_artifact_bytes(&run, "report.html", b"<html>r</html>").unwrap();
+    store
+        .log_artifact_bytes(&run, "config.toml", b"name = 'x'\n")
+        .unwrap();
+    store
+        .log_artifact_bytes(&run, "report.html", b"<html>r</html>")
+        .unwrap();
     store
         .log_artifact_bytes(&run, "models/logreg/model.onnx", onnx)
         .unwrap();
     store
-        .log_artifact_bytes(&run, "models/logreg/model_card.json", b"{\"kind\":\"logistic\"}")
+        .log_artifact_bytes(
+            &run,
+            "models/logreg/model_card.json",
+            b"{\"kind\":\"logistic\"}",
+        )
         .unwrap();
     store.end_run(&run, RunStatus::Finished).unwrap();
     run
@@ -88,9 +96,7 @@ fn normalized_show(json: &str) -> Value {
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| {
-            serde_json::json!([p["alias"], p["version"], p["previous"], p["reason"]])
-        })
+        .map(|p| serde_json::json!([p["alias"], p["version"], p["previous"], p["reason"]]))
         .collect();
     serde_json::json!({
         "aliases": v["model"]["aliases"],
@@ -108,12 +114,27 @@ fn walk_through(at: &At, out: &Path) -> (Value, Vec<u8>) {
     let r1 = model_run(store.as_ref(), &format!("{model}-exp"), b"onnx v1", 0.70);
     let r2 = model_run(store.as_ref(), &format!("{model}-exp"), b"onnx v2", 0.74);
 
-    let text = cli_ok(at, &["register", "--run", &r1, "--model", &model, "--alias", "champion"]);
-    assert!(text.contains(&format!("registered {model} version 1")), "{text}");
+    let text = cli_ok(
+        at,
+        &[
+            "register", "--run", &r1, "--model", &model, "--alias", "champion",
+        ],
+    );
+    assert!(
+        text.contains(&format!("registered {model} version 1")),
+        "{text}"
+    );
     cli_ok(at, &["register", "--run", &r2, "--model", &model]);
     let text = cli_ok(
         at,
-        &["promote", &format!("{model}/2"), "--alias", "champion", "--reason", "auc +0.04"],
+        &[
+            "promote",
+            &format!("{model}/2"),
+            "--alias",
+            "champion",
+            "--reason",
+            "auc +0.04",
+        ],
     );
     assert!(text.contains("version 1 → version 2"), "{text}");
 
@@ -127,13 +148,18 @@ fn walk_through(at: &At, out: &Path) -> (Value, Vec<u8>) {
     assert_eq!(entry["latest_version"], 2);
     assert_eq!(entry["aliases"]["champion"], 2);
 
-    let one: Value =
-        serde_json::from_str(&cli_ok(at, &["show", &format!("{model}@champion"), "--json"]))
-            .unwrap();
+    let one: Value = serde_json::from_str(&cli_ok(
+        at,
+        &["show", &format!("{model}@champion"), "--json"],
+    ))
+    .unwrap();
     assert_eq!(one["version"], 2);
     assert_eq!(one["lineage"]["run_id"], r2.as_str());
     let human = cli_ok(at, &["show", &model]);
-    assert!(human.contains("auc +0.04") && human.contains("test auc"), "{human}");
+    assert!(
+        human.contains("auc +0.04") && human.contains("test auc"),
+        "{human}"
+    );
 
     let shown = normalized_show(&cli_ok(at, &["show", &model, "--json"]));
 
@@ -151,7 +177,10 @@ fn walk_through(at: &At, out: &Path) -> (Value, Vec<u8>) {
     );
 
     // Missing alias, missing model: non-zero exits that say what is missing.
-    let miss = cli(at, &["pull", &format!("{model}@staging"), "--out", "unused"]);
+    let miss = cli(
+        at,
+        &["pull", &format!("{model}@staging"), "--out", "unused"],
+    );
     assert!(!miss.status.success());
     assert!(String::from_utf8_lossy(&miss.stderr).contains("no alias 'staging'"));
     let miss = cli(at, &["show", "no-such-model"]);
@@ -179,7 +208,12 @@ fn pull_refuses_a_corrupt_model_on_either_store() {
         let model = format!("corrupt-{}", std::process::id());
         let store = at.store();
         let run = model_run(store.as_ref(), &format!("{model}-exp"), b"good bytes", 0.7);
-        cli_ok(&at, &["register", "--run", &run, "--model", &model, "--alias", "champion"]);
+        cli_ok(
+            &at,
+            &[
+                "register", "--run", &run, "--model", &model, "--alias", "champion",
+            ],
+        );
         // Damage the stored model where each store keeps it.
         let stored = match &at {
             At::Local(d) => d
@@ -198,7 +232,9 @@ fn pull_refuses_a_corrupt_model_on_either_store() {
             }
         };
         std::fs::write(&stored, b"evil bytes").unwrap();
-        let out = dir.path().join(format!("out-{}", matches!(at, At::Local(_))));
+        let out = dir
+            .path()
+            .join(format!("out-{}", matches!(at, At::Local(_))));
         let o = tenure()
             .args(["registry", "pull", &format!("{model}@champion"), "--out"])
             .arg(&out)
@@ -207,7 +243,10 @@ fn pull_refuses_a_corrupt_model_on_either_store() {
             .unwrap();
         assert!(!o.status.success());
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(err.contains("corrupt") && err.contains("model.onnx"), "{err}");
+        assert!(
+            err.contains("corrupt") && err.contains("model.onnx"),
+            "{err}"
+        );
         assert!(!out.join("model.onnx").exists() && !out.join("model_card.json").exists());
         // Deleted outright: missing.
         std::fs::remove_file(&stored).unwrap();

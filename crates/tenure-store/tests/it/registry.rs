@@ -300,9 +300,10 @@ const ENV_CRASH_ROOT: &str = "TENURE_REGISTRY_CRASH_ROOT";
 /// files until killed. Run normally, it checks one round of that workload.
 #[test]
 fn crash_child() {
+    let scratch = tempfile::tempdir().unwrap();
     let (root, rounds) = match std::env::var(ENV_CRASH_ROOT) {
         Ok(root) => (std::path::PathBuf::from(root), u64::MAX),
-        Err(_) => (tempfile::tempdir().unwrap().keep(), 2),
+        Err(_) => (scratch.path().to_path_buf(), 2),
     };
     let reg = LocalRegistry::open(&root).unwrap();
     let mut seed = std::process::id() as u64;
