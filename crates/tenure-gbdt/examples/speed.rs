@@ -1,5 +1,5 @@
 //! Times training on dense synthetic binary data:
-//! `cargo run --release -p tenure-gbdt --example speed -- ROWS ROUNDS THREADS`.
+//! `cargo run --release -p tenure-gbdt --example speed -- ROWS ROUNDS THREADS [QUANT_BINS]`.
 
 use std::time::Instant;
 
@@ -46,6 +46,10 @@ fn main() {
             c.num_iterations = rounds;
             c.num_leaves = 255;
             c.num_threads = threads;
+            c.use_quantized_grad = args.get(3).is_some_and(|&q| q > 0);
+            if let Some(&q) = args.get(3).filter(|&&q| q > 1) {
+                c.num_grad_quant_bins = q;
+            }
         })
         .check()
         .unwrap();

@@ -9,11 +9,11 @@ use tenure_core::spec::{Condition, Node, Tree, TreeEnsemble};
 use tenure_core::{Dataset, Fit, Matrix, Predict, Target};
 
 use crate::bin::{BinMapper, BinnedData, fit_mappers};
-use crate::hist::Entry;
+use crate::hist::{Entry, Packed, pack};
 use crate::metric::{EvalLabels, EvalMetric};
 use crate::objective::{Labels, Loss, Objective};
 use crate::params::GbdtValidParams;
-use crate::tree::{BinRule, BinTree, Grower};
+use crate::tree::{BinRule, BinTree, Grower, Quantized};
 use crate::{GbdtError, Result};
 
 /// Labels for training or evaluation, borrowed.
@@ -334,6 +334,20 @@ fn train_inner(
     let base_score = loss.init_score();
     let mut score = vec![base_score; n];
     let mut gh: Vec<Entry> = vec![[0.0; 2]; n];
+    let mut packed: Vec<Packed> = if params.use_quantized_grad {
+        vec![0; n]
+    } else {
+        Vec::new()
+    };
+    if params.use_quantized_grad && (n as u64) * (params.num_grad_quant_bins as u64) >= 1 << 31 {
+        return Err(GbdtError::Core(tenure_core::CoreError::InvalidParam {
+            name: "num_grad_quant_bins",
+            reason: format!(
+                "{} levels x {n} rows overflow the 32-bit quantised sums: use fewer levels",
+                params.num_grad_quant_bins
+            ),
+        }));
+    }
 
     let metric = match (&valid, params.metric.as_str()) {
         (None, _) => None,
@@ -368,10 +382,18 @@ fn train_inner(
         indices.extend_from_slice(&bag);
         let features = sample_features(f, params.feature_fraction, params.seed, it);
 
+        let quant = params.use_quantized_grad.then(|| {
+            let scale = quantize(&gh, &mut packed, params, it);
+            Quantized {
+                packed: &packed,
+                scale,
+            }
+        });
         let grown = grower.grow(
             &data,
             &mappers,
             &gh,
+            quant,
             &mut indices,
             &features,
             params,
@@ -482,6 +504,46 @@ fn row_weights(params: &GbdtValidParams, train: &TrainSet<'_>) -> Option<Vec<f64
             })
             .collect(),
     )
+}
+
+/// Quantises one round's gradients to `num_grad_quant_bins` levels (the
+/// gradient symmetric around 0, the hessian from 0) and returns the scales
+/// of one level. The rounding noise of each row is seeded by the round and
+/// the row, so it does not depend on the thread count.
+fn quantize(
+    gh: &[Entry],
+    packed: &mut [Packed],
+    params: &GbdtValidParams,
+    round: usize,
+) -> (f64, f64) {
+    let (gmax, hmax) = gh
+        .par_iter()
+        .map(|e| (e[0].abs(), e[1]))
+        .reduce(|| (0.0, 0.0), |a, b| (a.0.max(b.0), a.1.max(b.1)));
+    let levels = params.num_grad_quant_bins as f64;
+    let gs = if gmax > 0.0 {
+        gmax / (levels / 2.0)
+    } else {
+        1.0
+    };
+    let hs = if hmax > 0.0 { hmax / levels } else { 1.0 };
+    let key = mix(params.seed ^ 0xA11CE ^ mix(round as u64));
+    let stochastic = params.stochastic_rounding;
+    packed.par_iter_mut().enumerate().for_each(|(i, p)| {
+        let (ug, uh) = if stochastic {
+            let z = mix(key ^ i as u64);
+            (
+                (z >> 40) as f64 / (1u64 << 24) as f64,
+                (z & 0xFF_FFFF) as f64 / (1u64 << 24) as f64,
+            )
+        } else {
+            (0.5, 0.5)
+        };
+        let g = (gh[i][0] / gs + ug).floor() as i32;
+        let h = (gh[i][1] / hs + uh).floor().max(0.0) as u32;
+        *p = pack(g, h);
+    });
+    (gs, hs)
 }
 
 /// The features one tree may split on: all, or a seeded sample.

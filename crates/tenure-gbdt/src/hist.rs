@@ -14,10 +14,28 @@ pub type Entry = [f64; 2];
 /// One feature's bins; indexing by a `u8` bin needs no bounds check.
 pub type FeatureHist = [Entry; 256];
 
-/// Histograms of every feature for one leaf.
+/// Quantised gradient and hessian of a row packed in one integer: the
+/// gradient in the high 32 bits, the (non-negative) hessian in the low 32.
+/// Sums of packed values are the packed sums as long as the hessian sum
+/// stays below 2^32, so one integer add accumulates both, exactly and in
+/// any order.
+pub type Packed = i64;
+
+pub fn pack(g: i32, h: u32) -> Packed {
+    (i64::from(g) << 32) + i64::from(h)
+}
+
+pub fn unpack(v: Packed) -> (i64, i64) {
+    let h = v & 0xFFFF_FFFF;
+    ((v - h) >> 32, h)
+}
+
+/// Histograms of every feature for one leaf: `f64` sums, or packed
+/// quantised sums (`use_quantized_grad`).
 #[derive(Debug, Clone)]
 pub struct Histogram {
     pub feats: Vec<FeatureHist>,
+    pub quant: Vec<[Packed; 256]>,
 }
 
 /// Leaves smaller than this are built on one thread: below it, waking a
@@ -28,13 +46,78 @@ impl Histogram {
     pub fn zeros(n_features: usize) -> Self {
         Self {
             feats: vec![[[0.0; 2]; 256]; n_features],
+            quant: Vec::new(),
         }
     }
 
-    pub fn clear(&mut self) {
-        for f in &mut self.feats {
-            *f = [[0.0; 2]; 256];
+    pub fn zeros_quantized(n_features: usize) -> Self {
+        Self {
+            feats: Vec::new(),
+            quant: vec![[0; 256]; n_features],
         }
+    }
+
+    pub fn is_quantized(&self) -> bool {
+        !self.quant.is_empty()
+    }
+
+    /// Feature `j`'s sums in `f64`, scaling quantised sums back.
+    pub fn feature(&self, j: usize, scale: (f64, f64)) -> std::borrow::Cow<'_, FeatureHist> {
+        if self.quant.is_empty() {
+            return std::borrow::Cow::Borrowed(&self.feats[j]);
+        }
+        let mut out = [[0.0; 2]; 256];
+        for (o, &v) in out.iter_mut().zip(&self.quant[j]) {
+            let (g, h) = unpack(v);
+            *o = [g as f64 * scale.0, h as f64 * scale.1];
+        }
+        std::borrow::Cow::Owned(out)
+    }
+
+    /// The quantised twin of [`Histogram::build`]: `packed` holds the rows'
+    /// packed values in the order of `rows`.
+    pub fn build_quantized(
+        &mut self,
+        data: &BinnedData,
+        rows: &[u32],
+        packed: &[Packed],
+        threads: usize,
+    ) {
+        let f = data.n_features;
+        if f == 0 {
+            return;
+        }
+        if rows.len() == data.n_rows && data.n_rows > 0 {
+            self.quant.par_iter_mut().enumerate().for_each(|(j, h)| {
+                *h = [0; 256];
+                for (&b, &v) in data.col(j).iter().zip(packed) {
+                    h[b as usize] += v;
+                }
+            });
+            return;
+        }
+        let chunks = if rows.len() < PARALLEL_MIN_ROWS || threads <= 1 {
+            1
+        } else {
+            (2 * threads).min(f)
+        };
+        let per = f.div_ceil(chunks);
+        self.quant
+            .par_chunks_mut(per)
+            .enumerate()
+            .for_each(|(c, hs)| {
+                let lo = c * per;
+                for h in hs.iter_mut() {
+                    *h = [0; 256];
+                }
+                let width = hs.len();
+                for (&i, &v) in rows.iter().zip(packed) {
+                    let start = i as usize * f + lo;
+                    for (h, &b) in hs.iter_mut().zip(&data.rows[start..start + width]) {
+                        h[b as usize] += v;
+                    }
+                }
+            });
     }
 
     /// Fills the histogram from the rows `rows` whose gradient/hessian pairs
@@ -79,6 +162,14 @@ impl Histogram {
     /// `self -= other`: turns a parent's histogram into its larger
     /// child's, given the smaller child's.
     pub fn subtract(&mut self, other: &Histogram) {
+        self.quant
+            .par_iter_mut()
+            .zip(other.quant.par_iter())
+            .for_each(|(p, s)| {
+                for (pe, se) in p.iter_mut().zip(s) {
+                    *pe -= se;
+                }
+            });
         self.feats
             .par_iter_mut()
             .zip(other.feats.par_iter())

@@ -48,6 +48,14 @@ pub struct GbdtConfig {
     pub seed: u64,
     /// 0: all cores. Results do not depend on it.
     pub num_threads: usize,
+    /// Histograms over integer-quantised gradients (one integer add per
+    /// row and feature; exact and order-free); leaf values still come from
+    /// the exact gradients.
+    pub use_quantized_grad: bool,
+    /// Quantisation levels of the gradient (the hessian gets as many).
+    pub num_grad_quant_bins: usize,
+    /// Unbiased stochastic rounding (seeded) instead of round-to-nearest.
+    pub stochastic_rounding: bool,
 }
 
 impl Default for GbdtConfig {
@@ -81,6 +89,9 @@ impl Default for GbdtConfig {
             bin_construct_sample_cnt: 200_000,
             seed: 0,
             num_threads: 0,
+            use_quantized_grad: false,
+            num_grad_quant_bins: 4,
+            stochastic_rounding: true,
         }
     }
 }
@@ -159,6 +170,9 @@ pub const PARAM_NAMES: &[&str] = &[
     "bin_construct_sample_cnt",
     "seed",
     "num_threads",
+    "use_quantized_grad",
+    "num_grad_quant_bins",
+    "stochastic_rounding",
 ];
 
 impl GbdtConfig {
@@ -216,6 +230,9 @@ impl GbdtConfig {
             "bin_construct_sample_cnt" => self.bin_construct_sample_cnt = parse(key, value)?,
             "seed" => self.seed = parse(key, value)?,
             "num_threads" => self.num_threads = parse(key, value)?,
+            "use_quantized_grad" => self.use_quantized_grad = parse(key, value)?,
+            "num_grad_quant_bins" => self.num_grad_quant_bins = parse(key, value)?,
+            "stochastic_rounding" => self.stochastic_rounding = parse(key, value)?,
             other => {
                 return Err(GbdtError::UnknownParam {
                     key: other.to_string(),
@@ -337,6 +354,12 @@ impl ParamGuard for GbdtParams {
             p.bin_construct_sample_cnt >= 1,
             "bin_construct_sample_cnt",
             "must be at least 1, got 0"
+        );
+        ensure_param!(
+            (2..=126).contains(&p.num_grad_quant_bins),
+            "num_grad_quant_bins",
+            "must be between 2 and 126, got {}",
+            p.num_grad_quant_bins
         );
         if !p.metric.is_empty() {
             crate::metric::EvalMetric::parse(&p.metric, p.objective)?;

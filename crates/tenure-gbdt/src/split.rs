@@ -281,13 +281,14 @@ fn set(mask: &mut [u64; 4], b: usize) {
 pub fn best_split(
     scan: &LeafScan<'_>,
     hist: &Histogram,
+    scale: (f64, f64),
     mappers: &[BinMapper],
     features: &[usize],
 ) -> Option<Split> {
     use rayon::prelude::*;
     features
         .par_iter()
-        .filter_map(|&j| scan.best(j, &hist.feats[j], &mappers[j]))
+        .filter_map(|&j| scan.best(j, &hist.feature(j, scale), &mappers[j]))
         .reduce_with(|a, b| {
             if b.gain > a.gain || (b.gain == a.gain && b.feature < a.feature) {
                 b

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::bin::{BinMapper, BinnedData};
-use crate::hist::{Entry, Histogram};
+use crate::hist::{Entry, Histogram, Packed};
 use crate::params::GbdtValidParams;
 use crate::split::{LeafScan, Split, SplitRule, Sums, best_split, leaf_gain, leaf_output};
 
@@ -97,8 +97,17 @@ struct Leaf {
 pub struct Grower {
     pool: Vec<Histogram>,
     ordered: Vec<Entry>,
+    ordered_packed: Vec<Packed>,
     scratch: Vec<u32>,
     n_features: usize,
+}
+
+/// Quantised gradients of one round: packed values per row and the scales
+/// that turn integer sums back into gradient and hessian sums.
+#[derive(Debug, Clone, Copy)]
+pub struct Quantized<'a> {
+    pub packed: &'a [Packed],
+    pub scale: (f64, f64),
 }
 
 /// The rows of each leaf of a grown tree, for updating training scores.
@@ -114,15 +123,10 @@ impl Grower {
         Self {
             pool: Vec::new(),
             ordered: Vec::new(),
+            ordered_packed: Vec::new(),
             scratch: Vec::new(),
             n_features,
         }
-    }
-
-    fn take_hist(&mut self) -> Histogram {
-        self.pool
-            .pop()
-            .unwrap_or_else(|| Histogram::zeros(self.n_features))
     }
 
     fn build_hist(
@@ -130,15 +134,33 @@ impl Grower {
         data: &BinnedData,
         rows: &[u32],
         gh: &[Entry],
+        quant: Option<Quantized<'_>>,
         threads: usize,
     ) -> Histogram {
-        self.ordered.clear();
-        self.ordered.extend(rows.iter().map(|&i| gh[i as usize]));
-        let mut h = self.take_hist();
-        let ordered = std::mem::take(&mut self.ordered);
-        h.build(data, rows, &ordered, threads);
-        self.ordered = ordered;
-        h
+        let pooled = self
+            .pool
+            .pop()
+            .filter(|h| h.is_quantized() == quant.is_some());
+        match quant {
+            Some(q) => {
+                let mut h = pooled.unwrap_or_else(|| Histogram::zeros_quantized(self.n_features));
+                let mut ordered = std::mem::take(&mut self.ordered_packed);
+                ordered.clear();
+                ordered.extend(rows.iter().map(|&i| q.packed[i as usize]));
+                h.build_quantized(data, rows, &ordered, threads);
+                self.ordered_packed = ordered;
+                h
+            }
+            None => {
+                let mut h = pooled.unwrap_or_else(|| Histogram::zeros(self.n_features));
+                let mut ordered = std::mem::take(&mut self.ordered);
+                ordered.clear();
+                ordered.extend(rows.iter().map(|&i| gh[i as usize]));
+                h.build(data, rows, &ordered, threads);
+                self.ordered = ordered;
+                h
+            }
+        }
     }
 
     /// Grows one tree over the rows in `indices` (reordered in place so
@@ -149,16 +171,28 @@ impl Grower {
         data: &BinnedData,
         mappers: &[BinMapper],
         gh: &[Entry],
+        quant: Option<Quantized<'_>>,
         indices: &mut [u32],
         features: &[usize],
         params: &GbdtValidParams,
         threads: usize,
     ) -> Grown {
-        let root_hist = self.build_hist(data, indices, gh, threads);
+        let scale = quant.map_or((1.0, 1.0), |q| q.scale);
+        let root_hist = self.build_hist(data, indices, gh, quant, threads);
         let (mut g, mut h) = (0.0, 0.0);
-        for &i in indices.iter() {
-            g += gh[i as usize][0];
-            h += gh[i as usize][1];
+        if quant.is_some() {
+            // Splits compare quantised sums: the leaf's totals must be
+            // quantised sums too, or right = total - left mixes the two.
+            let f0 = root_hist.feature(0, scale);
+            for e in f0.iter() {
+                g += e[0];
+                h += e[1];
+            }
+        } else {
+            for &i in indices.iter() {
+                g += gh[i as usize][0];
+                h += gh[i as usize][1];
+            }
         }
         let mut leaves = vec![Leaf {
             start: 0,
@@ -173,7 +207,7 @@ impl Grower {
             best: None,
             parent: None,
         }];
-        self.find_best(&mut leaves[0], mappers, features, params);
+        self.find_best(&mut leaves[0], mappers, features, params, scale);
         let mut nodes: Vec<BinNode> = Vec::new();
 
         while leaves.len() < params.num_leaves {
@@ -217,7 +251,7 @@ impl Grower {
             // Build the smaller child, subtract for the larger.
             let left_smaller = mid - start <= end - mid;
             let small_rows = if left_smaller { start..mid } else { mid..end };
-            let small = self.build_hist(data, &indices[small_rows], gh, threads);
+            let small = self.build_hist(data, &indices[small_rows], gh, quant, threads);
             let mut large = parent_hist;
             large.subtract(&small);
             let (left_hist, right_hist) = if left_smaller {
@@ -248,7 +282,7 @@ impl Grower {
             for ix in [li, right_leaf] {
                 if can_split && leaves.len() < params.num_leaves {
                     let mut leaf = std::mem::replace(&mut leaves[ix], placeholder());
-                    self.find_best(&mut leaf, mappers, features, params);
+                    self.find_best(&mut leaf, mappers, features, params, scale);
                     leaves[ix] = leaf;
                 }
                 if leaves[ix].best.is_none()
@@ -265,7 +299,20 @@ impl Grower {
         }
         let leaf_values = leaves
             .iter()
-            .map(|l| leaf_output(l.sums.g, l.sums.h, params) * params.learning_rate)
+            .map(|l| {
+                let (g, h) = if quant.is_some() {
+                    // Quantised sums chose the splits; the leaf values come
+                    // from the exact gradients (LightGBM's leaf renewal).
+                    indices[l.start..l.end]
+                        .iter()
+                        .fold((0.0, 0.0), |(g, h), &i| {
+                            (g + gh[i as usize][0], h + gh[i as usize][1])
+                        })
+                } else {
+                    (l.sums.g, l.sums.h)
+                };
+                leaf_output(g, h, params) * params.learning_rate
+            })
             .collect();
         Grown {
             tree: BinTree { nodes, leaf_values },
@@ -279,6 +326,7 @@ impl Grower {
         mappers: &[BinMapper],
         features: &[usize],
         params: &GbdtValidParams,
+        scale: (f64, f64),
     ) {
         leaf.best = None;
         if leaf.sums.count < 2 * params.min_data_in_leaf {
@@ -290,7 +338,7 @@ impl Grower {
             total: leaf.sums,
             parent_gain: leaf_gain(leaf.sums.g, leaf.sums.h, params),
         };
-        leaf.best = best_split(&scan, hist, mappers, features);
+        leaf.best = best_split(&scan, hist, scale, mappers, features);
     }
 
     /// Stable partition of a leaf's rows: left rows first. Returns the

@@ -82,6 +82,38 @@ proptest! {
 }
 
 #[test]
+fn quantized_gradients_keep_accuracy_and_determinism() {
+    let train_data = binary_data(20_000, 51);
+    let test = binary_data(10_000, 52);
+    let Target::Binary(y) = test.target() else { unreachable!() };
+    let fit = |quantized: bool, threads: usize| {
+        params(|c| {
+            c.num_iterations = 60;
+            c.use_quantized_grad = quantized;
+            c.num_grad_quant_bins = 16;
+            c.num_threads = threads;
+        })
+        .fit(&train_data)
+        .unwrap()
+    };
+    let exact = fit(false, 2);
+    let quant = fit(true, 2);
+    let auc = |m: &Booster| tenure_metrics::roc_auc(y, &m.predict(test.x()).unwrap()).unwrap();
+    assert!((auc(&exact) - auc(&quant)).abs() < 0.005, "{} vs {}", auc(&exact), auc(&quant));
+    // Integer sums do not depend on order: same trees with 1 thread.
+    assert_eq!(fit(true, 1).to_spec(), quant.to_spec());
+}
+
+#[test]
+fn packed_sums_are_exact() {
+    use tenure_gbdt::hist::{pack, unpack};
+    let values = [(-5, 3u32), (7, 0), (-2, 9), (0, 1)];
+    let sum: i64 = values.iter().map(|&(g, h)| pack(g, h)).sum();
+    assert_eq!(unpack(sum), (0, 13));
+    assert_eq!(unpack(pack(-3, 4) - pack(-5, 3)), (2, 1));
+}
+
+#[test]
 fn spec_predicts_exactly_what_the_booster_predicts() {
     for objective in [Objective::Binary, Objective::Regression, Objective::Tweedie] {
         let (x, s) = synthetic(4000, 4, 7);

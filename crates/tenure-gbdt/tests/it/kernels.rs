@@ -273,7 +273,7 @@ fn categorical_split_groups_levels_by_gradient() {
         },
         parent_gain: 0.0,
     };
-    let s = best_split(&scan, &h, &mappers, &[0]).unwrap();
+    let s = best_split(&scan, &h, (1.0, 1.0), &mappers, &[0]).unwrap();
     let SplitRule::In { mask } = s.rule else {
         panic!("categorical rule")
     };
