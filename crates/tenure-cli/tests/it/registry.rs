@@ -117,7 +117,7 @@ fn walk_through(at: &At, out: &Path) -> (Value, Vec<u8>) {
     let text = cli_ok(
         at,
         &[
-            "register", "--run", &r1, "--model", &model, "--alias", "champion",
+            "register", "--run", &r1, "--model", &model, "--alias", "champion", "--reason", "first",
         ],
     );
     assert!(

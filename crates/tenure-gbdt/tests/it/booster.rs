@@ -85,7 +85,9 @@ proptest! {
 fn quantized_gradients_keep_accuracy_and_determinism() {
     let train_data = binary_data(20_000, 51);
     let test = binary_data(10_000, 52);
-    let Target::Binary(y) = test.target() else { unreachable!() };
+    let Target::Binary(y) = test.target() else {
+        unreachable!()
+    };
     let fit = |quantized: bool, threads: usize| {
         params(|c| {
             c.num_iterations = 60;
@@ -99,7 +101,12 @@ fn quantized_gradients_keep_accuracy_and_determinism() {
     let exact = fit(false, 2);
     let quant = fit(true, 2);
     let auc = |m: &Booster| tenure_metrics::roc_auc(y, &m.predict(test.x()).unwrap()).unwrap();
-    assert!((auc(&exact) - auc(&quant)).abs() < 0.005, "{} vs {}", auc(&exact), auc(&quant));
+    assert!(
+        (auc(&exact) - auc(&quant)).abs() < 0.005,
+        "{} vs {}",
+        auc(&exact),
+        auc(&quant)
+    );
     // Integer sums do not depend on order: same trees with 1 thread.
     assert_eq!(fit(true, 1).to_spec(), quant.to_spec());
 }
