@@ -360,16 +360,15 @@ fn to_experiment(w: WireExperiment) -> Experiment {
     }
 }
 
+/// Params or tags of a batch: key, value.
+type Pairs<'a> = &'a [(&'a str, &'a str)];
+
 /// Splits a batch so that no request exceeds the server's limits.
 fn chunks<'a>(
     metrics: &'a [Metric],
-    params: &'a [(&'a str, &'a str)],
-    tags: &'a [(&'a str, &'a str)],
-) -> Vec<(
-    &'a [Metric],
-    &'a [(&'a str, &'a str)],
-    &'a [(&'a str, &'a str)],
-)> {
+    params: Pairs<'a>,
+    tags: Pairs<'a>,
+) -> Vec<(&'a [Metric], Pairs<'a>, Pairs<'a>)> {
     let mut out = Vec::new();
     let (mut m, mut p, mut t) = (0, 0, 0);
     while m < metrics.len() || p < params.len() || t < tags.len() || out.is_empty() {
