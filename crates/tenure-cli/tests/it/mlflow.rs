@@ -89,14 +89,14 @@ fn a_run_on_mlflow_has_every_param_metric_step_and_artifact() {
             .iter()
             .map(|m| (m["step"].as_i64().unwrap(), m["value"].as_f64().unwrap()))
             .collect();
-        remote_points.sort_by(|a, b| a.0.cmp(&b.0));
+        remote_points.sort_by_key(|p| p.0);
         let mut local_points: Vec<(i64, f64)> = points
             .as_array()
             .unwrap()
             .iter()
             .map(|p| (p["step"].as_i64().unwrap(), p["value"].as_f64().unwrap()))
             .collect();
-        local_points.sort_by(|a, b| a.0.cmp(&b.0));
+        local_points.sort_by_key(|p| p.0);
         assert_eq!(remote_points, local_points, "metric {key}");
     }
 
