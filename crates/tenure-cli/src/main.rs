@@ -10,7 +10,9 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use tenure_runner::core::DeviceRequest;
 use tenure_runner::data::{self, synth::SynthConfig};
-use tenure_runner::output::{json_summary, label_name, metrics_table, split_table, text_table};
+use tenure_runner::output::{
+    calibration_table, json_summary, label_name, metrics_table, split_table, text_table,
+};
 use tenure_runner::{Experiment, Progress, RunOptions};
 
 mod registry;
@@ -34,6 +36,8 @@ enum Command {
     Split(SplitArgs),
     /// Fit one model on a ready table (one row per customer) and print it.
     Fit(Box<FitArgs>),
+    /// Score a table with a saved gbdt model (`tenure fit --save-model`).
+    Predict(PredictArgs),
     /// Generate synthetic customers with known ground truth.
     Synth(SynthArgs),
     /// Read runs back from the tracking store (local or MLflow).
@@ -75,14 +79,39 @@ struct SplitArgs {
 
 #[derive(Debug, Args)]
 struct FitArgs {
+    /// Table to fit on (CSV or Parquet); or give it with --table.
+    #[arg(required_unless_present = "table")]
+    data: Option<PathBuf>,
     /// Table to fit on (CSV or Parquet).
-    data: PathBuf,
+    #[arg(long, conflicts_with = "data")]
+    table: Option<PathBuf>,
     /// Model family.
     #[arg(long)]
     model: String,
-    /// Binary label column (logistic).
-    #[arg(long)]
+    /// Label column (logistic: 0/1; gbdt: the label of --task).
+    #[arg(long, alias = "label")]
     target: Option<String>,
+    /// gbdt: binary, regression, tweedie or survival.
+    #[arg(long)]
+    task: Option<String>,
+    /// gbdt: a parameter by LightGBM's name, KEY=VALUE (repeatable).
+    #[arg(long = "param")]
+    params: Vec<String>,
+    /// gbdt: validation table (early stopping and reported metrics).
+    #[arg(long)]
+    eval: Option<PathBuf>,
+    /// gbdt: table to score after training (needs --out).
+    #[arg(long)]
+    predict: Option<PathBuf>,
+    /// Where --predict writes one prediction per row (CSV).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// gbdt: save the trained model (JSON) for `tenure predict`.
+    #[arg(long)]
+    save_model: Option<PathBuf>,
+    /// gbdt: training threads (results do not depend on it).
+    #[arg(long)]
+    threads: Option<usize>,
     /// Duration column (survival models).
     #[arg(long)]
     duration: Option<String>,
@@ -127,6 +156,21 @@ struct FitArgs {
     #[arg(long)]
     amount: Option<String>,
     /// Print the fitted model as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct PredictArgs {
+    /// Saved model.
+    #[arg(long)]
+    model: PathBuf,
+    /// Table with the model's feature columns (CSV or Parquet).
+    #[arg(long)]
+    table: PathBuf,
+    /// Predictions, one per row of the table, in its order (CSV).
+    #[arg(long)]
+    out: PathBuf,
     #[arg(long)]
     json: bool,
 }
@@ -189,6 +233,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Run(args) => run(args),
         Command::Split(args) => split(args),
         Command::Fit(args) => fit(*args),
+        Command::Predict(args) => predict(args),
         Command::Synth(args) => synth(args),
         Command::Runs(cmd) => runs(cmd),
         Command::Registry(cmd) => registry::dispatch(cmd),
@@ -221,6 +266,9 @@ fn run(args: RunArgs) -> Result<()> {
     print!("{}", split_table(&out.split, label_name(out.task)));
     println!();
     print!("{}", metrics_table(&out));
+    if let Some(table) = calibration_table(&out) {
+        print!("\n{table}");
+    }
     println!("\nreport: {}", out.report.display());
     println!("store:  {}", out.store.display());
     if let Some(reg) = &out.registration {
@@ -262,7 +310,14 @@ fn split(args: SplitArgs) -> Result<()> {
 fn fit(args: FitArgs) -> Result<()> {
     let req = tenure_runner::fit::FitRequest {
         model: args.model,
-        data: args.data,
+        data: args.data.or(args.table).expect("clap requires a table"),
+        task: args.task,
+        params: args.params,
+        eval: args.eval,
+        predict: args.predict,
+        out: args.out,
+        save_model: args.save_model,
+        threads: args.threads,
         target: args.target,
         duration: args.duration,
         event: args.event,
@@ -288,6 +343,20 @@ fn fit(args: FitArgs) -> Result<()> {
         println!("{out}");
     } else {
         println!("{}", serde_json::to_string_pretty(&out)?);
+    }
+    Ok(())
+}
+
+fn predict(args: PredictArgs) -> Result<()> {
+    let out = tenure_runner::fit_gbdt::predict(&args.model, &args.table, &args.out)?;
+    if args.json {
+        println!("{out}");
+    } else {
+        println!(
+            "wrote {} predictions to {}",
+            out["rows"],
+            args.out.display()
+        );
     }
     Ok(())
 }

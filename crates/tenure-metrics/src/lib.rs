@@ -67,9 +67,11 @@ pub use clv::{
     zero_spend_auc,
 };
 pub use error::MetricsError;
-pub use evaluate::{METRICS, evaluate, higher_is_better};
+pub use evaluate::{
+    HORIZON_CALIBRATION_BINS, METRICS, evaluate, evaluate_survival_curves, higher_is_better,
+};
 pub use regression::{mae, rmse};
 pub use survival::{SKSURV_TIED_TOL, concordance_index, uno_concordance};
 pub use time_dependent::{
-    RiskScores, brier_score_at, cumulative_dynamic_auc, integrated_brier_score,
+    RiskScores, brier_score_at, cumulative_dynamic_auc, integrated_brier_score, status_at,
 };

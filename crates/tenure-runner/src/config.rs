@@ -14,6 +14,7 @@ use tenure_data::io::{CustomersSource, TransactionsSource};
 use tenure_data::{CvConfig, FeatureConfig, LabelConfig};
 
 use crate::models::ModelSpec;
+use crate::settings::CalibrationSpec;
 use crate::{Result, RunnerError};
 
 /// The experiment file as written, before models are checked.
@@ -39,6 +40,12 @@ pub struct ExperimentFile {
     /// Register the run's best model (and maybe promote it) when present.
     #[serde(default)]
     pub registry: Option<RegistryConfig>,
+    /// `survival_times_days`: see [`crate::settings::survival_times`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluation: Option<toml::Table>,
+    /// See [`crate::settings::CalibrationSpec`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<toml::Table>,
 }
 
 fn default_seed() -> u64 {
@@ -108,6 +115,12 @@ pub struct Experiment {
     pub models: Vec<ModelSpec>,
     /// The merged config, as run (logged as an artifact for reproducibility).
     pub resolved_toml: String,
+    /// Checked `[calibration]` (defaults when the table is absent).
+    pub calibration: CalibrationSpec,
+    /// Survival experiments: days after the cutoff at which models give
+    /// `S(t | x)` (checked `[evaluation] survival_times_days`); empty for
+    /// the other tasks.
+    pub survival_times_days: Vec<f64>,
 }
 
 impl Experiment {
@@ -185,11 +198,21 @@ impl Experiment {
             }
             models.push(spec);
         }
+        let calibration = crate::settings::calibration(file.calibration.as_ref())
+            .map_err(|(key, reason)| cfg_err(&key, reason))?;
+        let survival_times_days = crate::settings::survival_times(
+            file.evaluation.as_ref(),
+            file.labels.task,
+            file.labels.horizon_days,
+        )
+        .map_err(|(key, reason)| cfg_err(&key, reason))?;
         Ok(Self {
             path: path.to_path_buf(),
             file,
             models,
             resolved_toml,
+            calibration,
+            survival_times_days,
         })
     }
 }

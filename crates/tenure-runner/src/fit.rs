@@ -37,6 +37,17 @@ pub struct FitRequest {
     pub ties: Option<String>,
     /// BG/NBD and Gamma-Gamma: where the RFM summary comes from.
     pub rfm: RfmSource,
+    /// gbdt: binary, regression, tweedie or survival.
+    pub task: Option<String>,
+    /// gbdt: `KEY=VALUE` by LightGBM's names.
+    pub params: Vec<String>,
+    /// gbdt: a table to validate on (early stopping, reported metrics).
+    pub eval: Option<PathBuf>,
+    /// gbdt: score this table and write `out`.
+    pub predict: Option<PathBuf>,
+    pub out: Option<PathBuf>,
+    pub save_model: Option<PathBuf>,
+    pub threads: Option<usize>,
 }
 
 /// An RFM summary table as it is, or one computed from transactions.
@@ -147,7 +158,14 @@ fn read_rfm(req: &FitRequest, model: &str, need_monetary: bool) -> Result<Rfm> {
     })
 }
 
-pub const FIT_MODELS: &[&str] = &["logistic", "kaplan_meier", "cox", "bgnbd", "gamma_gamma"];
+pub const FIT_MODELS: &[&str] = &[
+    "logistic",
+    "kaplan_meier",
+    "cox",
+    "bgnbd",
+    "gamma_gamma",
+    "gbdt",
+];
 
 fn role_error(model: &str, flag: &str) -> RunnerError {
     RunnerError::Model {
@@ -171,6 +189,7 @@ pub fn fit(req: &FitRequest) -> Result<Value> {
         "cox" => fit_cox(req),
         "bgnbd" => fit_bgnbd(req),
         "gamma_gamma" => fit_gamma_gamma(req),
+        "gbdt" => crate::fit_gbdt::fit(req),
         other => Err(RunnerError::Model {
             model: other.to_string(),
             message: format!(

@@ -35,14 +35,18 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod calibrate;
 pub mod config;
 mod error;
 pub mod fit;
+pub mod fit_gbdt;
 pub mod models;
 pub mod output;
 pub mod pipeline;
 mod progress;
 mod report;
+mod report_calibration;
+pub mod settings;
 pub mod tracking;
 
 pub use config::Experiment;

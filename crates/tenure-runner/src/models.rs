@@ -2,7 +2,8 @@
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Predict, Task};
+use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Predict, PredictSurvival, Task};
+use tenure_gbdt::{GbdtConfig, GbdtParams, GbdtValidParams, Objective};
 use tenure_stats::{
     BgNbdParams, BgNbdValidParams, CoxParams, CoxValidParams, GammaGammaParams,
     GammaGammaValidParams, HistoricalAverageParams, HistoricalAverageValidParams,
@@ -28,6 +29,21 @@ pub const KINDS: &[(&str, Task, &str)] = &[
         "Cox proportional hazards on standardised features",
     ),
     ("historical_average", Task::Clv, "past spend rate x horizon"),
+    (
+        "gbdt",
+        Task::Churn,
+        "histogram gradient boosting, binary log loss",
+    ),
+    (
+        "gbdt",
+        Task::Survival,
+        "histogram gradient boosting, Cox partial likelihood",
+    ),
+    (
+        "gbdt",
+        Task::Clv,
+        "histogram gradient boosting, Tweedie (or L2) loss",
+    ),
     (
         "bgnbd",
         Task::Clv,
@@ -56,6 +72,7 @@ pub enum Family {
     KaplanMeier(KaplanMeierValidParams),
     Cox(CoxValidParams),
     HistoricalAverage(HistoricalAverageValidParams),
+    Gbdt(GbdtValidParams),
     BuyTillYouDie {
         bgnbd: BgNbdValidParams,
         gamma_gamma: Option<GammaGammaValidParams>,
@@ -140,8 +157,13 @@ impl ModelSpec {
         task: Task,
         horizon_days: u32,
     ) -> Result<Self, (String, String)> {
-        let Some(&(kind, serves, _)) = KINDS.iter().find(|(k, _, _)| *k == cfg.kind) else {
-            let known: Vec<&str> = KINDS.iter().map(|(k, _, _)| *k).collect();
+        let same_kind = || KINDS.iter().filter(|(k, _, _)| *k == cfg.kind);
+        let Some(&(kind, serves, _)) = same_kind()
+            .find(|(_, t, _)| *t == task)
+            .or_else(|| same_kind().next())
+        else {
+            let mut known: Vec<&str> = KINDS.iter().map(|(k, _, _)| *k).collect();
+            known.dedup();
             return Err((
                 "kind".into(),
                 format!(
@@ -240,6 +262,7 @@ impl ModelSpec {
                     .map_err(|e| bad(&e))?;
                 Family::HistoricalAverage(valid)
             }
+            "gbdt" => Family::Gbdt(gbdt_params(&cfg.params, task)?),
             _ => unreachable!("kind listed in KINDS without a builder"),
         };
         let params = cfg
@@ -257,18 +280,69 @@ impl ModelSpec {
 
     /// Fits on `train` and scores `valid`.
     pub fn fit_predict(&self, train: &Dataset, valid: &Matrix) -> Result<Vec<f64>, String> {
-        fn go<P>(p: &P, train: &Dataset, valid: &Matrix) -> Result<Vec<f64>, String>
+        Ok(self
+            .fit_predict_full(train, valid, &[], EarlyStop::Off)?
+            .score)
+    }
+
+    /// Fits on `train` and scores `valid`; survival models also give
+    /// `S(t | x)` at each of `survival_times` (none asked: none given).
+    /// `stop` says whether validation labels may steer training (early
+    /// stopping on CV folds) or how many rounds to train (the test fold).
+    pub fn fit_predict_full(
+        &self,
+        train: &Dataset,
+        valid: &Matrix,
+        survival_times: &[f64],
+        stop: EarlyStop<'_>,
+    ) -> Result<Prediction, String> {
+        if let Family::Gbdt(p) = &self.family {
+            return fit_gbdt(p, train, valid, stop);
+        }
+        fn go<P>(p: &P, train: &Dataset, valid: &Matrix) -> Result<Prediction, String>
         where
             P: Fit,
             P::Error: std::fmt::Display,
             <P::Model as Predict>::Error: std::fmt::Display,
         {
             let model = p.fit(train).map_err(|e| e.to_string())?;
-            model.predict(valid).map_err(|e| e.to_string())
+            Ok(Prediction {
+                score: model.predict(valid).map_err(|e| e.to_string())?,
+                survival: None,
+                best_iteration: None,
+            })
+        }
+        fn go_survival<P>(
+            p: &P,
+            train: &Dataset,
+            valid: &Matrix,
+            times: &[f64],
+        ) -> Result<Prediction, String>
+        where
+            P: Fit,
+            P::Error: std::fmt::Display,
+            P::Model: PredictSurvival,
+            <P::Model as Predict>::Error: std::fmt::Display,
+        {
+            let model = p.fit(train).map_err(|e| e.to_string())?;
+            let survival = if times.is_empty() {
+                None
+            } else {
+                Some(
+                    model
+                        .predict_survival(valid, times)
+                        .map_err(|e| e.to_string())?,
+                )
+            };
+            Ok(Prediction {
+                score: model.predict(valid).map_err(|e| e.to_string())?,
+                survival,
+                best_iteration: None,
+            })
         }
         match &self.family {
             Family::Logistic(p) => go(p, train, valid),
-            Family::KaplanMeier(p) => go(p, train, valid),
+            Family::KaplanMeier(p) => go_survival(p, train, valid, survival_times),
             Family::Cox(p) => {
                 // Cox takes complete inputs: impute and scale with the
                 // training rows' statistics only.
@@ -281,24 +355,116 @@ impl ModelSpec {
                 let train =
                     Dataset::new(scaler.transform(train.x()), names, train.target().clone())
                         .map_err(|e| e.to_string())?;
-                go(p, &train, &scaler.transform(valid))
+                go_survival(p, &train, &scaler.transform(valid), survival_times)
             }
             Family::HistoricalAverage(p) => go(p, train, valid),
+            Family::Gbdt(_) => unreachable!("gbdt is fitted by fit_gbdt"),
             Family::BuyTillYouDie {
                 bgnbd,
                 gamma_gamma,
                 horizon_days,
                 discount_monthly,
-            } => buy_till_you_die(
-                bgnbd,
-                gamma_gamma.as_ref(),
-                *horizon_days,
-                *discount_monthly,
-                train,
-                valid,
-            ),
+            } => Ok(Prediction {
+                score: buy_till_you_die(
+                    bgnbd,
+                    gamma_gamma.as_ref(),
+                    *horizon_days,
+                    *discount_monthly,
+                    train,
+                    valid,
+                )?,
+                survival: None,
+                best_iteration: None,
+            }),
         }
     }
+}
+
+/// How validation rows may steer a fit.
+#[derive(Debug, Clone, Copy)]
+pub enum EarlyStop<'a> {
+    /// Stop early on these validation rows' metric (CV folds).
+    OnValid(&'a Dataset),
+    /// Train exactly this many rounds (the test fold).
+    Rounds(usize),
+    /// Train as configured.
+    Off,
+}
+
+/// The `[[models]]` table of a `gbdt` model, by LightGBM's parameter names;
+/// the objective follows the task (CLV: Tweedie unless `objective =
+/// "regression"`).
+fn gbdt_params(table: &toml::Table, task: Task) -> Result<GbdtValidParams, (String, String)> {
+    let mut config: GbdtConfig = parse_params(table)?;
+    let objective_given = table.contains_key("objective");
+    let fits = match task {
+        Task::Churn => (Objective::Binary, &[Objective::Binary][..]),
+        Task::Survival => (Objective::Cox, &[Objective::Cox][..]),
+        Task::Clv => (
+            Objective::Tweedie,
+            &[Objective::Tweedie, Objective::Regression][..],
+        ),
+    };
+    if !objective_given {
+        config.objective = fits.0;
+    } else if !fits.1.contains(&config.objective) {
+        return Err((
+            "params.objective".into(),
+            format!(
+                "`{}` does not fit a {task} experiment (expected {})",
+                config.objective.as_str(),
+                fits.1
+                    .iter()
+                    .map(|o| o.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ),
+        ));
+    }
+    GbdtParams::from(config).check().map_err(|e| match e {
+        tenure_gbdt::GbdtError::Core(tenure_core::CoreError::InvalidParam { name, reason }) => {
+            (format!("params.{name}"), reason)
+        }
+        other => ("params".into(), other.to_string()),
+    })
+}
+
+fn fit_gbdt(
+    p: &GbdtValidParams,
+    train: &Dataset,
+    valid: &Matrix,
+    stop: EarlyStop<'_>,
+) -> Result<Prediction, String> {
+    let booster = match stop {
+        EarlyStop::OnValid(v) if p.early_stopping_round > 0 => p.fit_with_valid(train, v),
+        EarlyStop::Rounds(r) if p.early_stopping_round > 0 => {
+            let mut config = (**p).clone();
+            config.num_iterations = r.max(1);
+            config.early_stopping_round = 0;
+            let p = GbdtParams::from(config)
+                .check()
+                .map_err(|e| e.to_string())?;
+            p.fit(train)
+        }
+        _ => p.fit(train),
+    }
+    .map_err(|e| e.to_string())?;
+    Ok(Prediction {
+        score: booster.predict(valid).map_err(|e| e.to_string())?,
+        survival: None,
+        best_iteration: booster.best_iteration,
+    })
+}
+
+/// A model's scores on the rows it was asked about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    /// Churn probability, survival risk score or expected amount.
+    pub score: Vec<f64>,
+    /// Survival models: `survival[k][i]` = `S(times[k] | row i)`.
+    pub survival: Option<Vec<Vec<f64>>>,
+    /// Boosted models with early stopping: the round kept.
+    pub best_iteration: Option<usize>,
 }
 
 fn parse_params<T: DeserializeOwned>(table: &toml::Table) -> Result<T, (String, String)> {

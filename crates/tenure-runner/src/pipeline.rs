@@ -11,6 +11,8 @@ use tenure_data::encoding::TargetEncoder;
 use tenure_data::{CustomerLog, CvPlan, Fold, Snapshot, SnapshotBuilder, format_date};
 use tenure_store::{Metric, RunStatus, TrackingStore};
 
+use crate::calibrate::ModelCalibration;
+use crate::models::EarlyStop;
 use crate::progress::Progress;
 use crate::{Experiment, Result, RunnerError};
 
@@ -46,6 +48,9 @@ pub struct FoldPrediction {
     pub customer_ids: Vec<String>,
     pub target: Target,
     pub prediction: Vec<f64>,
+    /// Survival models: `S(t | x)` at each evaluation time
+    /// ([`RunOutcome::survival_times_days`]), `survival[k][i]`.
+    pub survival: Option<Vec<Vec<f64>>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -66,6 +71,10 @@ pub struct ModelResult {
     #[serde(skip)]
     pub predictions: Vec<FoldPrediction>,
     pub fit_seconds: f64,
+    /// Calibrated on the validation folds, measured on the test cutoff
+    /// (churn and survival models).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<ModelCalibration>,
 }
 
 /// What a run produced; `--json` prints a view of it.
@@ -88,6 +97,8 @@ pub struct RunOutcome {
     pub seconds: f64,
     /// What `[registry]` registered and promoted, when the experiment asks.
     pub registration: Option<crate::tracking::Registration>,
+    /// Survival: the days after the cutoff at which models gave `S(t | x)`.
+    pub survival_times_days: Vec<f64>,
 }
 
 /// A device request resolved for the models of this build: none of them has
@@ -301,6 +312,7 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
             n_events: prepared.log.n_events(),
             seconds: started.elapsed().as_secs_f64(),
             registration: None,
+            survival_times_days: exp.survival_times_days.clone(),
         };
         store.log_artifact_bytes(
             &run_id,
@@ -309,9 +321,17 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
                 .unwrap_or_default()
                 .as_bytes(),
         )?;
-        let html = crate::report::render(exp, &out, &prepared.feature_names);
+        store.log_artifact_bytes(
+            &run_id,
+            "calibration.json",
+            serde_json::to_string_pretty(&crate::output::calibration_json(exp, &out))
+                .unwrap_or_default()
+                .as_bytes(),
+        )?;
+        let report = crate::report::build(exp, &out, &prepared.feature_names);
+        store.log_artifact_bytes(&run_id, "report.md", report.render_markdown().as_bytes())?;
         out.report = store
-            .log_artifact_bytes(&run_id, "report.html", html.as_bytes())?
+            .log_artifact_bytes(&run_id, "report.html", report.render().as_bytes())?
             .into();
         store.end_run(&run_id, RunStatus::Finished)?;
         Ok(out)
@@ -370,12 +390,15 @@ fn train_and_log(
             metrics: BTreeMap::new(),
             predictions: Vec::new(),
             fit_seconds: 0.0,
+            calibration: None,
         })
         .collect();
+    let query_times = query_times(&exp.survival_times_days);
     let bar = progress.bar((folds.len() * exp.models.len()) as u64, "training folds");
     let mut per_metric: Vec<BTreeMap<&'static str, Vec<f64>>> =
         vec![BTreeMap::new(); exp.models.len()];
     let mut test_metric: Vec<BTreeMap<&'static str, f64>> = vec![BTreeMap::new(); exp.models.len()];
+    let mut best_rounds: Vec<Vec<usize>> = vec![Vec::new(); exp.models.len()];
     for (step, fold) in folds.iter().enumerate() {
         let data = fold_data(exp, prepared, fold)?;
         let is_test = fold.name == "test";
@@ -384,18 +407,32 @@ fn train_and_log(
         let mut batch: Vec<Metric> = Vec::new();
         for (m, spec) in exp.models.iter().enumerate() {
             let t0 = Instant::now();
+            // The test fold may not steer training: it trains for the
+            // mean of the rounds early stopping kept on the CV folds.
+            let stop = match (is_test, best_rounds[m].is_empty()) {
+                (false, _) => EarlyStop::OnValid(&data.valid),
+                (true, true) => EarlyStop::Off,
+                (true, false) => EarlyStop::Rounds(
+                    (best_rounds[m].iter().sum::<usize>() as f64 / best_rounds[m].len() as f64)
+                        .round() as usize,
+                ),
+            };
             let pred = spec
-                .fit_predict(&data.train, data.valid.x())
+                .fit_predict_full(&data.train, data.valid.x(), &query_times, stop)
                 .map_err(|message| RunnerError::Model {
                     model: spec.name.clone(),
                     message: format!("{}: {message}", fold.name),
                 })?;
+            if let (false, Some(b)) = (is_test, pred.best_iteration) {
+                best_rounds[m].push(b);
+            }
             results[m].fit_seconds += t0.elapsed().as_secs_f64();
-            let scores = score(&data, &pred).map_err(|source| RunnerError::Metrics {
-                model: spec.name.clone(),
-                fold: fold.name.clone(),
-                source,
-            })?;
+            let scores =
+                score(&data, &pred, &query_times).map_err(|source| RunnerError::Metrics {
+                    model: spec.name.clone(),
+                    fold: fold.name.clone(),
+                    source,
+                })?;
             for (metric, value) in scores {
                 if is_test {
                     test_metric[m].insert(metric, value);
@@ -417,7 +454,8 @@ fn train_and_log(
                 fold: fold.name.clone(),
                 customer_ids: data.valid_ids.clone(),
                 target: data.valid.target().clone(),
-                prediction: pred,
+                prediction: pred.score,
+                survival: pred.survival,
             });
             bar.inc();
         }
@@ -426,6 +464,15 @@ fn train_and_log(
     bar.finish();
 
     for (m, result) in results.iter_mut().enumerate() {
+        result.calibration = crate::calibrate::calibrate_model(
+            &exp.calibration,
+            &result.predictions,
+            &query_times,
+            &exp.survival_times_days,
+        );
+        if let Some(c) = &result.calibration {
+            log_calibration(store, run_id, &result.name, c)?;
+        }
         for (metric, values) in &per_metric[m] {
             let (mean, std) = mean_std(values);
             store.log_metric(run_id, &format!("{}.{metric}.mean", result.name), mean, 0)?;
@@ -443,13 +490,27 @@ fn train_and_log(
     Ok(results)
 }
 
+/// The times survival models are asked for `S(t | x)`: each configured day
+/// `d` as the largest number below it. A label window is `[cutoff, cutoff +
+/// horizon)`, so a subject followed to day `d` without an event is known to
+/// be event-free before `d`: `S(d⁻) = P(T ≥ d)` is what the labels observe,
+/// and at `d⁻` the censoring-weighted metrics count such subjects as
+/// controls (at `d` itself they would be outside the follow-up).
+pub fn query_times(days: &[f64]) -> Vec<f64> {
+    days.iter().map(|d| d.next_down()).collect()
+}
+
 /// The task's metrics, plus those that need the training rows: Uno's C
-/// weighs validation pairs by the training rows' censoring distribution.
+/// weighs validation pairs by the training rows' censoring distribution, as
+/// do the metrics of predicted survival curves.
 fn score(
     data: &FoldData,
-    pred: &[f64],
+    pred: &crate::models::Prediction,
+    query_times: &[f64],
 ) -> std::result::Result<Vec<(&'static str, f64)>, tenure_metrics::MetricsError> {
-    let mut scores = tenure_metrics::evaluate(data.valid.target(), pred)?;
+    let mut scores = tenure_metrics::evaluate(data.valid.target(), &pred.score)?;
+    let curves = &pred.survival;
+    let pred = &pred.score;
     if let (
         Target::Survival {
             time: train_time,
@@ -464,8 +525,53 @@ fn score(
         let uno =
             tenure_metrics::uno_concordance(train_time, train_event, time, event, pred, Some(tau))?;
         scores.push(("uno_c", uno));
+        if let Some(survival) = &curves {
+            scores.extend(tenure_metrics::evaluate_survival_curves(
+                train_time,
+                train_event,
+                time,
+                event,
+                survival,
+                query_times,
+            )?);
+        }
     }
     Ok(scores)
+}
+
+/// The calibration measures of the test cutoff, as store metrics.
+fn log_calibration(
+    store: &dyn TrackingStore,
+    run_id: &str,
+    model: &str,
+    c: &ModelCalibration,
+) -> Result<()> {
+    store.log_param(
+        run_id,
+        &format!("{model}.calibration.method"),
+        c.method.as_str(),
+    )?;
+    let mut values: Vec<(&str, f64)> = Vec::new();
+    if let Some(b) = &c.binary {
+        values.extend([
+            ("ece", b.before.ece_equal_width),
+            ("ece_calibrated", b.after.ece_equal_width),
+            ("brier_calibrated", b.after.brier.brier),
+            ("log_loss_calibrated", b.after.log_loss),
+        ]);
+    }
+    if let Some(h) = c.survival.last() {
+        values.extend([
+            ("ece_horizon_km", h.ece_before),
+            ("ece_horizon_km_calibrated", h.ece_after),
+        ]);
+    }
+    for (name, value) in values {
+        if value.is_finite() {
+            store.log_metric(run_id, &format!("{model}.test.{name}"), value, 0)?;
+        }
+    }
+    Ok(())
 }
 
 fn log_params(exp: &Experiment, store: &dyn TrackingStore, run_id: &str) -> Result<()> {

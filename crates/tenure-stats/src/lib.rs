@@ -43,6 +43,7 @@
 //! ```
 
 mod bgnbd;
+mod breslow;
 mod cox;
 mod error;
 mod gamma_gamma;
@@ -54,6 +55,7 @@ mod mle;
 mod standardize;
 
 pub use bgnbd::{BgNbd, BgNbdParams, BgNbdValidParams};
+pub use breslow::BreslowBaseline;
 pub use cox::{CoxModel, CoxParams, CoxValidParams, PhTest, Ties};
 pub use error::StatsError;
 pub use gamma_gamma::{

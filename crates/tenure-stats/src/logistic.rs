@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use tenure_core::{CoreError, Dataset, Fit, Matrix, ParamGuard, Predict, Target};
 
-use crate::error::{StatsError, cannot_fit, check_width, row_weights};
+use crate::error::{StatsError, cannot_fit, check_width, row_number, row_weights};
 use crate::linalg::{cholesky_solve, dot};
 use crate::standardize::Standardizer;
 
@@ -205,7 +205,7 @@ impl Fit for LogisticRegressionValidParams {
         if let Some(i) = y.iter().position(|&v| v != 0.0 && v != 1.0) {
             return Err(cannot_fit(
                 MODEL,
-                format!("label {} at row {i} is not 0 or 1", y[i]),
+                format!("label {} at row {} is not 0 or 1", y[i], row_number(i)),
             ));
         }
         let w = row_weights(MODEL, data.weights(), y.len())?;

@@ -5,4 +5,5 @@ mod common;
 mod fit;
 mod mlflow;
 mod registry;
+mod report;
 mod run;

@@ -1,5 +1,8 @@
 //! Fast kernels against naive twins: histograms, split finding, binning.
 
+// Index loops mirror the naive definitions on purpose.
+#![allow(clippy::needless_range_loop)]
+
 use proptest::prelude::*;
 use tenure_core::{Matrix, ParamGuard};
 use tenure_gbdt::GbdtParams;
@@ -30,7 +33,7 @@ proptest! {
     /// bins preserve order.
     #[test]
     fn binning_matches_a_linear_scan(values in prop::collection::vec(value(), 1..300), max_bin in 2usize..40) {
-        let x = matrix(&[values.clone()]);
+        let x = matrix(std::slice::from_ref(&values));
         let mappers = fit_mappers(&x, &["x".into()], &[false], max_bin, 1, 1000).unwrap();
         let BinMapper::Numeric { uppers } = &mappers[0] else { panic!("numeric") };
         prop_assert!(uppers.len() < max_bin);
@@ -235,7 +238,7 @@ fn missing_values_go_where_the_gain_says() {
 #[test]
 fn categorical_split_groups_levels_by_gradient() {
     let codes: Vec<f64> = (0..600).map(|i| f64::from(i % 6)).collect();
-    let x = matrix(&[codes.clone()]);
+    let x = matrix(std::slice::from_ref(&codes));
     let mappers = fit_mappers(&x, &["c".into()], &[true], 255, 1, 1000).unwrap();
     let data = BinnedData::new(&x, &mappers);
     // Codes 1, 3, 4 have negative gradients.
