@@ -140,6 +140,24 @@ kill -TERM 0
         body
     }
 
+    /// The body of a JSON POST on the server; panics on a non-2xx status.
+    pub fn post(&self, path: &str, json_body: &[u8]) -> Vec<u8> {
+        let resp = reqwest::blocking::Client::new()
+            .post(format!("{}{path}", self.url))
+            .header("Content-Type", "application/json")
+            .body(json_body.to_vec())
+            .send()
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"));
+        let status = resp.status();
+        let body = resp.bytes().expect("read body").to_vec();
+        assert!(
+            status.is_success(),
+            "POST {path}: {status}: {}",
+            String::from_utf8_lossy(&body)
+        );
+        body
+    }
+
     /// The server's directory of served artifacts.
     pub fn artifacts_dir(&self) -> PathBuf {
         self.dir.path().join("artifacts")

@@ -205,3 +205,46 @@ fn a_server_that_is_down_fails_clearly() {
     assert!(err.contains("unavailable"), "{err}");
     assert!(!err.contains("top-secret-token"), "{err}");
 }
+
+#[test]
+fn a_run_that_fails_midway_is_marked_failed_on_the_server() {
+    // A private server whose artifact store cannot be written: the run is
+    // created, its params and metrics logged, then the first artifact
+    // upload fails (HTTP 500, retried, then given up).
+    let server = MlflowServer::start();
+    let artifacts = server.artifacts_dir();
+    let _ = std::fs::remove_dir_all(&artifacts);
+    std::fs::write(&artifacts, b"not a directory").unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("cli-failing-{}", std::process::id());
+    let config = write_experiment(dir.path(), &name);
+    let out = tenure()
+        .arg("run")
+        .arg(&config)
+        .args(["--json", "--quiet", "--tracking-uri", &server.url])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unavailable"), "{err}");
+
+    let exp = rest(
+        &server,
+        "/api/2.0/mlflow/experiments/get-by-name",
+        &[("experiment_name", &name)],
+    );
+    let id = exp["experiment"]["experiment_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let body = serde_json::to_vec(&serde_json::json!({"experiment_ids": [id]})).unwrap();
+    let runs: Value =
+        serde_json::from_slice(&server.post("/api/2.0/mlflow/runs/search", &body)).unwrap();
+    let runs = runs["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0]["info"]["status"], "FAILED");
+    assert!(runs[0]["info"]["end_time"].as_i64().is_some());
+    let tags = runs[0]["data"]["tags"].as_array().unwrap();
+    assert!(tags.iter().any(|t| t["key"] == "tenure.error"));
+}
