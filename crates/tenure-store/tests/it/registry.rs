@@ -418,6 +418,8 @@ fn a_writer_killed_at_random_points_leaves_the_registry_readable() {
         *seen.last().unwrap() > 0,
         "no version was ever completed: {seen:?}"
     );
+    // A completed version never disappears, whatever a later kill hits.
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
     let reg = LocalRegistry::open(&root).unwrap();
     let before = reg.list_versions("churn").map(|v| v.len()).unwrap_or(0);
     let cand = Candidate {
