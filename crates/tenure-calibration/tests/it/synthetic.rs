@@ -248,7 +248,7 @@ fn fitting_on_logits_equals_fitting_on_their_probabilities() {
 /// its predictions for held-out rows repair them on other held-out rows.
 #[test]
 fn a_boosted_models_probabilities_calibrate_too() {
-    use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Predict, Target};
+    use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Target};
     use tenure_gbdt::{GbdtParams, Objective};
 
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(21);

@@ -226,6 +226,26 @@ fn bad_model_configs_name_the_key() {
             "kind = \"logistic\"\nparams = { l3 = 1.0 }",
             vec!["models[0].params", "l3"],
         ),
+        (
+            "kind = \"logistic\"",
+            "kind = \"gbdt\"\nparams = { learning_rate = -0.1 }",
+            vec!["models[0].params.learning_rate", "positive"],
+        ),
+        (
+            "kind = \"logistic\"",
+            "kind = \"gbdt\"\nparams = { num_leaves = 1 }",
+            vec!["models[0].params.num_leaves", "between 2"],
+        ),
+        (
+            "kind = \"logistic\"",
+            "kind = \"gbdt\"\nparams = { num_leafs = 31 }",
+            vec!["models[0].params", "num_leafs", "num_leaves"],
+        ),
+        (
+            "kind = \"logistic\"",
+            "kind = \"gbdt\"\nparams = { objective = \"cox\" }",
+            vec!["models[0].params.objective", "churn"],
+        ),
         ("horizon_days = 30", "horizon_days = 0", vec!["horizon"]),
     ] {
         std::fs::write(&cfg, text.replace(from, to)).unwrap();

@@ -3,6 +3,7 @@
 mod bad_input;
 mod common;
 mod fit;
+mod gbdt;
 mod mlflow;
 mod registry;
 mod report;
