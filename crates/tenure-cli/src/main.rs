@@ -15,11 +15,11 @@ use tenure_runner::data::{self, synth::SynthConfig};
 use tenure_runner::output::{
     calibration_table, json_summary, label_name, metrics_table, split_table, text_table,
 };
-use tenure_runner::store::LocalStore;
 use tenure_runner::{Experiment, Progress, RunOptions};
 
 mod bench;
 mod export;
+mod registry;
 mod tune;
 
 #[derive(Debug, Parser)]
@@ -47,9 +47,6 @@ enum Command {
     Synth(SynthArgs),
     /// Analyse an A/B test: sample ratio, effect with CI, CUPED, lift, power.
     Ab(ab::AbArgs),
-    /// Read runs back from the local tracking store.
-    #[command(subcommand)]
-    Runs(RunsCommand),
     /// Search a model's hyperparameters on the time-split CV score.
     Tune(Box<tune::TuneArgs>),
     /// Benchmarks (hyperparameter samplers on test functions).
@@ -57,6 +54,12 @@ enum Command {
     Bench(bench::BenchCommand),
     /// Write a run's model as an ONNX file (with its model card).
     Export(export::ExportArgs),
+    /// Read runs back from the tracking store (local or MLflow).
+    #[command(subcommand)]
+    Runs(RunsCommand),
+    /// Registered models: list, show, register, promote, pull.
+    #[command(subcommand)]
+    Registry(registry::RegistryCommand),
 }
 
 #[derive(Debug, Args)]
@@ -75,6 +78,10 @@ struct RunArgs {
     /// Tracking store directory (overrides the config's tracking.uri).
     #[arg(long)]
     store: Option<PathBuf>,
+    /// Tracking URI: a directory or an MLflow server (http[s]://...);
+    /// overrides --store, the config's tracking.uri and MLFLOW_TRACKING_URI.
+    #[arg(long)]
+    tracking_uri: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -206,8 +213,8 @@ struct SynthArgs {
 enum RunsCommand {
     /// List runs, newest first.
     List {
-        #[arg(long, default_value = "tenure-runs")]
-        store: PathBuf,
+        #[command(flatten)]
+        at: registry::StoreArgs,
         /// Only runs of this experiment (name).
         #[arg(long)]
         experiment: Option<String>,
@@ -217,8 +224,8 @@ enum RunsCommand {
     /// Show one run: params, metrics, tags, artifacts.
     Show {
         run_id: String,
-        #[arg(long, default_value = "tenure-runs")]
-        store: PathBuf,
+        #[command(flatten)]
+        at: registry::StoreArgs,
         #[arg(long)]
         json: bool,
     },
@@ -251,6 +258,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Tune(args) => tune::run(*args),
         Command::Bench(cmd) => bench::run(cmd),
         Command::Export(args) => export::export(args),
+        Command::Registry(cmd) => registry::dispatch(cmd),
     }
 }
 
@@ -260,6 +268,7 @@ fn run(args: RunArgs) -> Result<()> {
         device: args.device,
         progress: !args.quiet && !args.json && std::io::stdout().is_terminal(),
         tracking_dir: args.store,
+        tracking_uri: args.tracking_uri,
     };
     if !args.json {
         eprintln!(
@@ -292,6 +301,19 @@ fn run(args: RunArgs) -> Result<()> {
         if let Some(onnx) = &m.onnx {
             println!("onnx:   {} → {}", m.name, onnx.display());
         }
+    }
+    if let Some(reg) = &out.registration {
+        println!(
+            "registry: {} version {} ({}){}",
+            reg.name,
+            reg.version,
+            reg.model,
+            match (&reg.alias, reg.promoted) {
+                (Some(a), true) => format!(" promoted to @{a}: {}", reg.decision),
+                (Some(a), false) => format!(" not promoted to @{a}: {}", reg.decision),
+                (None, _) => String::new(),
+            }
+        );
     }
     Ok(())
 }
@@ -402,11 +424,12 @@ fn synth(args: SynthArgs) -> Result<()> {
 fn runs(cmd: RunsCommand) -> Result<()> {
     match cmd {
         RunsCommand::List {
-            store,
+            at,
             experiment,
             json,
         } => {
-            let s = open_existing(&store)?;
+            let tracking = at.open()?;
+            let s = tracking.store.as_ref();
             let experiments = s.list_experiments()?;
             let exp_id = match &experiment {
                 Some(name) => Some(
@@ -415,7 +438,7 @@ fn runs(cmd: RunsCommand) -> Result<()> {
                         .find(|e| &e.name == name)
                         .map(|e| e.experiment_id.clone())
                         .with_context(|| {
-                            format!("no experiment named `{name}` in {}", store.display())
+                            format!("no experiment named `{name}` in {}", s.location())
                         })?,
                 ),
                 None => None,
@@ -460,12 +483,9 @@ fn runs(cmd: RunsCommand) -> Result<()> {
                 );
             }
         }
-        RunsCommand::Show {
-            run_id,
-            store,
-            json,
-        } => {
-            let s = open_existing(&store)?;
+        RunsCommand::Show { run_id, at, json } => {
+            let tracking = at.open()?;
+            let s = tracking.store.as_ref();
             let run = s.get_run(&run_id)?;
             let latest = |points: &[tenure_runner::store::MetricPoint]| {
                 points.last().map_or(f64::NAN, |p| p.value)
@@ -519,15 +539,6 @@ fn runs(cmd: RunsCommand) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn open_existing(store: &std::path::Path) -> Result<LocalStore> {
-    anyhow::ensure!(
-        store.is_dir(),
-        "no tracking store at {} (run an experiment first, or pass --store DIR)",
-        store.display()
-    );
-    Ok(LocalStore::open(store)?)
 }
 
 fn format_ms(ms: i64) -> String {

@@ -74,6 +74,8 @@ pub enum RunnerError {
     },
     #[error("tracking store: {0}")]
     Store(#[from] tenure_store::StoreError),
+    #[error("registering `{name}`: {reason}")]
+    Registration { name: String, reason: String },
     #[error("report: {0}")]
     Report(#[from] tenure_report::ReportError),
     #[error(transparent)]

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 use tenure_core::spec::{ModelInfo, SavedSpec};
 use tenure_core::{Dataset, Target, Task};
-use tenure_store::LocalStore;
+use tenure_store::{LocalStore, TrackingStore};
 
 use crate::{Result, RunnerError};
 
@@ -101,7 +101,7 @@ fn export_error(model: &str, e: tenure_onnx::OnnxError) -> RunnerError {
 
 /// Stores the bundle of `spec` in the run's artifacts; returns the path of
 /// its `model.onnx`.
-pub fn log_bundle(store: &LocalStore, run_id: &str, spec: &SavedSpec) -> Result<PathBuf> {
+pub fn log_bundle(store: &dyn TrackingStore, run_id: &str, spec: &SavedSpec) -> Result<PathBuf> {
     let name = &spec.info.name;
     let bundle = tenure_onnx::bundle(spec).map_err(|e| export_error(name, e))?;
     let dir = artifact_dir(name);
@@ -109,7 +109,7 @@ pub fn log_bundle(store: &LocalStore, run_id: &str, spec: &SavedSpec) -> Result<
     for (file, bytes) in bundle.files() {
         let path = store.log_artifact_bytes(run_id, &format!("{dir}/{file}"), bytes)?;
         if file == tenure_onnx::MODEL_FILE {
-            onnx = path;
+            onnx = path.into();
         }
     }
     Ok(onnx)

@@ -49,6 +49,7 @@ mod progress;
 mod report;
 mod report_calibration;
 pub mod settings;
+pub mod tracking;
 pub mod tune;
 pub mod uplift;
 

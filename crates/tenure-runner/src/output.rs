@@ -57,6 +57,7 @@ pub fn json_summary(out: &RunOutcome) -> Value {
         "split": out.split,
         "models": models,
         "uplift": out.uplift.as_ref().map(crate::uplift::json_summary),
+        "registration": out.registration,
     })
 }
 

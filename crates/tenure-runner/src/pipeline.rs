@@ -2,7 +2,7 @@
 //! fit, evaluate, log.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::Serialize;
@@ -11,7 +11,7 @@ use tenure_data::encoding::TargetEncoder;
 use tenure_data::{
     CustomerLog, CvPlan, Fold, HighCardinality, Snapshot, SnapshotBuilder, format_date,
 };
-use tenure_store::{LocalStore, RunStatus};
+use tenure_store::{Metric, RunStatus, TrackingStore};
 
 use crate::calibrate::ModelCalibration;
 use crate::models::EarlyStop;
@@ -26,6 +26,9 @@ pub struct RunOptions {
     pub progress: bool,
     /// Override the experiment's tracking directory.
     pub tracking_dir: Option<PathBuf>,
+    /// Override the tracking URI: a directory or an MLflow server's
+    /// `http(s)://` URL. Wins over `tracking_dir`.
+    pub tracking_uri: Option<String>,
 }
 
 /// Row counts of one fold, for the split table.
@@ -86,7 +89,9 @@ pub struct RunOutcome {
     pub run_id: String,
     pub experiment: String,
     pub experiment_id: String,
+    /// The store's directory, or the server's URL.
     pub store: PathBuf,
+    /// The report's path, or its artifact URI on a server.
     pub report: PathBuf,
     pub device: String,
     pub device_note: String,
@@ -98,6 +103,8 @@ pub struct RunOutcome {
     pub seconds: f64,
     /// The `[uplift]` models' evaluation, when the experiment has one.
     pub uplift: Option<crate::uplift::UpliftOutcome>,
+    /// What `[registry]` registered and promoted, when the experiment asks.
+    pub registration: Option<crate::tracking::Registration>,
     /// Survival: the days after the cutoff at which models gave `S(t | x)`.
     pub survival_times_days: Vec<f64>,
 }
@@ -302,31 +309,45 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
     let (device, device_note) = resolve_device(opts.device);
     let prepared = prepare(exp, &progress)?;
 
-    let store_dir = opts
-        .tracking_dir
-        .clone()
-        .unwrap_or_else(|| exp.tracking_dir());
-    let store = LocalStore::open(&store_dir)?;
+    let uri = match (&opts.tracking_uri, &opts.tracking_dir) {
+        (Some(uri), _) => uri.clone(),
+        (None, Some(dir)) => dir.display().to_string(),
+        (None, None) => crate::tracking::resolve_uri(None, exp.file.tracking.uri.as_deref()),
+    };
+    let mut data_files = vec![exp.file.data.transactions.path.as_path()];
+    if let Some(c) = &exp.file.data.customers {
+        data_files.push(c.path.as_path());
+    }
+    let fingerprint = crate::tracking::data_fingerprint(&data_files)?;
+    let tracking = crate::tracking::open(&uri)?;
+    let store = tracking.store.as_ref();
+    let store_dir = PathBuf::from(store.location());
     let experiment_id = store.get_or_create_experiment(exp.name())?;
-    let run_id = store.create_run(
-        &experiment_id,
-        exp.name(),
-        &[
-            ("mlflow.source.name", &exp.path.display().to_string()),
-            ("tenure.version", env!("CARGO_PKG_VERSION")),
-            ("tenure.device", &device),
-        ],
-    )?;
+    let source = exp.path.display().to_string();
+    let mut tags = vec![
+        ("mlflow.source.name", source.as_str()),
+        ("tenure.version", env!("CARGO_PKG_VERSION")),
+        ("tenure.device", device.as_str()),
+        (
+            tenure_store::registry::DATA_FINGERPRINT_TAG,
+            fingerprint.as_str(),
+        ),
+    ];
+    let commit = crate::tracking::git_commit(exp.path.parent().unwrap_or(Path::new(".")));
+    if let Some(commit) = &commit {
+        tags.push((tenure_store::registry::GIT_COMMIT_TAG, commit.as_str()));
+    }
+    let run_id = store.create_run(&experiment_id, exp.name(), &tags)?;
     let split = split_summary(&prepared);
     // Everything after the run exists either completes it or marks it FAILED.
     let finished = (|| -> Result<RunOutcome> {
-        let models = train_and_log(exp, &prepared, &split, &store, &run_id, &progress)?;
+        let models = train_and_log(exp, &prepared, &split, store, &run_id, &progress)?;
         let uplift = match &exp.uplift {
             Some(spec) => {
                 let spin = progress.spinner("fitting uplift models".to_string());
                 let u = crate::uplift::evaluate(exp, spec, &prepared.log)?;
                 spin.finish();
-                crate::uplift::log(&u, &store, &run_id)?;
+                crate::uplift::log(&u, store, &run_id)?;
                 Some(u)
             }
             None => None,
@@ -346,6 +367,7 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
             n_events: prepared.log.n_events(),
             seconds: started.elapsed().as_secs_f64(),
             uplift,
+            registration: None,
             survival_times_days: exp.survival_times_days.clone(),
         };
         store.log_artifact_bytes(
@@ -364,13 +386,25 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
         )?;
         let report = crate::report::build(exp, &out, &prepared.feature_names);
         store.log_artifact_bytes(&run_id, "report.md", report.render_markdown().as_bytes())?;
-        out.report =
-            store.log_artifact_bytes(&run_id, "report.html", report.render().as_bytes())?;
+        out.report = store
+            .log_artifact_bytes(&run_id, "report.html", report.render().as_bytes())?
+            .into();
         store.end_run(&run_id, RunStatus::Finished)?;
         Ok(out)
     })();
     match finished {
         Ok(mut out) => {
+            // After the run is FINISHED: only finished runs are registered,
+            // and a refused registration leaves a valid run behind.
+            if let Some(cfg) = &exp.file.registry {
+                match crate::tracking::register_best(cfg, &tracking, &out) {
+                    Ok(reg) => out.registration = Some(reg),
+                    Err(e) => {
+                        let _ = store.set_tag(&run_id, "tenure.registry.error", &e.to_string());
+                        return Err(e);
+                    }
+                }
+            }
             out.seconds = started.elapsed().as_secs_f64();
             Ok(out)
         }
@@ -387,7 +421,7 @@ fn train_and_log(
     exp: &Experiment,
     prepared: &Prepared,
     split: &[FoldSummary],
-    store: &LocalStore,
+    store: &dyn TrackingStore,
     run_id: &str,
     progress: &Progress,
 ) -> Result<Vec<ModelResult>> {
@@ -426,6 +460,9 @@ fn train_and_log(
     for (step, fold) in folds.iter().enumerate() {
         let data = fold_data(exp, prepared, fold)?;
         let is_test = fold.name == "test";
+        // One batch per fold: a remote store gets one request, not one per
+        // value.
+        let mut batch: Vec<Metric> = Vec::new();
         for (m, spec) in exp.models.iter().enumerate() {
             let t0 = Instant::now();
             // The test fold may not steer training: it trains for the
@@ -471,15 +508,18 @@ fn train_and_log(
             for (metric, value) in scores {
                 if is_test {
                     test_metric[m].insert(metric, value);
-                    store.log_metric(run_id, &format!("{}.test.{metric}", spec.name), value, 0)?;
+                    batch.push(Metric::now(
+                        format!("{}.test.{metric}", spec.name),
+                        value,
+                        0,
+                    ));
                 } else {
                     per_metric[m].entry(metric).or_default().push(value);
-                    store.log_metric(
-                        run_id,
-                        &format!("{}.{metric}", spec.name),
+                    batch.push(Metric::now(
+                        format!("{}.{metric}", spec.name),
                         value,
                         step as i64,
-                    )?;
+                    ));
                 }
             }
             results[m].predictions.push(FoldPrediction {
@@ -491,6 +531,7 @@ fn train_and_log(
             });
             bar.inc();
         }
+        store.log_batch(run_id, &batch, &[], &[])?;
     }
     bar.finish();
 
@@ -577,7 +618,7 @@ pub(crate) fn score(
 
 /// The calibration measures of the test cutoff, as store metrics.
 fn log_calibration(
-    store: &LocalStore,
+    store: &dyn TrackingStore,
     run_id: &str,
     model: &str,
     c: &ModelCalibration,
@@ -610,7 +651,7 @@ fn log_calibration(
     Ok(())
 }
 
-fn log_params(exp: &Experiment, store: &LocalStore, run_id: &str) -> Result<()> {
+fn log_params(exp: &Experiment, store: &dyn TrackingStore, run_id: &str) -> Result<()> {
     let f = &exp.file;
     let mut params: Vec<(String, String)> = vec![
         ("task".into(), f.labels.task.to_string()),
@@ -636,9 +677,11 @@ fn log_params(exp: &Experiment, store: &LocalStore, run_id: &str) -> Result<()> 
             params.push((format!("{}.{k}", m.name), v.clone()));
         }
     }
-    for (k, v) in params {
-        store.log_param(run_id, &k, &v)?;
-    }
+    let pairs: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    store.log_batch(run_id, &[], &pairs, &[])?;
     Ok(())
 }
 

@@ -26,7 +26,7 @@ use tenure_uplift::{
 };
 
 use tenure_report::{HtmlReport, LineChart, Series};
-use tenure_store::LocalStore;
+use tenure_store::TrackingStore;
 
 use crate::config::ModelConfig;
 use crate::models::ModelSpec;
@@ -688,7 +688,7 @@ pub fn evaluate(exp: &Experiment, spec: &UpliftSpec, log: &CustomerLog) -> Resul
 
 /// Logs each learner's scores as metrics and the whole outcome as
 /// `uplift.json`.
-pub fn log(u: &UpliftOutcome, store: &LocalStore, run_id: &str) -> Result<()> {
+pub fn log(u: &UpliftOutcome, store: &dyn TrackingStore, run_id: &str) -> Result<()> {
     for l in u.learners.iter().chain(&u.oracle) {
         let key = l.name.replace(' ', "_");
         let mut metrics = vec![("qini", l.qini_coefficient)];

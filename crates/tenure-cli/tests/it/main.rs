@@ -6,6 +6,8 @@ mod common;
 mod export;
 mod fit;
 mod gbdt;
+mod mlflow;
+mod registry;
 mod report;
 mod run;
 mod tune;

@@ -142,6 +142,40 @@ fn model_errors_name_the_model_key() {
 }
 
 #[test]
+fn registry_table_is_checked_key_by_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = format!(
+        "{MINIMAL}[registry]\nname = \"churn\"\nmetric = \"auc\"\nalias = \"champion\"\nmargin = 0.01\n"
+    );
+    let exp = Experiment::load(&write(dir.path(), "ok.toml", &ok)).unwrap();
+    let reg = exp.file.registry.unwrap();
+    assert_eq!((reg.name.as_str(), reg.margin), ("churn", 0.01));
+    for (snippet, key) in [
+        ("name = \"a b\"\nmetric = \"auc\"", "registry.name"),
+        ("name = \"churn\"\nmetric = \"accuracy\"", "registry.metric"),
+        (
+            "name = \"churn\"\nmetric = \"auc\"\nalias = \"latest\"",
+            "registry.alias",
+        ),
+        (
+            "name = \"churn\"\nmetric = \"auc\"\nmargin = -1.0",
+            "registry.margin",
+        ),
+        (
+            "name = \"churn\"\nmetric = \"auc\"\nmodel = \"gbdt\"",
+            "registry.model",
+        ),
+    ] {
+        let text = format!("{MINIMAL}[registry]\n{snippet}\n");
+        let err = Experiment::load(&write(dir.path(), "bad.toml", &text)).unwrap_err();
+        assert!(
+            matches!(&err, RunnerError::Config { key: k, .. } if k == key),
+            "{snippet}: {err}"
+        );
+    }
+}
+
+#[test]
 fn calibration_and_evaluation_defaults_and_settings() {
     use tenure_runner::settings::CalibrationSpec;
     let dir = tempfile::tempdir().unwrap();
