@@ -138,5 +138,82 @@ fn bgnbd(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, snapshots, metrics, logistic, cox, bgnbd);
+/// Dense uniform features and a logistic label (the peers benchmark's data).
+fn gbdt_data(n: usize, f: usize) -> (Matrix, Vec<f64>) {
+    let mut s = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut x = Vec::with_capacity(n * f);
+    let mut y = Vec::with_capacity(n);
+    for _ in 0..n {
+        let row: Vec<f64> = (0..f).map(|_| next() * 2.0 - 1.0).collect();
+        let logit = row[0] - row[1] + 2.0 * row[2] * row[3];
+        y.push(f64::from(next() < 1.0 / (1.0 + (-logit).exp())));
+        x.extend(row);
+    }
+    (Matrix::new(x, n, f).unwrap(), y)
+}
+
+/// Histogram building over a half-size leaf (gathered rows), f64 and
+/// quantised; split search over one leaf's histograms; batch prediction.
+fn gbdt(c: &mut Criterion) {
+    use tenure_gbdt::bin::{BinnedData, fit_mappers};
+    use tenure_gbdt::hist::{Histogram, pack};
+    use tenure_gbdt::split::{LeafScan, Sums, best_split, leaf_gain};
+    let (n, f) = (100_000, 50);
+    let (x, y) = gbdt_data(n, f);
+    let names: Vec<String> = (0..f).map(|j| format!("f{j}")).collect();
+    let mappers = fit_mappers(&x, &names, &vec![false; f], 255, 100, 200_000).unwrap();
+    let data = BinnedData::new(&x, &mappers);
+    let rows: Vec<u32> = (0..n as u32).filter(|i| i % 2 == 0).collect();
+    let gh: Vec<[f64; 2]> = rows.iter().map(|&i| [y[i as usize] - 0.5, 0.25]).collect();
+    let packed: Vec<i64> = gh.iter().map(|e| pack((e[0] * 4.0) as i32, 1)).collect();
+    let mut g = c.benchmark_group("gbdt");
+    g.throughput(Throughput::Elements((rows.len() * f) as u64));
+    let mut h = Histogram::zeros(f);
+    g.bench_function("histogram 50k rows x 50 f64", |b| {
+        b.iter(|| h.build(&data, black_box(&rows), &gh, 1))
+    });
+    let mut q = Histogram::zeros_quantized(f);
+    g.bench_function("histogram 50k rows x 50 quantised", |b| {
+        b.iter(|| q.build_quantized(&data, black_box(&rows), &packed, 1))
+    });
+    let params = tenure_gbdt::GbdtParams::new().check().unwrap();
+    let (tg, th) = gh.iter().fold((0.0, 0.0), |a, e| (a.0 + e[0], a.1 + e[1]));
+    let scan = LeafScan {
+        params: &params,
+        total: Sums {
+            g: tg,
+            h: th,
+            count: rows.len(),
+        },
+        parent_gain: leaf_gain(tg, th, &params),
+    };
+    let features: Vec<usize> = (0..f).collect();
+    g.throughput(Throughput::Elements((f * 256) as u64));
+    g.bench_function("split search 50 features x 255 bins", |b| {
+        b.iter(|| best_split(&scan, black_box(&h), (1.0, 1.0), &mappers, &features))
+    });
+    let model = tenure_gbdt::GbdtParams::new()
+        .with(|c| {
+            c.num_iterations = 100;
+            c.num_leaves = 63;
+            c.num_threads = 1;
+        })
+        .check()
+        .unwrap()
+        .fit(&Dataset::new(x.clone(), names, Target::Binary(y)).unwrap())
+        .unwrap();
+    g.throughput(Throughput::Elements(n as u64));
+    g.bench_function("predict 100k rows, 100 trees x 63 leaves", |b| {
+        b.iter(|| model.predict(black_box(&x)).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, snapshots, metrics, logistic, cox, bgnbd, gbdt);
 criterion_main!(benches);

@@ -18,6 +18,7 @@ The proportional-hazards tests use `time_transform="rank"`.
 """
 
 import numpy as np
+import pandas as pd
 import sksurv
 from lifelines import CoxPHFitter
 from lifelines.datasets import load_rossi
@@ -31,7 +32,27 @@ TIMES = [1.0, 8.0, 20.0, 35.0, 49.0, 52.0]
 ROWS = [0, 1, 2, 3, 7, 100]
 
 
-def lifelines_case(name, df, covariates, penalizer=0.0, strata=None, ph_test=True):
+def pooled_rank(durations, events, weights):
+    """The rank of each event time among all events, strata pooled.
+
+    lifelines' own "rank" transform is `cumsum(events)` in its internal row
+    order, which with strata runs stratum by stratum: ranks restart their
+    time order in every stratum. tenure ranks the events by time across
+    strata (ties: lower stratum first, then row order), as the unstratified
+    transform does. This callable gives lifelines that ranking, so the
+    stratified golden tests tenure's residuals and statistic under the same
+    time transform; without strata it equals lifelines' "rank".
+    """
+    t = np.asarray(durations, dtype=float)
+    c = np.asarray(events, dtype=bool)
+    order = np.argsort(t, kind="stable")
+    deaths = order[c[order]]
+    rank = np.zeros(len(t))
+    rank[deaths] = np.arange(1, len(deaths) + 1)
+    return pd.Series(rank, index=durations.index)
+
+
+def lifelines_case(name, df, covariates, penalizer=0.0, strata=None, ph_test="rank"):
     cph = CoxPHFitter(penalizer=penalizer)
     # lifelines' default stopping rule (relative change in log-likelihood
     # < 1e-9) leaves penalised fits ~1e-5 from the optimum: tighten it so the
@@ -79,7 +100,11 @@ def lifelines_case(name, df, covariates, penalizer=0.0, strata=None, ph_test=Tru
     out["survival"] = sf.to_numpy().T  # [row][time]
     out["log_partial_hazard"] = cph.predict_log_partial_hazard(df.iloc[ROWS]).to_numpy()
     if ph_test:
-        ph = proportional_hazard_test(cph, df, time_transform="rank")
+        transform = pooled_rank if ph_test == "pooled_rank" else ph_test
+        ph = proportional_hazard_test(cph, df, time_transform=transform)
+        if ph_test == "pooled_rank" and not strata:
+            same = proportional_hazard_test(cph, df, time_transform="rank")
+            assert np.allclose(same.test_statistic, ph.test_statistic, rtol=1e-12)
         out["ph_statistics"] = np.asarray(ph.test_statistic)
         out["ph_p_values"] = np.asarray(ph.p_value)
     return out
@@ -104,9 +129,15 @@ def main():
     cases = [
         lifelines_case("efron", df, covariates),
         lifelines_case("penalised", df, covariates, penalizer=0.1),
-        # lifelines ranks event times in its strata-sorted row order for the
-        # PH test; tenure ranks them by time, so no PH golden with strata.
-        lifelines_case("stratified_wexp", df, covariates, strata=["wexp"], ph_test=False),
+        # With strata lifelines' "rank" restarts the time order in each
+        # stratum; the PH test here uses tenure's pooled ranking instead
+        # (see pooled_rank), on lifelines' scaled Schoenfeld residuals.
+        lifelines_case("stratified_wexp", df, covariates, strata=["wexp"], ph_test="pooled_rank"),
+        lifelines_case(
+            "stratified_wexp_paro", df, covariates, strata=["wexp", "paro"], ph_test="pooled_rank"
+        ),
+        # The pooled ranking equals lifelines' own without strata.
+        lifelines_case("efron_pooled_rank_check", df, covariates, ph_test="pooled_rank"),
         breslow_case(df, covariates),
     ]
     write(

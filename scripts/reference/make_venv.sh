@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates scripts/reference/.venv with the pinned reference stack
-# (scikit-learn, numpy, lifelines, scikit-survival, lifetimes) used to regenerate the golden JSON files.
+# (scikit-learn, numpy, lifelines, scikit-survival, lifetimes, statsmodels,
+# scikit-uplift) used to regenerate the golden JSON files.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 python="${PYTHON:-python3}"

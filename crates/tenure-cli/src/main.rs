@@ -2,6 +2,8 @@
 //! experiment config. A thin shell: it parses arguments, builds the runner's
 //! inputs and prints results; every decision lives in the libraries.
 
+mod ab;
+
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,9 +14,15 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use tenure_runner::core::DeviceRequest;
 use tenure_runner::data::{self, synth::SynthConfig};
-use tenure_runner::output::{json_summary, label_name, metrics_table, split_table, text_table};
-use tenure_runner::store::LocalStore;
+use tenure_runner::output::{
+    calibration_table, json_summary, label_name, metrics_table, split_table, text_table,
+};
 use tenure_runner::{Experiment, Progress, RunOptions};
+
+mod bench;
+mod export;
+mod registry;
+mod tune;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -35,9 +43,20 @@ enum Command {
     Split(SplitArgs),
     /// Fit one model on a ready table (one row per customer) and print it.
     Fit(Box<FitArgs>),
+    /// Score a table with a saved gbdt model (`tenure fit --save-model`).
+    Predict(PredictArgs),
     /// Generate synthetic customers with known ground truth.
     Synth(SynthArgs),
-    /// Read runs back from the local tracking store.
+    /// Analyse an A/B test: sample ratio, effect with CI, CUPED, lift, power.
+    Ab(ab::AbArgs),
+    /// Search a model's hyperparameters on the time-split CV score.
+    Tune(Box<tune::TuneArgs>),
+    /// Benchmarks (hyperparameter samplers on test functions).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+    /// Write a run's model as an ONNX file (with its model card).
+    Export(export::ExportArgs),
+    /// Read runs back from the tracking store (local or MLflow).
     #[command(subcommand)]
     Runs(RunsCommand),
     /// List the CPU, wgpu adapters and CUDA devices `--device` can use.
@@ -45,6 +64,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Registered models: list, show, register, promote, pull.
+    #[command(subcommand)]
+    Registry(registry::RegistryCommand),
 }
 
 #[derive(Debug, Args)]
@@ -63,6 +85,10 @@ struct RunArgs {
     /// Tracking store directory (overrides the config's tracking.uri).
     #[arg(long)]
     store: Option<PathBuf>,
+    /// Tracking URI: a directory or an MLflow server (http[s]://...);
+    /// overrides --store, the config's tracking.uri and MLFLOW_TRACKING_URI.
+    #[arg(long)]
+    tracking_uri: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -74,14 +100,40 @@ struct SplitArgs {
 
 #[derive(Debug, Args)]
 struct FitArgs {
+    /// Table to fit on (CSV or Parquet); or give it with --table.
+    #[arg(required_unless_present = "table")]
+    data: Option<PathBuf>,
     /// Table to fit on (CSV or Parquet).
-    data: PathBuf,
+    #[arg(long, conflicts_with = "data")]
+    table: Option<PathBuf>,
     /// Model family.
     #[arg(long)]
     model: String,
-    /// Binary label column (logistic).
-    #[arg(long)]
+    /// Label column (logistic: 0/1; gbdt: the label of --task).
+    #[arg(long, alias = "label")]
     target: Option<String>,
+    /// gbdt: binary, regression, tweedie or survival.
+    #[arg(long)]
+    task: Option<String>,
+    /// A hyperparameter as KEY=VALUE (repeatable): gbdt by LightGBM's names;
+    /// neural models as TOML values (--param hidden=[64,32] --param epochs=50).
+    #[arg(long = "param")]
+    params: Vec<String>,
+    /// gbdt: validation table (early stopping and reported metrics).
+    #[arg(long)]
+    eval: Option<PathBuf>,
+    /// gbdt: table to score after training (needs --out).
+    #[arg(long)]
+    predict: Option<PathBuf>,
+    /// Where --predict writes one prediction per row (CSV).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// gbdt: save the trained model (JSON) for `tenure predict`.
+    #[arg(long)]
+    save_model: Option<PathBuf>,
+    /// gbdt: training threads (results do not depend on it).
+    #[arg(long)]
+    threads: Option<usize>,
     /// Duration column (survival models).
     #[arg(long)]
     duration: Option<String>,
@@ -128,11 +180,26 @@ struct FitArgs {
     /// Where neural models (mlp, deepsurv, ziln) run.
     #[arg(long, default_value = "auto", value_parser = parse_device)]
     device: DeviceRequest,
-    /// Neural hyperparameter as KEY=VALUE (TOML value), repeatable:
-    /// --param hidden=[64,32] --param epochs=50.
-    #[arg(long = "param")]
-    params: Vec<String>,
     /// Print the fitted model as one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// Export the fitted model (logistic, cox, gbdt) to this ONNX file, its model
+    /// card beside it.
+    #[arg(long)]
+    save_onnx: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct PredictArgs {
+    /// Saved model.
+    #[arg(long)]
+    model: PathBuf,
+    /// Table with the model's feature columns (CSV or Parquet).
+    #[arg(long)]
+    table: PathBuf,
+    /// Predictions, one per row of the table, in its order (CSV).
+    #[arg(long)]
+    out: PathBuf,
     #[arg(long)]
     json: bool,
 }
@@ -157,8 +224,8 @@ struct SynthArgs {
 enum RunsCommand {
     /// List runs, newest first.
     List {
-        #[arg(long, default_value = "tenure-runs")]
-        store: PathBuf,
+        #[command(flatten)]
+        at: registry::StoreArgs,
         /// Only runs of this experiment (name).
         #[arg(long)]
         experiment: Option<String>,
@@ -168,8 +235,8 @@ enum RunsCommand {
     /// Show one run: params, metrics, tags, artifacts.
     Show {
         run_id: String,
-        #[arg(long, default_value = "tenure-runs")]
-        store: PathBuf,
+        #[command(flatten)]
+        at: registry::StoreArgs,
         #[arg(long)]
         json: bool,
     },
@@ -195,9 +262,15 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Run(args) => run(args),
         Command::Split(args) => split(args),
         Command::Fit(args) => fit(*args),
+        Command::Predict(args) => predict(args),
         Command::Synth(args) => synth(args),
+        Command::Ab(args) => ab::run(args),
         Command::Runs(cmd) => runs(cmd),
         Command::Devices { json } => devices::run(json),
+        Command::Tune(args) => tune::run(*args),
+        Command::Bench(cmd) => bench::run(cmd),
+        Command::Export(args) => export::export(args),
+        Command::Registry(cmd) => registry::dispatch(cmd),
     }
 }
 
@@ -207,6 +280,7 @@ fn run(args: RunArgs) -> Result<()> {
         device: args.device,
         progress: !args.quiet && !args.json && std::io::stdout().is_terminal(),
         tracking_dir: args.store,
+        tracking_uri: args.tracking_uri,
     };
     if !args.json {
         let resolution = tenure_runner::pipeline::resolve_device(args.device)?;
@@ -227,8 +301,33 @@ fn run(args: RunArgs) -> Result<()> {
     print!("{}", split_table(&out.split, label_name(out.task)));
     println!();
     print!("{}", metrics_table(&out));
+    if let Some(table) = calibration_table(&out) {
+        print!("\n{table}");
+    }
+    if let Some(u) = &out.uplift {
+        println!();
+        print!("{}", tenure_runner::uplift::table(u));
+    }
     println!("\nreport: {}", out.report.display());
     println!("store:  {}", out.store.display());
+    for m in &out.models {
+        if let Some(onnx) = &m.onnx {
+            println!("onnx:   {} → {}", m.name, onnx.display());
+        }
+    }
+    if let Some(reg) = &out.registration {
+        println!(
+            "registry: {} version {} ({}){}",
+            reg.name,
+            reg.version,
+            reg.model,
+            match (&reg.alias, reg.promoted) {
+                (Some(a), true) => format!(" promoted to @{a}: {}", reg.decision),
+                (Some(a), false) => format!(" not promoted to @{a}: {}", reg.decision),
+                (None, _) => String::new(),
+            }
+        );
+    }
     Ok(())
 }
 
@@ -255,7 +354,14 @@ fn split(args: SplitArgs) -> Result<()> {
 fn fit(args: FitArgs) -> Result<()> {
     let req = tenure_runner::fit::FitRequest {
         model: args.model,
-        data: args.data,
+        data: args.data.or(args.table).expect("clap requires a table"),
+        task: args.task,
+        params: args.params,
+        eval: args.eval,
+        predict: args.predict,
+        out: args.out,
+        save_model: args.save_model,
+        threads: args.threads,
         target: args.target,
         duration: args.duration,
         event: args.event,
@@ -276,13 +382,27 @@ fn fit(args: FitArgs) -> Result<()> {
             amount: args.amount,
         },
         device: args.device,
-        params: args.params,
+        save_onnx: args.save_onnx,
     };
     let out = tenure_runner::fit::fit(&req)?;
     if args.json {
         println!("{out}");
     } else {
         println!("{}", serde_json::to_string_pretty(&out)?);
+    }
+    Ok(())
+}
+
+fn predict(args: PredictArgs) -> Result<()> {
+    let out = tenure_runner::fit_gbdt::predict(&args.model, &args.table, &args.out)?;
+    if args.json {
+        println!("{out}");
+    } else {
+        println!(
+            "wrote {} predictions to {}",
+            out["rows"],
+            args.out.display()
+        );
     }
     Ok(())
 }
@@ -318,11 +438,12 @@ fn synth(args: SynthArgs) -> Result<()> {
 fn runs(cmd: RunsCommand) -> Result<()> {
     match cmd {
         RunsCommand::List {
-            store,
+            at,
             experiment,
             json,
         } => {
-            let s = open_existing(&store)?;
+            let tracking = at.open()?;
+            let s = tracking.store.as_ref();
             let experiments = s.list_experiments()?;
             let exp_id = match &experiment {
                 Some(name) => Some(
@@ -331,7 +452,7 @@ fn runs(cmd: RunsCommand) -> Result<()> {
                         .find(|e| &e.name == name)
                         .map(|e| e.experiment_id.clone())
                         .with_context(|| {
-                            format!("no experiment named `{name}` in {}", store.display())
+                            format!("no experiment named `{name}` in {}", s.location())
                         })?,
                 ),
                 None => None,
@@ -376,12 +497,9 @@ fn runs(cmd: RunsCommand) -> Result<()> {
                 );
             }
         }
-        RunsCommand::Show {
-            run_id,
-            store,
-            json,
-        } => {
-            let s = open_existing(&store)?;
+        RunsCommand::Show { run_id, at, json } => {
+            let tracking = at.open()?;
+            let s = tracking.store.as_ref();
             let run = s.get_run(&run_id)?;
             let latest = |points: &[tenure_runner::store::MetricPoint]| {
                 points.last().map_or(f64::NAN, |p| p.value)
@@ -435,15 +553,6 @@ fn runs(cmd: RunsCommand) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn open_existing(store: &std::path::Path) -> Result<LocalStore> {
-    anyhow::ensure!(
-        store.is_dir(),
-        "no tracking store at {} (run an experiment first, or pass --store DIR)",
-        store.display()
-    );
-    Ok(LocalStore::open(store)?)
 }
 
 fn format_ms(ms: i64) -> String {

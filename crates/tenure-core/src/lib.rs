@@ -20,6 +20,7 @@
 //! assert!(data.x().get(1, 1).is_nan());
 //! ```
 
+pub mod calibrator;
 mod dataset;
 mod device;
 mod error;
@@ -28,10 +29,11 @@ pub mod spec;
 pub mod spec_network;
 mod task;
 
+pub use calibrator::Calibrator;
 pub use dataset::{Dataset, Matrix, Target};
 pub use device::DeviceRequest;
 pub use error::{CoreError, Result};
-pub use model::{Fit, ParamGuard, Predict};
+pub use model::{Fit, ParamGuard, Predict, PredictSurvival};
 pub use spec::{LinearModel, Link, TreeEnsemble};
 pub use spec_network::{NetworkHead, NetworkSpec};
 pub use task::Task;

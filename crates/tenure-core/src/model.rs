@@ -31,3 +31,13 @@ pub trait Predict {
 
     fn predict(&self, x: &Matrix) -> Result<Vec<f64>, Self::Error>;
 }
+
+/// Survival models: the probability `S(t | x)` of no event by each of
+/// `times` (days after the cutoff), for every row.
+///
+/// `out[k][i]` is row `i`'s survival at `times[k]` (one vector per time, the
+/// layout of tenure's time-dependent metrics). `S` is non-increasing in `t`
+/// and in `[0, 1]`.
+pub trait PredictSurvival: Predict {
+    fn predict_survival(&self, x: &Matrix, times: &[f64]) -> Result<Vec<Vec<f64>>, Self::Error>;
+}

@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{CoreError, Matrix, Result};
+use crate::{CoreError, Matrix, Result, Task};
 
 /// How the raw score (sum of trees, or linear predictor) becomes a prediction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,23 +168,117 @@ pub struct LinearModel {
 }
 
 impl LinearModel {
-    pub fn predict(&self, x: &Matrix) -> Result<Vec<f64>> {
+    /// Linear predictors (before the link), one per row.
+    pub fn predict_raw(&self, x: &Matrix) -> Result<Vec<f64>> {
         check_width(x, self.feature_names.len())?;
         Ok(x.rows()
             .map(|row| {
-                let s = row.iter().zip(&self.coef).enumerate().fold(
-                    self.intercept,
-                    |acc, (j, (&v, &c))| {
+                row.iter()
+                    .zip(&self.coef)
+                    .enumerate()
+                    .fold(self.intercept, |acc, (j, (&v, &c))| {
                         let z = match &self.preprocess {
                             Some(p) => p.apply(j, v),
                             None => v,
                         };
                         acc + c * z
-                    },
-                );
-                self.link.apply(s)
+                    })
             })
             .collect())
+    }
+
+    pub fn predict(&self, x: &Matrix) -> Result<Vec<f64>> {
+        let mut out = self.predict_raw(x)?;
+        for v in &mut out {
+            *v = self.link.apply(*v);
+        }
+        Ok(out)
+    }
+}
+
+/// Any exportable model: what `spec.json` holds and exporters read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Model {
+    TreeEnsemble(TreeEnsemble),
+    Linear(LinearModel),
+}
+
+impl Model {
+    /// Input columns, in order.
+    pub fn feature_names(&self) -> &[String] {
+        match self {
+            Model::TreeEnsemble(m) => &m.feature_names,
+            Model::Linear(m) => &m.feature_names,
+        }
+    }
+
+    pub fn link(&self) -> Link {
+        match self {
+            Model::TreeEnsemble(m) => m.link,
+            Model::Linear(m) => m.link,
+        }
+    }
+
+    /// Scores before the link, one per row.
+    pub fn predict_raw(&self, x: &Matrix) -> Result<Vec<f64>> {
+        match self {
+            Model::TreeEnsemble(m) => m.predict_raw(x),
+            Model::Linear(m) => m.predict_raw(x),
+        }
+    }
+
+    /// Predictions after the link, one per row.
+    pub fn predict(&self, x: &Matrix) -> Result<Vec<f64>> {
+        match self {
+            Model::TreeEnsemble(m) => m.predict(x),
+            Model::Linear(m) => m.predict(x),
+        }
+    }
+}
+
+/// What a trained model is, for the people and systems that deploy it; an
+/// exporter writes it into the file's metadata and the model card.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    /// The model's name in its experiment (`[[models]] name`).
+    pub name: String,
+    /// Its family (`logistic`, `cox`, `gbdt`...).
+    pub kind: String,
+    pub version: String,
+    pub task: Task,
+    /// The prediction horizon, where the task has one.
+    pub horizon_days: Option<f64>,
+    /// Rows the model was trained on.
+    pub training_rows: usize,
+    /// A digest of the training data (features, names, target, weights),
+    /// e.g. `sha256:…`: equal digests mean the same training data.
+    pub training_fingerprint: String,
+    /// The tenure release that trained it.
+    pub tenure_version: String,
+    /// The tracking run that produced it, if any.
+    pub run_id: Option<String>,
+}
+
+/// A model's specification with its description: the content of
+/// `spec.json`, from which an export can be redone at any time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedSpec {
+    /// [`SavedSpec::FORMAT`]; readers refuse what they do not know.
+    pub format: String,
+    pub info: ModelInfo,
+    pub model: Model,
+}
+
+impl SavedSpec {
+    pub const FORMAT: &'static str = "tenure.spec/1";
+
+    pub fn new(info: ModelInfo, model: Model) -> Self {
+        Self {
+            format: Self::FORMAT.to_string(),
+            info,
+            model,
+        }
     }
 }
 

@@ -66,6 +66,18 @@ pub enum MetricsError {
     },
     #[error("decile MAPE is undefined: the mean actual value of decile {decile} is zero")]
     ZeroDecileMean { decile: usize },
+    #[error("{name}[{index}] = {value} is not 0 or 1")]
+    NotBinaryValue {
+        name: &'static str,
+        index: usize,
+        value: f64,
+    },
+    #[error("{name} = {value} is out of range: expected a value {expected}")]
+    OutOfRange {
+        name: &'static str,
+        value: f64,
+        expected: &'static str,
+    },
 }
 
 /// Returns early with a [`MetricsError`] unless the condition holds.

@@ -12,6 +12,11 @@
 //! [`calibration_at_horizon`]. [`evaluate`] picks the metrics that fit a
 //! [`Target`](tenure_core::Target) and is what the runner reports.
 //!
+//! A/B tests ([`ab_test`]: sample-ratio mismatch, Welch or two-proportion
+//! effect, CUPED, lift, power) are tested against statsmodels and scipy;
+//! uplift metrics ([`qini_curve`], [`qini_coefficient`], [`auuc`],
+//! [`uplift_by_decile`]) against scikit-uplift.
+//!
 //! Labels of binary metrics must be exactly `0.0` or `1.0`; every input must
 //! be finite. Failures are a typed [`MetricsError`] that names the input and,
 //! where one is at fault, the offending index.
@@ -46,8 +51,18 @@
 //! let actual = [0.0, 5.0, 20.0, 100.0];
 //! assert_eq!(normalized_gini(&actual, &[1.0, 2.0, 3.0, 4.0]).unwrap(), 1.0);
 //! assert_eq!(spearman(&actual, &[1.0, 2.0, 3.0, 4.0]).unwrap(), 1.0);
+//!
+//! // A/B test: treated units convert more often.
+//! use tenure_metrics::{AbOptions, OutcomeKind, ab_test};
+//! let treated = [true, true, true, true, false, false, false, false];
+//! let converted = [1.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0];
+//! let ab = ab_test(&treated, &converted, None, &AbOptions::default()).unwrap();
+//! assert_eq!(ab.outcome_kind, OutcomeKind::Binary);
+//! assert_eq!(ab.ate.estimate, 0.5);
+//! assert!(!ab.srm.mismatch);
 //! ```
 
+mod ab;
 mod calibration;
 mod censoring;
 mod classification;
@@ -57,7 +72,13 @@ mod evaluate;
 mod regression;
 mod survival;
 mod time_dependent;
+mod uplift;
 
+pub use ab::{
+    AbOptions, AbReport, Cuped, Effect, GroupStats, Lift, OutcomeKind, PowerAnalysis, SRM_ALPHA,
+    SrmTest, ab_test, cuped, normal_effect_size, normal_power, proportion_effect_size,
+    relative_lift, sample_ratio_mismatch, two_proportion_test, welch_test,
+};
 pub use calibration::{CalibrationBin, calibration_at_horizon};
 pub use classification::{
     LOG_LOSS_EPS, RocCurve, average_precision, brier_score, log_loss, roc_auc, roc_curve,
@@ -67,9 +88,15 @@ pub use clv::{
     zero_spend_auc,
 };
 pub use error::MetricsError;
-pub use evaluate::{METRICS, evaluate, higher_is_better};
+pub use evaluate::{
+    HORIZON_CALIBRATION_BINS, METRICS, evaluate, evaluate_survival_curves, higher_is_better,
+};
 pub use regression::{mae, rmse};
 pub use survival::{SKSURV_TIED_TOL, concordance_index, uno_concordance};
 pub use time_dependent::{
-    RiskScores, brier_score_at, cumulative_dynamic_auc, integrated_brier_score,
+    RiskScores, brier_score_at, cumulative_dynamic_auc, integrated_brier_score, status_at,
+};
+pub use uplift::{
+    PolicyValue, UpliftCurve, UpliftDecile, auuc, perfect_qini_curve, perfect_uplift_curve,
+    policy_values, qini_coefficient, qini_curve, uplift_by_decile, uplift_curve,
 };

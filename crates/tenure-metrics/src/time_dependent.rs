@@ -9,7 +9,9 @@
 
 use std::cmp::Ordering;
 
-use crate::censoring::{StepCurve, censoring_from_train, check_per_subject, check_times};
+use crate::censoring::{
+    StepCurve, censoring_from_train, check_per_subject, check_survival, check_times,
+};
 use crate::error::{MetricsError, check_probabilities, ensure};
 use crate::survival::SKSURV_TIED_TOL;
 
@@ -247,6 +249,41 @@ pub fn integrated_brier_score(
         .map(|k| (times[k] - times[k - 1]) * (scores[k] + scores[k - 1]) / 2.0)
         .sum();
     Ok(area / (times[times.len() - 1] - times[0]))
+}
+
+/// Each subject's outcome "event by `t`" with the inverse-probability-of-
+/// censoring weight the Brier score at `t` gives it ([`brier_score_at`]
+/// with the sample as its own training sample): an event at or before `t`
+/// is `Some((1.0, 1 / G(tᵢ)))`, a subject still at risk after `t` is
+/// `Some((0.0, 1 / G(t)))`, and a subject censored at or before `t`, whose
+/// outcome is unknown, is `None`. `G` is the sample's Kaplan–Meier censoring
+/// curve; a zero `G` gives weight 0, as in sksurv.
+///
+/// Fitting a probability calibrator at a horizon on these weighted labels
+/// makes it unbiased under independent censoring.
+pub fn status_at(
+    time: &[f64],
+    event: &[bool],
+    t: f64,
+) -> Result<Vec<Option<(f64, f64)>>, MetricsError> {
+    check_survival("status_at", "time", time, "event", event)?;
+    crate::error::check_finite("t", &[t])?;
+    let cens = StepCurve::censoring(time, event);
+    let inverse = |g: f64| if g > 0.0 { 1.0 / g } else { 0.0 };
+    let g_t = inverse(cens.at_or_last(t));
+    Ok(time
+        .iter()
+        .zip(event)
+        .map(|(&ti, &ei)| {
+            if ei && ti <= t {
+                Some((1.0, inverse(cens.at_or_last(ti))))
+            } else if ti > t {
+                Some((0.0, g_t))
+            } else {
+                None
+            }
+        })
+        .collect())
 }
 
 /// `G` at every test time (sksurv evaluates it for censored subjects too, so

@@ -339,6 +339,12 @@ pub fn breslow_baseline(time: &[f64], event: &[bool], eta: &[f64]) -> (Vec<f64>,
         .unzip()
 }
 
+impl tenure_core::PredictSurvival for DeepSurvModel {
+    fn predict_survival(&self, x: &Matrix, times: &[f64]) -> Result<Vec<Vec<f64>>> {
+        self.survival_function(x, times)
+    }
+}
+
 impl DeepSurvModel {
     /// `S(t | x)` for every row (outer) and time (inner).
     pub fn survival_function(&self, x: &Matrix, times: &[f64]) -> Result<Vec<Vec<f64>>> {

@@ -54,6 +54,25 @@ impl Series {
     }
 }
 
+/// A shaded interval around a line, such as a confidence band: at each
+/// `x`, the range `[low, high]`. Band `i` of a chart takes the colour of
+/// series `i`. Points with a non-finite value are gaps.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Band {
+    pub name: String,
+    /// `(x, low, high)`.
+    pub points: Vec<(f64, f64, f64)>,
+}
+
+impl Band {
+    pub fn new(name: impl Into<String>, points: Vec<(f64, f64, f64)>) -> Self {
+        Self {
+            name: name.into(),
+            points,
+        }
+    }
+}
+
 /// Line colours: Tableau 10, distinguishable for the common forms of colour
 /// blindness and in greyscale print. Past ten series the colours repeat with
 /// a dash pattern.
@@ -248,11 +267,31 @@ fn truncate_label(name: &str) -> String {
 /// are thinned (see [`crate::downsample()`]) and a chart without any finite
 /// point says "no data".
 pub fn svg_line_chart(chart: &LineChart, width: u32, height: u32) -> String {
+    svg_line_chart_with_bands(chart, &[], width, height)
+}
+
+/// [`svg_line_chart`] with shaded [`Band`]s under the lines (band `i` in
+/// the colour of series `i`); the axes fit the bands too.
+pub fn svg_line_chart_with_bands(
+    chart: &LineChart,
+    bands: &[Band],
+    width: u32,
+    height: u32,
+) -> String {
     let w = f64::from(width.max(240));
     let h = f64::from(height.max(160));
 
     let finite = |&(x, y): &(f64, f64)| x.is_finite() && y.is_finite();
-    let all_points = || chart.series.iter().flat_map(|s| s.points.iter().copied());
+    let band_points = bands
+        .iter()
+        .flat_map(|b| b.points.iter().flat_map(|&(x, lo, hi)| [(x, lo), (x, hi)]));
+    let all_points = || {
+        chart
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().copied())
+            .chain(band_points.clone())
+    };
     let has_data = all_points().any(|p| finite(&p));
 
     // Vertical layout first: the y tick labels decide the left margin.
@@ -295,6 +334,16 @@ pub fn svg_line_chart(chart: &LineChart, width: u32, height: u32) -> String {
     // them: several charts on one page must not share an id with different
     // geometry.
     let mut series_svg = String::new();
+    for (i, band) in bands.iter().enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
+        let name = escape(&band.name);
+        for d in band_paths(&band.points, &sx, &sy) {
+            let _ = writeln!(
+                series_svg,
+                r#"<path d="{d}" fill="{color}" fill-opacity="0.18" stroke="none"><title>{name}</title></path>"#
+            );
+        }
+    }
     for (i, s) in chart.series.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
         let dash = DASHES[(i / PALETTE.len()) % DASHES.len()];
@@ -339,7 +388,179 @@ pub fn svg_line_chart(chart: &LineChart, width: u32, height: u32) -> String {
         r##"<rect x="{x0:.1}" y="{y0:.1}" width="{pw:.1}" height="{ph:.1}" fill="#ffffff"/>"##
     );
 
-    // Grid and tick labels.
+    write_grid(&mut svg, &x_axis, &y_axis, &sx, &sy, (x0, x1, y0, y1));
+    write_axis_titles(
+        &mut svg,
+        &chart.x_label,
+        &chart.y_label,
+        (x0, x1, y0, y1),
+        h,
+    );
+
+    // Data, clipped to the frame so fixed ranges may cut lines.
+    let _ = writeln!(svg, r#"<g clip-path="url(#{clip_id})">"#);
+    if chart.diagonal {
+        let a = x_axis.lo.max(y_axis.lo);
+        let b = x_axis.hi.min(y_axis.hi);
+        if a < b {
+            let _ = writeln!(
+                svg,
+                r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#9ca3af" stroke-width="1.5" stroke-dasharray="6 4"/>"##,
+                sx(a),
+                sy(a),
+                sx(b),
+                sy(b)
+            );
+        }
+    }
+    svg.push_str(&series_svg);
+    let _ = writeln!(svg, "</g>");
+    if !has_data {
+        let (x, y) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+        let _ = writeln!(
+            svg,
+            r##"<text x="{x:.1}" y="{y:.1}" text-anchor="middle" fill="#9ca3af" font-size="14">no data</text>"##
+        );
+    }
+
+    // Frame on top of the data so lines ending on the edge look crisp.
+    let _ = writeln!(
+        svg,
+        r##"<rect x="{x0:.1}" y="{y0:.1}" width="{pw:.1}" height="{ph:.1}" fill="none" stroke="#9ca3af" stroke-width="1"/>"##
+    );
+
+    let names: Vec<&str> = chart.series.iter().map(|s| s.name.as_str()).collect();
+    write_legend(&mut svg, &names, x1 + 14.0, y0, y1);
+    svg.push_str("</svg>\n");
+    svg
+}
+
+/// A bar chart over intervals of x (a histogram): one or more named sets of
+/// bars drawn over each other, translucent, so that distributions compare.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BarChart {
+    pub x_label: String,
+    pub y_label: String,
+    pub series: Vec<Bars>,
+    /// Fixed x range; `None` fits the bars.
+    pub x_range: Option<(f64, f64)>,
+}
+
+/// One set of bars: `(lower, upper, height)` per interval. Bars with a
+/// non-finite value are left out.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Bars {
+    pub name: String,
+    pub bars: Vec<(f64, f64, f64)>,
+}
+
+impl Bars {
+    pub fn new(name: impl Into<String>, bars: Vec<(f64, f64, f64)>) -> Self {
+        Self {
+            name: name.into(),
+            bars,
+        }
+    }
+}
+
+/// Renders a [`BarChart`] as a standalone SVG document, with the same axes,
+/// grid and legend as [`svg_line_chart`]; the y axis starts at 0.
+pub fn svg_bar_chart(chart: &BarChart, width: u32, height: u32) -> String {
+    let w = f64::from(width.max(240));
+    let h = f64::from(height.max(160));
+    let finite = |b: &&(f64, f64, f64)| b.0.is_finite() && b.1.is_finite() && b.2.is_finite();
+    let all = || {
+        chart
+            .series
+            .iter()
+            .flat_map(|s| s.bars.iter())
+            .filter(finite)
+    };
+    let has_data = all().next().is_some();
+
+    let top = 12.0;
+    let bottom = if chart.x_label.is_empty() { 30.0 } else { 48.0 };
+    let y_target = ((h - top - bottom) / 45.0).clamp(2.0, 8.0) as usize;
+    let y_axis = Axis::new(None, all().map(|b| b.2).chain([0.0]), y_target);
+    let y_label_chars = y_axis
+        .labels
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(1);
+    let left =
+        if chart.y_label.is_empty() { 8.0 } else { 26.0 } + y_label_chars as f64 * CHAR_PX + 8.0;
+    let names: Vec<&str> = chart.series.iter().map(|s| s.name.as_str()).collect();
+    let legend_w = names
+        .iter()
+        .map(|n| truncate_label(n).chars().count())
+        .max()
+        .map_or(0.0, |c| (34.0 + c as f64 * CHAR_PX).min(w * 0.35));
+    let (x0, x1) = (left, w - 14.0 - legend_w);
+    let (y0, y1) = (top, h - bottom);
+    let x_target = ((x1 - x0) / 80.0).clamp(2.0, 10.0) as usize;
+    let x_axis = Axis::new(chart.x_range, all().flat_map(|b| [b.0, b.1]), x_target);
+    let sx = |x: f64| x_axis.map(x, x0, x1);
+    let sy = |y: f64| y_axis.map(y, y1, y0);
+
+    let mut svg = String::with_capacity(8192);
+    let aria = escape(&format!("{} by {}", chart.y_label, chart.x_label));
+    let _ = writeln!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{aria}" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif" font-size="{FONT_PX}">"#
+    );
+    let (pw, ph) = (x1 - x0, y1 - y0);
+    let _ = writeln!(
+        svg,
+        r##"<rect x="{x0:.1}" y="{y0:.1}" width="{pw:.1}" height="{ph:.1}" fill="#ffffff"/>"##
+    );
+    write_grid(&mut svg, &x_axis, &y_axis, &sx, &sy, (x0, x1, y0, y1));
+    write_axis_titles(
+        &mut svg,
+        &chart.x_label,
+        &chart.y_label,
+        (x0, x1, y0, y1),
+        h,
+    );
+    for (i, s) in chart.series.iter().enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
+        let name = escape(&s.name);
+        for &(lo, hi, v) in s.bars.iter().filter(finite) {
+            let (bx0, bx1) = (sx(lo.min(hi)), sx(lo.max(hi)));
+            let (by0, by1) = (sy(v.max(0.0)), sy(v.min(0.0)));
+            let _ = writeln!(
+                svg,
+                r#"<rect x="{bx0:.1}" y="{by0:.1}" width="{:.1}" height="{:.1}" fill="{color}" fill-opacity="0.45" stroke="{color}" stroke-width="1"><title>{name}: {v} in [{lo}, {hi}]</title></rect>"#,
+                (bx1 - bx0).max(0.5),
+                (by1 - by0).max(0.0),
+            );
+        }
+    }
+    if !has_data {
+        let (x, y) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+        let _ = writeln!(
+            svg,
+            r##"<text x="{x:.1}" y="{y:.1}" text-anchor="middle" fill="#9ca3af" font-size="14">no data</text>"##
+        );
+    }
+    let _ = writeln!(
+        svg,
+        r##"<rect x="{x0:.1}" y="{y0:.1}" width="{pw:.1}" height="{ph:.1}" fill="none" stroke="#9ca3af" stroke-width="1"/>"##
+    );
+    write_legend(&mut svg, &names, x1 + 14.0, y0, y1);
+    svg.push_str("</svg>\n");
+    svg
+}
+
+/// Grid lines and tick labels of both axes.
+fn write_grid(
+    svg: &mut String,
+    x_axis: &Axis,
+    y_axis: &Axis,
+    sx: &impl Fn(f64) -> f64,
+    sy: &impl Fn(f64) -> f64,
+    (x0, x1, y0, y1): (f64, f64, f64, f64),
+) {
     let _ = writeln!(svg, r##"<g stroke="#e5e7eb" stroke-width="1">"##);
     for &t in &x_axis.ticks {
         let x = sx(t);
@@ -374,68 +595,64 @@ pub fn svg_line_chart(chart: &LineChart, width: u32, height: u32) -> String {
         );
     }
     let _ = writeln!(svg, "</g>");
+}
 
-    // Axis titles.
-    if !chart.x_label.is_empty() {
+fn write_axis_titles(
+    svg: &mut String,
+    x_label: &str,
+    y_label: &str,
+    (x0, x1, y0, y1): (f64, f64, f64, f64),
+    h: f64,
+) {
+    if !x_label.is_empty() {
         let (x, y) = ((x0 + x1) / 2.0, h - 10.0);
         let _ = writeln!(
             svg,
             r##"<text x="{x:.1}" y="{y:.1}" text-anchor="middle" fill="#111827" font-weight="600">{}</text>"##,
-            escape(&chart.x_label)
+            escape(x_label)
         );
     }
-    if !chart.y_label.is_empty() {
+    if !y_label.is_empty() {
         let (x, y) = (16.0, (y0 + y1) / 2.0);
         let _ = writeln!(
             svg,
             r##"<text x="{x:.1}" y="{y:.1}" text-anchor="middle" fill="#111827" font-weight="600" transform="rotate(-90 {x:.1} {y:.1})">{}</text>"##,
-            escape(&chart.y_label)
+            escape(y_label)
         );
     }
-
-    // Data, clipped to the frame so fixed ranges may cut lines.
-    let _ = writeln!(svg, r#"<g clip-path="url(#{clip_id})">"#);
-    if chart.diagonal {
-        let a = x_axis.lo.max(y_axis.lo);
-        let b = x_axis.hi.min(y_axis.hi);
-        if a < b {
-            let _ = writeln!(
-                svg,
-                r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#9ca3af" stroke-width="1.5" stroke-dasharray="6 4"/>"##,
-                sx(a),
-                sy(a),
-                sx(b),
-                sy(b)
-            );
-        }
-    }
-    svg.push_str(&series_svg);
-    let _ = writeln!(svg, "</g>");
-    if !has_data {
-        let (x, y) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
-        let _ = writeln!(
-            svg,
-            r##"<text x="{x:.1}" y="{y:.1}" text-anchor="middle" fill="#9ca3af" font-size="14">no data</text>"##
-        );
-    }
-
-    // Frame on top of the data so lines ending on the edge look crisp.
-    let _ = writeln!(
-        svg,
-        r##"<rect x="{x0:.1}" y="{y0:.1}" width="{pw:.1}" height="{ph:.1}" fill="none" stroke="#9ca3af" stroke-width="1"/>"##
-    );
-
-    write_legend(&mut svg, chart, x1 + 14.0, y0, y1);
-    svg.push_str("</svg>\n");
-    svg
 }
 
-fn write_legend(svg: &mut String, chart: &LineChart, lx: f64, y0: f64, y1: f64) {
+/// Closed polygons (upper edge forward, lower edge back) for each finite
+/// stretch of a band.
+fn band_paths(
+    points: &[(f64, f64, f64)],
+    sx: &impl Fn(f64) -> f64,
+    sy: &impl Fn(f64) -> f64,
+) -> Vec<String> {
+    points
+        .split(|&(x, lo, hi)| !(x.is_finite() && lo.is_finite() && hi.is_finite()))
+        .filter(|s| !s.is_empty())
+        .map(|stretch| {
+            let mut d = String::new();
+            for (k, &(x, _, hi)) in stretch.iter().enumerate() {
+                let cmd = if k == 0 { 'M' } else { 'L' };
+                let _ = write!(d, "{cmd}{:.1},{:.1}", sx(x), sy(hi));
+            }
+            for &(x, lo, _) in stretch.iter().rev() {
+                let _ = write!(d, "L{:.1},{:.1}", sx(x), sy(lo));
+            }
+            d.push('Z');
+            d
+        })
+        .collect()
+}
+
+fn write_legend(svg: &mut String, names: &[&str], lx: f64, y0: f64, y1: f64) {
     let capacity = (((y1 - y0) / LEGEND_ROW_PX).floor() as usize).max(1);
-    let n = chart.series.len();
+    let n = names.len();
     // With more series than rows, the last row says how many are not listed.
     let shown = if n > capacity { capacity - 1 } else { n };
-    for (i, s) in chart.series.iter().take(shown).enumerate() {
+    for (i, s) in names.iter().take(shown).enumerate() {
         let color = PALETTE[i % PALETTE.len()];
         let dash = DASHES[(i / PALETTE.len()) % DASHES.len()];
         let y = y0 + 9.0 + i as f64 * LEGEND_ROW_PX;
@@ -447,11 +664,11 @@ fn write_legend(svg: &mut String, chart: &LineChart, lx: f64, y0: f64, y1: f64) 
         let _ = writeln!(
             svg,
             r##"<g><title>{}</title><line x1="{lx:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="{color}" stroke-width="3"{dash_attr}/><text x="{:.1}" y="{:.1}" fill="#111827">{}</text></g>"##,
-            escape(&s.name),
+            escape(s),
             lx + 20.0,
             lx + 26.0,
             y + 4.0,
-            escape(&truncate_label(&s.name))
+            escape(&truncate_label(s))
         );
     }
     if shown < n {

@@ -3,7 +3,9 @@ use std::fs;
 use std::io::Write as _;
 use std::path::Path;
 
-use crate::chart::{LineChart, svg_line_chart};
+use crate::chart::{
+    Band, BarChart, LineChart, svg_bar_chart, svg_line_chart, svg_line_chart_with_bands,
+};
 use crate::error::ReportError;
 
 /// Size charts are drawn at; CSS scales them down on narrow screens.
@@ -124,6 +126,69 @@ impl HtmlReport {
         self
     }
 
+    /// A line chart with shaded bands (confidence intervals) under its
+    /// lines; band `i` takes the colour of series `i`.
+    pub fn line_chart_with_bands(
+        &mut self,
+        heading: &str,
+        chart: &LineChart,
+        bands: &[Band],
+    ) -> &mut Self {
+        self.blocks.push(Block::Chart {
+            heading: heading.to_string(),
+            svg: svg_line_chart_with_bands(chart, bands, CHART_WIDTH, CHART_HEIGHT),
+        });
+        self
+    }
+
+    /// A bar chart (a histogram), rendered now as inline SVG.
+    pub fn bar_chart(&mut self, heading: &str, chart: &BarChart) -> &mut Self {
+        self.blocks.push(Block::Chart {
+            heading: heading.to_string(),
+            svg: svg_bar_chart(chart, CHART_WIDTH, CHART_HEIGHT / 4 * 3),
+        });
+        self
+    }
+
+    /// The same report as GitHub-flavoured Markdown, for CI comments and
+    /// terminals: paragraphs, key/value lists and tables as text and tables;
+    /// each chart as its heading with a pointer to the HTML version.
+    pub fn render_markdown(&self) -> String {
+        let mut out = format!("# {}\n", markdown_text(&self.title));
+        for block in &self.blocks {
+            out.push('\n');
+            match block {
+                Block::Paragraph(text) => {
+                    let _ = writeln!(out, "{}", markdown_text(text));
+                }
+                Block::Preformatted(text) => {
+                    let _ = writeln!(out, "```\n{}\n```", text.trim_end());
+                }
+                Block::KeyValues { heading, pairs } => {
+                    markdown_heading(&mut out, heading);
+                    let rows: Vec<Vec<String>> = pairs
+                        .iter()
+                        .map(|(k, v)| vec![k.clone(), v.clone()])
+                        .collect();
+                    markdown_table(&mut out, &[String::new(), String::new()], &rows);
+                }
+                Block::Table {
+                    heading,
+                    header,
+                    rows,
+                } => {
+                    markdown_heading(&mut out, heading);
+                    markdown_table(&mut out, header, rows);
+                }
+                Block::Chart { heading, .. } => {
+                    markdown_heading(&mut out, heading);
+                    let _ = writeln!(out, "*Chart: see the HTML report.*");
+                }
+            }
+        }
+        out
+    }
+
     /// The whole document.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -164,6 +229,80 @@ impl HtmlReport {
         tmp.persist(path)
             .map_err(|e| ReportError::io("rename a temporary file onto", path)(e.error))?;
         Ok(())
+    }
+}
+
+/// Markdown inline text: characters that would start markup are escaped
+/// and line breaks kept.
+fn markdown_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' => out.push_str("  \n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn markdown_heading(out: &mut String, text: &str) {
+    if !text.is_empty() {
+        let _ = writeln!(out, "## {}\n", markdown_text(text));
+    }
+}
+
+/// A GitHub-flavoured table; numeric columns right-aligned.
+fn markdown_table(out: &mut String, header: &[String], rows: &[Vec<String>]) {
+    let columns = rows
+        .iter()
+        .map(Vec::len)
+        .chain([header.len()])
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let cell = |row: &[String], c: usize| {
+        markdown_text(row.get(c).map_or("", String::as_str)).replace("  \n", " ")
+    };
+    let numeric: Vec<bool> = (0..columns)
+        .map(|c| {
+            let cells: Vec<&str> = rows
+                .iter()
+                .filter_map(|r| r.get(c).map(String::as_str))
+                .filter(|s| !s.trim().is_empty())
+                .collect();
+            !cells.is_empty() && cells.iter().all(|s| looks_numeric(s))
+        })
+        .collect();
+    let line = |cells: Vec<String>| format!("| {} |", cells.join(" | "));
+    let _ = writeln!(
+        out,
+        "{}",
+        line((0..columns).map(|c| cell(header, c)).collect())
+    );
+    let _ = writeln!(
+        out,
+        "{}",
+        line(
+            numeric
+                .iter()
+                .map(|&n| if n {
+                    "---:".to_string()
+                } else {
+                    "---".to_string()
+                })
+                .collect()
+        )
+    );
+    for row in rows {
+        let _ = writeln!(
+            out,
+            "{}",
+            line((0..columns).map(|c| cell(row, c)).collect())
+        );
     }
 }
 

@@ -37,7 +37,10 @@ mod downsample;
 mod error;
 mod html;
 
-pub use chart::{LineChart, PALETTE, Series, format_ticks, nice_ticks, svg_line_chart};
+pub use chart::{
+    Band, BarChart, Bars, LineChart, PALETTE, Series, format_ticks, nice_ticks, svg_bar_chart,
+    svg_line_chart, svg_line_chart_with_bands,
+};
 pub use downsample::{MAX_SVG_POINTS, downsample, lttb};
 pub use error::ReportError;
 pub use html::{HtmlReport, escape, looks_numeric};

@@ -14,6 +14,7 @@ use tenure_data::io::{CustomersSource, TransactionsSource};
 use tenure_data::{CvConfig, FeatureConfig, LabelConfig};
 
 use crate::models::ModelSpec;
+use crate::settings::CalibrationSpec;
 use crate::{Result, RunnerError};
 
 /// The experiment file as written, before models are checked.
@@ -36,6 +37,21 @@ pub struct ExperimentFile {
     pub models: Vec<ModelConfig>,
     #[serde(default)]
     pub tracking: TrackingConfig,
+    /// Uplift models of a randomised campaign (see [`crate::uplift`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uplift: Option<crate::uplift::UpliftConfig>,
+    /// Register the run's best model (and maybe promote it) when present.
+    #[serde(default)]
+    pub registry: Option<RegistryConfig>,
+    /// `survival_times_days`: see [`crate::settings::survival_times`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluation: Option<toml::Table>,
+    /// See [`crate::settings::CalibrationSpec`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<toml::Table>,
+    /// Hyperparameter search (`tenure tune`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tune: Option<crate::tune::TuneConfig>,
 }
 
 fn default_seed() -> u64 {
@@ -62,24 +78,39 @@ pub struct ModelConfig {
     pub params: toml::Table,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct TrackingConfig {
-    /// A directory for the embedded local store (MLflow file-store layout).
-    #[serde(default = "default_tracking_uri")]
-    pub uri: String,
+    /// A directory for the embedded local store (MLflow file-store layout),
+    /// or the `http(s)://` URL of an MLflow tracking server. Unset: the
+    /// `MLFLOW_TRACKING_URI` environment variable, else `tenure-runs`.
+    #[serde(default)]
+    pub uri: Option<String>,
 }
 
-impl Default for TrackingConfig {
-    fn default() -> Self {
-        Self {
-            uri: default_tracking_uri(),
-        }
-    }
-}
+/// The store used when neither the command line, the config nor
+/// `MLFLOW_TRACKING_URI` names one.
+pub const DEFAULT_TRACKING_URI: &str = "tenure-runs";
 
-fn default_tracking_uri() -> String {
-    "tenure-runs".into()
+/// `[registry]`: after a successful run, register the best model under
+/// `name`; with `alias`, move the alias to it only if it beats the current
+/// holder on the test cutoff by `margin`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryConfig {
+    /// Registered model name.
+    pub name: String,
+    /// Which `[[models]]` entry to register; default: the best on `metric`.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Alias to promote to (e.g. `champion`); none: register only.
+    #[serde(default)]
+    pub alias: Option<String>,
+    /// Test-cutoff metric that picks the best model and gates promotion.
+    pub metric: String,
+    /// How much better than the alias holder the new model must be.
+    #[serde(default)]
+    pub margin: f64,
 }
 
 /// A loaded, checked experiment: every path absolute, every model built.
@@ -88,8 +119,17 @@ pub struct Experiment {
     pub path: PathBuf,
     pub file: ExperimentFile,
     pub models: Vec<ModelSpec>,
+    /// The checked `[tune]` table, if any.
+    pub tune: Option<crate::tune::TuneSpec>,
+    pub uplift: Option<crate::uplift::UpliftSpec>,
     /// The merged config, as run (logged as an artifact for reproducibility).
     pub resolved_toml: String,
+    /// Checked `[calibration]` (defaults when the table is absent).
+    pub calibration: CalibrationSpec,
+    /// Survival experiments: days after the cutoff at which models give
+    /// `S(t | x)` (checked `[evaluation] survival_times_days`); empty for
+    /// the other tasks.
+    pub survival_times_days: Vec<f64>,
 }
 
 impl Experiment {
@@ -104,7 +144,13 @@ impl Experiment {
     /// The local store directory (relative URIs resolve against the current
     /// directory, like MLflow's `./mlruns`).
     pub fn tracking_dir(&self) -> PathBuf {
-        let uri = self.file.tracking.uri.trim_start_matches("file://");
+        let uri = self
+            .file
+            .tracking
+            .uri
+            .as_deref()
+            .unwrap_or(DEFAULT_TRACKING_URI)
+            .trim_start_matches("file://");
         PathBuf::from(uri)
     }
 
@@ -142,6 +188,10 @@ impl Experiment {
                 "no models: add at least one [[models]] table".into(),
             ));
         }
+        if let Some(r) = &file.registry {
+            check_registry(r, &file)
+                .map_err(|(key, reason)| cfg_err(&format!("registry.{key}"), reason))?;
+        }
         let mut models = Vec::with_capacity(file.models.len());
         for (i, m) in file.models.iter().enumerate() {
             let mut spec = ModelSpec::from_config(m, file.labels.task, file.labels.horizon_days)
@@ -158,13 +208,85 @@ impl Experiment {
             }
             models.push(spec);
         }
+        let uplift = match &file.uplift {
+            Some(u) => Some(
+                crate::uplift::UpliftSpec::from_config(
+                    u.clone(),
+                    file.labels.task,
+                    file.labels.horizon_days,
+                    base,
+                )
+                .map_err(|(key, reason)| cfg_err(&key, reason))?,
+            ),
+            None => None,
+        };
+        let calibration = crate::settings::calibration(file.calibration.as_ref())
+            .map_err(|(key, reason)| cfg_err(&key, reason))?;
+        let survival_times_days = crate::settings::survival_times(
+            file.evaluation.as_ref(),
+            file.labels.task,
+            file.labels.horizon_days,
+        )
+        .map_err(|(key, reason)| cfg_err(&key, reason))?;
+        let tune = match &file.tune {
+            Some(t) => Some(crate::tune::TuneSpec::check(
+                t,
+                path,
+                file.labels.task,
+                file.labels.horizon_days,
+                &file.models,
+                &models,
+            )?),
+            None => None,
+        };
         Ok(Self {
             path: path.to_path_buf(),
             file,
             models,
+            tune,
+            uplift,
             resolved_toml,
+            calibration,
+            survival_times_days,
         })
     }
+}
+
+fn check_registry(
+    r: &RegistryConfig,
+    file: &ExperimentFile,
+) -> std::result::Result<(), (&'static str, String)> {
+    tenure_store::registry::validate_model_name(&r.name).map_err(|e| ("name", e.to_string()))?;
+    if let Some(alias) = &r.alias {
+        tenure_store::registry::validate_alias(alias).map_err(|e| ("alias", e.to_string()))?;
+    }
+    if !tenure_metrics::METRICS.iter().any(|(m, _)| *m == r.metric) {
+        let known: Vec<&str> = tenure_metrics::METRICS.iter().map(|(m, _)| *m).collect();
+        return Err((
+            "metric",
+            format!("unknown metric `{}`; one of {}", r.metric, known.join(", ")),
+        ));
+    }
+    if !(r.margin.is_finite() && r.margin >= 0.0) {
+        return Err((
+            "margin",
+            format!("must be a finite number >= 0, got {}", r.margin),
+        ));
+    }
+    if let Some(model) = &r.model {
+        let names: Vec<String> = file
+            .models
+            .iter()
+            .map(|m| m.name.clone().unwrap_or_else(|| m.kind.clone()))
+            .collect();
+        if !names.contains(model) {
+            return Err((
+                "model",
+                format!("no model named `{model}`; models: {}", names.join(", ")),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn resolve(base: &Path, p: &Path) -> PathBuf {

@@ -32,14 +32,58 @@ pub enum RunnerError {
         #[source]
         source: tenure_metrics::MetricsError,
     },
+    /// A customer whose arm is neither the treated nor the control value.
+    #[error("{}: column `{column}`: {detail}", path.display())]
+    Arm {
+        path: PathBuf,
+        column: String,
+        detail: String,
+    },
+    #[error(
+        "{}: column `{column}` holds only `{present}`: the {arm} group has no rows \
+         (an A/B test needs units in both arms)",
+        path.display()
+    )]
+    EmptyArm {
+        path: PathBuf,
+        column: String,
+        arm: String,
+        present: String,
+    },
+    #[error(
+        "{}: column `{column}` has the values {values}: which one is the treatment? \
+         Pass --treated VALUE",
+        path.display()
+    )]
+    AbArms {
+        path: PathBuf,
+        column: String,
+        values: String,
+    },
+    #[error("{flag} {value}: expected a value {expected}")]
+    AbOption {
+        flag: &'static str,
+        value: f64,
+        expected: &'static str,
+    },
+    #[error("{}: {source}", path.display())]
+    AbTest {
+        path: PathBuf,
+        #[source]
+        source: tenure_metrics::MetricsError,
+    },
     #[error("tracking store: {0}")]
     Store(#[from] tenure_store::StoreError),
+    #[error("registering `{name}`: {reason}")]
+    Registration { name: String, reason: String },
     #[error("report: {0}")]
     Report(#[from] tenure_report::ReportError),
     #[error(transparent)]
     Core(#[from] tenure_core::CoreError),
     #[error(transparent)]
     Device(#[from] tenure_device::DeviceError),
+    #[error("tuning: {0}")]
+    Tune(#[from] tenure_tune::TuneError),
     #[error("{context}: {source}")]
     Io {
         context: String,

@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 
 use serde_json::{Value, json};
-use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Predict, Target};
+use tenure_core::spec::{Model, SavedSpec};
+use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Predict, Target, Task};
 use tenure_data::io::{ColumnTable, column_names, read_columns};
 use tenure_data::io::{TransactionsSource, load};
 use tenure_data::{TimeUnit, parse_date, rfm_summary};
@@ -39,9 +40,20 @@ pub struct FitRequest {
     pub rfm: RfmSource,
     /// Where neural models run.
     pub device: tenure_core::DeviceRequest,
-    /// Neural models: hyperparameters as `key=value` (TOML values), the
-    /// keys of an experiment's `params` table.
+    /// gbdt: binary, regression, tweedie or survival.
+    pub task: Option<String>,
+    /// Hyperparameters as `KEY=VALUE`: gbdt by LightGBM's names, neural
+    /// models by the keys of an experiment's `params` table (TOML values).
     pub params: Vec<String>,
+    /// gbdt: a table to validate on (early stopping, reported metrics).
+    pub eval: Option<PathBuf>,
+    /// gbdt: score this table and write `out`.
+    pub predict: Option<PathBuf>,
+    pub out: Option<PathBuf>,
+    pub save_model: Option<PathBuf>,
+    pub threads: Option<usize>,
+    /// Export the fitted model to this ONNX file (model card beside it).
+    pub save_onnx: Option<PathBuf>,
 }
 
 /// An RFM summary table as it is, or one computed from transactions.
@@ -161,6 +173,7 @@ pub const FIT_MODELS: &[&str] = &[
     "mlp",
     "deepsurv",
     "ziln",
+    "gbdt",
 ];
 
 fn role_error(model: &str, flag: &str) -> RunnerError {
@@ -179,13 +192,27 @@ fn model_error(model: &str, e: impl std::fmt::Display) -> RunnerError {
 
 /// Fits the requested model and describes it as JSON.
 pub fn fit(req: &FitRequest) -> Result<Value> {
-    match req.model.as_str() {
+    let kind = req.model.as_str();
+    if req.save_onnx.is_some()
+        && FIT_MODELS.contains(&kind)
+        && !crate::export::EXPORTABLE_KINDS.contains(&kind)
+    {
+        return Err(model_error(
+            kind,
+            format!(
+                "--save-onnx: this model does not export to ONNX (models that do: {})",
+                crate::export::EXPORTABLE_KINDS.join(", ")
+            ),
+        ));
+    }
+    match kind {
         "logistic" => fit_logistic(req),
         "kaplan_meier" => fit_kaplan_meier(req),
         "cox" => fit_cox(req),
         "bgnbd" => fit_bgnbd(req),
         "gamma_gamma" => fit_gamma_gamma(req),
         "mlp" | "deepsurv" | "ziln" => fit_neural(req),
+        "gbdt" => crate::fit_gbdt::fit(req),
         other => Err(RunnerError::Model {
             model: other.to_string(),
             message: format!(
@@ -197,7 +224,7 @@ pub fn fit(req: &FitRequest) -> Result<Value> {
 }
 
 /// The feature columns: as given, or every column not used in a role.
-fn feature_columns(req: &FitRequest, roles: &[&str]) -> Result<Vec<String>> {
+pub(crate) fn feature_columns(req: &FitRequest, roles: &[&str]) -> Result<Vec<String>> {
     if !req.features.is_empty() {
         return Ok(req.features.clone());
     }
@@ -207,7 +234,7 @@ fn feature_columns(req: &FitRequest, roles: &[&str]) -> Result<Vec<String>> {
         .collect())
 }
 
-fn design(table: &ColumnTable, features: &[String]) -> Result<Matrix> {
+pub(crate) fn design(table: &ColumnTable, features: &[String]) -> Result<Matrix> {
     let cols: Vec<&[f64]> = features
         .iter()
         .map(|f| table.numeric(f).expect("feature columns were read"))
@@ -254,7 +281,7 @@ fn fit_logistic(req: &FitRequest) -> Result<Value> {
         .zip(model.coefficients())
         .map(|(n, c)| (n.clone(), json!(c)))
         .collect();
-    Ok(json!({
+    let mut out = json!({
         "model": "logistic",
         "rows": table.n_rows,
         "coef": coef,
@@ -265,7 +292,32 @@ fn fit_logistic(req: &FitRequest) -> Result<Value> {
             "auc": tenure_metrics::roc_auc(&y, &p).ok(),
             "log_loss": tenure_metrics::log_loss(&y, &p).ok(),
         },
-    }))
+    });
+    save_onnx(req, &mut out, Task::Churn, &data, || {
+        Model::Linear(model.to_spec())
+    })?;
+    Ok(out)
+}
+
+/// With `--save-onnx PATH`: exports the fitted model there, its card
+/// beside it, and adds both paths to the JSON description.
+pub(crate) fn save_onnx(
+    req: &FitRequest,
+    out: &mut Value,
+    task: Task,
+    train: &Dataset,
+    spec: impl FnOnce() -> Model,
+) -> Result<()> {
+    let Some(path) = &req.save_onnx else {
+        return Ok(());
+    };
+    let info = crate::export::model_info(&req.model, &req.model, "1", task, None, train, None);
+    let card = crate::export::save_onnx(path, &SavedSpec::new(info, spec()))?;
+    out["onnx"] = json!({
+        "path": path.display().to_string(),
+        "model_card": card.display().to_string(),
+    });
+    Ok(())
 }
 
 fn fit_kaplan_meier(req: &FitRequest) -> Result<Value> {
@@ -420,7 +472,7 @@ fn fit_cox(req: &FitRequest) -> Result<Value> {
         .iter()
         .map(|t| json!({"feature": t.feature, "statistic": t.statistic, "p": t.p_value}))
         .collect();
-    Ok(json!({
+    let mut out = json!({
         "model": "cox",
         "rows": table.n_rows,
         "ties": format!("{ties:?}").to_lowercase(),
@@ -437,7 +489,11 @@ fn fit_cox(req: &FitRequest) -> Result<Value> {
         "proportional_hazards_test": ph,
         "converged": model.converged(),
         "iterations": model.n_iter(),
-    }))
+    });
+    save_onnx(req, &mut out, Task::Survival, &data, || {
+        Model::Linear(model.to_spec())
+    })?;
+    Ok(out)
 }
 
 fn named<const N: usize>(names: [&str; N], values: [f64; N]) -> serde_json::Map<String, Value> {

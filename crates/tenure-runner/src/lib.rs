@@ -35,14 +35,23 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod ab;
+pub mod calibrate;
 pub mod config;
 mod error;
+pub mod export;
 pub mod fit;
+pub mod fit_gbdt;
 pub mod models;
 pub mod output;
 pub mod pipeline;
 mod progress;
 mod report;
+mod report_calibration;
+pub mod settings;
+pub mod tracking;
+pub mod tune;
+pub mod uplift;
 
 pub use config::Experiment;
 pub use error::{Result, RunnerError};
@@ -53,5 +62,7 @@ pub use progress::Progress;
 pub use tenure_core as core;
 pub use tenure_data as data;
 pub use tenure_device as device;
+pub use tenure_metrics as metrics;
 pub use tenure_neural as neural;
 pub use tenure_store as store;
+pub use tenure_tune as hpo;

@@ -2,14 +2,16 @@
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Predict, Task};
+use tenure_core::spec::{LinearModel, Model, Standardize};
+use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Predict, PredictSurvival, Task};
 use tenure_device::ResolvedDevice;
+use tenure_gbdt::{GbdtConfig, GbdtParams, GbdtValidParams, Objective};
 use tenure_neural::{DeepSurvValidParams, MlpValidParams, NeuralConfig, ZilnValidParams};
 use tenure_stats::{
     BgNbdParams, BgNbdValidParams, CoxParams, CoxValidParams, GammaGammaParams,
     GammaGammaValidParams, HistoricalAverageParams, HistoricalAverageValidParams,
     KaplanMeierParams, KaplanMeierValidParams, LogisticRegressionParams,
-    LogisticRegressionValidParams, Ties,
+    LogisticRegressionValidParams, RidgeRegressionParams, RidgeRegressionValidParams, Ties,
 };
 
 /// The model kinds this build knows, with the task each one serves.
@@ -41,6 +43,21 @@ pub const KINDS: &[(&str, Task, &str)] = &[
     ),
     ("historical_average", Task::Clv, "past spend rate x horizon"),
     (
+        "gbdt",
+        Task::Churn,
+        "histogram gradient boosting, binary log loss",
+    ),
+    (
+        "gbdt",
+        Task::Survival,
+        "histogram gradient boosting, Cox partial likelihood",
+    ),
+    (
+        "gbdt",
+        Task::Clv,
+        "histogram gradient boosting, Tweedie (or L2) loss",
+    ),
+    (
         "bgnbd",
         Task::Clv,
         "BG/NBD expected purchases x past mean spend",
@@ -49,6 +66,11 @@ pub const KINDS: &[(&str, Task, &str)] = &[
         "gamma_gamma",
         Task::Clv,
         "BG/NBD expected purchases x Gamma-Gamma expected spend",
+    ),
+    (
+        "ridge",
+        Task::Clv,
+        "L2-regularised linear regression on standardised features",
     ),
     (
         "ziln",
@@ -73,6 +95,7 @@ pub enum Family {
     KaplanMeier(KaplanMeierValidParams),
     Cox(CoxValidParams),
     HistoricalAverage(HistoricalAverageValidParams),
+    Gbdt(GbdtValidParams),
     BuyTillYouDie {
         bgnbd: BgNbdValidParams,
         gamma_gamma: Option<GammaGammaValidParams>,
@@ -81,6 +104,7 @@ pub enum Family {
         /// horizon's months.
         discount_monthly: Option<f64>,
     },
+    Ridge(RidgeRegressionValidParams),
     /// A burn network; `config` keeps the table to rebuild the parameters
     /// with the experiment's seed.
     Neural {
@@ -131,6 +155,13 @@ struct LogisticConfig {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct KaplanMeierConfig {}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RidgeConfig {
+    #[serde(default = "one")]
+    l2: f64,
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -191,8 +222,13 @@ impl ModelSpec {
         task: Task,
         horizon_days: u32,
     ) -> Result<Self, (String, String)> {
-        let Some(&(kind, serves, _)) = KINDS.iter().find(|(k, _, _)| *k == cfg.kind) else {
-            let known: Vec<&str> = KINDS.iter().map(|(k, _, _)| *k).collect();
+        let same_kind = || KINDS.iter().filter(|(k, _, _)| *k == cfg.kind);
+        let Some(&(kind, serves, _)) = same_kind()
+            .find(|(_, t, _)| *t == task)
+            .or_else(|| same_kind().next())
+        else {
+            let mut known: Vec<&str> = KINDS.iter().map(|(k, _, _)| *k).collect();
+            known.dedup();
             return Err((
                 "kind".into(),
                 format!(
@@ -300,6 +336,15 @@ impl ModelSpec {
                     params: Box::new(params),
                 }
             }
+            "ridge" => {
+                let p: RidgeConfig = parse_params(&cfg.params)?;
+                let valid = RidgeRegressionParams::new()
+                    .l2(p.l2)
+                    .check()
+                    .map_err(|e| bad(&e))?;
+                Family::Ridge(valid)
+            }
+            "gbdt" => Family::Gbdt(gbdt_params(&cfg.params, task)?),
             _ => unreachable!("kind listed in KINDS without a builder"),
         };
         let params = cfg
@@ -333,29 +378,92 @@ impl ModelSpec {
 
     /// Fits on `train` and scores `valid`, on the CPU.
     pub fn fit_predict(&self, train: &Dataset, valid: &Matrix) -> Result<Vec<f64>, String> {
-        self.fit_predict_on(train, valid, &ResolvedDevice::Cpu)
+        Ok(self
+            .fit_predict_full(train, valid, &[], EarlyStop::Off)?
+            .score)
     }
 
-    /// Fits on `train` and scores `valid`; models with GPU code run on
-    /// `device`.
-    pub fn fit_predict_on(
+    /// [`Self::fit_predict_full_on`] on the CPU.
+    pub fn fit_predict_full(
         &self,
         train: &Dataset,
         valid: &Matrix,
+        survival_times: &[f64],
+        stop: EarlyStop<'_>,
+    ) -> Result<Prediction, String> {
+        self.fit_predict_full_on(train, valid, survival_times, stop, &ResolvedDevice::Cpu)
+    }
+
+    /// Fits on `train` and scores `valid`; survival models also give
+    /// `S(t | x)` at each of `survival_times` (none asked: none given).
+    /// `stop` says whether validation labels may steer training (early
+    /// stopping on CV folds) or how many rounds to train (the test fold).
+    /// Models with GPU code ([`Self::uses_device`]) run on `device`.
+    pub fn fit_predict_full_on(
+        &self,
+        train: &Dataset,
+        valid: &Matrix,
+        survival_times: &[f64],
+        stop: EarlyStop<'_>,
         device: &ResolvedDevice,
-    ) -> Result<Vec<f64>, String> {
-        fn go<P>(p: &P, train: &Dataset, valid: &Matrix) -> Result<Vec<f64>, String>
+    ) -> Result<Prediction, String> {
+        if let Family::Gbdt(p) = &self.family {
+            return fit_gbdt(p, train, valid, stop);
+        }
+        // `spec` describes the fitted model for export, when its family
+        // exports ([`crate::export::EXPORTABLE_KINDS`]).
+        fn go<P>(
+            p: &P,
+            train: &Dataset,
+            valid: &Matrix,
+            spec: impl FnOnce(&P::Model) -> Option<Model>,
+        ) -> Result<Prediction, String>
         where
             P: Fit,
             P::Error: std::fmt::Display,
             <P::Model as Predict>::Error: std::fmt::Display,
         {
             let model = p.fit(train).map_err(|e| e.to_string())?;
-            model.predict(valid).map_err(|e| e.to_string())
+            Ok(Prediction {
+                score: model.predict(valid).map_err(|e| e.to_string())?,
+                survival: None,
+                best_iteration: None,
+                spec: spec(&model),
+            })
+        }
+        fn go_survival<P>(
+            p: &P,
+            train: &Dataset,
+            valid: &Matrix,
+            times: &[f64],
+            spec: impl FnOnce(&P::Model) -> Option<Model>,
+        ) -> Result<Prediction, String>
+        where
+            P: Fit,
+            P::Error: std::fmt::Display,
+            P::Model: PredictSurvival,
+            <P::Model as Predict>::Error: std::fmt::Display,
+        {
+            let model = p.fit(train).map_err(|e| e.to_string())?;
+            let survival = if times.is_empty() {
+                None
+            } else {
+                Some(
+                    model
+                        .predict_survival(valid, times)
+                        .map_err(|e| e.to_string())?,
+                )
+            };
+            Ok(Prediction {
+                score: model.predict(valid).map_err(|e| e.to_string())?,
+                survival,
+                best_iteration: None,
+                spec: spec(&model),
+            })
         }
         match &self.family {
-            Family::Logistic(p) => go(p, train, valid),
-            Family::KaplanMeier(p) => go(p, train, valid),
+            Family::Logistic(p) => go(p, train, valid, |m| Some(Model::Linear(m.to_spec()))),
+            Family::KaplanMeier(p) => go_survival(p, train, valid, survival_times, |_| None),
             Family::Cox(p) => {
                 // Cox takes complete inputs: impute and scale with the
                 // training rows' statistics only.
@@ -365,32 +473,151 @@ impl ModelSpec {
                     .iter()
                     .map(|&j| train.feature_names()[j].clone())
                     .collect();
-                let train =
+                let scaled =
                     Dataset::new(scaler.transform(train.x()), names, train.target().clone())
                         .map_err(|e| e.to_string())?;
-                go(p, &train, &scaler.transform(valid))
+                go_survival(p, &scaled, &scaler.transform(valid), survival_times, |m| {
+                    Some(Model::Linear(
+                        scaler.before(&m.to_spec(), train.feature_names()),
+                    ))
+                })
             }
-            Family::HistoricalAverage(p) => go(p, train, valid),
+            Family::HistoricalAverage(p) => go(p, train, valid, |_| None),
+            Family::Ridge(p) => go(p, train, valid, |_| None),
+            Family::Gbdt(_) => unreachable!("gbdt is fitted by fit_gbdt"),
             Family::Neural { params, .. } => match params.as_ref() {
-                NeuralFamily::Mlp(p) => go(&p.on_device(device.clone()), train, valid),
-                NeuralFamily::DeepSurv(p) => go(&p.on_device(device.clone()), train, valid),
-                NeuralFamily::Ziln(p) => go(&p.on_device(device.clone()), train, valid),
+                NeuralFamily::Mlp(p) => go(&p.on_device(device.clone()), train, valid, |_| None),
+                NeuralFamily::DeepSurv(p) => go_survival(
+                    &p.on_device(device.clone()),
+                    train,
+                    valid,
+                    survival_times,
+                    |_| None,
+                ),
+                NeuralFamily::Ziln(p) => go(&p.on_device(device.clone()), train, valid, |_| None),
             },
             Family::BuyTillYouDie {
                 bgnbd,
                 gamma_gamma,
                 horizon_days,
                 discount_monthly,
-            } => buy_till_you_die(
-                bgnbd,
-                gamma_gamma.as_ref(),
-                *horizon_days,
-                *discount_monthly,
-                train,
-                valid,
-            ),
+            } => Ok(Prediction {
+                score: buy_till_you_die(
+                    bgnbd,
+                    gamma_gamma.as_ref(),
+                    *horizon_days,
+                    *discount_monthly,
+                    train,
+                    valid,
+                )?,
+                survival: None,
+                best_iteration: None,
+                spec: None,
+            }),
         }
     }
+}
+
+/// A configured model is a base learner of the uplift models.
+impl tenure_uplift::BaseLearner for ModelSpec {
+    fn fit_predict(
+        &self,
+        train: &Dataset,
+        x: &Matrix,
+    ) -> Result<Vec<f64>, tenure_uplift::LearnerError> {
+        ModelSpec::fit_predict(self, train, x).map_err(tenure_uplift::LearnerError)
+    }
+}
+
+/// How validation rows may steer a fit.
+#[derive(Debug, Clone, Copy)]
+pub enum EarlyStop<'a> {
+    /// Stop early on these validation rows' metric (CV folds).
+    OnValid(&'a Dataset),
+    /// Train exactly this many rounds (the test fold).
+    Rounds(usize),
+    /// Train as configured.
+    Off,
+}
+
+/// The `[[models]]` table of a `gbdt` model, by LightGBM's parameter names;
+/// the objective follows the task (CLV: Tweedie unless `objective =
+/// "regression"`).
+fn gbdt_params(table: &toml::Table, task: Task) -> Result<GbdtValidParams, (String, String)> {
+    let mut config: GbdtConfig = parse_params(table)?;
+    let objective_given = table.contains_key("objective");
+    let fits = match task {
+        Task::Churn => (Objective::Binary, &[Objective::Binary][..]),
+        Task::Survival => (Objective::Cox, &[Objective::Cox][..]),
+        Task::Clv => (
+            Objective::Tweedie,
+            &[Objective::Tweedie, Objective::Regression][..],
+        ),
+    };
+    if !objective_given {
+        config.objective = fits.0;
+    } else if !fits.1.contains(&config.objective) {
+        return Err((
+            "params.objective".into(),
+            format!(
+                "`{}` does not fit a {task} experiment (expected {})",
+                config.objective.as_str(),
+                fits.1
+                    .iter()
+                    .map(|o| o.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ),
+        ));
+    }
+    GbdtParams::from(config).check().map_err(|e| match e {
+        tenure_gbdt::GbdtError::Core(tenure_core::CoreError::InvalidParam { name, reason }) => {
+            (format!("params.{name}"), reason)
+        }
+        other => ("params".into(), other.to_string()),
+    })
+}
+
+fn fit_gbdt(
+    p: &GbdtValidParams,
+    train: &Dataset,
+    valid: &Matrix,
+    stop: EarlyStop<'_>,
+) -> Result<Prediction, String> {
+    let booster = match stop {
+        EarlyStop::OnValid(v) if p.early_stopping_round > 0 => p.fit_with_valid(train, v),
+        EarlyStop::Rounds(r) if p.early_stopping_round > 0 => {
+            let mut config = (**p).clone();
+            config.num_iterations = r.max(1);
+            config.early_stopping_round = 0;
+            let p = GbdtParams::from(config)
+                .check()
+                .map_err(|e| e.to_string())?;
+            p.fit(train)
+        }
+        _ => p.fit(train),
+    }
+    .map_err(|e| e.to_string())?;
+    Ok(Prediction {
+        score: booster.predict(valid).map_err(|e| e.to_string())?,
+        survival: None,
+        best_iteration: booster.best_iteration,
+        spec: Some(Model::TreeEnsemble(booster.to_spec())),
+    })
+}
+
+/// A model's scores on the rows it was asked about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    /// Churn probability, survival risk score or expected amount.
+    pub score: Vec<f64>,
+    /// Survival models: `survival[k][i]` = `S(times[k] | row i)`.
+    pub survival: Option<Vec<Vec<f64>>>,
+    /// Boosted models with early stopping: the round kept.
+    pub best_iteration: Option<usize>,
+    /// The fitted model as a plain specification, for the kinds that
+    /// export to ONNX: it takes the same raw features and predicts `score`.
+    pub spec: Option<Model>,
 }
 
 fn parse_params<T: DeserializeOwned>(table: &toml::Table) -> Result<T, (String, String)> {
@@ -442,6 +669,37 @@ impl Scaler {
             .collect();
         let keep = (0..p).filter(|&j| scale[j] > 0.0).collect();
         Self { mean, scale, keep }
+    }
+
+    /// `inner` (a linear model on the kept, scaled columns) as one linear
+    /// model on all raw columns `names`: the two standardisations merge
+    /// (`((x - μ)/σ - a)/b = (x - (μ + aσ))/(σb)`), a missing value is
+    /// imputed with `μ` as [`Scaler::transform`] does, and dropped columns
+    /// get coefficient 0.
+    fn before(&self, inner: &LinearModel, names: &[String]) -> LinearModel {
+        let p = names.len();
+        let mut pre = Standardize {
+            impute: self.mean.clone(),
+            mean: self.mean.clone(),
+            scale: vec![1.0; p],
+        };
+        let mut coef = vec![0.0; p];
+        for (k, &j) in self.keep.iter().enumerate() {
+            let (a, b) = inner
+                .preprocess
+                .as_ref()
+                .map_or((0.0, 1.0), |s| (s.mean[k], s.scale[k]));
+            pre.mean[j] = self.mean[j] + a * self.scale[j];
+            pre.scale[j] = self.scale[j] * b;
+            coef[j] = inner.coef[k];
+        }
+        LinearModel {
+            feature_names: names.to_vec(),
+            preprocess: Some(pre),
+            coef,
+            intercept: inner.intercept,
+            link: inner.link,
+        }
     }
 
     fn transform(&self, x: &Matrix) -> Matrix {

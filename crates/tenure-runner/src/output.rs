@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::RunOutcome;
+use crate::calibrate::ModelCalibration;
 use crate::pipeline::FoldSummary;
 
 /// The `--json` object: `{"run_id", "experiment", "report", "models": [...]}`.
@@ -26,13 +27,20 @@ pub fn json_summary(out: &RunOutcome) -> Value {
                     )
                 })
                 .collect();
-            json!({
+            let mut model = json!({
                 "name": m.name,
                 "kind": m.kind,
                 "task": m.task.as_str(),
                 "metrics": metrics,
                 "fit_seconds": m.fit_seconds,
-            })
+            });
+            if let Some(c) = &m.calibration {
+                model["calibration"] = calibration_summary(c);
+            }
+            if let Some(onnx) = &m.onnx {
+                model["onnx"] = json!(onnx.display().to_string());
+            }
+            model
         })
         .collect();
     json!({
@@ -48,6 +56,62 @@ pub fn json_summary(out: &RunOutcome) -> Value {
         "events": out.n_events,
         "seconds": out.seconds,
         "split": out.split,
+        "models": models,
+        "uplift": out.uplift.as_ref().map(crate::uplift::json_summary),
+        "registration": out.registration,
+    })
+}
+
+/// The headline of a model's calibration: method, calibrator and the test
+/// cutoff's calibration error before and after.
+fn calibration_summary(c: &ModelCalibration) -> Value {
+    let mut v = json!({"method": c.method.as_str()});
+    if let Some(e) = &c.error {
+        v["error"] = json!(e);
+    }
+    if let Some(b) = &c.binary {
+        v["calibrator"] = json!(b.calibrator);
+        v["ece_before"] = finite(b.before.ece_equal_width);
+        v["ece_after"] = finite(b.after.ece_equal_width);
+        v["brier_before"] = finite(b.before.brier.brier);
+        v["brier_after"] = finite(b.after.brier.brier);
+    }
+    if let Some(h) = c.survival.last() {
+        v["horizon_days"] = json!(h.days);
+        v["calibrator"] = json!(h.calibrator);
+        v["ece_before"] = finite(h.ece_before);
+        v["ece_after"] = finite(h.ece_after);
+    }
+    v
+}
+
+/// `calibration.json`: the calibration settings and, per model, the fitted
+/// calibrator with every measure before and after on the test cutoff.
+pub fn calibration_json(exp: &crate::Experiment, out: &RunOutcome) -> Value {
+    let spec = &exp.calibration;
+    let models: Vec<Value> = out
+        .models
+        .iter()
+        .filter_map(|m| {
+            let c = m.calibration.as_ref()?;
+            let mut v = serde_json::to_value(c).unwrap_or(Value::Null);
+            v["name"] = json!(m.name);
+            v["kind"] = json!(m.kind);
+            Some(v)
+        })
+        .collect();
+    json!({
+        "run_id": out.run_id,
+        "experiment": out.experiment,
+        "task": out.task.as_str(),
+        "settings": {
+            "method": spec.method.as_str(),
+            "bins": spec.bins,
+            "cost_fp": spec.costs.map(|c| c.cost_fp),
+            "value_tp": spec.costs.map(|c| c.value_tp),
+            "top_k_percent": spec.top_k_percent,
+            "survival_times_days": out.survival_times_days,
+        },
         "models": models,
     })
 }
@@ -159,4 +223,55 @@ pub fn label_name(task: tenure_core::Task) -> &'static str {
         tenure_core::Task::Survival => "event rate",
         tenure_core::Task::Clv => "mean spend",
     }
+}
+
+/// A p-value for people: four decimals, or two significant digits in
+/// scientific notation below 0.0001.
+pub fn p_value(p: f64) -> String {
+    if p >= 1e-4 || p == 0.0 || !p.is_finite() {
+        format!("{p:.4}")
+    } else {
+        format!("{p:.1e}")
+    }
+}
+
+/// Peak resident memory of this process so far (Linux `VmHWM`), in MiB.
+pub fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Per calibrated model: the method and the test cutoff's calibration error
+/// before and after (ECE over equal-width bins; for survival, against
+/// Kaplan–Meier at the horizon); `None` when no model was calibrated.
+pub fn calibration_table(out: &RunOutcome) -> Option<String> {
+    let rows: Vec<Vec<String>> = out
+        .models
+        .iter()
+        .filter_map(|m| {
+            let c = m.calibration.as_ref()?;
+            let (before, after) = if let Some(b) = &c.binary {
+                (b.before.ece_equal_width, b.after.ece_equal_width)
+            } else if let Some(h) = c.survival.last() {
+                (h.ece_before, h.ece_after)
+            } else {
+                (f64::NAN, f64::NAN)
+            };
+            Some(vec![
+                m.name.clone(),
+                c.method.as_str().to_string(),
+                format!("{before:.4}"),
+                format!("{after:.4}"),
+                c.error.clone().unwrap_or_default(),
+            ])
+        })
+        .collect();
+    (!rows.is_empty()).then(|| {
+        text_table(
+            &["model", "calibration", "test ece", "calibrated", "note"],
+            &rows,
+        )
+    })
 }

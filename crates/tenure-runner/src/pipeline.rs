@@ -2,16 +2,20 @@
 //! fit, evaluate, log.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::Serialize;
 use tenure_core::{Dataset, DeviceRequest, Matrix, Target, Task};
 use tenure_data::encoding::TargetEncoder;
-use tenure_data::{CustomerLog, CvPlan, Fold, Snapshot, SnapshotBuilder, format_date};
+use tenure_data::{
+    CustomerLog, CvPlan, Fold, HighCardinality, Snapshot, SnapshotBuilder, format_date,
+};
 use tenure_device::{Resolution, ResolvedDevice};
-use tenure_store::{LocalStore, RunStatus};
+use tenure_store::{Metric, RunStatus, TrackingStore};
 
+use crate::calibrate::ModelCalibration;
+use crate::models::EarlyStop;
 use crate::progress::Progress;
 use crate::{Experiment, Result, RunnerError};
 
@@ -23,6 +27,9 @@ pub struct RunOptions {
     pub progress: bool,
     /// Override the experiment's tracking directory.
     pub tracking_dir: Option<PathBuf>,
+    /// Override the tracking URI: a directory or an MLflow server's
+    /// `http(s)://` URL. Wins over `tracking_dir`.
+    pub tracking_uri: Option<String>,
 }
 
 /// Row counts of one fold, for the split table.
@@ -44,6 +51,9 @@ pub struct FoldPrediction {
     pub customer_ids: Vec<String>,
     pub target: Target,
     pub prediction: Vec<f64>,
+    /// Survival models: `S(t | x)` at each evaluation time
+    /// ([`RunOutcome::survival_times_days`]), `survival[k][i]`.
+    pub survival: Option<Vec<Vec<f64>>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -64,6 +74,14 @@ pub struct ModelResult {
     #[serde(skip)]
     pub predictions: Vec<FoldPrediction>,
     pub fit_seconds: f64,
+    /// Calibrated on the validation folds, measured on the test cutoff
+    /// (churn and survival models).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<ModelCalibration>,
+    /// The exported model (`models/<name>/model.onnx` in the run's
+    /// artifacts), for the kinds that export.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub onnx: Option<PathBuf>,
 }
 
 /// What a run produced; `--json` prints a view of it.
@@ -72,7 +90,9 @@ pub struct RunOutcome {
     pub run_id: String,
     pub experiment: String,
     pub experiment_id: String,
+    /// The store's directory, or the server's URL.
     pub store: PathBuf,
+    /// The report's path, or its artifact URI on a server.
     pub report: PathBuf,
     pub device: String,
     pub device_note: String,
@@ -82,6 +102,12 @@ pub struct RunOutcome {
     pub n_customers: usize,
     pub n_events: usize,
     pub seconds: f64,
+    /// The `[uplift]` models' evaluation, when the experiment has one.
+    pub uplift: Option<crate::uplift::UpliftOutcome>,
+    /// What `[registry]` registered and promoted, when the experiment asks.
+    pub registration: Option<crate::tracking::Registration>,
+    /// Survival: the days after the cutoff at which models gave `S(t | x)`.
+    pub survival_times_days: Vec<f64>,
 }
 
 /// Resolves `--device` with the device discovery every GPU model shares
@@ -182,24 +208,21 @@ pub fn fold_data(exp: &Experiment, prepared: &Prepared, fold: &Fold) -> Result<F
     let mut valid_x = valid_snap.dataset.x().clone();
     let mut names = valid_snap.dataset.feature_names().to_vec();
 
-    let encode_y = encoding_target(&train_y);
-    let fc = &exp.file.features;
-    for (k, hc) in valid_snap.high_cardinality.iter().enumerate() {
-        let train_codes: Vec<Option<u32>> = train_snaps
-            .iter()
-            .flat_map(|s| s.high_cardinality[k].codes.iter().copied())
-            .collect();
-        let (encoder, oof) = TargetEncoder::fit_transform_oof(
-            &train_codes,
-            hc.n_levels,
-            &encode_y,
-            fc.target_encoding_folds,
-            fc.target_encoding_smoothing,
-            exp.file.seed.wrapping_add(k as u64),
-        )?;
-        train_x = train_x.hstack(&column(oof))?;
-        valid_x = valid_x.hstack(&column(encoder.transform(&hc.codes)))?;
-        names.push(hc.name.clone());
+    let encoded = target_encode(
+        exp,
+        &valid_snap.high_cardinality,
+        |k| {
+            train_snaps
+                .iter()
+                .flat_map(|s| s.high_cardinality[k].codes.iter().copied())
+                .collect()
+        },
+        &train_y,
+    )?;
+    for e in encoded {
+        train_x = train_x.hstack(&column(e.train))?;
+        valid_x = valid_x.hstack(&column(e.valid))?;
+        names.push(e.name);
     }
     Ok(FoldData {
         train: Dataset::new(train_x, names.clone(), train_y)?,
@@ -208,7 +231,47 @@ pub fn fold_data(exp: &Experiment, prepared: &Prepared, fold: &Fold) -> Result<F
     })
 }
 
-fn column(values: Vec<f64>) -> Matrix {
+/// A target-encoded attribute: its feature name and its values on the
+/// training and validation rows.
+pub(crate) struct EncodedColumn {
+    pub name: String,
+    pub train: Vec<f64>,
+    pub valid: Vec<f64>,
+}
+
+/// One target-encoded column per high-cardinality attribute: the encoder is
+/// fitted on the training rows (whose own values are out of fold) and applied
+/// to the validation rows, whose codes are in `valid`.
+pub(crate) fn target_encode(
+    exp: &Experiment,
+    valid: &[HighCardinality],
+    train_codes: impl Fn(usize) -> Vec<Option<u32>>,
+    train_y: &Target,
+) -> Result<Vec<EncodedColumn>> {
+    let encode_y = encoding_target(train_y);
+    let fc = &exp.file.features;
+    valid
+        .iter()
+        .enumerate()
+        .map(|(k, hc)| {
+            let (encoder, oof) = TargetEncoder::fit_transform_oof(
+                &train_codes(k),
+                hc.n_levels,
+                &encode_y,
+                fc.target_encoding_folds,
+                fc.target_encoding_smoothing,
+                exp.file.seed.wrapping_add(k as u64),
+            )?;
+            Ok(EncodedColumn {
+                name: hc.name.clone(),
+                train: oof,
+                valid: encoder.transform(&hc.codes),
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn column(values: Vec<f64>) -> Matrix {
     let n = values.len();
     Matrix::new(values, n, 1).expect("a column of n values is n x 1")
 }
@@ -265,23 +328,38 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
     let device = resolution.device.kind().to_string();
     let prepared = prepare(exp, &progress)?;
 
-    let store_dir = opts
-        .tracking_dir
-        .clone()
-        .unwrap_or_else(|| exp.tracking_dir());
-    let store = LocalStore::open(&store_dir)?;
+    let uri = match (&opts.tracking_uri, &opts.tracking_dir) {
+        (Some(uri), _) => uri.clone(),
+        (None, Some(dir)) => dir.display().to_string(),
+        (None, None) => crate::tracking::resolve_uri(None, exp.file.tracking.uri.as_deref()),
+    };
+    let mut data_files = vec![exp.file.data.transactions.path.as_path()];
+    if let Some(c) = &exp.file.data.customers {
+        data_files.push(c.path.as_path());
+    }
+    let fingerprint = crate::tracking::data_fingerprint(&data_files)?;
+    let tracking = crate::tracking::open(&uri)?;
+    let store = tracking.store.as_ref();
+    let store_dir = PathBuf::from(store.location());
     let experiment_id = store.get_or_create_experiment(exp.name())?;
-    let run_id = store.create_run(
-        &experiment_id,
-        exp.name(),
-        &[
-            ("mlflow.source.name", &exp.path.display().to_string()),
-            ("tenure.version", env!("CARGO_PKG_VERSION")),
-            ("tenure.device", &device),
-            ("tenure.device_name", &resolution.device.to_string()),
-            ("tenure.device_reason", &device_note),
-        ],
-    )?;
+    let source = exp.path.display().to_string();
+    let device_name = resolution.device.to_string();
+    let mut tags = vec![
+        ("mlflow.source.name", source.as_str()),
+        ("tenure.version", env!("CARGO_PKG_VERSION")),
+        ("tenure.device", device.as_str()),
+        ("tenure.device_name", device_name.as_str()),
+        ("tenure.device_reason", device_note.as_str()),
+        (
+            tenure_store::registry::DATA_FINGERPRINT_TAG,
+            fingerprint.as_str(),
+        ),
+    ];
+    let commit = crate::tracking::git_commit(exp.path.parent().unwrap_or(Path::new(".")));
+    if let Some(commit) = &commit {
+        tags.push((tenure_store::registry::GIT_COMMIT_TAG, commit.as_str()));
+    }
+    let run_id = store.create_run(&experiment_id, exp.name(), &tags)?;
     let split = split_summary(&prepared);
     // Everything after the run exists either completes it or marks it FAILED.
     let finished = (|| -> Result<RunOutcome> {
@@ -289,11 +367,21 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
             exp,
             &prepared,
             &split,
-            &store,
+            store,
             &run_id,
             &progress,
             &resolution.device,
         )?;
+        let uplift = match &exp.uplift {
+            Some(spec) => {
+                let spin = progress.spinner("fitting uplift models".to_string());
+                let u = crate::uplift::evaluate(exp, spec, &prepared.log)?;
+                spin.finish();
+                crate::uplift::log(&u, store, &run_id)?;
+                Some(u)
+            }
+            None => None,
+        };
         let mut out = RunOutcome {
             run_id: run_id.clone(),
             experiment: exp.name().to_string(),
@@ -308,6 +396,9 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
             n_customers: prepared.log.n_customers(),
             n_events: prepared.log.n_events(),
             seconds: started.elapsed().as_secs_f64(),
+            uplift,
+            registration: None,
+            survival_times_days: exp.survival_times_days.clone(),
         };
         store.log_artifact_bytes(
             &run_id,
@@ -316,13 +407,34 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
                 .unwrap_or_default()
                 .as_bytes(),
         )?;
-        let html = crate::report::render(exp, &out, &prepared.feature_names);
-        out.report = store.log_artifact_bytes(&run_id, "report.html", html.as_bytes())?;
+        store.log_artifact_bytes(
+            &run_id,
+            "calibration.json",
+            serde_json::to_string_pretty(&crate::output::calibration_json(exp, &out))
+                .unwrap_or_default()
+                .as_bytes(),
+        )?;
+        let report = crate::report::build(exp, &out, &prepared.feature_names);
+        store.log_artifact_bytes(&run_id, "report.md", report.render_markdown().as_bytes())?;
+        out.report = store
+            .log_artifact_bytes(&run_id, "report.html", report.render().as_bytes())?
+            .into();
         store.end_run(&run_id, RunStatus::Finished)?;
         Ok(out)
     })();
     match finished {
         Ok(mut out) => {
+            // After the run is FINISHED: only finished runs are registered,
+            // and a refused registration leaves a valid run behind.
+            if let Some(cfg) = &exp.file.registry {
+                match crate::tracking::register_best(cfg, &tracking, &out) {
+                    Ok(reg) => out.registration = Some(reg),
+                    Err(e) => {
+                        let _ = store.set_tag(&run_id, "tenure.registry.error", &e.to_string());
+                        return Err(e);
+                    }
+                }
+            }
             out.seconds = started.elapsed().as_secs_f64();
             Ok(out)
         }
@@ -339,7 +451,7 @@ fn train_and_log(
     exp: &Experiment,
     prepared: &Prepared,
     split: &[FoldSummary],
-    store: &LocalStore,
+    store: &dyn TrackingStore,
     run_id: &str,
     progress: &Progress,
     device: &ResolvedDevice,
@@ -365,55 +477,110 @@ fn train_and_log(
             metrics: BTreeMap::new(),
             predictions: Vec::new(),
             fit_seconds: 0.0,
+            calibration: None,
+            onnx: None,
         })
         .collect();
+    let mut exports = vec![None; exp.models.len()];
+    let query_times = query_times(&exp.survival_times_days);
     let bar = progress.bar((folds.len() * exp.models.len()) as u64, "training folds");
     let mut per_metric: Vec<BTreeMap<&'static str, Vec<f64>>> =
         vec![BTreeMap::new(); exp.models.len()];
     let mut test_metric: Vec<BTreeMap<&'static str, f64>> = vec![BTreeMap::new(); exp.models.len()];
+    let mut best_rounds: Vec<Vec<usize>> = vec![Vec::new(); exp.models.len()];
     for (step, fold) in folds.iter().enumerate() {
         let data = fold_data(exp, prepared, fold)?;
         let is_test = fold.name == "test";
+        // One batch per fold: a remote store gets one request, not one per
+        // value.
+        let mut batch: Vec<Metric> = Vec::new();
         for (m, spec) in exp.models.iter().enumerate() {
             let t0 = Instant::now();
+            // The test fold may not steer training: it trains for the
+            // mean of the rounds early stopping kept on the CV folds.
+            let stop = match (is_test, best_rounds[m].is_empty()) {
+                (false, _) => EarlyStop::OnValid(&data.valid),
+                (true, true) => EarlyStop::Off,
+                (true, false) => EarlyStop::Rounds(
+                    (best_rounds[m].iter().sum::<usize>() as f64 / best_rounds[m].len() as f64)
+                        .round() as usize,
+                ),
+            };
             let pred = spec
-                .fit_predict_on(&data.train, data.valid.x(), device)
+                .fit_predict_full_on(&data.train, data.valid.x(), &query_times, stop, device)
                 .map_err(|message| RunnerError::Model {
                     model: spec.name.clone(),
                     message: format!("{}: {message}", fold.name),
                 })?;
+            if let (false, Some(b)) = (is_test, pred.best_iteration) {
+                best_rounds[m].push(b);
+            }
             results[m].fit_seconds += t0.elapsed().as_secs_f64();
-            let scores = score(&data, &pred).map_err(|source| RunnerError::Metrics {
-                model: spec.name.clone(),
-                fold: fold.name.clone(),
-                source,
-            })?;
+            // The test fold's model trained on every snapshot before the
+            // test cutoff: the one to deploy.
+            if let (true, Some(model)) = (is_test, &pred.spec) {
+                let info = crate::export::model_info(
+                    &spec.name,
+                    spec.kind,
+                    run_id,
+                    exp.task(),
+                    Some(f64::from(exp.file.labels.horizon_days)),
+                    &data.train,
+                    Some(run_id),
+                );
+                exports[m] = Some(tenure_core::spec::SavedSpec::new(info, model.clone()));
+            }
+            let scores =
+                score(&data, &pred, &query_times).map_err(|source| RunnerError::Metrics {
+                    model: spec.name.clone(),
+                    fold: fold.name.clone(),
+                    source,
+                })?;
             for (metric, value) in scores {
                 if is_test {
                     test_metric[m].insert(metric, value);
-                    store.log_metric(run_id, &format!("{}.test.{metric}", spec.name), value, 0)?;
+                    batch.push(Metric::now(
+                        format!("{}.test.{metric}", spec.name),
+                        value,
+                        0,
+                    ));
                 } else {
                     per_metric[m].entry(metric).or_default().push(value);
-                    store.log_metric(
-                        run_id,
-                        &format!("{}.{metric}", spec.name),
+                    batch.push(Metric::now(
+                        format!("{}.{metric}", spec.name),
                         value,
                         step as i64,
-                    )?;
+                    ));
                 }
             }
             results[m].predictions.push(FoldPrediction {
                 fold: fold.name.clone(),
                 customer_ids: data.valid_ids.clone(),
                 target: data.valid.target().clone(),
-                prediction: pred,
+                prediction: pred.score,
+                survival: pred.survival,
             });
             bar.inc();
         }
+        store.log_batch(run_id, &batch, &[], &[])?;
     }
     bar.finish();
 
+    for (result, saved) in results.iter_mut().zip(&exports) {
+        if let Some(saved) = saved {
+            result.onnx = Some(crate::export::log_bundle(store, run_id, saved)?);
+        }
+    }
     for (m, result) in results.iter_mut().enumerate() {
+        result.calibration = crate::calibrate::calibrate_model(
+            &exp.calibration,
+            &result.predictions,
+            &query_times,
+            &exp.survival_times_days,
+        );
+        if let Some(c) = &result.calibration {
+            log_calibration(store, run_id, &result.name, c)?;
+        }
         for (metric, values) in &per_metric[m] {
             let (mean, std) = mean_std(values);
             store.log_metric(run_id, &format!("{}.{metric}.mean", result.name), mean, 0)?;
@@ -431,13 +598,27 @@ fn train_and_log(
     Ok(results)
 }
 
+/// The times survival models are asked for `S(t | x)`: each configured day
+/// `d` as the largest number below it. A label window is `[cutoff, cutoff +
+/// horizon)`, so a subject followed to day `d` without an event is known to
+/// be event-free before `d`: `S(d⁻) = P(T ≥ d)` is what the labels observe,
+/// and at `d⁻` the censoring-weighted metrics count such subjects as
+/// controls (at `d` itself they would be outside the follow-up).
+pub fn query_times(days: &[f64]) -> Vec<f64> {
+    days.iter().map(|d| d.next_down()).collect()
+}
+
 /// The task's metrics, plus those that need the training rows: Uno's C
-/// weighs validation pairs by the training rows' censoring distribution.
-fn score(
+/// weighs validation pairs by the training rows' censoring distribution, as
+/// do the metrics of predicted survival curves.
+pub(crate) fn score(
     data: &FoldData,
-    pred: &[f64],
+    pred: &crate::models::Prediction,
+    query_times: &[f64],
 ) -> std::result::Result<Vec<(&'static str, f64)>, tenure_metrics::MetricsError> {
-    let mut scores = tenure_metrics::evaluate(data.valid.target(), pred)?;
+    let mut scores = tenure_metrics::evaluate(data.valid.target(), &pred.score)?;
+    let curves = &pred.survival;
+    let pred = &pred.score;
     if let (
         Target::Survival {
             time: train_time,
@@ -452,11 +633,56 @@ fn score(
         let uno =
             tenure_metrics::uno_concordance(train_time, train_event, time, event, pred, Some(tau))?;
         scores.push(("uno_c", uno));
+        if let Some(survival) = &curves {
+            scores.extend(tenure_metrics::evaluate_survival_curves(
+                train_time,
+                train_event,
+                time,
+                event,
+                survival,
+                query_times,
+            )?);
+        }
     }
     Ok(scores)
 }
 
-fn log_params(exp: &Experiment, store: &LocalStore, run_id: &str) -> Result<()> {
+/// The calibration measures of the test cutoff, as store metrics.
+fn log_calibration(
+    store: &dyn TrackingStore,
+    run_id: &str,
+    model: &str,
+    c: &ModelCalibration,
+) -> Result<()> {
+    store.log_param(
+        run_id,
+        &format!("{model}.calibration.method"),
+        c.method.as_str(),
+    )?;
+    let mut values: Vec<(&str, f64)> = Vec::new();
+    if let Some(b) = &c.binary {
+        values.extend([
+            ("ece", b.before.ece_equal_width),
+            ("ece_calibrated", b.after.ece_equal_width),
+            ("brier_calibrated", b.after.brier.brier),
+            ("log_loss_calibrated", b.after.log_loss),
+        ]);
+    }
+    if let Some(h) = c.survival.last() {
+        values.extend([
+            ("ece_horizon_km", h.ece_before),
+            ("ece_horizon_km_calibrated", h.ece_after),
+        ]);
+    }
+    for (name, value) in values {
+        if value.is_finite() {
+            store.log_metric(run_id, &format!("{model}.test.{name}"), value, 0)?;
+        }
+    }
+    Ok(())
+}
+
+fn log_params(exp: &Experiment, store: &dyn TrackingStore, run_id: &str) -> Result<()> {
     let f = &exp.file;
     let mut params: Vec<(String, String)> = vec![
         ("task".into(), f.labels.task.to_string()),
@@ -482,9 +708,11 @@ fn log_params(exp: &Experiment, store: &LocalStore, run_id: &str) -> Result<()> 
             params.push((format!("{}.{k}", m.name), v.clone()));
         }
     }
-    for (k, v) in params {
-        store.log_param(run_id, &k, &v)?;
-    }
+    let pairs: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    store.log_batch(run_id, &[], &pairs, &[])?;
     Ok(())
 }
 

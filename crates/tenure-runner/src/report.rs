@@ -7,7 +7,9 @@ use tenure_report::{HtmlReport, LineChart, Series};
 use crate::output::label_name;
 use crate::{Experiment, RunOutcome};
 
-pub fn render(exp: &Experiment, out: &RunOutcome, feature_names: &[String]) -> String {
+/// The run's report; `render()` gives the HTML page, `render_markdown()`
+/// the Markdown version.
+pub fn build(exp: &Experiment, out: &RunOutcome, feature_names: &[String]) -> HtmlReport {
     let mut r = HtmlReport::new(format!("tenure · {}", out.experiment));
     if let Some(d) = &exp.file.description {
         r.paragraph(d.clone());
@@ -135,14 +137,85 @@ pub fn render(exp: &Experiment, out: &RunOutcome, feature_names: &[String]) -> S
                 None,
             );
         }
-        Task::Survival => {}
+        Task::Survival => survival_calibration(&mut r, out),
+    }
+    crate::report_calibration::calibration_sections(&mut r, out);
+    if let Some(u) = &out.uplift {
+        crate::uplift::report_section(&mut r, u);
     }
     r.paragraph(format!(
         "Features ({}): {}",
         feature_names.len(),
         feature_names.join(", ")
     ));
-    r.render()
+    r
+}
+
+/// Predicted against Kaplan–Meier-observed probability of an event by the
+/// horizon, per decile of prediction on the test cutoff; calibrated models
+/// also as they are after calibration.
+fn survival_calibration(r: &mut HtmlReport, out: &RunOutcome) {
+    let (Some(&days), Some(&t)) = (
+        out.survival_times_days.last(),
+        crate::pipeline::query_times(&out.survival_times_days).last(),
+    ) else {
+        return;
+    };
+    let mut series = Vec::new();
+    for m in &out.models {
+        let Some(test) = m.predictions.iter().find(|p| p.fold == "test") else {
+            continue;
+        };
+        let (Target::Survival { time, event }, Some(s)) = (&test.target, &test.survival) else {
+            continue;
+        };
+        let Some(last) = s.last() else { continue };
+        let f: Vec<f64> = last.iter().map(|v| 1.0 - v).collect();
+        let Ok(bins) = tenure_metrics::calibration_at_horizon(
+            time,
+            event,
+            &f,
+            t,
+            tenure_metrics::HORIZON_CALIBRATION_BINS,
+        ) else {
+            continue;
+        };
+        series.push(Series::new(
+            m.name.clone(),
+            bins.iter()
+                .map(|b| (b.mean_predicted, b.observed))
+                .collect(),
+        ));
+        let calibrated = m
+            .calibration
+            .as_ref()
+            .and_then(|c| c.survival.last())
+            .filter(|h| h.calibrator.is_some());
+        if let Some(h) = calibrated {
+            series.push(Series::new(
+                format!("{} (calibrated)", m.name),
+                h.bins_after
+                    .iter()
+                    .map(|b| (b.mean_predicted, b.observed))
+                    .collect(),
+            ));
+        }
+    }
+    let top = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|&(x, y)| x.max(y)))
+        .fold(0.0_f64, f64::max);
+    chart(
+        r,
+        &format!(
+            "Survival calibration at {days} days (test cutoff): Kaplan-Meier observed against \
+             predicted probability of an event, by decile of prediction"
+        ),
+        "predicted probability of an event (1 - S(t | x))",
+        "observed (Kaplan-Meier)",
+        series,
+        Some((0.0, (top * 1.1).clamp(0.05, 1.0))),
+    );
 }
 
 /// One series per model, from its test-fold labels and predictions (binary
@@ -169,7 +242,7 @@ fn test_series(
 
 /// A line chart, when there is anything to draw; a range given for x is
 /// used for y too (square charts: ROC, calibration), with the diagonal.
-fn chart(
+pub(crate) fn chart(
     r: &mut HtmlReport,
     heading: &str,
     x_label: &str,

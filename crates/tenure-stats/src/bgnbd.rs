@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use statrs::function::gamma::{digamma, ln_gamma};
 use tenure_core::CoreError;
 
-use crate::error::{StatsError, cannot_fit};
+use crate::error::{StatsError, cannot_fit, row_number};
 use crate::mle::{Objective, Penalised, minimise, sigmoid, softplus, trigamma};
 
 const MODEL: &str = "BG/NBD";
@@ -387,7 +387,7 @@ impl Summary {
         }
         for i in 0..n {
             check_history(frequency[i], recency[i], t[i])
-                .map_err(|e| cannot_fit(MODEL, format!("{e} at row {i}")))?;
+                .map_err(|e| cannot_fit(MODEL, format!("{e} at row {}", row_number(i))))?;
         }
         let mut rows: Vec<(u64, u64, u64)> = (0..n)
             .map(|i| (frequency[i].to_bits(), recency[i].to_bits(), t[i].to_bits()))

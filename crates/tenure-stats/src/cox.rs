@@ -10,9 +10,12 @@ use std::cmp::Ordering;
 
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
-use tenure_core::{CoreError, Dataset, Fit, Matrix, ParamGuard, Predict, Target, ensure_param};
+use tenure_core::spec::{LinearModel, Link, Standardize};
+use tenure_core::{
+    CoreError, Dataset, Fit, Matrix, ParamGuard, Predict, PredictSurvival, Target, ensure_param,
+};
 
-use crate::error::{StatsError, cannot_fit, check_width, row_weights};
+use crate::error::{StatsError, cannot_fit, check_width, row_number, row_weights};
 use crate::linalg::{add_weighted_gram, cholesky_solve, dot};
 
 const MODEL: &str = "Cox proportional hazards";
@@ -370,8 +373,13 @@ impl CoxModel {
     /// interpolates linearly between training durations; both agree at them).
     pub fn survival_function(&self, x: &[f64], times: &[f64]) -> Result<Vec<f64>, StatsError> {
         check_width(self.input_names.len(), x.len())?;
+        self.survival_of_row(x, 0, times)
+    }
+
+    /// `S(t | x)` of a checked-width row at index `r` (for error messages).
+    fn survival_of_row(&self, x: &[f64], r: usize, times: &[f64]) -> Result<Vec<f64>, StatsError> {
         let base = self.baseline_for(x)?;
-        let risk = self.log_partial_hazard(x, 0)?.exp();
+        let risk = self.log_partial_hazard(x, r)?.exp();
         Ok(times
             .iter()
             .map(|&t| {
@@ -398,9 +406,44 @@ impl CoxModel {
     /// `proportional_hazard_test(model, df, time_transform="rank")`: scaled
     /// Schoenfeld residuals (Efron means) against the rank of the event
     /// among the events ordered by time. With strata the ranks are over the
-    /// pooled event times (lifelines ranks in its strata-sorted order instead).
+    /// pooled event times (ties: lower stratum first, then row order);
+    /// lifelines' own `"rank"` restarts the time order in each stratum, so
+    /// the stratified golden passes lifelines this pooled ranking as its
+    /// time transform (`scripts/reference/lifelines_cox.py`).
     pub fn proportional_hazards_test(&self) -> &[PhTest] {
         &self.ph_tests
+    }
+
+    /// The log partial hazard as a plain specification (for export), on
+    /// the full training layout: each covariate centred on its training
+    /// mean, strata columns with coefficient 0, and the exp link, so that
+    /// the raw score is [`Predict::predict`]'s log partial hazard (without
+    /// `horizon_days`) and the prediction the partial hazard. A missing
+    /// value, which `predict` refuses, counts as the training mean.
+    pub fn to_spec(&self) -> LinearModel {
+        let p = self.input_names.len();
+        let mut mean = vec![0.0; p];
+        let mut coef = vec![0.0; p];
+        for ((&c, &m), &b) in self
+            .covariate_columns
+            .iter()
+            .zip(&self.mean)
+            .zip(&self.coefficients)
+        {
+            mean[c] = m;
+            coef[c] = b;
+        }
+        LinearModel {
+            feature_names: self.input_names.clone(),
+            preprocess: Some(Standardize {
+                impute: mean.clone(),
+                mean,
+                scale: vec![1.0; p],
+            }),
+            coef,
+            intercept: 0.0,
+            link: Link::Exp,
+        }
     }
 
     /// `(x − x̄)·β` for a full training-layout row `r`.
@@ -462,6 +505,21 @@ impl Predict for CoxModel {
     }
 }
 
+impl PredictSurvival for CoxModel {
+    /// `S(t | x)` from the Breslow baseline of each row's stratum, as
+    /// [`CoxModel::survival_function`].
+    fn predict_survival(&self, x: &Matrix, times: &[f64]) -> Result<Vec<Vec<f64>>, StatsError> {
+        check_width(self.input_names.len(), x.n_cols())?;
+        let mut out = vec![Vec::with_capacity(x.n_rows()); times.len()];
+        for (r, row) in x.rows().enumerate() {
+            for (column, s) in out.iter_mut().zip(self.survival_of_row(row, r, times)?) {
+                column.push(s);
+            }
+        }
+        Ok(out)
+    }
+}
+
 impl Fit for CoxValidParams {
     type Model = CoxModel;
     type Error = StatsError;
@@ -493,8 +551,9 @@ impl Fit for CoxValidParams {
             return Err(cannot_fit(
                 MODEL,
                 format!(
-                    "duration {} at row {i} is not a finite non-negative number of days",
-                    time[i]
+                    "duration {} at row {} is not a finite non-negative number of days",
+                    time[i],
+                    row_number(i)
                 ),
             ));
         }
@@ -965,37 +1024,28 @@ impl Problem {
     /// Breslow's estimator per stratum, on the centred linear predictor:
     /// `ΔH₀(t) = Σ_{T=t} wᵢδᵢ / Σ_{T≥t} wⱼ exp(ηⱼ)` at every distinct duration.
     fn baselines(&self, eta: &[f64], keys: Vec<Vec<f64>>) -> Vec<Baseline> {
-        let mut out: Vec<Baseline> = keys
-            .into_iter()
-            .map(|key| Baseline {
+        // Rows are sorted by (stratum, time): each stratum is one run.
+        let mut out = Vec::with_capacity(keys.len());
+        let mut start = 0;
+        for (s, key) in keys.into_iter().enumerate() {
+            let end = start
+                + self.stratum[start..]
+                    .iter()
+                    .take_while(|&&k| k == s)
+                    .count();
+            let eta: Vec<f64> = (start..end).map(|i| eta_at(eta, i)).collect();
+            let (times, cumulative_hazard) = crate::breslow::steps(
+                &self.time[start..end],
+                &self.event[start..end],
+                &self.w[start..end],
+                &eta,
+            );
+            out.push(Baseline {
                 key,
-                times: Vec::new(),
-                cumulative_hazard: Vec::new(),
-            })
-            .collect();
-        let groups = self.groups();
-        let mut increments = vec![0.0; groups.len()];
-        let mut risk = 0.0;
-        let mut current = usize::MAX;
-        for (g, &(start, end)) in groups.iter().enumerate().rev() {
-            if self.stratum[start] != current {
-                current = self.stratum[start];
-                risk = 0.0;
-            }
-            let mut deaths = 0.0;
-            for i in start..end {
-                risk += self.w[i] * eta_at(eta, i).exp();
-                if self.event[i] {
-                    deaths += self.w[i];
-                }
-            }
-            increments[g] = deaths / risk;
-        }
-        for (&(start, _), inc) in groups.iter().zip(increments) {
-            let b = &mut out[self.stratum[start]];
-            let last = b.cumulative_hazard.last().copied().unwrap_or(0.0);
-            b.times.push(self.time[start]);
-            b.cumulative_hazard.push(last + inc);
+                times,
+                cumulative_hazard,
+            });
+            start = end;
         }
         out
     }
@@ -1226,7 +1276,9 @@ fn invert_spd(a: &[f64], p: usize) -> Option<Vec<f64>> {
     Some(inv)
 }
 
-fn bad_value(feature: &str, row: usize, v: f64) -> StatsError {
+/// `index` is 0-based; the message counts rows from 1.
+fn bad_value(feature: &str, index: usize, v: f64) -> StatsError {
+    let row = row_number(index);
     if v.is_infinite() {
         return StatsError::InfiniteFeature {
             feature: feature.to_string(),

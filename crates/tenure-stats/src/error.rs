@@ -2,6 +2,10 @@ use tenure_core::CoreError;
 use thiserror::Error;
 
 /// Why a classical model could not be configured, fitted or applied.
+///
+/// Rows are numbered from 1 in every message and field (the first row of a
+/// dataset is row 1), as tenure's data errors count the data rows of a file:
+/// a table read row for row reports the same number a user sees.
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum StatsError {
     /// Bad parameters, shapes, wrong target kind, unusable training data.
@@ -23,7 +27,16 @@ pub enum StatsError {
         "feature `{feature}` is infinite at row {row} (NaN marks a missing value; \
          infinities are not allowed)"
     )]
-    InfiniteFeature { feature: String, row: usize },
+    InfiniteFeature {
+        feature: String,
+        /// 1-based.
+        row: usize,
+    },
+}
+
+/// The number a message gives the row at 0-based `index`.
+pub(crate) fn row_number(index: usize) -> usize {
+    index + 1
 }
 
 pub(crate) fn cannot_fit(model: &'static str, reason: impl Into<String>) -> StatsError {
@@ -47,8 +60,9 @@ pub(crate) fn row_weights(
         return Err(cannot_fit(
             model,
             format!(
-                "weight {} at row {i} is not a finite non-negative number",
-                w[i]
+                "weight {} at row {} is not a finite non-negative number",
+                w[i],
+                row_number(i)
             ),
         ));
     }

@@ -14,7 +14,7 @@ use statrs::function::gamma::{digamma, ln_gamma};
 use tenure_core::CoreError;
 
 use crate::bgnbd::BgNbd;
-use crate::error::{StatsError, cannot_fit};
+use crate::error::{StatsError, cannot_fit, row_number};
 use crate::mle::{Objective, Penalised, minimise, trigamma};
 
 const MODEL: &str = "Gamma-Gamma";
@@ -66,13 +66,16 @@ impl GammaGammaValidParams {
             if !(x.is_finite() && x >= 0.0) {
                 return Err(cannot_fit(
                     MODEL,
-                    format!("frequency {x} at row {i} is not a finite number >= 0"),
+                    format!(
+                        "frequency {x} at row {} is not a finite number >= 0",
+                        row_number(i)
+                    ),
                 ));
             }
             if !m.is_finite() {
                 return Err(cannot_fit(
                     MODEL,
-                    format!("monetary_value {m} at row {i} is not finite"),
+                    format!("monetary_value {m} at row {} is not finite", row_number(i)),
                 ));
             }
             if x > 0.0 {
@@ -80,8 +83,9 @@ impl GammaGammaValidParams {
                     return Err(cannot_fit(
                         MODEL,
                         format!(
-                            "monetary_value {m} at row {i} is not > 0 for a customer with \
-                             repeat purchases (the spend model is for positive amounts)"
+                            "monetary_value {m} at row {} is not > 0 for a customer with \
+                             repeat purchases (the spend model is for positive amounts)",
+                            row_number(i)
                         ),
                     ));
                 }

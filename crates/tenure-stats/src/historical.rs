@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use tenure_core::{CoreError, Dataset, Fit, Matrix, ParamGuard, Predict, Target};
 
-use crate::error::{StatsError, cannot_fit, check_width, row_weights};
+use crate::error::{StatsError, cannot_fit, check_width, row_number, row_weights};
 
 const MODEL: &str = "historical average";
 /// Lifetime spend so far.
@@ -146,7 +146,7 @@ impl Fit for HistoricalAverageValidParams {
             if let Some(i) = y.iter().position(|v| !v.is_finite()) {
                 return Err(cannot_fit(
                     MODEL,
-                    format!("target {} at row {i} is not finite", y[i]),
+                    format!("target {} at row {} is not finite", y[i], row_number(i)),
                 ));
             }
             let w = row_weights(MODEL, data.weights(), y.len())?;

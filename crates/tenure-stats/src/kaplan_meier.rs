@@ -3,10 +3,10 @@
 use std::cmp::Ordering;
 
 use serde::{Deserialize, Serialize};
-use tenure_core::{CoreError, Dataset, Fit, Matrix, ParamGuard, Predict, Target};
+use tenure_core::{CoreError, Dataset, Fit, Matrix, ParamGuard, Predict, PredictSurvival, Target};
 
 use crate::cox::{chi2_sf, normal_quantile};
-use crate::error::{StatsError, cannot_fit, check_width, row_weights};
+use crate::error::{StatsError, cannot_fit, check_width, row_number, row_weights};
 use crate::linalg::cholesky_solve;
 
 const MODEL: &str = "Kaplan-Meier";
@@ -193,6 +193,17 @@ impl Predict for KaplanMeier {
     }
 }
 
+impl PredictSurvival for KaplanMeier {
+    /// The curve at each time, the same for every row.
+    fn predict_survival(&self, x: &Matrix, times: &[f64]) -> Result<Vec<Vec<f64>>, StatsError> {
+        check_width(self.n_features, x.n_cols())?;
+        Ok(times
+            .iter()
+            .map(|&t| vec![self.survival_at(t); x.n_rows()])
+            .collect())
+    }
+}
+
 impl Fit for KaplanMeierValidParams {
     type Model = KaplanMeier;
     type Error = StatsError;
@@ -210,8 +221,9 @@ impl Fit for KaplanMeierValidParams {
             return Err(cannot_fit(
                 MODEL,
                 format!(
-                    "time {} at row {i} is not a finite non-negative number of days",
-                    time[i]
+                    "time {} at row {} is not a finite non-negative number of days",
+                    time[i],
+                    row_number(i)
                 ),
             ));
         }
@@ -305,8 +317,9 @@ pub fn log_rank_test(
         return Err(cannot_fit(
             TEST,
             format!(
-                "time {} at row {i} is not a finite non-negative number",
-                times[i]
+                "time {} at row {} is not a finite non-negative number",
+                times[i],
+                row_number(i)
             ),
         ));
     }

@@ -4,6 +4,7 @@
 //! | model | task | target | prediction |
 //! |---|---|---|---|
 //! | [`LogisticRegression`] | churn | `Binary` | probability of churn |
+//! | [`RidgeRegression`] | CLV, treatment effects | `Continuous` | expected outcome |
 //! | [`KaplanMeier`] | survival | `Survival` | baseline risk `1 − S(horizon)`, the same for every row |
 //! | [`HistoricalAverage`] | CLV | `Continuous` | past spend rate × horizon |
 //!
@@ -14,7 +15,8 @@
 //!
 //! The logistic regression is scikit-learn's `LogisticRegression(C = 1/l2)`
 //! on `StandardScaler`-transformed inputs, solved by Newton's method with a
-//! Cholesky factorisation, and is tested against it; the Kaplan–Meier curve is
+//! Cholesky factorisation, and is tested against it, as is the ridge
+//! regression (`Ridge(alpha = l2)`); the Kaplan–Meier curve is
 //! tested against lifelines.
 //!
 //! ```
@@ -43,6 +45,7 @@
 //! ```
 
 mod bgnbd;
+mod breslow;
 mod cox;
 mod error;
 mod gamma_gamma;
@@ -51,9 +54,11 @@ mod kaplan_meier;
 mod linalg;
 mod logistic;
 mod mle;
+mod ridge;
 mod standardize;
 
 pub use bgnbd::{BgNbd, BgNbdParams, BgNbdValidParams};
+pub use breslow::BreslowBaseline;
 pub use cox::{CoxModel, CoxParams, CoxValidParams, PhTest, Ties};
 pub use error::StatsError;
 pub use gamma_gamma::{
@@ -67,6 +72,7 @@ pub use kaplan_meier::{
     KaplanMeier, KaplanMeierParams, KaplanMeierValidParams, LogRankResult, log_rank_test,
 };
 pub use logistic::{LogisticRegression, LogisticRegressionParams, LogisticRegressionValidParams};
+pub use ridge::{RidgeRegression, RidgeRegressionParams, RidgeRegressionValidParams};
 
 /// Models scored over a horizon share one rule for it.
 pub(crate) fn check_horizon(h: f64) -> Result<(), StatsError> {

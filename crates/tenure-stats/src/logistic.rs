@@ -1,9 +1,10 @@
 //! L2-regularised logistic regression fitted by Newton's method (IRLS).
 
 use serde::{Deserialize, Serialize};
+use tenure_core::spec::{LinearModel, Link, Standardize};
 use tenure_core::{CoreError, Dataset, Fit, Matrix, ParamGuard, Predict, Target};
 
-use crate::error::{StatsError, cannot_fit, check_width, row_weights};
+use crate::error::{StatsError, cannot_fit, check_width, row_number, row_weights};
 use crate::linalg::{cholesky_solve, dot};
 use crate::standardize::Standardizer;
 
@@ -156,6 +157,24 @@ impl LogisticRegression {
         self.converged
     }
 
+    /// The model as a plain specification (for export): the stored
+    /// scaling (a missing value imputed with the training mean), the
+    /// standardised coefficients and the sigmoid link. It predicts what
+    /// [`Predict::predict`] does for every finite or missing input.
+    pub fn to_spec(&self) -> LinearModel {
+        LinearModel {
+            feature_names: self.feature_names.clone(),
+            preprocess: Some(Standardize {
+                impute: self.scaler.mean.clone(),
+                mean: self.scaler.shift.clone(),
+                scale: self.scaler.scale.clone(),
+            }),
+            coef: self.standardised_coefficients.clone(),
+            intercept: self.standardised_intercept,
+            link: Link::Sigmoid,
+        }
+    }
+
     fn linear_predictor(&self, z: &[f64]) -> f64 {
         self.standardised_intercept + dot(&self.standardised_coefficients, z)
     }
@@ -205,7 +224,7 @@ impl Fit for LogisticRegressionValidParams {
         if let Some(i) = y.iter().position(|&v| v != 0.0 && v != 1.0) {
             return Err(cannot_fit(
                 MODEL,
-                format!("label {} at row {i} is not 0 or 1", y[i]),
+                format!("label {} at row {} is not 0 or 1", y[i], row_number(i)),
             ));
         }
         let w = row_weights(MODEL, data.weights(), y.len())?;

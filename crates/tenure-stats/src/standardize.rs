@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use tenure_core::Matrix;
 
-use crate::error::StatsError;
+use crate::error::{StatsError, row_number};
 
 /// Per-column `(x − shift) / scale`, with a missing value (NaN) replaced by the
 /// training mean before scaling.
@@ -101,6 +101,6 @@ impl Standardizer {
 fn infinite(names: &[String], j: usize, r: usize) -> StatsError {
     StatsError::InfiniteFeature {
         feature: names[j].clone(),
-        row: r,
+        row: row_number(r),
     }
 }

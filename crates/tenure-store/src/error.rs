@@ -74,6 +74,95 @@ pub enum StoreError {
     /// A file in the store does not have the format we (or MLflow) write.
     #[error("malformed store file '{}': {reason}", path.display())]
     Malformed { path: PathBuf, reason: String },
+
+    #[error("registered model '{name}' not found in registry {location}")]
+    ModelNotFound { name: String, location: String },
+
+    #[error("registered model '{name}' has no version {version} (registry {location})")]
+    VersionNotFound {
+        name: String,
+        version: u64,
+        location: String,
+    },
+
+    #[error("registered model '{name}' has no alias '{alias}' (registry {location})")]
+    AliasNotFound {
+        name: String,
+        alias: String,
+        location: String,
+    },
+
+    /// A file of a model version is absent where the registry says it is.
+    #[error("{what} of {model} version {version} is missing: {detail}")]
+    MissingFile {
+        what: String,
+        model: String,
+        version: u64,
+        detail: String,
+    },
+
+    /// Bytes read back do not hash to what was recorded at registration:
+    /// the storage was tampered with or corrupted.
+    #[error("{file} of {model} version {version} is corrupt: sha256 {actual}, expected {expected}")]
+    ChecksumMismatch {
+        file: String,
+        model: String,
+        version: u64,
+        expected: String,
+        actual: String,
+    },
+
+    /// A run does not hold what a registration needs.
+    #[error("run '{run_id}' cannot be registered: {reason}")]
+    NotRegistrable { run_id: String, reason: String },
+
+    /// A remote tracking server refused or failed a request.
+    #[error(transparent)]
+    Remote(#[from] RemoteError),
+}
+
+/// What a remote tracking server (MLflow over REST) answered, classified so
+/// callers can react to, say, bad credentials without parsing messages.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{kind} ({url}): {message}")]
+pub struct RemoteError {
+    pub kind: RemoteErrorKind,
+    /// The request URL, never with credentials.
+    pub url: String,
+    pub status: Option<u16>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemoteErrorKind {
+    /// 401: credentials missing or wrong.
+    Unauthorized,
+    /// 403: credentials valid but not allowed (or a host check refused us).
+    Forbidden,
+    /// 404 from a route that exists: the resource does not.
+    NotFound,
+    /// The server answered, but not like an MLflow tracking server.
+    NotMlflow,
+    /// Could not connect, or 429/5xx after every retry.
+    Unavailable,
+    /// The server rejected the request as invalid (400 with an MLflow error).
+    Rejected,
+}
+
+impl std::fmt::Display for RemoteErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RemoteErrorKind::Unauthorized => {
+                "unauthorized: set MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD or \
+                 MLFLOW_TRACKING_TOKEN"
+            }
+            RemoteErrorKind::Forbidden => "forbidden",
+            RemoteErrorKind::NotFound => "not found",
+            RemoteErrorKind::NotMlflow => "not an MLflow tracking server",
+            RemoteErrorKind::Unavailable => "tracking server unavailable",
+            RemoteErrorKind::Rejected => "request rejected by the tracking server",
+        })
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

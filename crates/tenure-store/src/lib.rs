@@ -46,10 +46,14 @@
 mod error;
 mod fsutil;
 mod model;
+pub mod registry;
 mod store;
+mod tracking;
 mod validate;
 mod yaml;
 
-pub use error::{Result, StoreError};
+pub use error::{RemoteError, RemoteErrorKind, Result, StoreError};
 pub use model::{Experiment, LifecycleStage, MetricPoint, Run, RunInfo, RunStatus};
+pub use registry::{LocalRegistry, ModelRegistry};
 pub use store::{DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME, LocalStore, RUN_NAME_TAG};
+pub use tracking::{Metric, TrackingStore};

@@ -25,8 +25,8 @@ const PARAMS_DIR: &str = "params";
 const TAGS_DIR: &str = "tags";
 const ARTIFACTS_DIR: &str = "artifacts";
 /// Sub-folders of the root that are not experiments (`models` is MLflow's
-/// model registry).
-const NON_EXPERIMENT_DIRS: [&str; 2] = [TRASH_DIR, "models"];
+/// model registry, `registry` tenure's).
+const NON_EXPERIMENT_DIRS: [&str; 3] = [TRASH_DIR, "models", crate::registry::LOCAL_REGISTRY_DIR];
 /// Sub-folders of an experiment that are not runs (MLflow's
 /// `RESERVED_EXPERIMENT_FOLDERS`).
 const NON_RUN_DIRS: [&str; 3] = ["tags", "datasets", "traces"];
@@ -543,7 +543,7 @@ fn run_lock(run_dir: &Path) -> Result<FileLock> {
     FileLock::acquire(&run_dir.join(LOCK_FILE))
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
@@ -555,7 +555,7 @@ fn id_order(id: &str) -> (u8, u128, &str) {
     }
 }
 
-fn current_user() -> String {
+pub(crate) fn current_user() -> String {
     ["USER", "USERNAME", "LOGNAME"]
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))

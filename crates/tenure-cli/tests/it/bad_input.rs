@@ -226,10 +226,75 @@ fn bad_model_configs_name_the_key() {
             "kind = \"logistic\"\nparams = { l3 = 1.0 }",
             vec!["models[0].params", "l3"],
         ),
+        (
+            "kind = \"logistic\"",
+            "kind = \"gbdt\"\nparams = { learning_rate = -0.1 }",
+            vec!["models[0].params.learning_rate", "positive"],
+        ),
+        (
+            "kind = \"logistic\"",
+            "kind = \"gbdt\"\nparams = { num_leaves = 1 }",
+            vec!["models[0].params.num_leaves", "between 2"],
+        ),
+        (
+            "kind = \"logistic\"",
+            "kind = \"gbdt\"\nparams = { num_leafs = 31 }",
+            vec!["models[0].params", "num_leafs", "num_leaves"],
+        ),
+        (
+            "kind = \"logistic\"",
+            "kind = \"gbdt\"\nparams = { objective = \"cox\" }",
+            vec!["models[0].params.objective", "churn"],
+        ),
         ("horizon_days = 30", "horizon_days = 0", vec!["horizon"]),
     ] {
         std::fs::write(&cfg, text.replace(from, to)).unwrap();
         let err = case.fails(&cfg);
+        assert_mentions(&err, &needles);
+    }
+}
+
+#[test]
+fn bad_calibration_and_evaluation_settings_name_the_key() {
+    let case = Case::new(GOOD_TX, None);
+    for (tail, needles) in [
+        (
+            "[calibration]\nmethod = \"sigmoid\"\n",
+            vec!["exp.toml", "calibration.method", "sigmoid", "isotonic"],
+        ),
+        (
+            "[calibration]\nbins = 1\n",
+            vec!["calibration.bins", "3 to 1000"],
+        ),
+        (
+            "[calibration]\nbins = \"ten\"\n",
+            vec!["calibration.bins", "integer"],
+        ),
+        (
+            "[calibration]\ncost_fp = 5.0\n",
+            vec!["calibration.value_tp", "both"],
+        ),
+        (
+            "[calibration]\ncost_fp = -1.0\nvalue_tp = 3.0\n",
+            vec!["calibration.cost_fp", ">= 0"],
+        ),
+        (
+            "[calibration]\ntop_k_percent = [10, 120]\n",
+            vec!["calibration.top_k_percent", "120"],
+        ),
+        (
+            "[calibration]\nmetod = \"platt\"\n",
+            vec!["calibration.metod", "unknown key", "method"],
+        ),
+        (
+            "[evaluation]\nsurvival_times_days = [30]\n",
+            vec![
+                "evaluation.survival_times_days",
+                "survival experiments only",
+            ],
+        ),
+    ] {
+        let err = case.fails(&case.config("", false, &format!("\n{tail}")));
         assert_mentions(&err, &needles);
     }
 }

@@ -174,6 +174,81 @@ fn fit_errors_name_the_flag_column_and_row() {
     }
 }
 
+/// Errors found by the models themselves (tenure-stats) count rows as the
+/// data errors do: data row 1 is the first line after the header.
+#[test]
+fn model_errors_name_the_row_a_user_sees_in_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let rfm = dir.path().join("rfm.csv");
+    // Data row 2 has recency 11 > T 10.
+    std::fs::write(&rfm, "frequency,recency,T\n1,5,10\n2,11,10\n0,0,8\n").unwrap();
+    let out = tenure()
+        .args([
+            "fit",
+            "--model",
+            "bgnbd",
+            "--frequency",
+            "frequency",
+            "--recency",
+            "recency",
+            "--t",
+            "T",
+        ])
+        .arg(&rfm)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("recency 11 > T 10 at row 2"), "{stderr}");
+
+    let spend = dir.path().join("spend.csv");
+    // Data row 3 is a repeat customer with a zero mean spend.
+    std::fs::write(&spend, "frequency,m\n1,10\n2,12\n3,0\n").unwrap();
+    let out = tenure()
+        .args([
+            "fit",
+            "--model",
+            "gamma_gamma",
+            "--frequency",
+            "frequency",
+            "--monetary",
+            "m",
+        ])
+        .arg(&spend)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("monetary_value 0 at row 3"), "{stderr}");
+
+    let cox = dir.path().join("cox.csv");
+    // Data row 4 has no value for `x` (an empty cell).
+    std::fs::write(
+        &cox,
+        "days,event,x\n3,1,0.5\n5,0,1.5\n2,1,2.5\n7,1,\n4,0,0.1\n",
+    )
+    .unwrap();
+    let out = tenure()
+        .args([
+            "fit",
+            "--model",
+            "cox",
+            "--duration",
+            "days",
+            "--event",
+            "event",
+        ])
+        .arg(&cox)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("`x`") && stderr.contains("at row 4"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn cox_matches_lifelines_on_rossi() {
     let g = golden("lifelines_cox.json");

@@ -1,7 +1,14 @@
 //! End-to-end tests of the `tenure` binary: what a user types, what they see.
 
+mod ab;
 mod bad_input;
 mod common;
+mod export;
 mod fit;
+mod gbdt;
+mod mlflow;
 mod neural;
+mod registry;
+mod report;
 mod run;
+mod tune;

@@ -135,6 +135,7 @@ fn direction_of_every_metric() {
         "gini",
         "spearman",
         "top_decile_lift",
+        "td_auc",
     ] {
         assert!(higher_is_better(name), "{name}");
     }
@@ -144,9 +145,12 @@ fn direction_of_every_metric() {
         "rmse",
         "mae",
         "decile_mape",
+        "ibs",
+        "brier_horizon",
+        "ece_horizon",
         "not_a_metric",
     ] {
         assert!(!higher_is_better(name), "{name}");
     }
-    assert_eq!(METRICS.len(), 13);
+    assert_eq!(METRICS.len(), 17);
 }

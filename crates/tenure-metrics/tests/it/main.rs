@@ -1,7 +1,8 @@
 //! Integration tests of tenure-metrics: golden values from scikit-learn,
-//! lifelines and scikit-survival, hand-worked CLV and calibration examples,
+//! lifelines, scikit-survival, statsmodels and scikit-uplift, hand-worked CLV and calibration examples,
 //! property tests against naive twins, error cases.
 
+mod ab;
 mod clv;
 mod errors;
 mod evaluate;
@@ -10,3 +11,4 @@ mod naive;
 mod properties;
 mod sksurv;
 mod survival;
+mod uplift;

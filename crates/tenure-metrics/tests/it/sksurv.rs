@@ -228,3 +228,85 @@ fn brier_scores_match_sksurv() {
         assert_close(&c.name, "integrated_brier", ibs, c.integrated_brier);
     }
 }
+
+/// The runner's survival-curve metrics are scikit-survival's on the usable
+/// times; a time outside the test follow-up is left out, not an error.
+#[test]
+fn survival_curve_metrics_are_sksurvs() {
+    use tenure_metrics::{RiskScores, cumulative_dynamic_auc, evaluate_survival_curves};
+    for c in golden().cases {
+        let got = evaluate_survival_curves(
+            &c.train_time,
+            &c.train_event,
+            &c.test_time,
+            &c.test_event,
+            &c.survival_prob,
+            &c.brier_times,
+        )
+        .unwrap();
+        let get = |name: &str| got.iter().find(|(n, _)| *n == name).map(|&(_, v)| v);
+        assert_close(&c.name, "ibs", get("ibs").unwrap(), c.integrated_brier);
+        let last = c.brier.len() - 1;
+        assert_close(
+            &c.name,
+            "brier_horizon",
+            get("brier_horizon").unwrap(),
+            c.brier[last],
+        );
+        let risk: Vec<Vec<f64>> = c
+            .survival_prob
+            .iter()
+            .map(|s| s.iter().map(|p| 1.0 - p).collect())
+            .collect();
+        let (_, mean) = cumulative_dynamic_auc(
+            &c.train_time,
+            &c.train_event,
+            &c.test_time,
+            &c.test_event,
+            RiskScores::PerTime(&risk),
+            &c.brier_times,
+        )
+        .unwrap();
+        assert_close(&c.name, "td_auc", get("td_auc").unwrap(), mean);
+        let ece = get("ece_horizon").unwrap();
+        assert!((0.0..=1.0).contains(&ece), "{}: ece {ece}", c.name);
+
+        // One more time, past the test follow-up: skipped. It is the last
+        // time, so the horizon metrics go too.
+        let max = c.test_time.iter().copied().fold(f64::MIN, f64::max);
+        let mut times = c.brier_times.clone();
+        times.push(max + 1.0);
+        let mut probs = c.survival_prob.clone();
+        probs.push(vec![0.5; c.test_time.len()]);
+        let beyond = evaluate_survival_curves(
+            &c.train_time,
+            &c.train_event,
+            &c.test_time,
+            &c.test_event,
+            &probs,
+            &times,
+        )
+        .unwrap();
+        let names: Vec<&str> = beyond.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["ibs", "td_auc"], "{}", c.name);
+        assert_eq!(beyond[0].1, get("ibs").unwrap());
+    }
+}
+
+#[test]
+fn status_at_a_horizon_by_hand() {
+    use tenure_metrics::status_at;
+    // Censored at 2 (unknown at 3), event at 1 and 4, follow-up past 3 at 5.
+    let time = [1.0, 2.0, 4.0, 5.0];
+    let event = [true, false, true, false];
+    let s = status_at(&time, &event, 3.0).unwrap();
+    // Censoring curve G: 1 until 2, then 1 - 1/3 (three at risk, the event
+    // at 1 has left): G(1) = 1, G(3) = 2/3.
+    assert_eq!(s[0], Some((1.0, 1.0)));
+    assert_eq!(s[1], None);
+    let (label, w) = s[2].unwrap();
+    assert_eq!(label, 0.0);
+    assert!((w - 1.5).abs() < 1e-12, "{w}");
+    assert_eq!(s[3].map(|x| x.0), Some(0.0));
+    assert!(status_at(&time, &event[..3], 3.0).is_err());
+}

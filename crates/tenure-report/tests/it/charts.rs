@@ -176,3 +176,59 @@ fn charts_on_one_page_get_distinct_clip_ids() {
     // Deterministic: the same chart renders byte-identically.
     assert_eq!(svg_line_chart(&a, 400, 300), svg_line_chart(&a, 400, 300));
 }
+
+#[test]
+fn bands_are_shaded_polygons_in_their_series_colour_and_gaps_break_them() {
+    use tenure_report::{Band, svg_line_chart_with_bands};
+    let chart = LineChart::new("predicted", "observed")
+        .with_series("model", vec![(0.1, 0.12), (0.5, 0.45), (0.9, 0.8)]);
+    let band = Band::new(
+        "95% interval",
+        vec![
+            (0.1, 0.05, 0.2),
+            (0.3, f64::NAN, 0.4),
+            (0.5, 0.4, 0.5),
+            (0.9, 0.7, 1.3),
+        ],
+    );
+    let svg = svg_line_chart_with_bands(&chart, &[band], 600, 300);
+    assert_no_bad_numbers(&svg);
+    let polygons: Vec<&str> = svg
+        .split("<path d=\"")
+        .skip(1)
+        .map(|rest| &rest[..rest.find("</path>").unwrap()])
+        .filter(|p| p.contains("fill-opacity"))
+        .collect();
+    // Two stretches around the NaN: two closed polygons.
+    assert_eq!(polygons.len(), 2, "{svg}");
+    assert!(
+        polygons
+            .iter()
+            .all(|p| p.contains('Z') && p.contains(PALETTE[0]))
+    );
+    // The axis reaches the band's top (1.3), not only the line's.
+    assert!(svg.contains(">1.4<") || svg.contains(">1.5<"), "{svg}");
+}
+
+#[test]
+fn bar_charts_draw_one_rect_per_finite_bar_from_zero() {
+    use tenure_report::{BarChart, Bars, svg_bar_chart};
+    let chart = BarChart {
+        x_label: "predicted probability".into(),
+        y_label: "customers".into(),
+        series: vec![
+            Bars::new("before", vec![(0.0, 0.5, 30.0), (0.5, 1.0, 10.0)]),
+            Bars::new("after", vec![(0.0, 0.5, 25.0), (0.5, 1.0, f64::NAN)]),
+        ],
+        x_range: Some((0.0, 1.0)),
+    };
+    let svg = svg_bar_chart(&chart, 600, 300);
+    assert_no_bad_numbers(&svg);
+    let bars = svg.matches("fill-opacity=\"0.45\"").count();
+    assert_eq!(bars, 3);
+    assert!(svg.contains(PALETTE[0]) && svg.contains(PALETTE[1]));
+    assert!(svg.contains(">before<") && svg.contains(">after<"));
+    assert!(svg.contains(">0<"), "the y axis starts at 0: {svg}");
+    let empty = svg_bar_chart(&BarChart::default(), 600, 300);
+    assert!(empty.contains("no data"));
+}

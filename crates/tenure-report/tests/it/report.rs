@@ -111,3 +111,33 @@ fn write_failure_names_the_path_and_cleans_up() {
         .collect();
     assert_eq!(names, ["taken"], "temporary file left behind");
 }
+
+#[test]
+fn markdown_has_the_same_tables_with_numbers_right_aligned() {
+    let mut r = HtmlReport::new("Run *x*");
+    r.paragraph("two\nlines")
+        .key_values("Run", &[("model".into(), "cox_1".into())])
+        .table(
+            "Metrics",
+            &["model".into(), "auc".into()],
+            &[
+                vec!["a|b".into(), "0.81".into()],
+                vec!["c".into(), "0.7".into()],
+            ],
+        )
+        .line_chart("ROC", &tenure_report::LineChart::new("x", "y"));
+    let md = r.render_markdown();
+    assert!(md.starts_with("# Run \\*x\\*\n"), "{md}");
+    assert!(md.contains("two  \nlines"), "{md}");
+    assert!(md.contains("| model | cox\\_1 |"), "{md}");
+    assert!(
+        md.contains(
+            "## Metrics\n\n| model | auc |\n| --- | ---: |\n| a\\|b | 0.81 |\n| c | 0.7 |\n"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("## ROC\n\n*Chart: see the HTML report.*"),
+        "{md}"
+    );
+}

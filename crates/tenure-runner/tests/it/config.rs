@@ -140,3 +140,108 @@ fn model_errors_name_the_model_key() {
         "{err}"
     );
 }
+
+#[test]
+fn registry_table_is_checked_key_by_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = format!(
+        "{MINIMAL}[registry]\nname = \"churn\"\nmetric = \"auc\"\nalias = \"champion\"\nmargin = 0.01\n"
+    );
+    let exp = Experiment::load(&write(dir.path(), "ok.toml", &ok)).unwrap();
+    let reg = exp.file.registry.unwrap();
+    assert_eq!((reg.name.as_str(), reg.margin), ("churn", 0.01));
+    for (snippet, key) in [
+        ("name = \"a b\"\nmetric = \"auc\"", "registry.name"),
+        ("name = \"churn\"\nmetric = \"accuracy\"", "registry.metric"),
+        (
+            "name = \"churn\"\nmetric = \"auc\"\nalias = \"latest\"",
+            "registry.alias",
+        ),
+        (
+            "name = \"churn\"\nmetric = \"auc\"\nmargin = -1.0",
+            "registry.margin",
+        ),
+        (
+            "name = \"churn\"\nmetric = \"auc\"\nmodel = \"gbdt\"",
+            "registry.model",
+        ),
+    ] {
+        let text = format!("{MINIMAL}[registry]\n{snippet}\n");
+        let err = Experiment::load(&write(dir.path(), "bad.toml", &text)).unwrap_err();
+        assert!(
+            matches!(&err, RunnerError::Config { key: k, .. } if k == key),
+            "{snippet}: {err}"
+        );
+    }
+}
+
+#[test]
+fn calibration_and_evaluation_defaults_and_settings() {
+    use tenure_runner::settings::CalibrationSpec;
+    let dir = tempfile::tempdir().unwrap();
+    let exp = Experiment::load(&write(dir.path(), "e.toml", MINIMAL)).unwrap();
+    assert_eq!(exp.calibration, CalibrationSpec::default());
+    assert_eq!(exp.calibration.method.as_str(), "platt");
+    assert!(exp.survival_times_days.is_empty());
+
+    let survival = MINIMAL
+        .replace("task = \"churn\"", "task = \"survival\"")
+        .replace("horizon_days = 30", "horizon_days = 120")
+        .replace("kind = \"logistic\"", "kind = \"cox\"");
+    let exp = Experiment::load(&write(dir.path(), "s.toml", &survival)).unwrap();
+    assert_eq!(exp.survival_times_days, [30.0, 60.0, 90.0, 120.0]);
+
+    let text = format!(
+        "{survival}\n[evaluation]\nsurvival_times_days = [7, 28.5]\n\
+         [calibration]\nmethod = \"temperature\"\nbins = 20\ncost_fp = 1\nvalue_tp = 9.5\ntop_k_percent = [1, 50]\n"
+    );
+    let exp = Experiment::load(&write(dir.path(), "s2.toml", &text)).unwrap();
+    assert_eq!(exp.survival_times_days, [7.0, 28.5]);
+    let c = &exp.calibration;
+    assert_eq!((c.method.as_str(), c.bins), ("temperature", 20));
+    let costs = c.costs.unwrap();
+    assert_eq!((costs.cost_fp, costs.value_tp), (1.0, 9.5));
+    assert_eq!(c.top_k_percent, [1.0, 50.0]);
+
+    for (tail, key, needle) in [
+        (
+            "[evaluation]\nsurvival_times_days = [60, 30]\n",
+            "evaluation.survival_times_days",
+            "increase",
+        ),
+        (
+            "[evaluation]\nsurvival_times_days = [200]\n",
+            "evaluation.survival_times_days",
+            "(0, 120]",
+        ),
+        (
+            "[evaluation]\nsurvival_times_days = []\n",
+            "evaluation.survival_times_days",
+            "at least one",
+        ),
+        (
+            "[evaluation]\ntimes = [1]\n",
+            "evaluation.times",
+            "unknown key",
+        ),
+        (
+            "[calibration]\nvalue_tp = 0\ncost_fp = 1\n",
+            "calibration.value_tp",
+            "> 0",
+        ),
+    ] {
+        let err = Experiment::load(&write(
+            dir.path(),
+            "bad.toml",
+            &format!("{survival}\n{tail}"),
+        ))
+        .unwrap_err();
+        match &err {
+            RunnerError::Config { key: k, reason, .. } => {
+                assert_eq!(k, key, "{err}");
+                assert!(reason.contains(needle), "{err}");
+            }
+            other => panic!("expected a config error, got {other}"),
+        }
+    }
+}

@@ -1,4 +1,9 @@
 mod config;
 mod neural;
+mod onnx;
+// Shared with tenure-onnx's tests: runs exported files in onnxruntime.
+#[path = "../../../tenure-onnx/tests/it/onnxruntime.rs"]
+mod onnxruntime;
 mod tasks;
 mod truth;
+mod uplift;

@@ -296,6 +296,7 @@ fn fit_err(x: &[f64], tx: &[f64], t: &[f64]) -> String {
 
 #[test]
 fn bad_inputs_are_named_by_row_and_field() {
+    // Rows count from 1: index i is row i + 1.
     let n = 20;
     let x = vec![1.0; n];
     let tx = vec![5.0; n];
@@ -306,20 +307,20 @@ fn bad_inputs_are_named_by_row_and_field() {
         v
     };
     let e = fit_err(&x, &with(&tx, 17, 11.0), &t);
-    assert!(e.contains("recency 11 > T 10 at row 17"), "{e}");
+    assert!(e.contains("recency 11 > T 10 at row 18"), "{e}");
     let e = fit_err(&with(&x, 3, 1.5), &tx, &t);
-    assert!(e.contains("frequency 1.5") && e.contains("row 3"), "{e}");
+    assert!(e.contains("frequency 1.5") && e.contains("at row 4"), "{e}");
     let e = fit_err(&with(&x, 4, -1.0), &tx, &t);
-    assert!(e.contains("frequency -1") && e.contains("row 4"), "{e}");
+    assert!(e.contains("frequency -1") && e.contains("at row 5"), "{e}");
     let e = fit_err(&x, &tx, &with(&t, 5, 0.0));
-    assert!(e.contains("T 0") && e.contains("row 5"), "{e}");
+    assert!(e.contains("T 0") && e.contains("at row 6"), "{e}");
     let e = fit_err(&x, &tx, &with(&t, 6, f64::NAN));
-    assert!(e.contains("T NaN") && e.contains("row 6"), "{e}");
+    assert!(e.contains("T NaN") && e.contains("at row 7"), "{e}");
     let e = fit_err(&x, &with(&tx, 7, f64::INFINITY), &t);
-    assert!(e.contains("recency inf") && e.contains("row 7"), "{e}");
+    assert!(e.contains("recency inf") && e.contains("at row 8"), "{e}");
     let e = fit_err(&with(&x, 8, 0.0), &tx, &t);
     assert!(
-        e.contains("recency 5 is not 0") && e.contains("row 8"),
+        e.contains("recency 5 is not 0") && e.contains("at row 9"),
         "{e}"
     );
     let e = fit_err(&x, &tx[..n - 1], &t);

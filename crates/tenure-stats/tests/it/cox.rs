@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde::Deserialize;
-use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Predict, Target};
+use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Predict, PredictSurvival, Target};
 use tenure_stats::{CoxModel, CoxParams, StatsError, Ties};
 
 use crate::common::{assert_close, names};
@@ -85,7 +85,25 @@ fn close_all(what: &str, got: &[f64], want: &[f64], tol: f64) {
 #[test]
 fn cox_matches_lifelines_and_scikit_survival_on_rossi() {
     let (g, data) = rossi();
-    assert_eq!(g.cases.len(), 4);
+    let names: Vec<&str> = g.cases.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "efron",
+            "penalised",
+            "stratified_wexp",
+            "stratified_wexp_paro",
+            "efron_pooled_rank_check",
+            "breslow"
+        ]
+    );
+    // The PH test with strata is checked against lifelines too.
+    let stratified_ph = g
+        .cases
+        .iter()
+        .filter(|c| !c.strata.is_empty() && c.ph_statistics.is_some())
+        .count();
+    assert_eq!(stratified_ph, 2);
     for c in &g.cases {
         let model = CoxParams::new()
             .ties(c.ties)
@@ -217,6 +235,21 @@ fn check_survival(c: &CoxCase, g: &CoxGolden, model: &CoxModel, data: &Dataset) 
             );
         }
         assert_eq!(model.survival_at(&g.x[r], times[2]).unwrap(), got[2]);
+    }
+    // The runner's interface: one vector per time, rows in order.
+    let matrix = model
+        .predict_survival(&data.x().select_rows(rows), times)
+        .unwrap();
+    assert_eq!(matrix.len(), times.len());
+    for (i, want) in c.survival.as_ref().unwrap().iter().enumerate() {
+        for (k, &b) in want.iter().enumerate() {
+            assert!(
+                (matrix[k][i] - b).abs() <= 1e-6,
+                "{}: predict_survival[{k}][{i}] = {}, want {b}",
+                c.name,
+                matrix[k][i]
+            );
+        }
     }
 }
 
@@ -393,13 +426,13 @@ fn malformed_inputs_give_clear_errors() {
         params.fit(&d).unwrap_err().to_string()
     };
     let e = with(&|x, _, _| x[7][1] = f64::NAN);
-    assert!(e.contains("`x1`") && e.contains("row 7"), "{e}");
+    assert!(e.contains("`x1`") && e.contains("at row 8"), "{e}");
     let e = with(&|x, _, _| x[3][2] = f64::INFINITY);
-    assert!(e.contains("`x2`") && e.contains("row 3"), "{e}");
+    assert!(e.contains("`x2`") && e.contains("at row 4"), "{e}");
     let e = with(&|_, t, _| t[5] = -1.0);
-    assert!(e.contains("row 5"), "{e}");
+    assert!(e.contains("at row 6"), "{e}");
     let e = with(&|_, t, _| t[6] = f64::NAN);
-    assert!(e.contains("row 6"), "{e}");
+    assert!(e.contains("at row 7"), "{e}");
     let e = with(&|_, _, ev| ev.fill(false));
     assert!(e.contains("censored"), "{e}");
     let e = with(&|x, _, _| x.iter_mut().for_each(|r| r[0] = 4.0));
@@ -492,4 +525,73 @@ fn a_ridge_makes_collinear_covariates_identifiable() {
             .iter()
             .all(|s| s.is_finite() && *s > 0.0)
     );
+}
+
+/// The exported specification's raw score is the log partial hazard the
+/// model predicts, over the full layout (strata columns included, with
+/// coefficient 0), and its prediction the partial hazard.
+#[test]
+fn spec_raw_score_is_the_log_partial_hazard() {
+    let mut data = synthetic(8, 300, 3, false);
+    // A stratum column: its values pick a baseline, never the risk score.
+    let strata: Vec<f64> = (0..300).map(|i| f64::from(i % 2)).collect();
+    let x = data
+        .x()
+        .hstack(&Matrix::new(strata, 300, 1).unwrap())
+        .unwrap();
+    let mut names = data.feature_names().to_vec();
+    names.push("region".into());
+    data = Dataset::new(x, names.clone(), data.target().clone()).unwrap();
+    let model = CoxParams::new()
+        .strata(vec!["region".into()])
+        .check()
+        .unwrap()
+        .fit(&data)
+        .unwrap();
+    let spec = model.to_spec();
+    assert_eq!(spec.feature_names, names);
+    assert_eq!(spec.coef[3], 0.0);
+    let want = model.predict(data.x()).unwrap();
+    let raw = spec.predict_raw(data.x()).unwrap();
+    let hazard = spec.predict(data.x()).unwrap();
+    for ((w, r), h) in want.iter().zip(&raw).zip(&hazard) {
+        assert_close("log partial hazard", *r, *w, 1e-12);
+        assert_close("partial hazard", *h, w.exp(), 1e-12);
+    }
+}
+
+/// A risk score from any model gets the Cox model's own baseline when the
+/// score is the Cox model's: the Breslow estimator is one piece of code.
+#[test]
+fn breslow_baseline_on_cox_scores_is_the_cox_baseline() {
+    use tenure_stats::BreslowBaseline;
+    let (g, data) = rossi();
+    let model = CoxParams::new().check().unwrap().fit(&data).unwrap();
+    let eta = model.predict(data.x()).unwrap();
+    let Target::Survival { time, event } = data.target() else {
+        unreachable!()
+    };
+    let base = BreslowBaseline::fit(time, event, &eta, None).unwrap();
+    let (t0, h0) = model.baseline_cumulative_hazard();
+    let (t1, h1) = base.cumulative_hazard();
+    assert_eq!(t0, t1);
+    close_all("H0", h1, h0, 1e-12);
+    // Shifting every score rescales H0 and leaves S(t | x) alone.
+    let shifted: Vec<f64> = eta.iter().map(|e| e + 3.0).collect();
+    let moved = BreslowBaseline::fit(time, event, &shifted, None).unwrap();
+    let times = [5.0, 20.0, 52.0];
+    let s = moved.survival_matrix(&shifted[..10], &times);
+    for r in 0..10 {
+        let want = model.survival_function(&g.x[r], &times).unwrap();
+        for k in 0..times.len() {
+            assert_close("S", s[k][r], want[k], 1e-12);
+            assert_close("S", base.survival(eta[r], times[k]), want[k], 1e-12);
+        }
+    }
+    let err = BreslowBaseline::fit(&[1.0, -2.0], &[true, true], &[0.0, 0.0], None).unwrap_err();
+    assert!(err.to_string().contains("duration -2 at row 2"), "{err}");
+    let err = BreslowBaseline::fit(&[1.0, 2.0], &[true, true], &[0.0, f64::NAN], None).unwrap_err();
+    assert!(err.to_string().contains("score NaN at row 2"), "{err}");
+    let err = BreslowBaseline::fit(&[1.0, 2.0], &[false, false], &[0.0, 0.0], None).unwrap_err();
+    assert!(err.to_string().contains("censored"), "{err}");
 }

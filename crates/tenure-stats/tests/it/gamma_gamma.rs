@@ -122,17 +122,17 @@ fn bad_inputs_are_named() {
         .fit(&[1.0, 2.0, 3.0], &[10.0, 0.0, 5.0])
         .unwrap_err()
         .to_string();
-    assert!(e.contains("monetary_value 0 at row 1"), "{e}");
+    assert!(e.contains("monetary_value 0 at row 2"), "{e}");
     let e = gg
         .fit(&[1.0, f64::NAN], &[10.0, 5.0])
         .unwrap_err()
         .to_string();
-    assert!(e.contains("frequency NaN at row 1"), "{e}");
+    assert!(e.contains("frequency NaN at row 2"), "{e}");
     let e = gg
         .fit(&[1.0, 0.0], &[10.0, f64::INFINITY])
         .unwrap_err()
         .to_string();
-    assert!(e.contains("monetary_value inf at row 1"), "{e}");
+    assert!(e.contains("monetary_value inf at row 2"), "{e}");
     assert!(GammaGammaParams::new().l2(-1.0).check().is_err());
     assert!(GammaGammaParams::new().max_iter(0).check().is_err());
 }

@@ -1,7 +1,7 @@
 //! Kaplan–Meier: a textbook example by hand, and properties of the curve.
 
 use proptest::prelude::*;
-use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Predict, Target};
+use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Predict, PredictSurvival, Target};
 use tenure_stats::{KaplanMeier, KaplanMeierParams, log_rank_test};
 
 use crate::common::assert_close;
@@ -185,4 +185,24 @@ proptest! {
             prop_assert!((km.survival_at(t) - (1.0 - ecdf)).abs() < 1e-12);
         }
     }
+}
+
+#[test]
+fn predict_survival_is_the_curve_for_every_row() {
+    let km = fit(
+        &[1.0, 2.0, 2.0, 4.0, 5.0],
+        &[true, true, false, true, false],
+        3.0,
+    );
+    let x = Matrix::zeros(3, 0);
+    let s = km.predict_survival(&x, &[0.5, 2.0, 4.5]).unwrap();
+    // S(0.5) = 1; S(2) = 4/5 * 3/4; S(4.5) = that * 1/2.
+    for (column, want) in s.iter().zip([1.0, 0.6, 0.3]) {
+        assert_eq!(column.len(), 3);
+        assert!(
+            column.iter().all(|&v| (v - want).abs() < 1e-15),
+            "{column:?}"
+        );
+    }
+    assert!(km.predict_survival(&Matrix::zeros(3, 2), &[1.0]).is_err());
 }

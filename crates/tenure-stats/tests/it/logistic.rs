@@ -228,3 +228,35 @@ proptest! {
         prop_assert!(norm(&tight) <= norm(&loose) + 1e-12);
     }
 }
+
+/// The exported specification predicts what the model does, missing
+/// values included, with and without an intercept.
+#[test]
+fn spec_predicts_like_the_model() {
+    let data = churn_data(5, 400, 6);
+    let mut rows: Vec<Vec<f64>> = data.x().rows().map(<[f64]>::to_vec).collect();
+    for (i, row) in rows.iter_mut().enumerate() {
+        if i % 7 == 0 {
+            row[i % 6] = f64::NAN;
+        }
+    }
+    let x = Matrix::from_rows(&rows).unwrap();
+    for intercept in [true, false] {
+        let model = LogisticRegressionParams::new()
+            .fit_intercept(intercept)
+            .check()
+            .unwrap()
+            .fit(&data)
+            .unwrap();
+        let spec = model.to_spec();
+        assert_eq!(spec.feature_names, data.feature_names());
+        for (a, b) in spec
+            .predict(&x)
+            .unwrap()
+            .iter()
+            .zip(model.predict(&x).unwrap())
+        {
+            assert_close("spec prediction", *a, b, 1e-12);
+        }
+    }
+}

@@ -10,3 +10,4 @@ mod historical;
 mod kaplan_meier;
 mod logistic;
 mod params;
+mod ridge;

@@ -129,7 +129,7 @@ fn logistic_rejects_unusable_training_data() {
     };
     let rows = vec![vec![1.0], vec![2.0], vec![3.0]];
     let labels = |y: &[f64]| dataset(&rows, Target::Binary(y.to_vec()));
-    assert!(cannot_fit(&labels(&[0.0, 2.0, 1.0])).contains("label 2 at row 1"));
+    assert!(cannot_fit(&labels(&[0.0, 2.0, 1.0])).contains("label 2 at row 2"));
     assert!(cannot_fit(&labels(&[1.0, 1.0, 1.0])).contains("single class"));
     let zero_weight_negatives = labels(&[0.0, 1.0, 1.0])
         .with_weights(vec![0.0, 1.0, 1.0])
@@ -138,7 +138,7 @@ fn logistic_rejects_unusable_training_data() {
     let negative_weight = labels(&[0.0, 1.0, 1.0])
         .with_weights(vec![1.0, -1.0, 1.0])
         .unwrap();
-    assert!(cannot_fit(&negative_weight).contains("row 1"));
+    assert!(cannot_fit(&negative_weight).contains("at row 2"));
 
     let infinite = dataset(
         &[vec![1.0, f64::INFINITY], vec![2.0, 0.0]],
@@ -148,7 +148,7 @@ fn logistic_rejects_unusable_training_data() {
         params.fit(&infinite).unwrap_err(),
         StatsError::InfiniteFeature {
             feature: "x1".into(),
-            row: 0
+            row: 1
         }
     );
 }
@@ -165,7 +165,7 @@ fn kaplan_meier_rejects_bad_times() {
         .unwrap()
         .fit(&d)
         .unwrap_err();
-    assert!(err.to_string().contains("time -2 at row 1"), "{err}");
+    assert!(err.to_string().contains("time -2 at row 2"), "{err}");
 }
 
 #[test]
@@ -184,5 +184,5 @@ fn predicting_needs_the_training_width() {
     let err = model
         .predict(&Matrix::from_rows(&[vec![0.0, f64::NEG_INFINITY, 0.0]]).unwrap())
         .unwrap_err();
-    assert!(matches!(err, StatsError::InfiniteFeature { row: 0, .. }));
+    assert!(matches!(err, StatsError::InfiniteFeature { row: 1, .. }));
 }

@@ -3,6 +3,7 @@
 mod concurrency;
 mod errors;
 mod layout;
+mod registry;
 mod roundtrip;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,300 @@
+//! Best split of a leaf from its histograms.
+
+use crate::bin::{BinMapper, MISSING_BIN};
+use crate::hist::{FeatureHist, Histogram};
+use crate::params::GbdtValidParams;
+
+/// Sums over a set of rows. `count` is exact for leaves and estimated from
+/// hessians inside a histogram scan, as LightGBM does (a count per bin
+/// would cost a third more memory traffic in the hot loop).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Sums {
+    pub g: f64,
+    pub h: f64,
+    pub count: usize,
+}
+
+/// Which bins go left.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SplitRule {
+    /// Value bins `1..=bin`.
+    Le { bin: u8 },
+    /// The value bins in the set (a 256-bit mask).
+    In { mask: [u64; 4] },
+}
+
+impl SplitRule {
+    /// Whether a (non-missing) bin goes left.
+    #[inline]
+    pub fn left(&self, b: u8) -> bool {
+        match self {
+            SplitRule::Le { bin } => b <= *bin,
+            SplitRule::In { mask } => mask[(b >> 6) as usize] >> (b & 63) & 1 == 1,
+        }
+    }
+
+    /// Whether a row with bin `b` goes left, missing values included.
+    #[inline]
+    pub fn goes_left(&self, b: u8, missing_left: bool) -> bool {
+        if b == MISSING_BIN {
+            missing_left
+        } else {
+            self.left(b)
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Split {
+    pub feature: usize,
+    pub rule: SplitRule,
+    pub missing_left: bool,
+    pub gain: f64,
+    pub left: Sums,
+    pub right: Sums,
+}
+
+/// L1-thresholded gradient sum.
+#[inline]
+fn threshold_l1(g: f64, l1: f64) -> f64 {
+    if l1 == 0.0 {
+        g
+    } else {
+        g.signum() * (g.abs() - l1).max(0.0)
+    }
+}
+
+/// Objective reduction of a leaf with these sums: `T(G)^2 / (H + l2)`.
+#[inline]
+pub fn leaf_gain(g: f64, h: f64, p: &GbdtValidParams) -> f64 {
+    let t = threshold_l1(g, p.lambda_l1);
+    t * t / (h + p.lambda_l2)
+}
+
+/// Optimal leaf value (before the learning rate).
+pub fn leaf_output(g: f64, h: f64, p: &GbdtValidParams) -> f64 {
+    let out = -threshold_l1(g, p.lambda_l1) / (h + p.lambda_l2);
+    if p.max_delta_step > 0.0 {
+        out.clamp(-p.max_delta_step, p.max_delta_step)
+    } else {
+        out
+    }
+}
+
+/// Context for scanning one leaf.
+#[derive(Debug)]
+pub struct LeafScan<'a> {
+    pub params: &'a GbdtValidParams,
+    pub total: Sums,
+    pub parent_gain: f64,
+}
+
+impl LeafScan<'_> {
+    fn valid(&self, l: &Sums, r: &Sums) -> bool {
+        let p = self.params;
+        l.count >= p.min_data_in_leaf
+            && r.count >= p.min_data_in_leaf
+            && l.h >= p.min_sum_hessian_in_leaf
+            && r.h >= p.min_sum_hessian_in_leaf
+    }
+
+    fn sums(&self, g: f64, h: f64) -> Sums {
+        // Counts estimated from hessians, as LightGBM does.
+        let factor = if self.total.h > 0.0 {
+            self.total.count as f64 / self.total.h
+        } else {
+            0.0
+        };
+        Sums {
+            g,
+            h,
+            count: (h * factor).round() as usize,
+        }
+    }
+
+    /// The best split on one feature, if any beats `min_gain_to_split`.
+    pub fn best(&self, feature: usize, hist: &FeatureHist, mapper: &BinMapper) -> Option<Split> {
+        match mapper {
+            BinMapper::Numeric { uppers } => self.numeric(feature, hist, uppers.len() + 1),
+            BinMapper::Categorical { codes, .. } => self.categorical(feature, hist, codes.len()),
+        }
+    }
+
+    fn numeric(&self, feature: usize, hist: &FeatureHist, n_value_bins: usize) -> Option<Split> {
+        if n_value_bins < 2 {
+            return None;
+        }
+        let p = self.params;
+        let miss = hist[MISSING_BIN as usize];
+        let has_missing = miss[1] != 0.0 || miss[0] != 0.0;
+        let (tg, th) = (self.total.g, self.total.h);
+        let factor = if th > 0.0 {
+            self.total.count as f64 / th
+        } else {
+            0.0
+        };
+        // round(h * factor) >= min_data  <=>  h >= (min_data - 0.5) / factor:
+        // one comparison per side in the hot loop, no rounding.
+        let min_h = if factor > 0.0 {
+            ((p.min_data_in_leaf as f64 - 0.5) / factor).max(p.min_sum_hessian_in_leaf)
+        } else {
+            f64::INFINITY
+        };
+        let mut best_gain = p.min_gain_to_split + self.parent_gain;
+        let mut best: Option<(usize, bool, f64, f64)> = None;
+        let (mut g, mut h) = (0.0, 0.0);
+        // Left = value bins 1..=b, without then with the missing bin.
+        for (b, e) in hist.iter().enumerate().take(n_value_bins).skip(1) {
+            g += e[0];
+            h += e[1];
+            for missing_left in [false, true] {
+                if missing_left && !has_missing {
+                    break;
+                }
+                let (lg, lh) = if missing_left {
+                    (g + miss[0], h + miss[1])
+                } else {
+                    (g, h)
+                };
+                let rh = th - lh;
+                if lh < min_h || rh < min_h {
+                    continue;
+                }
+                let gain = leaf_gain(lg, lh, p) + leaf_gain(tg - lg, rh, p);
+                if gain > best_gain {
+                    best_gain = gain;
+                    best = Some((b, missing_left, lg, lh));
+                }
+            }
+        }
+        let (b, missing_left, lg, lh) = best?;
+        let l = self.sums(lg, lh);
+        let r = self.sums(tg - lg, th - lh);
+        // With no missing rows in training, missing values follow the side
+        // holding more data.
+        let missing_left = if has_missing {
+            missing_left
+        } else {
+            l.h >= r.h
+        };
+        Some(Split {
+            feature,
+            rule: SplitRule::Le { bin: b as u8 },
+            missing_left,
+            gain: best_gain - self.parent_gain,
+            left: l,
+            right: r,
+        })
+    }
+
+    /// LightGBM's categorical split: one-vs-rest for few levels, else the
+    /// levels sorted by `G / (H + cat_smooth)` and the best prefix of that
+    /// order (from either end) goes left, at most `max_cat_threshold` levels.
+    fn categorical(&self, feature: usize, hist: &FeatureHist, n_codes: usize) -> Option<Split> {
+        let p = self.params;
+        let miss = hist[MISSING_BIN as usize];
+        let mut best: Option<Split> = None;
+        let consider = |mask: [u64; 4], lg: f64, lh: f64, best: &mut Option<Split>| {
+            for missing_left in [false, true] {
+                if missing_left && miss[1] == 0.0 {
+                    continue;
+                }
+                let (lg, lh) = if missing_left {
+                    (lg + miss[0], lh + miss[1])
+                } else {
+                    (lg, lh)
+                };
+                let l = self.sums(lg, lh);
+                let r = self.sums(self.total.g - lg, self.total.h - lh);
+                if !self.valid(&l, &r) {
+                    continue;
+                }
+                // Categorical splits overfit more easily: LightGBM adds
+                // cat_l2 to the denominators.
+                let gain = leaf_gain(l.g, l.h + p.cat_l2, p) + leaf_gain(r.g, r.h + p.cat_l2, p)
+                    - self.parent_gain;
+                if gain > p.min_gain_to_split && best.as_ref().is_none_or(|s| gain > s.gain) {
+                    *best = Some(Split {
+                        feature,
+                        rule: SplitRule::In { mask },
+                        missing_left,
+                        gain,
+                        left: l,
+                        right: r,
+                    });
+                }
+            }
+        };
+        let factor = if self.total.h > 0.0 {
+            self.total.count as f64 / self.total.h
+        } else {
+            0.0
+        };
+        // Levels with enough rows in this leaf; the rest (and the "other"
+        // bin) always go right.
+        let mut levels: Vec<usize> = (1..=n_codes)
+            .filter(|&b| (hist[b][1] * factor).round() as usize >= p.min_data_per_group.max(1))
+            .collect();
+        if levels.is_empty() {
+            return None;
+        }
+        if n_codes <= p.max_cat_to_onehot {
+            for &b in &levels {
+                let mut mask = [0u64; 4];
+                set(&mut mask, b);
+                consider(mask, hist[b][0], hist[b][1], &mut best);
+            }
+            return best;
+        }
+        levels.sort_by(|&a, &b| {
+            let ka = hist[a][0] / (hist[a][1] + p.cat_smooth);
+            let kb = hist[b][0] / (hist[b][1] + p.cat_smooth);
+            ka.total_cmp(&kb).then(a.cmp(&b))
+        });
+        let max_k = p
+            .max_cat_threshold
+            .min(levels.len().saturating_sub(1).max(1));
+        for order in [
+            levels.clone(),
+            levels.iter().rev().copied().collect::<Vec<_>>(),
+        ] {
+            let mut mask = [0u64; 4];
+            let (mut g, mut h) = (0.0, 0.0);
+            for &b in order.iter().take(max_k) {
+                set(&mut mask, b);
+                g += hist[b][0];
+                h += hist[b][1];
+                consider(mask, g, h, &mut best);
+            }
+        }
+        best
+    }
+}
+
+fn set(mask: &mut [u64; 4], b: usize) {
+    mask[b >> 6] |= 1 << (b & 63);
+}
+
+/// Best split of a leaf over the allowed features (`None` if no split has a
+/// positive gain). Ties go to the lower feature index, so the choice does
+/// not depend on scheduling.
+pub fn best_split(
+    scan: &LeafScan<'_>,
+    hist: &Histogram,
+    scale: (f64, f64),
+    mappers: &[BinMapper],
+    features: &[usize],
+) -> Option<Split> {
+    use rayon::prelude::*;
+    features
+        .par_iter()
+        .filter_map(|&j| scan.best(j, &hist.feature(j, scale), &mappers[j]))
+        .reduce_with(|a, b| {
+            if b.gain > a.gain || (b.gain == a.gain && b.feature < a.feature) {
+                b
+            } else {
+                a
+            }
+        })
+}

@@ -1,0 +1,357 @@
+//! Growing one tree leaf-wise (best-first) on binned data.
+
+use serde::{Deserialize, Serialize};
+
+use crate::bin::{BinMapper, BinnedData};
+use crate::hist::{Entry, Histogram, Packed};
+use crate::params::GbdtValidParams;
+use crate::split::{LeafScan, Split, SplitRule, Sums, best_split, leaf_gain, leaf_output};
+
+/// A split node in bin space; a negative child `c` is leaf `!c`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BinNode {
+    pub feature: u32,
+    pub rule: SplitRule,
+    pub missing_left: bool,
+    pub left: i32,
+    pub right: i32,
+    pub gain: f64,
+}
+
+/// A trained tree in bin space, with its leaf values (learning rate
+/// applied).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BinTree {
+    pub nodes: Vec<BinNode>,
+    pub leaf_values: Vec<f64>,
+}
+
+impl BinTree {
+    /// The leaf a row of bins lands in.
+    #[inline]
+    pub fn leaf(&self, bins_of: impl Fn(usize) -> u8) -> usize {
+        if self.nodes.is_empty() {
+            return 0;
+        }
+        let mut n = 0i32;
+        loop {
+            let node = &self.nodes[n as usize];
+            let b = bins_of(node.feature as usize);
+            n = if node.rule.goes_left(b, node.missing_left) {
+                node.left
+            } else {
+                node.right
+            };
+            if n < 0 {
+                return !n as usize;
+            }
+        }
+    }
+}
+
+/// A leaf while the tree grows: its rows are `indices[start..end]`.
+#[derive(Debug)]
+struct Leaf {
+    start: usize,
+    end: usize,
+    sums: Sums,
+    depth: usize,
+    hist: Option<Histogram>,
+    best: Option<Split>,
+    /// The node whose child this leaf is, and on which side.
+    parent: Option<(usize, bool)>,
+}
+
+/// Reusable buffers for growing trees over one dataset.
+#[derive(Debug)]
+pub struct Grower {
+    pool: Vec<Histogram>,
+    ordered: Vec<Entry>,
+    ordered_packed: Vec<Packed>,
+    scratch: Vec<u32>,
+    n_features: usize,
+}
+
+/// Quantised gradients of one round: packed values per row and the scales
+/// that turn integer sums back into gradient and hessian sums.
+#[derive(Debug, Clone, Copy)]
+pub struct Quantized<'a> {
+    pub packed: &'a [Packed],
+    pub scale: (f64, f64),
+}
+
+/// The rows of each leaf of a grown tree, for updating training scores.
+#[derive(Debug)]
+pub struct Grown {
+    pub tree: BinTree,
+    /// `(start, end)` into the indices buffer, per leaf.
+    pub leaf_ranges: Vec<(usize, usize)>,
+}
+
+impl Grower {
+    pub fn new(n_features: usize) -> Self {
+        Self {
+            pool: Vec::new(),
+            ordered: Vec::new(),
+            ordered_packed: Vec::new(),
+            scratch: Vec::new(),
+            n_features,
+        }
+    }
+
+    fn build_hist(
+        &mut self,
+        data: &BinnedData,
+        rows: &[u32],
+        gh: &[Entry],
+        quant: Option<Quantized<'_>>,
+        threads: usize,
+    ) -> Histogram {
+        let pooled = self
+            .pool
+            .pop()
+            .filter(|h| h.is_quantized() == quant.is_some());
+        match quant {
+            Some(q) => {
+                let mut h = pooled.unwrap_or_else(|| Histogram::zeros_quantized(self.n_features));
+                let mut ordered = std::mem::take(&mut self.ordered_packed);
+                ordered.clear();
+                ordered.extend(rows.iter().map(|&i| q.packed[i as usize]));
+                h.build_quantized(data, rows, &ordered, threads);
+                self.ordered_packed = ordered;
+                h
+            }
+            None => {
+                let mut h = pooled.unwrap_or_else(|| Histogram::zeros(self.n_features));
+                let mut ordered = std::mem::take(&mut self.ordered);
+                ordered.clear();
+                ordered.extend(rows.iter().map(|&i| gh[i as usize]));
+                h.build(data, rows, &ordered, threads);
+                self.ordered = ordered;
+                h
+            }
+        }
+    }
+
+    /// Grows one tree over the rows in `indices` (reordered in place so
+    /// that each leaf's rows are contiguous).
+    #[allow(clippy::too_many_arguments)]
+    pub fn grow(
+        &mut self,
+        data: &BinnedData,
+        mappers: &[BinMapper],
+        gh: &[Entry],
+        quant: Option<Quantized<'_>>,
+        indices: &mut [u32],
+        features: &[usize],
+        params: &GbdtValidParams,
+        threads: usize,
+    ) -> Grown {
+        let scale = quant.map_or((1.0, 1.0), |q| q.scale);
+        let root_hist = self.build_hist(data, indices, gh, quant, threads);
+        let (mut g, mut h) = (0.0, 0.0);
+        if quant.is_some() {
+            // Splits compare quantised sums: the leaf's totals must be
+            // quantised sums too, or right = total - left mixes the two.
+            let f0 = root_hist.feature(0, scale);
+            for e in f0.iter() {
+                g += e[0];
+                h += e[1];
+            }
+        } else {
+            for &i in indices.iter() {
+                g += gh[i as usize][0];
+                h += gh[i as usize][1];
+            }
+        }
+        let mut leaves = vec![Leaf {
+            start: 0,
+            end: indices.len(),
+            sums: Sums {
+                g,
+                h,
+                count: indices.len(),
+            },
+            depth: 0,
+            hist: Some(root_hist),
+            best: None,
+            parent: None,
+        }];
+        self.find_best(&mut leaves[0], mappers, features, params, scale);
+        let mut nodes: Vec<BinNode> = Vec::new();
+
+        while leaves.len() < params.num_leaves {
+            let Some(li) = pick_leaf(&leaves) else { break };
+            let split = leaves[li].best.take().expect("picked leaves have a split");
+            let (start, end) = (leaves[li].start, leaves[li].end);
+            let mid = self.partition(data, &split, &mut indices[start..end]) + start;
+
+            let node_ix = nodes.len();
+            let right_leaf = leaves.len();
+            nodes.push(BinNode {
+                feature: split.feature as u32,
+                rule: split.rule.clone(),
+                missing_left: split.missing_left,
+                left: !(li as i32),
+                right: !(right_leaf as i32),
+                gain: split.gain,
+            });
+            if let Some((p, is_left)) = leaves[li].parent {
+                let child = node_ix as i32;
+                if is_left {
+                    nodes[p].left = child
+                } else {
+                    nodes[p].right = child
+                }
+            }
+
+            let depth = leaves[li].depth + 1;
+            let parent_hist = leaves[li]
+                .hist
+                .take()
+                .expect("splittable leaves keep a histogram");
+            let left_sums = Sums {
+                count: mid - start,
+                ..split.left
+            };
+            let right_sums = Sums {
+                count: end - mid,
+                ..split.right
+            };
+            // Build the smaller child, subtract for the larger.
+            let left_smaller = mid - start <= end - mid;
+            let small_rows = if left_smaller { start..mid } else { mid..end };
+            let small = self.build_hist(data, &indices[small_rows], gh, quant, threads);
+            let mut large = parent_hist;
+            large.subtract(&small);
+            let (left_hist, right_hist) = if left_smaller {
+                (small, large)
+            } else {
+                (large, small)
+            };
+
+            leaves[li] = Leaf {
+                start,
+                end: mid,
+                sums: left_sums,
+                depth,
+                hist: Some(left_hist),
+                best: None,
+                parent: Some((node_ix, true)),
+            };
+            leaves.push(Leaf {
+                start: mid,
+                end,
+                sums: right_sums,
+                depth,
+                hist: Some(right_hist),
+                best: None,
+                parent: Some((node_ix, false)),
+            });
+            let can_split = params.max_depth <= 0 || (depth as i64) < params.max_depth;
+            for ix in [li, right_leaf] {
+                if can_split && leaves.len() < params.num_leaves {
+                    let mut leaf = std::mem::replace(&mut leaves[ix], placeholder());
+                    self.find_best(&mut leaf, mappers, features, params, scale);
+                    leaves[ix] = leaf;
+                }
+                if leaves[ix].best.is_none()
+                    && let Some(hh) = leaves[ix].hist.take()
+                {
+                    self.pool.push(hh);
+                }
+            }
+        }
+        for leaf in &mut leaves {
+            if let Some(hh) = leaf.hist.take() {
+                self.pool.push(hh);
+            }
+        }
+        let leaf_values = leaves
+            .iter()
+            .map(|l| {
+                let (g, h) = if quant.is_some() {
+                    // Quantised sums chose the splits; the leaf values come
+                    // from the exact gradients (LightGBM's leaf renewal).
+                    indices[l.start..l.end]
+                        .iter()
+                        .fold((0.0, 0.0), |(g, h), &i| {
+                            (g + gh[i as usize][0], h + gh[i as usize][1])
+                        })
+                } else {
+                    (l.sums.g, l.sums.h)
+                };
+                leaf_output(g, h, params) * params.learning_rate
+            })
+            .collect();
+        Grown {
+            tree: BinTree { nodes, leaf_values },
+            leaf_ranges: leaves.iter().map(|l| (l.start, l.end)).collect(),
+        }
+    }
+
+    fn find_best(
+        &self,
+        leaf: &mut Leaf,
+        mappers: &[BinMapper],
+        features: &[usize],
+        params: &GbdtValidParams,
+        scale: (f64, f64),
+    ) {
+        leaf.best = None;
+        if leaf.sums.count < 2 * params.min_data_in_leaf {
+            return;
+        }
+        let Some(hist) = &leaf.hist else { return };
+        let scan = LeafScan {
+            params,
+            total: leaf.sums,
+            parent_gain: leaf_gain(leaf.sums.g, leaf.sums.h, params),
+        };
+        leaf.best = best_split(&scan, hist, scale, mappers, features);
+    }
+
+    /// Stable partition of a leaf's rows: left rows first. Returns the
+    /// number of left rows.
+    fn partition(&mut self, data: &BinnedData, split: &Split, rows: &mut [u32]) -> usize {
+        let col = data.col(split.feature);
+        self.scratch.clear();
+        let mut nl = 0;
+        for k in 0..rows.len() {
+            let i = rows[k];
+            if split.rule.goes_left(col[i as usize], split.missing_left) {
+                rows[nl] = i;
+                nl += 1;
+            } else {
+                self.scratch.push(i);
+            }
+        }
+        rows[nl..].copy_from_slice(&self.scratch);
+        nl
+    }
+}
+
+fn placeholder() -> Leaf {
+    Leaf {
+        start: 0,
+        end: 0,
+        sums: Sums::default(),
+        depth: 0,
+        hist: None,
+        best: None,
+        parent: None,
+    }
+}
+
+/// The leaf with the largest gain; ties go to the lowest index.
+fn pick_leaf(leaves: &[Leaf]) -> Option<usize> {
+    let mut best: Option<(usize, f64)> = None;
+    for (i, l) in leaves.iter().enumerate() {
+        if let Some(s) = &l.best
+            && best.is_none_or(|(_, g)| s.gain > g)
+        {
+            best = Some((i, s.gain));
+        }
+    }
+    best.map(|(i, _)| i)
+}

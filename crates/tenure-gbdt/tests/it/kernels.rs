@@ -1,0 +1,294 @@
+//! Fast kernels against naive twins: histograms, split finding, binning.
+
+// Index loops mirror the naive definitions on purpose.
+#![allow(clippy::needless_range_loop)]
+
+use proptest::prelude::*;
+use tenure_core::{Matrix, ParamGuard};
+use tenure_gbdt::GbdtParams;
+use tenure_gbdt::bin::{BinMapper, BinnedData, fit_mappers};
+use tenure_gbdt::hist::Histogram;
+use tenure_gbdt::split::{LeafScan, SplitRule, Sums, best_split, leaf_gain};
+
+fn matrix(cols: &[Vec<f64>]) -> Matrix {
+    let n = cols[0].len();
+    let mut data = Vec::with_capacity(n * cols.len());
+    for i in 0..n {
+        data.extend(cols.iter().map(|c| c[i]));
+    }
+    Matrix::new(data, n, cols.len()).unwrap()
+}
+
+fn value() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        8 => (-50i32..50).prop_map(|v| f64::from(v) / 4.0),
+        1 => Just(f64::NAN),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Every row's bin is the one a linear scan of the bounds gives, and
+    /// bins preserve order.
+    #[test]
+    fn binning_matches_a_linear_scan(values in prop::collection::vec(value(), 1..300), max_bin in 2usize..40) {
+        let x = matrix(std::slice::from_ref(&values));
+        let mappers = fit_mappers(&x, &["x".into()], &[false], max_bin, 1, 1000).unwrap();
+        let BinMapper::Numeric { uppers } = &mappers[0] else { panic!("numeric") };
+        prop_assert!(uppers.len() < max_bin);
+        for &v in &values {
+            let b = mappers[0].bin(v);
+            if v.is_nan() {
+                prop_assert_eq!(b, 0);
+                continue;
+            }
+            let naive = 1 + uppers.iter().position(|&u| (v as f32) <= u).unwrap_or(uppers.len());
+            prop_assert_eq!(b as usize, naive);
+        }
+        for &a in &values {
+            for &c in &values {
+                if !a.is_nan() && !c.is_nan() && a < c {
+                    prop_assert!(mappers[0].bin(a) <= mappers[0].bin(c));
+                }
+            }
+        }
+    }
+
+    /// Histograms of a random subset of rows equal naive per-bin sums, for
+    /// any thread count, and subtraction gives the complement's histogram.
+    #[test]
+    fn histograms_match_naive_sums(
+        cols in prop::collection::vec(prop::collection::vec(value(), 5000), 1..5),
+        keep in prop::collection::vec(any::<bool>(), 5000),
+        threads in 1usize..4,
+    ) {
+        let x = matrix(&cols);
+        let f = cols.len();
+        let names: Vec<String> = (0..f).map(|j| format!("x{j}")).collect();
+        let mappers = fit_mappers(&x, &names, &vec![false; f], 16, 1, 5000).unwrap();
+        let data = BinnedData::new(&x, &mappers);
+        let gh: Vec<[f64; 2]> = (0..5000).map(|i| [((i * 7919) % 13) as f64 - 6.0, 1.0 + (i % 3) as f64]).collect();
+        let rows: Vec<u32> = (0..5000u32).filter(|&i| keep[i as usize]).collect();
+        let ordered: Vec<[f64; 2]> = rows.iter().map(|&i| gh[i as usize]).collect();
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let mut h = Histogram::zeros(f);
+        pool.install(|| h.build(&data, &rows, &ordered, threads));
+        let all: Vec<u32> = (0..5000).collect();
+        let mut root = Histogram::zeros(f);
+        pool.install(|| root.build(&data, &all, &gh, threads));
+        for j in 0..f {
+            let mut naive = [[0.0f64; 2]; 256];
+            let mut naive_rest = [[0.0f64; 2]; 256];
+            for i in 0..5000 {
+                let b = mappers[j].bin(x.get(i, j)) as usize;
+                let target = if keep[i] { &mut naive } else { &mut naive_rest };
+                target[b][0] += gh[i][0];
+                target[b][1] += gh[i][1];
+            }
+            prop_assert_eq!(&h.feats[j][..], &naive[..]);
+            for b in 0..256 {
+                let sub = [root.feats[j][b][0] - h.feats[j][b][0], root.feats[j][b][1] - h.feats[j][b][1]];
+                // Integer-valued sums: subtraction is exact.
+                prop_assert_eq!(sub, naive_rest[b]);
+            }
+        }
+    }
+
+    /// The best numeric split equals an exhaustive search over thresholds
+    /// and missing directions.
+    #[test]
+    fn split_finding_matches_exhaustive_search(
+        bins in prop::collection::vec(0u8..12, 20..200),
+        g in prop::collection::vec(-3i32..4, 200),
+        lambda_l2 in 0.0f64..2.0,
+        min_data in 1usize..8,
+    ) {
+        let n = bins.len();
+        let p = GbdtParams::new()
+            .with(|c| { c.lambda_l2 = lambda_l2; c.min_data_in_leaf = min_data; c.min_sum_hessian_in_leaf = 0.0; })
+            .check()
+            .unwrap();
+        let mut hist = [[0.0f64; 2]; 256];
+        let (mut tg, mut th) = (0.0, 0.0);
+        for i in 0..n {
+            // Unit hessians: estimated counts are exact.
+            hist[bins[i] as usize][0] += f64::from(g[i]);
+            hist[bins[i] as usize][1] += 1.0;
+            tg += f64::from(g[i]);
+            th += 1.0;
+        }
+        let mapper = BinMapper::Numeric { uppers: (1..=10).map(|u| u as f32).collect() };
+        let scan = LeafScan { params: &p, total: Sums { g: tg, h: th, count: n }, parent_gain: leaf_gain(tg, th, &p) };
+        let got = scan.best(0, &hist, &mapper);
+
+        let mut best: Option<(f64, u8, bool)> = None;
+        let has_missing = bins.contains(&0);
+        // A split keeps at least one value bin on each side.
+        for t in 1..11u8 {
+            for missing_left in [false, true] {
+                if missing_left && !has_missing { continue; }
+                let (mut lg, mut lh) = (0.0, 0.0);
+                for i in 0..n {
+                    let left = if bins[i] == 0 { missing_left } else { bins[i] <= t };
+                    if left { lg += f64::from(g[i]); lh += 1.0; }
+                }
+                let (rg, rh) = (tg - lg, th - lh);
+                if (lh as usize) < min_data || (rh as usize) < min_data { continue; }
+                let gain = lg * lg / (lh + lambda_l2) + rg * rg / (rh + lambda_l2) - tg * tg / (th + lambda_l2);
+                if gain > 1e-12 && best.is_none_or(|(bg, _, _)| gain > bg + 1e-9) {
+                    best = Some((gain, t, missing_left));
+                }
+            }
+        }
+        match (got, best) {
+            (None, None) => {}
+            (Some(s), Some((gain, _, _))) => {
+                // Ties between thresholds may resolve either way; the gain
+                // must be the optimum.
+                prop_assert!((s.gain - gain).abs() < 1e-9, "{} vs {}", s.gain, gain);
+            }
+            (Some(s), None) => prop_assert!(s.gain <= 1e-9, "found a split with gain {}", s.gain),
+            (None, Some((gain, t, _))) => prop_assert!(false, "missed gain {gain} at {t}"),
+        }
+    }
+}
+
+/// A hand-made leaf: the split, its gain and both sides' sums.
+#[test]
+fn depth_one_split_by_hand() {
+    // Bins 1..=4 with gradients -2, -1, +1, +2 (two rows each), no missing.
+    let mut hist = [[0.0f64; 2]; 256];
+    for (b, g) in [(1, -2.0), (2, -1.0), (3, 1.0), (4, 2.0)] {
+        hist[b] = [2.0 * g, 2.0];
+    }
+    let p = GbdtParams::new()
+        .with(|c| {
+            c.lambda_l2 = 1.0;
+            c.min_data_in_leaf = 1;
+        })
+        .check()
+        .unwrap();
+    let total = Sums {
+        g: 0.0,
+        h: 8.0,
+        count: 8,
+    };
+    let scan = LeafScan {
+        params: &p,
+        total,
+        parent_gain: leaf_gain(0.0, 8.0, &p),
+    };
+    let mapper = BinMapper::Numeric {
+        uppers: vec![1.0, 2.0, 3.0],
+    };
+    let s = scan.best(0, &hist, &mapper).unwrap();
+    // Left = bins 1,2: G = -6, H = 4; right: G = 6, H = 4.
+    // gain = 36/5 + 36/5 - 0 = 14.4.
+    assert_eq!(s.rule, SplitRule::Le { bin: 2 });
+    assert!((s.gain - 14.4).abs() < 1e-12);
+    assert_eq!((s.left.g, s.left.h, s.left.count), (-6.0, 4.0, 4));
+    assert_eq!((s.right.g, s.right.h, s.right.count), (6.0, 4.0, 4));
+    // Leaf values: -G / (H + l2) = 6/5 and -6/5.
+    assert!((tenure_gbdt::split::leaf_output(-6.0, 4.0, &p) - 1.2).abs() < 1e-12);
+}
+
+/// Missing values join the side whose gradients they resemble.
+#[test]
+fn missing_values_go_where_the_gain_says() {
+    let mut hist = [[0.0f64; 2]; 256];
+    hist[1] = [-4.0, 2.0];
+    hist[2] = [4.0, 2.0];
+    // Missing rows have positive gradients, like bin 2.
+    hist[0] = [3.0, 2.0];
+    let p = GbdtParams::new()
+        .with(|c| c.min_data_in_leaf = 1)
+        .check()
+        .unwrap();
+    let total = Sums {
+        g: 3.0,
+        h: 6.0,
+        count: 6,
+    };
+    let scan = LeafScan {
+        params: &p,
+        total,
+        parent_gain: leaf_gain(3.0, 6.0, &p),
+    };
+    let mapper = BinMapper::Numeric { uppers: vec![1.0] };
+    let s = scan.best(0, &hist, &mapper).unwrap();
+    assert!(!s.missing_left, "missing rows should go right with bin 2");
+    hist[0] = [-3.0, 2.0];
+    let total = Sums {
+        g: -3.0,
+        h: 6.0,
+        count: 6,
+    };
+    let scan = LeafScan {
+        params: &p,
+        total,
+        parent_gain: leaf_gain(-3.0, 6.0, &p),
+    };
+    let s = scan.best(0, &hist, &mapper).unwrap();
+    assert!(s.missing_left, "missing rows should go left with bin 1");
+}
+
+/// Sorted-gradient categorical partition: the levels with negative mean
+/// gradient go together.
+#[test]
+fn categorical_split_groups_levels_by_gradient() {
+    let codes: Vec<f64> = (0..600).map(|i| f64::from(i % 6)).collect();
+    let x = matrix(std::slice::from_ref(&codes));
+    let mappers = fit_mappers(&x, &["c".into()], &[true], 255, 1, 1000).unwrap();
+    let data = BinnedData::new(&x, &mappers);
+    // Codes 1, 3, 4 have negative gradients.
+    let gh: Vec<[f64; 2]> = codes
+        .iter()
+        .map(|&c| {
+            [
+                if [1.0, 3.0, 4.0].contains(&c) {
+                    -1.0
+                } else {
+                    1.0
+                },
+                1.0,
+            ]
+        })
+        .collect();
+    let rows: Vec<u32> = (0..600).collect();
+    let mut h = Histogram::zeros(1);
+    h.build(&data, &rows, &gh, 1);
+    let p = GbdtParams::new()
+        .with(|c| {
+            c.min_data_in_leaf = 1;
+            c.min_data_per_group = 1;
+            c.cat_l2 = 0.0;
+            c.cat_smooth = 0.0;
+        })
+        .check()
+        .unwrap();
+    let scan = LeafScan {
+        params: &p,
+        total: Sums {
+            g: 0.0,
+            h: 600.0,
+            count: 600,
+        },
+        parent_gain: 0.0,
+    };
+    let s = best_split(&scan, &h, (1.0, 1.0), &mappers, &[0]).unwrap();
+    let SplitRule::In { mask } = s.rule else {
+        panic!("categorical rule")
+    };
+    let left: Vec<u32> = (1..=6u8)
+        .filter(|&b| mask[0] >> b & 1 == 1)
+        .map(|b| mappers[0].code(b).unwrap())
+        .collect();
+    let mut left = left;
+    left.sort();
+    let complement = left != vec![1, 3, 4];
+    assert!(
+        left == vec![1, 3, 4] || (complement && left == vec![0, 2, 5]),
+        "{left:?}"
+    );
+}

@@ -1,0 +1,4 @@
+mod basics;
+mod booster;
+mod kernels;
+mod peers;

@@ -1,0 +1,216 @@
+//! The model card: a JSON file beside the ONNX file saying, for people,
+//! what the file's metadata says for machines, plus a summary of the model.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tenure_core::spec::{Model, ModelInfo, Node, SavedSpec};
+
+use crate::export::{BATCH, INPUT, OnnxModel, OutputDocs, link_name};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelCard {
+    /// [`ModelCard::FORMAT`].
+    pub format: String,
+    pub model: ModelInfo,
+    pub file: FileCard,
+    pub input: InputCard,
+    pub outputs: Vec<OutputCard>,
+    pub summary: Summary,
+}
+
+impl ModelCard {
+    pub const FORMAT: &'static str = "tenure.model_card/1";
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileCard {
+    /// The ONNX file's name, next to the card.
+    pub name: String,
+    pub bytes: usize,
+    /// `sha256:` and the hex digest of the file.
+    pub sha256: String,
+    pub ir_version: i64,
+    /// Operator set per domain (`ai.onnx`, `ai.onnx.ml`).
+    pub opsets: std::collections::BTreeMap<String, i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputCard {
+    pub name: String,
+    pub dtype: String,
+    pub shape: Vec<String>,
+    pub missing: String,
+    pub columns: Vec<ColumnCard>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnCard {
+    pub index: usize,
+    pub name: String,
+    /// Read as an integer category code (tree ensembles).
+    pub categorical: bool,
+    /// Imputation and standardisation done inside the graph.
+    pub preprocessing: Option<Preprocessing>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Preprocessing {
+    pub impute: f64,
+    pub mean: f64,
+    pub scale: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutputCard {
+    pub name: String,
+    pub dtype: String,
+    pub shape: Vec<String>,
+    pub meaning: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Summary {
+    TreeEnsemble {
+        trees: usize,
+        leaves: usize,
+        max_depth: usize,
+        base_score: f64,
+        link: String,
+    },
+    Linear {
+        intercept: f64,
+        /// `(feature, coefficient)` on the standardised inputs when the
+        /// model standardises them, else on the raw ones.
+        coefficients: Vec<(String, f64)>,
+        link: String,
+    },
+}
+
+/// The card of `onnx` (exported from `spec`), for a file named `file_name`.
+pub fn model_card(spec: &SavedSpec, onnx: &OnnxModel, file_name: &str) -> ModelCard {
+    let names = spec.model.feature_names();
+    let link = spec.model.link();
+    let docs = OutputDocs::new(&spec.info, link);
+    let proto = onnx.proto();
+    let columns = names
+        .iter()
+        .enumerate()
+        .map(|(j, name)| ColumnCard {
+            index: j,
+            name: name.clone(),
+            categorical: match &spec.model {
+                Model::TreeEnsemble(m) => m.categorical.contains(&(j as u32)),
+                Model::Linear(_) => false,
+            },
+            preprocessing: match &spec.model {
+                Model::Linear(m) => m.preprocess.as_ref().map(|p| Preprocessing {
+                    impute: p.impute[j],
+                    mean: p.mean[j],
+                    scale: p.scale[j],
+                }),
+                Model::TreeEnsemble(_) => None,
+            },
+        })
+        .collect();
+    let outputs = docs
+        .outputs(link)
+        .into_iter()
+        .map(|(name, meaning)| output_card(name, meaning))
+        .collect();
+    ModelCard {
+        format: ModelCard::FORMAT.to_string(),
+        model: spec.info.clone(),
+        file: FileCard {
+            name: file_name.to_string(),
+            bytes: onnx.bytes().len(),
+            sha256: sha256(onnx.bytes()),
+            ir_version: proto.ir_version(),
+            opsets: proto
+                .opset_import
+                .iter()
+                .map(|o| {
+                    let d = if o.domain().is_empty() {
+                        "ai.onnx"
+                    } else {
+                        o.domain()
+                    };
+                    (d.to_string(), o.version())
+                })
+                .collect(),
+        },
+        input: InputCard {
+            name: INPUT.to_string(),
+            dtype: "float32".into(),
+            shape: vec![BATCH.to_string(), names.len().to_string()],
+            missing: "NaN".into(),
+            columns,
+        },
+        outputs,
+        summary: summary(&spec.model),
+    }
+}
+
+fn output_card(name: &str, meaning: &str) -> OutputCard {
+    let width = if name == crate::head::PROBABILITIES {
+        "2"
+    } else {
+        "1"
+    };
+    OutputCard {
+        name: name.to_string(),
+        dtype: "float32".into(),
+        shape: vec![BATCH.to_string(), width.to_string()],
+        meaning: meaning.to_string(),
+    }
+}
+
+fn summary(model: &Model) -> Summary {
+    match model {
+        Model::TreeEnsemble(m) => Summary::TreeEnsemble {
+            trees: m.trees.len(),
+            leaves: m
+                .trees
+                .iter()
+                .flat_map(|t| &t.nodes)
+                .filter(|n| matches!(n, Node::Leaf { .. }))
+                .count(),
+            max_depth: m.trees.iter().map(|t| depth(&t.nodes)).max().unwrap_or(0),
+            base_score: m.base_score,
+            link: link_name(m.link).to_string(),
+        },
+        Model::Linear(m) => Summary::Linear {
+            intercept: m.intercept,
+            coefficients: m
+                .feature_names
+                .iter()
+                .cloned()
+                .zip(m.coef.iter().copied())
+                .collect(),
+            link: link_name(m.link).to_string(),
+        },
+    }
+}
+
+/// Splits on the longest path from the root (a lone leaf: 0). The tree is
+/// known to be one (the export checked it).
+fn depth(nodes: &[Node]) -> usize {
+    let mut max = 0;
+    let mut stack = vec![(0usize, 0usize)];
+    while let Some((i, d)) = stack.pop() {
+        match &nodes[i] {
+            Node::Leaf { .. } => max = max.max(d),
+            Node::Split { left, right, .. } => {
+                stack.push((*left as usize, d + 1));
+                stack.push((*right as usize, d + 1));
+            }
+        }
+    }
+    max
+}
+
+pub fn sha256(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}

@@ -1,0 +1,170 @@
+//! Specifications that cannot be exported, and graphs the validator
+//! rejects, each with an error that says where and why.
+
+use prost::Message;
+use tenure_core::Link;
+use tenure_core::spec::{Condition, Model, Node, SavedSpec};
+use tenure_onnx::proto::{ModelProto, tensor_shape_proto::dimension};
+use tenure_onnx::validate::validate;
+
+use crate::common::{saved, small_linear, two_trees};
+
+fn export_error(spec: &SavedSpec) -> String {
+    tenure_onnx::export(spec).unwrap_err().to_string()
+}
+
+fn trees_with(edit: impl FnOnce(&mut tenure_core::spec::TreeEnsemble)) -> SavedSpec {
+    let mut m = two_trees(Link::Sigmoid);
+    edit(&mut m);
+    saved(Model::TreeEnsemble(m))
+}
+
+#[test]
+fn tree_specs_that_cannot_be_exported() {
+    let e = export_error(&trees_with(|m| {
+        m.trees[0].nodes[0] = Node::Split {
+            feature: 7,
+            condition: Condition::Le { threshold: 1.0 },
+            missing_left: true,
+            left: 1,
+            right: 2,
+        };
+    }));
+    assert!(e.contains("tree 0") && e.contains("feature 7"), "{e}");
+
+    let e = export_error(&trees_with(|m| {
+        if let Node::Split { right, .. } = &mut m.trees[0].nodes[2] {
+            *right = 1; // node 1 is already the root's left child
+        }
+    }));
+    assert!(e.contains("node 1 is reached twice"), "{e}");
+
+    let e = export_error(&trees_with(|m| {
+        if let Node::Split { condition, .. } = &mut m.trees[0].nodes[2] {
+            *condition = Condition::In { left: vec![3, 1] };
+        }
+    }));
+    assert!(e.contains("not sorted"), "{e}");
+
+    let e = export_error(&trees_with(|m| {
+        if let Node::Split { condition, .. } = &mut m.trees[0].nodes[2] {
+            *condition = Condition::In {
+                left: vec![1, (1 << 24) + 1],
+            };
+        }
+    }));
+    assert!(e.contains("category code 16777217"), "{e}");
+
+    let e = export_error(&trees_with(|m| m.trees[1].nodes.clear()));
+    assert!(e.contains("tree 1") && e.contains("no node"), "{e}");
+
+    let e = export_error(&trees_with(|m| {
+        m.trees[0].nodes[1] = Node::Leaf { value: f64::NAN };
+    }));
+    assert!(e.contains("leaf 1"), "{e}");
+
+    let e = export_error(&trees_with(|m| m.feature_names[2] = "plan".into()));
+    assert!(e.contains("`plan` is empty or repeated"), "{e}");
+}
+
+#[test]
+fn linear_specs_that_cannot_be_exported() {
+    let mut m = small_linear(Link::Sigmoid, true);
+    m.coef.pop();
+    let e = export_error(&saved(Model::Linear(m)));
+    assert!(e.contains("2 coefficients for 3 features"), "{e}");
+
+    let mut m = small_linear(Link::Sigmoid, true);
+    m.preprocess.as_mut().unwrap().scale[1] = 0.0;
+    let e = export_error(&saved(Model::Linear(m)));
+    assert!(e.contains("feature 1") && e.contains("scale 0"), "{e}");
+
+    let mut spec = saved(Model::Linear(small_linear(Link::Sigmoid, false)));
+    spec.format = "tenure.spec/99".into();
+    assert!(export_error(&spec).contains("tenure.spec/99"));
+}
+
+fn exported(link: Link) -> ModelProto {
+    let bytes = tenure_onnx::export(&saved(Model::TreeEnsemble(two_trees(link))))
+        .unwrap()
+        .bytes()
+        .to_vec();
+    ModelProto::decode(bytes.as_slice()).unwrap()
+}
+
+fn invalid(model: &ModelProto) -> String {
+    validate(model).unwrap_err().to_string()
+}
+
+#[test]
+fn the_validator_rejects_broken_graphs() {
+    let good = exported(Link::Sigmoid);
+    validate(&good).unwrap();
+
+    let mut m = good.clone();
+    m.graph.as_mut().unwrap().node.swap(0, 1);
+    assert!(
+        invalid(&m).contains("not defined before this node"),
+        "{}",
+        invalid(&m)
+    );
+
+    let mut m = good.clone();
+    m.graph.as_mut().unwrap().node[1].input[0] = "nowhere".into();
+    assert!(invalid(&m).contains("`nowhere`"));
+
+    let mut m = good.clone();
+    let out = &mut m.graph.as_mut().unwrap().output[0];
+    if let Some(tenure_onnx::proto::type_proto::Value::TensorType(t)) =
+        &mut out.r#type.as_mut().unwrap().value
+    {
+        t.shape.as_mut().unwrap().dim[1].value = Some(dimension::Value::DimValue(2));
+    }
+    let e = invalid(&m);
+    assert!(
+        e.contains("graph output `prediction`") && e.contains("declared"),
+        "{e}"
+    );
+
+    let mut m = good.clone();
+    m.opset_import.retain(|o| o.domain() != "ai.onnx.ml");
+    assert!(invalid(&m).contains("ai.onnx.ml"));
+
+    // A child pointing back at its parent would loop forever.
+    let mut m = good.clone();
+    let te = m
+        .graph
+        .as_mut()
+        .unwrap()
+        .node
+        .iter_mut()
+        .find(|n| n.op_type() == "TreeEnsembleRegressor")
+        .unwrap();
+    let true_ids = te
+        .attribute
+        .iter_mut()
+        .find(|a| a.name() == "nodes_truenodeids")
+        .unwrap();
+    true_ids.ints[2] = 0;
+    let e = invalid(&m);
+    assert!(e.contains("not a later node of its tree"), "{e}");
+
+    // A feature index past the input's width.
+    let mut m = good;
+    let te = m
+        .graph
+        .as_mut()
+        .unwrap()
+        .node
+        .iter_mut()
+        .find(|n| n.op_type() == "TreeEnsembleRegressor")
+        .unwrap();
+    let features = te
+        .attribute
+        .iter_mut()
+        .find(|a| a.name() == "nodes_featureids")
+        .unwrap();
+    features.ints[0] = 3;
+    let e = invalid(&m);
+    assert!(e.contains("reads feature 3 of 3"), "{e}");
+}

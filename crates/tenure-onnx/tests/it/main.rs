@@ -1,0 +1,6 @@
+mod bundle;
+mod common;
+mod errors;
+mod golden;
+mod onnxruntime;
+mod parity;

@@ -1,0 +1,269 @@
+//! The `[tune]` table of an experiment, checked against the models and the
+//! task when the experiment loads.
+//!
+//! ```toml
+//! [tune]
+//! model = "logreg"            # a [[models]] entry, by name
+//! metric = "auc"              # one the task reports; direction follows it
+//! trials = 30
+//! sampler = "auto"            # auto (default) | tpe | gp | random
+//! pruner = "median"           # none | median | asha (fed the running CV mean per fold)
+//! [tune.space]
+//! l2 = { type = "float", low = 1e-4, high = 100.0, log = true }
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tenure_core::Task;
+use tenure_tune::{
+    Direction, Distribution, ParamSpec, ParamValue, Params, Pruner, SamplerKind, SearchSpace,
+};
+
+use crate::config::ModelConfig;
+use crate::models::ModelSpec;
+use crate::{Result, RunnerError};
+
+/// The `[tune]` table as written.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TuneConfig {
+    /// The `[[models]]` entry to tune: its `name` (or its kind when unnamed).
+    pub model: String,
+    /// The CV metric to optimise.
+    pub metric: String,
+    /// `maximize` or `minimize`; by default what is better for the metric.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction: Option<String>,
+    /// Trials in the study (all workers and all resumptions together).
+    #[serde(default = "default_trials")]
+    pub trials: u64,
+    /// Stop starting trials after this many seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampler: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pruner: Option<String>,
+    /// Study name in the storage; defaults to the experiment's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub study: Option<String>,
+    /// SQLite file of the study; defaults to `tune.db` in the tracking
+    /// directory. Relative paths resolve against the experiment file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<PathBuf>,
+    /// One table per hyperparameter, injected into the model's `params`
+    /// (dotted names reach nested tables).
+    pub space: toml::Table,
+}
+
+fn default_trials() -> u64 {
+    30
+}
+
+/// A checked `[tune]` table.
+#[derive(Debug, Clone)]
+pub struct TuneSpec {
+    pub config: TuneConfig,
+    /// Index of the tuned model in the experiment's models.
+    pub model_index: usize,
+    pub space: SearchSpace,
+    pub direction: Direction,
+    pub sampler: SamplerKind,
+    pub pruner: Pruner,
+}
+
+/// The metrics each task's folds are scored with.
+pub fn task_metrics(task: Task) -> &'static [&'static str] {
+    match task {
+        Task::Churn => &["auc", "pr_auc", "log_loss", "brier"],
+        Task::Survival => &[
+            "c_index",
+            "uno_c",
+            "ibs",
+            "td_auc",
+            "brier_horizon",
+            "ece_horizon",
+        ],
+        Task::Clv => &[
+            "rmse",
+            "mae",
+            "gini",
+            "spearman",
+            "top_decile_lift",
+            "decile_mape",
+        ],
+    }
+}
+
+impl TuneSpec {
+    /// Checks the table against the experiment's task and models; errors
+    /// name the key (`tune.model`, `tune.space.l2.low`).
+    pub fn check(
+        config: &TuneConfig,
+        path: &Path,
+        task: Task,
+        horizon_days: u32,
+        models: &[ModelConfig],
+        specs: &[ModelSpec],
+    ) -> Result<Self> {
+        let err = |key: &str, reason: String| RunnerError::Config {
+            path: path.to_path_buf(),
+            key: key.to_string(),
+            reason,
+        };
+        let model_index = specs
+            .iter()
+            .position(|s| s.name == config.model)
+            .ok_or_else(|| {
+                let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+                err(
+                    "tune.model",
+                    format!(
+                        "no model named `{}` (models: {})",
+                        config.model,
+                        names.join(", ")
+                    ),
+                )
+            })?;
+        let metrics = task_metrics(task);
+        if !metrics.contains(&config.metric.as_str()) {
+            return Err(err(
+                "tune.metric",
+                format!(
+                    "`{}` is not a {task} metric (expected one of: {})",
+                    config.metric,
+                    metrics.join(", ")
+                ),
+            ));
+        }
+        let direction = match &config.direction {
+            Some(d) => d.parse().map_err(|e: String| err("tune.direction", e))?,
+            None if tenure_metrics::higher_is_better(&config.metric) => Direction::Maximize,
+            None => Direction::Minimize,
+        };
+        let sampler = match &config.sampler {
+            Some(s) => s
+                .parse()
+                .map_err(|e: tenure_tune::TuneError| err("tune.sampler", e.to_string()))?,
+            None => SamplerKind::default(),
+        };
+        let pruner = match &config.pruner {
+            Some(p) => p
+                .parse()
+                .map_err(|e: tenure_tune::TuneError| err("tune.pruner", e.to_string()))?,
+            None => Pruner::None,
+        };
+        if config.trials == 0 {
+            return Err(err("tune.trials", "must be at least 1".into()));
+        }
+        if let Some(t) = config.timeout_seconds
+            && !(t.is_finite() && t > 0.0)
+        {
+            return Err(err(
+                "tune.timeout_seconds",
+                format!("must be a positive number of seconds, got {t}"),
+            ));
+        }
+        let mut tables = Vec::with_capacity(config.space.len());
+        for (name, value) in &config.space {
+            let spec = ParamSpec::deserialize(value.clone()).map_err(|e| {
+                err(
+                    &format!("tune.space.{name}"),
+                    e.message().trim().to_string(),
+                )
+            })?;
+            tables.push((name.clone(), spec));
+        }
+        let space =
+            SearchSpace::from_specs(tables.iter().map(|(n, s)| (n.as_str(), s))).map_err(|e| {
+                match e {
+                    tenure_tune::TuneError::Space { key, reason } => {
+                        err(&format!("tune.space.{key}"), reason)
+                    }
+                    other => err("tune.space", other.to_string()),
+                }
+            })?;
+        let spec = Self {
+            config: config.clone(),
+            model_index,
+            space,
+            direction,
+            sampler,
+            pruner,
+        };
+        spec.probe(&models[model_index], task, horizon_days, path)?;
+        Ok(spec)
+    }
+
+    /// Builds the model with each parameter at each end of its range (and
+    /// each choice), its parents set to values that activate it, so a name
+    /// the model does not know or a range it rejects fails at load time.
+    fn probe(&self, model: &ModelConfig, task: Task, horizon_days: u32, path: &Path) -> Result<()> {
+        for def in self.space.params() {
+            let probes: Vec<ParamValue> = match &def.distribution {
+                Distribution::Float { low, high, .. } => {
+                    vec![ParamValue::Float(*low), ParamValue::Float(*high)]
+                }
+                Distribution::Int { low, high, .. } => {
+                    vec![ParamValue::Int(*low), ParamValue::Int(*high)]
+                }
+                Distribution::Categorical { choices } => choices.clone(),
+            };
+            let mut context = Params::new();
+            let mut stack: Vec<&tenure_tune::Condition> = def.conditions.iter().collect();
+            while let Some(c) = stack.pop() {
+                context.insert(c.parent.clone(), c.values[0].clone());
+                if let Some(parent) = self.space.get(&c.parent) {
+                    stack.extend(parent.conditions.iter());
+                }
+            }
+            for v in probes {
+                let mut params = context.clone();
+                params.insert(def.name.clone(), v.clone());
+                let cfg = inject(model, &params);
+                if let Err((_, reason)) = ModelSpec::from_config(&cfg, task, horizon_days) {
+                    return Err(RunnerError::Config {
+                        path: path.to_path_buf(),
+                        key: format!("tune.space.{}", def.name),
+                        reason: format!(
+                            "model `{}` ({}) rejects {} = {v}: {reason}",
+                            self.config.model, model.kind, def.name
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The model's config with sampled values written into its `params`
+/// (a dotted name such as `tree.max_depth` reaches a nested table).
+pub fn inject(model: &ModelConfig, params: &Params) -> ModelConfig {
+    let mut cfg = model.clone();
+    for (name, value) in params {
+        let parts: Vec<&str> = name.split('.').collect();
+        let mut table = &mut cfg.params;
+        for part in &parts[..parts.len() - 1] {
+            let entry = table
+                .entry(part.to_string())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            if !entry.is_table() {
+                *entry = toml::Value::Table(toml::Table::new());
+            }
+            table = entry.as_table_mut().expect("made a table above");
+        }
+        table.insert(parts[parts.len() - 1].to_string(), to_toml(value));
+    }
+    cfg
+}
+
+fn to_toml(v: &ParamValue) -> toml::Value {
+    match v {
+        ParamValue::Bool(b) => toml::Value::Boolean(*b),
+        ParamValue::Int(i) => toml::Value::Integer(*i),
+        ParamValue::Float(f) => toml::Value::Float(*f),
+        ParamValue::Str(s) => toml::Value::String(s.clone()),
+    }
+}

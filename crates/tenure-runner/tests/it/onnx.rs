@@ -1,0 +1,277 @@
+//! `tenure run` exports every exportable model of the run, and onnxruntime
+//! scores the exported file as tenure scored the test fold.
+
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use tenure_core::spec::{Condition, Model, Node, SavedSpec};
+use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Target, Task};
+use tenure_gbdt::{GbdtParams, Objective};
+use tenure_runner::data::synth::{self, SynthConfig};
+use tenure_runner::{Experiment, Progress, RunOptions};
+
+use crate::onnxruntime::score;
+
+/// Runs a small experiment; returns its outcome, the test fold's
+/// validation features and the directory holding everything.
+fn run(labels: &str, models: &str) -> (tenure_runner::RunOutcome, Matrix, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    synth::write(
+        &SynthConfig {
+            customers: 2_000,
+            seed: 5,
+            ..SynthConfig::default()
+        },
+        &dir.path().join("data"),
+    )
+    .unwrap();
+    let text = format!(
+        r#"
+name = "export"
+[data.transactions]
+path = "data/transactions.parquet"
+category = "category"
+[data.customers]
+path = "data/customers.parquet"
+signup = "signup_date"
+end = "cancel_date"
+numeric = ["age"]
+categorical = ["plan", "region"]
+{labels}
+[cv]
+first = "2022-01-01"
+every_days = 91
+folds = 2
+{models}
+"#
+    );
+    std::fs::write(dir.path().join("e.toml"), text).unwrap();
+    let exp = Experiment::load(&dir.path().join("e.toml")).unwrap();
+    let out = tenure_runner::run(
+        &exp,
+        &RunOptions {
+            tracking_dir: Some(dir.path().join("runs")),
+            ..RunOptions::default()
+        },
+    )
+    .unwrap();
+    let prepared = tenure_runner::prepare(&exp, &Progress::new(false)).unwrap();
+    let test = prepared.plan.all_folds().last().unwrap();
+    let data = tenure_runner::pipeline::fold_data(&exp, &prepared, test).unwrap();
+    (out, data.valid.x().clone(), dir)
+}
+
+/// The values onnxruntime sees: the input is `float32`.
+fn as_f32(x: &Matrix) -> Matrix {
+    let v = x.as_slice().iter().map(|&v| f64::from(v as f32)).collect();
+    Matrix::new(v, x.n_rows(), x.n_cols()).unwrap()
+}
+
+fn bundle(out: &tenure_runner::RunOutcome, model: usize) -> (SavedSpec, Vec<u8>) {
+    let onnx = out.models[model].onnx.as_ref().expect("exported");
+    let dir = onnx.parent().unwrap();
+    assert!(dir.ends_with(format!("artifacts/models/{}", out.models[model].name)));
+    assert!(dir.join("model_card.json").is_file());
+    let spec = tenure_onnx::read_spec(&dir.join("spec.json")).unwrap();
+    assert_eq!(spec.info.run_id.as_deref(), Some(out.run_id.as_str()));
+    assert_eq!(spec.info.version, out.run_id);
+    assert!(spec.info.training_fingerprint.starts_with("sha256:"));
+    (spec, std::fs::read(onnx).unwrap())
+}
+
+fn test_fold_prediction(out: &tenure_runner::RunOutcome, model: usize) -> &[f64] {
+    let p = out.models[model].predictions.last().unwrap();
+    assert_eq!(p.fold, "test");
+    &p.prediction
+}
+
+#[test]
+fn churn_run_exports_models_scoring_like_tenure() {
+    let (out, x, _dir) = run(
+        "[labels]\ntask = \"churn\"\nhorizon_days = 90",
+        "[[models]]\nname = \"lr\"\nkind = \"logistic\"\n\
+         [[models]]\nkind = \"gbdt\"\nparams = { num_iterations = 60, num_leaves = 15 }",
+    );
+    for m in 0..2 {
+        let (spec, bytes) = bundle(&out, m);
+        assert_eq!(spec.info.name, ["lr", "gbdt"][m]);
+        assert_eq!(spec.info.horizon_days, Some(90.0));
+
+        // The specification is the model: exactly tenure's test predictions.
+        let tenure = test_fold_prediction(&out, m);
+        let from_spec = spec.model.predict(&x).unwrap();
+        for (a, b) in from_spec.iter().zip(tenure) {
+            assert!(
+                (a - b).abs() <= 1e-12,
+                "{}: spec {a} vs tenure {b}",
+                spec.info.name
+            );
+        }
+        // onnxruntime on the same rows: within 1e-5 of tenure's probabilities.
+        let s = &score(&[(bytes.as_slice(), &x)])[0];
+        let ort = s.column(tenure_onnx::PREDICTION);
+        assert_eq!(ort.len(), tenure.len());
+        for (r, (&o, &t)) in ort.iter().zip(tenure).enumerate() {
+            assert!(
+                (f64::from(o) - t).abs() <= 1e-5,
+                "{} row {r}: onnxruntime {o}, tenure {t}",
+                spec.info.name
+            );
+        }
+        assert_eq!(
+            s.metadata["tenure.feature_names"],
+            serde_json::to_string(&spec.model.feature_names()).unwrap()
+        );
+    }
+}
+
+#[test]
+fn cox_run_exports_the_log_partial_hazard() {
+    let (out, x, _dir) = run(
+        "[labels]\ntask = \"survival\"\nhorizon_days = 180",
+        "[[models]]\nkind = \"kaplan_meier\"\n[[models]]\nkind = \"cox\"",
+    );
+    assert!(out.models[0].onnx.is_none(), "Kaplan-Meier has no export");
+    let (spec, bytes) = bundle(&out, 1);
+    assert_eq!(spec.info.kind, "cox");
+
+    // The runner's scaling and the Cox model merge into one linear model on
+    // the raw features: its raw score is tenure's log partial hazard.
+    let tenure = test_fold_prediction(&out, 1);
+    let raw = spec.model.predict_raw(&x).unwrap();
+    for (a, b) in raw.iter().zip(tenure) {
+        assert!(
+            (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+            "spec {a} vs tenure {b}"
+        );
+    }
+    // onnxruntime agrees with the specification on what it is fed (float32).
+    let x32 = as_f32(&x);
+    let s = &score(&[(bytes.as_slice(), &x32)])[0];
+    let want_raw = spec.model.predict_raw(&x32).unwrap();
+    let want = spec.model.predict(&x32).unwrap();
+    let got_raw = s.column(tenure_onnx::RAW_SCORE);
+    let got = s.column(tenure_onnx::PREDICTION);
+    for r in 0..want.len() {
+        let (wr, gr) = (want_raw[r], f64::from(got_raw[r]));
+        assert!(
+            (wr - gr).abs() <= 1e-5 * wr.abs().max(1e-6),
+            "row {r}: raw {wr} vs {gr}"
+        );
+        let (w, g) = (want[r], f64::from(got[r]));
+        assert!(
+            (w - g).abs() <= 1e-5 * w.abs(),
+            "row {r}: hazard ratio {w} vs {g}"
+        );
+    }
+}
+
+/// Customers with a plan code (0..8 seen in training), spend and recency,
+/// both partly missing; the label follows `objective`.
+fn gbdt_data(rows: usize, seed: u64, plans: u32, objective: Objective) -> Dataset {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut x = Matrix::zeros(rows, 3);
+    let (mut y, mut time, mut event) = (Vec::new(), Vec::new(), Vec::new());
+    for r in 0..rows {
+        let plan = f64::from(rng.random_range(0..plans));
+        let spend = if rng.random_bool(0.1) {
+            f64::NAN
+        } else {
+            f64::from((rng.random::<f64>() * 200.0) as f32)
+        };
+        let recency = if rng.random_bool(0.1) {
+            f64::NAN
+        } else {
+            f64::from(rng.random_range(0..365u32))
+        };
+        x.set(r, 0, plan);
+        x.set(r, 1, spend);
+        x.set(r, 2, recency);
+        let eta = [0.8, -0.5, 0.1, 1.2, -1.0, 0.0, 0.4, -0.2, 0.6][plan as usize % 9]
+            + if spend.is_nan() { 0.3 } else { -spend / 150.0 }
+            + if recency.is_nan() {
+                -0.2
+            } else {
+                recency / 200.0
+            };
+        let u: f64 = rng.random::<f64>().max(1e-12);
+        match objective {
+            Objective::Binary => y.push(f64::from(u8::from(u < 1.0 / (1.0 + (-eta).exp())))),
+            Objective::Cox => {
+                let t = -u.ln() / eta.exp() * 100.0;
+                let c = rng.random::<f64>() * 150.0;
+                time.push(t.min(c));
+                event.push(t <= c);
+            }
+            _ => y.push(if u < 0.4 { 0.0 } else { (eta + 3.0).exp() * u }),
+        }
+    }
+    let target = match objective {
+        Objective::Binary => Target::Binary(y),
+        Objective::Cox => Target::Survival { time, event },
+        _ => Target::Continuous(y),
+    };
+    let names = vec!["plan".into(), "spend".into(), "recency_days".into()];
+    Dataset::new(x, names, target).unwrap()
+}
+
+/// Real boosters (categorical splits, learned missing directions, 200
+/// trees) score in onnxruntime as in tenure, on 10,000 fresh rows that
+/// include missing values and plan codes never seen in training.
+#[test]
+fn gbdt_scores_like_tenure_with_unseen_categories_and_missing_values() {
+    let mut jobs = Vec::new();
+    for (k, objective) in [Objective::Binary, Objective::Tweedie, Objective::Cox]
+        .into_iter()
+        .enumerate()
+    {
+        let train = gbdt_data(5_000, 10 + k as u64, 9, objective);
+        let booster = GbdtParams::new()
+            .with(|c| {
+                c.objective = objective;
+                c.num_iterations = 200;
+                c.num_leaves = 31;
+                c.min_data_in_leaf = 10;
+                c.categorical_feature = vec!["plan".into()];
+            })
+            .check()
+            .unwrap()
+            .fit(&train)
+            .unwrap();
+        let spec = booster.to_spec();
+        assert!(
+            spec.trees.iter().flat_map(|t| &t.nodes).any(|n| matches!(
+                n,
+                Node::Split {
+                    condition: Condition::In { .. },
+                    ..
+                }
+            )),
+            "{objective:?}: the booster made no categorical split"
+        );
+        // Codes 9..11 were never seen in training.
+        let test = gbdt_data(10_000, 100 + k as u64, 12, objective);
+        let want = booster.predict(test.x()).unwrap();
+        let saved = SavedSpec::new(
+            tenure_runner::export::model_info("gbdt", "gbdt", "1", Task::Churn, None, &train, None),
+            Model::TreeEnsemble(spec),
+        );
+        let onnx = tenure_onnx::export(&saved).unwrap().bytes().to_vec();
+        jobs.push((objective, onnx, test, want));
+    }
+    let inputs: Vec<_> = jobs
+        .iter()
+        .map(|(_, b, t, _)| (b.as_slice(), t.x()))
+        .collect();
+    let scored = score(&inputs);
+    for ((objective, _, _, want), s) in jobs.iter().zip(&scored) {
+        let got = s.column(tenure_onnx::PREDICTION);
+        for (r, (&w, &g)) in want.iter().zip(got).enumerate() {
+            let g = f64::from(g);
+            let ok = match objective {
+                Objective::Binary => (w - g).abs() <= 1e-5,
+                _ => (w - g).abs() <= 1e-5 * w.abs().max(1e-6),
+            };
+            assert!(ok, "{objective:?} row {r}: tenure {w}, onnxruntime {g}");
+        }
+    }
+}
