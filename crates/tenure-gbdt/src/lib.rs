@@ -38,7 +38,9 @@ mod params;
 pub mod split;
 pub mod tree;
 
-pub use booster::{Booster, EvalRecord, ImportanceKind, TrainLabels, TrainSet, train};
+pub use booster::{
+    Booster, EvalRecord, ImportanceKind, OnRound, Round, TrainLabels, TrainSet, train, train_with,
+};
 pub use error::{GbdtError, Result};
 pub use metric::EvalMetric;
 pub use objective::Objective;

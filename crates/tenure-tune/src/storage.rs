@@ -478,6 +478,29 @@ impl Study {
         Ok(())
     }
 
+    /// Records several intermediate values of a running trial in one
+    /// transaction (a boosting run's rounds: one commit, not one per round).
+    pub fn report_all(
+        &self,
+        trial: &TrialHandle,
+        values: impl IntoIterator<Item = (u64, f64)>,
+    ) -> Result<()> {
+        let tx = self.conn.unchecked_transaction().map_err(self.db())?;
+        {
+            let mut stmt = tx
+                .prepare(
+                    "INSERT OR REPLACE INTO intermediate (trial_id, step, value) VALUES (?1, ?2, ?3)",
+                )
+                .map_err(self.db())?;
+            for (step, value) in values {
+                stmt.execute(params![trial.id, step as i64, value])
+                    .map_err(self.db())?;
+            }
+        }
+        tx.commit().map_err(self.db())?;
+        Ok(())
+    }
+
     /// Whether `pruner` stops the trial at `step`, judged against every
     /// trial of the study (other workers' included).
     pub fn should_prune(
