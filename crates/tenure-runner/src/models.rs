@@ -1,5 +1,7 @@
 //! The model families an experiment can name, built from `[[models]]` tables.
 
+use std::ops::ControlFlow;
+
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tenure_core::spec::{LinearModel, Model, Standardize};
@@ -318,8 +320,46 @@ impl ModelSpec {
         survival_times: &[f64],
         stop: EarlyStop<'_>,
     ) -> Result<Prediction, String> {
+        self.fit_predict_inner(train, valid, survival_times, stop, None)
+    }
+
+    /// The most boosting rounds (or epochs) the model trains, for models
+    /// trained in rounds; `None` for models fitted in one go.
+    pub fn max_rounds(&self) -> Option<usize> {
+        match &self.family {
+            Family::Gbdt(p) => Some(p.num_iterations),
+            _ => None,
+        }
+    }
+
+    /// [`ModelSpec::fit_predict_full`], watching training round by round
+    /// when `stop` is [`EarlyStop::OnValid`] and the model trains in rounds:
+    /// `on_round` gets each round's 1-based number and the scores of those
+    /// validation rows after it, and may end training (a search pruning a
+    /// trial). Models fitted in one go never call it. An observer that
+    /// never breaks changes nothing: the prediction is
+    /// [`ModelSpec::fit_predict_full`]'s.
+    pub fn fit_predict_observed(
+        &self,
+        train: &Dataset,
+        valid: &Matrix,
+        survival_times: &[f64],
+        stop: EarlyStop<'_>,
+        on_round: &mut OnRound<'_>,
+    ) -> Result<Prediction, String> {
+        self.fit_predict_inner(train, valid, survival_times, stop, Some(on_round))
+    }
+
+    fn fit_predict_inner(
+        &self,
+        train: &Dataset,
+        valid: &Matrix,
+        survival_times: &[f64],
+        stop: EarlyStop<'_>,
+        on_round: Option<&mut OnRound<'_>>,
+    ) -> Result<Prediction, String> {
         if let Family::Gbdt(p) = &self.family {
-            return fit_gbdt(p, train, valid, stop);
+            return fit_gbdt(p, train, valid, stop, on_round);
         }
         // `spec` describes the fitted model for export, when its family
         // exports ([`crate::export::EXPORTABLE_KINDS`]).
@@ -429,6 +469,11 @@ impl tenure_uplift::BaseLearner for ModelSpec {
     }
 }
 
+/// Watches a fit round by round: the 1-based round and the validation
+/// rows' scores after it; [`ControlFlow::Break`] ends training. `Send`
+/// because training runs on the model's own threads.
+pub type OnRound<'a> = dyn FnMut(usize, &[f64]) -> ControlFlow<()> + Send + 'a;
+
 /// How validation rows may steer a fit.
 #[derive(Debug, Clone, Copy)]
 pub enum EarlyStop<'a> {
@@ -483,10 +528,17 @@ fn fit_gbdt(
     train: &Dataset,
     valid: &Matrix,
     stop: EarlyStop<'_>,
+    on_round: Option<&mut OnRound<'_>>,
 ) -> Result<Prediction, String> {
-    let booster = match stop {
-        EarlyStop::OnValid(v) if p.early_stopping_round > 0 => p.fit_with_valid(train, v),
-        EarlyStop::Rounds(r) if p.early_stopping_round > 0 => {
+    let early = p.early_stopping_round > 0;
+    let booster = match (stop, on_round) {
+        // Without early stopping the validation rows are scored each round
+        // for the observer only; the trees are those of a plain fit.
+        (EarlyStop::OnValid(v), Some(watch)) => {
+            p.fit_with_valid_observed(train, v, &mut |r| watch(r.iteration, r.valid_pred))
+        }
+        (EarlyStop::OnValid(v), None) if early => p.fit_with_valid(train, v),
+        (EarlyStop::Rounds(r), _) if early => {
             let mut config = (**p).clone();
             config.num_iterations = r.max(1);
             config.early_stopping_round = 0;
@@ -501,7 +553,8 @@ fn fit_gbdt(
     Ok(Prediction {
         score: booster.predict(valid).map_err(|e| e.to_string())?,
         survival: None,
-        best_iteration: booster.best_iteration,
+        // Only a round early stopping kept is one for the test fold's refit.
+        best_iteration: booster.best_iteration.filter(|_| early),
         spec: Some(Model::TreeEnsemble(booster.to_spec())),
     })
 }

@@ -616,6 +616,66 @@ pub(crate) fn score(
     Ok(scores)
 }
 
+/// One metric of the validation scores `pred` on `data`, as [`score`]
+/// computes it, without the others: a search scores every boosting round or
+/// epoch with it. `None` for the metrics that need predicted survival
+/// curves (`ibs`, `td_auc`, `brier_horizon`, `ece_horizon`) or that the
+/// task does not report.
+pub(crate) fn score_one(
+    data: &FoldData,
+    metric: &str,
+    pred: &[f64],
+) -> Option<std::result::Result<f64, tenure_metrics::MetricsError>> {
+    use tenure_metrics as m;
+    Some(match (data.valid.target(), metric) {
+        (Target::Binary(y), "auc") => m::roc_auc(y, pred),
+        (Target::Binary(y), "pr_auc") => m::average_precision(y, pred),
+        (Target::Binary(y), "log_loss") => m::log_loss(y, pred),
+        (Target::Binary(y), "brier") => m::brier_score(y, pred),
+        (Target::Continuous(y), "rmse") => m::rmse(y, pred),
+        (Target::Continuous(y), "mae") => m::mae(y, pred),
+        (Target::Continuous(y), "gini") => m::normalized_gini(y, pred),
+        // As `tenure_metrics::evaluate`: a constant prediction ranks no one.
+        (Target::Continuous(y), "spearman") => match m::spearman(y, pred) {
+            Err(m::MetricsError::Constant { name: "pred", .. }) => Ok(0.0),
+            other => other,
+        },
+        (Target::Continuous(y), "top_decile_lift") => m::top_decile_lift(y, pred),
+        (Target::Continuous(y), "decile_mape") => m::decile_mape(y, pred),
+        (Target::Survival { time, event }, "c_index") => m::concordance_index(time, event, pred),
+        (Target::Survival { time, event }, "uno_c") => {
+            let Target::Survival {
+                time: train_time,
+                event: train_event,
+            } = data.train.target()
+            else {
+                return None;
+            };
+            // The same truncation as [`score`].
+            let tau = train_time.iter().copied().fold(0.0, f64::max);
+            m::uno_concordance(train_time, train_event, time, event, pred, Some(tau))
+        }
+        _ => return None,
+    })
+}
+
+/// Whether [`score_one`] computes `metric` for `task`.
+pub(crate) fn scores_alone(task: Task, metric: &str) -> bool {
+    match task {
+        Task::Churn => ["auc", "pr_auc", "log_loss", "brier"].contains(&metric),
+        Task::Survival => ["c_index", "uno_c"].contains(&metric),
+        Task::Clv => [
+            "rmse",
+            "mae",
+            "gini",
+            "spearman",
+            "top_decile_lift",
+            "decile_mape",
+        ]
+        .contains(&metric),
+    }
+}
+
 /// The calibration measures of the test cutoff, as store metrics.
 fn log_calibration(
     store: &dyn TrackingStore,
@@ -693,4 +753,93 @@ pub(crate) fn mean_std(values: &[f64]) -> (f64, f64) {
     let mean = values.iter().sum::<f64>() / n;
     let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
     (mean, var.sqrt())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::Prediction;
+
+    fn noise(seed: u64) -> impl FnMut() -> f64 {
+        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        move || {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    fn fold(target: impl Fn(&mut dyn FnMut() -> f64, usize) -> Target) -> (FoldData, Vec<f64>) {
+        let mut r = noise(3);
+        let data = |r: &mut dyn FnMut() -> f64, n: usize| {
+            let x = Matrix::new((0..n).map(|_| r()).collect(), n, 1).unwrap();
+            Dataset::new(x, vec!["x".into()], target(r, n)).unwrap()
+        };
+        let (train, valid) = (data(&mut r, 300), data(&mut r, 200));
+        let pred = (0..200).map(|_| r().clamp(0.01, 0.99)).collect();
+        let ids = (0..200).map(|i| i.to_string()).collect();
+        (
+            FoldData {
+                train,
+                valid,
+                valid_ids: ids,
+            },
+            pred,
+        )
+    }
+
+    /// The per-round scorer of a search is the fold scorer, one metric at a
+    /// time, for every metric it claims.
+    #[test]
+    fn score_one_is_score_for_every_metric_it_computes() {
+        let binary = |r: &mut dyn FnMut() -> f64, n| {
+            Target::Binary((0..n).map(|_| f64::from(r() < 0.3)).collect())
+        };
+        let spend = |r: &mut dyn FnMut() -> f64, n| {
+            Target::Continuous(
+                (0..n)
+                    .map(|_| if r() < 0.4 { 0.0 } else { 100.0 * r() })
+                    .collect(),
+            )
+        };
+        let survival = |r: &mut dyn FnMut() -> f64, n| Target::Survival {
+            time: (0..n).map(|_| (300.0 * r()).round()).collect(),
+            event: (0..n).map(|_| r() < 0.6).collect(),
+        };
+        let cases: [(Task, &dyn Fn(&mut dyn FnMut() -> f64, usize) -> Target); 3] = [
+            (Task::Churn, &binary),
+            (Task::Clv, &spend),
+            (Task::Survival, &survival),
+        ];
+        for (task, target) in cases {
+            let (data, pred) = fold(target);
+            let all = score(
+                &data,
+                &Prediction {
+                    score: pred.clone(),
+                    survival: None,
+                    best_iteration: None,
+                    spec: None,
+                },
+                &[],
+            )
+            .unwrap();
+            let mut checked = 0;
+            for metric in crate::tune::task_metrics(task) {
+                let one = score_one(&data, metric, &pred);
+                assert_eq!(one.is_some(), scores_alone(task, metric), "{task} {metric}");
+                // `evaluate` leaves out a CLV metric undefined on the data.
+                match (one, all.iter().find(|(m, _)| m == metric)) {
+                    (Some(v), Some((_, expected))) => {
+                        assert_eq!(v.unwrap(), *expected, "{task} {metric}");
+                        checked += 1;
+                    }
+                    (Some(v), None) => assert!(v.is_err(), "{task} {metric}"),
+                    (None, _) => {}
+                }
+            }
+            assert!(checked >= 2, "{task}");
+        }
+    }
 }

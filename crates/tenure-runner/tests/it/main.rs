@@ -5,4 +5,5 @@ mod onnx;
 mod onnxruntime;
 mod tasks;
 mod truth;
+mod tune;
 mod uplift;
