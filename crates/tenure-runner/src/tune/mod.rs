@@ -403,9 +403,9 @@ fn evaluate(
         Ok(m) => m,
         Err(e) => return Ok((Outcome::Fail(format!("building the model: {e}")), done)),
     };
-    let r = objective.round_steps;
+    let round_steps = objective.round_steps;
     for (k, (name, data)) in objective.cv.iter().enumerate() {
-        let fitted = if k == 0 && r > 0 {
+        let fitted = if k == 0 && round_steps > 0 {
             let (fitted, rounds) =
                 first_fold_by_round(objective, study, trial, pruner, &model, data)?;
             if let Some(step) = rounds.pruned_at {
@@ -431,7 +431,7 @@ fn evaluate(
         };
         done.folds.push(v);
         store.log_metric(child, &format!("{metric}.fold"), v, k as i64)?;
-        let step = r + k as u64 + 1;
+        let step = round_steps + k as u64 + 1;
         study
             .report(trial, step, mean(&done.folds))
             .map_err(tune_error)?;
