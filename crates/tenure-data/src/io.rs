@@ -15,7 +15,7 @@
 //! |---|---|
 //! | customer id | string or integer (written as its decimal string) |
 //! | timestamp, signup, end | `Date`, `Datetime` (any unit and time zone, taken as an instant and converted to UTC seconds) or strings such as `2024-01-31`, `2024-01-31 12:00:00` or RFC 3339 |
-//! | amount | integer or float |
+//! | amount | integer or float, at most [`MAX_AMOUNT`] (10^15) in magnitude |
 //! | numeric attribute | integer or float; missing = `NaN` |
 //! | categorical attribute, event category | string, boolean or integer; missing = `None` |
 //!
@@ -127,6 +127,16 @@ fn default_timestamp() -> String {
 fn default_amount() -> String {
     "amount".into()
 }
+
+/// The largest amount accepted, in magnitude. Features sum and average
+/// amounts (and models square them), so amounts near `f64::MAX` would turn
+/// into infinities and NaN downstream. 10^15 is far beyond any real
+/// transaction, and billions of such amounts, summed and squared, stay far
+/// below `f64::MAX`.
+pub const MAX_AMOUNT: f64 = 1e15;
+
+const AMOUNT_EXPECTED: &str = "an amount of at most 1e15 in magnitude \
+                               (larger ones overflow the sums the features are built from)";
 
 const DATE_EXPECTED: &str = "a date like 2024-01-31 or 2024-01-31 12:00:00";
 const TIME_EXPECTED: &str = "a date, a datetime or date strings";
@@ -611,12 +621,16 @@ impl Col<'_> {
         Ok(Series::new(self.name.into(), out))
     }
 
-    /// Amounts: finite, and non-negative unless refunds are allowed.
+    /// Amounts: finite, at most [`MAX_AMOUNT`] in magnitude, and non-negative
+    /// unless refunds are allowed.
     fn amounts(&self, allow_negative: bool) -> Result<Vec<f64>> {
         let values = self.amount_floats()?;
         let mut out = Vec::with_capacity(values.series.len());
         for (i, v) in values.series.f64().expect("cast to f64").iter().enumerate() {
             match v {
+                Some(v) if v.is_finite() && v.abs() > MAX_AMOUNT => {
+                    return Err(self.bad_value(i, format!("{v:e}"), AMOUNT_EXPECTED));
+                }
                 Some(v) if v.is_finite() && (allow_negative || v >= 0.0) => out.push(v),
                 Some(v) if v.is_finite() => {
                     return Err(self.bad_value(

@@ -73,6 +73,8 @@ mod card;
 mod error;
 pub mod export;
 mod fs;
+#[doc(hidden)]
+pub mod fuzz;
 mod graph;
 mod head;
 mod infer;
