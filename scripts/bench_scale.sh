@@ -7,9 +7,10 @@
 #   TENURE=path/to/tenure scripts/bench_scale.sh 1000000
 #
 # Issue 12's budget: features for 10M customers / 200M transactions within
-# 24 GiB. `tenure synth` writes about 20 transactions per customer, so
-# CUSTOMERS=10000000 is that size (it needs the budget's memory and about
-# an hour on 2 cores); smaller sizes give the slope to extrapolate from.
+# 24 GiB. `tenure synth` writes about 14 transactions per customer; peak
+# memory grows with the transactions (about 110 bytes each, measured at 1M
+# customers / 14M transactions: 1.5 GiB), so smaller sizes give the slope
+# to extrapolate from (200M transactions: about 21 GiB).
 # Prints one line per step and a JSON summary on the last line.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -45,7 +45,9 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::log::{CustomerLog, RawCustomer, RawCustomers, RawEvent, SECONDS_PER_DAY, Timestamp};
+use crate::log::{
+    CustomerLog, EventColumns, RawCustomer, RawCustomers, RawEvent, SECONDS_PER_DAY, Timestamp,
+};
 use crate::{DataError, Result, parse_date};
 
 /// Where the transactions are and which columns hold what.
@@ -148,9 +150,9 @@ pub fn load(
     transactions: &TransactionsSource,
     customers: Option<&CustomersSource>,
 ) -> Result<CustomerLog> {
-    let events = read_transactions(transactions)?;
+    let events = read_event_columns(transactions)?;
     let customers = customers.map(read_customers).transpose()?;
-    let log = CustomerLog::from_events(events, customers)?;
+    let log = CustomerLog::from_columns(events, customers)?;
     Ok(match &transactions.category {
         Some(name) => log.with_category_name(name),
         None => log,
@@ -209,6 +211,96 @@ pub fn read_transactions(src: &TransactionsSource) -> Result<Vec<RawEvent>> {
         events.extend(part?);
     }
     Ok(events)
+}
+
+/// [`read_transactions`] as columns: the same checks and errors, but a
+/// customer id or category is stored once, not once per event, and the
+/// table is freed before the log is sorted.
+fn read_event_columns(src: &TransactionsSource) -> Result<EventColumns> {
+    let mut overrides = vec![
+        (src.timestamp.as_str(), DataType::String),
+        (src.amount.as_str(), DataType::Float64),
+    ];
+    if let Some(c) = &src.category {
+        overrides.push((c.as_str(), DataType::String));
+    }
+    let table = Table::read(&src.path, &overrides)?;
+    let n = table.df.height();
+    if n > u32::MAX as usize {
+        // Event positions are u32 in the columnar log.
+        drop(table);
+        return Err(DataError::Parse {
+            path: src.path.clone(),
+            message: format!("{n} rows: at most {} transactions are supported", u32::MAX),
+        });
+    }
+    let id_col = table.column(&src.customer_id)?;
+    let ids = id_col.id_text()?;
+    let times = table.column(&src.timestamp)?.time_source()?;
+    let amounts = table.column(&src.amount)?.amount_floats()?;
+    let categories = match &src.category {
+        Some(c) => Some(table.column(c)?.label_text()?),
+        None => None,
+    };
+
+    let (distinct, customer) = intern(&ids, |i| {
+        Err(id_col.bad_value(i, "null".into(), "a customer id"))
+    })?;
+    drop(ids);
+    let chunks = n.div_ceil(ROWS_PER_TASK);
+    let slice = |k: usize| (k * ROWS_PER_TASK, ROWS_PER_TASK.min(n - k * ROWS_PER_TASK));
+    // The earliest chunk with an error reports, whatever the thread timing.
+    let times: Vec<Timestamp> = (0..chunks)
+        .into_par_iter()
+        .map(|k| {
+            let (offset, len) = slice(k);
+            times.slice(offset, len).required_times()
+        })
+        .collect::<Result<Vec<_>>>()?
+        .concat();
+    let amounts: Vec<f64> = (0..chunks)
+        .into_par_iter()
+        .map(|k| {
+            let (offset, len) = slice(k);
+            amounts
+                .slice(offset, len)
+                .amounts(src.allow_negative_amounts)
+        })
+        .collect::<Result<Vec<_>>>()?
+        .concat();
+    let category = match &categories {
+        Some(c) => Some(intern(c, |_| Ok(u32::MAX))?),
+        None => None,
+    };
+    Ok(EventColumns {
+        ids: distinct,
+        customer,
+        times,
+        amounts,
+        category,
+    })
+}
+
+/// The distinct values of a text column in order of first appearance and,
+/// per row, the index of its value; a null row gets `on_null(row)`.
+fn intern(
+    col: &Col<'_>,
+    on_null: impl Fn(usize) -> Result<u32>,
+) -> Result<(Vec<String>, Vec<u32>)> {
+    let text = col.series.str().expect("checked: string");
+    let mut seen: HashMap<&str, u32> = HashMap::new();
+    let mut distinct: Vec<String> = Vec::new();
+    let mut codes = Vec::with_capacity(text.len());
+    for (i, v) in text.iter().enumerate() {
+        codes.push(match v {
+            Some(v) => *seen.entry(v).or_insert_with(|| {
+                distinct.push(v.to_string());
+                (distinct.len() - 1) as u32
+            }),
+            None => on_null(i)?,
+        });
+    }
+    Ok((distinct, codes))
 }
 
 /// Rows converted per parallel task in [`read_transactions`].
