@@ -1,6 +1,9 @@
 mod bundle;
+mod calibration;
 mod common;
 mod errors;
 mod golden;
 mod onnxruntime;
 mod parity;
+mod survival;
+mod tract;
