@@ -218,3 +218,27 @@ fn validator_rejects_shared_subtrees_and_missing_category_sets() {
     let e = invalid(&m);
     assert!(e.contains("1 BRANCH_MEMBER nodes, 0 sets"), "{e}");
 }
+
+#[test]
+fn calibrators_that_cannot_be_exported() {
+    use tenure_core::Calibrator;
+    // A calibrator maps probabilities: a hazard ratio is none.
+    let cox = saved(Model::Linear(small_linear(Link::Exp, true)))
+        .with_calibrator(Some(Calibrator::Platt { a: 1.0, b: 0.0 }));
+    let e = export_error(&cox);
+    assert!(
+        e.contains("the calibrator") && e.contains("exp link"),
+        "{e}"
+    );
+
+    let churn = |c: Calibrator| {
+        saved(Model::Linear(small_linear(Link::Sigmoid, true))).with_calibrator(Some(c))
+    };
+    let e = export_error(&churn(Calibrator::Isotonic {
+        x: vec![0.2, 0.1],
+        y: vec![0.1, 0.5],
+    }));
+    assert!(e.contains("not strictly increasing"), "{e}");
+    let e = export_error(&churn(Calibrator::Temperature { t: 0.0 }));
+    assert!(e.contains("t = 0"), "{e}");
+}

@@ -21,7 +21,7 @@ use crate::onnxruntime::Scored;
 const ROWS: usize = 10_000;
 
 /// Runs `onnx` in tract on `x` (as `float32`), every output by name.
-fn tract_score(onnx: &tenure_onnx::OnnxModel, x: &Matrix) -> Scored {
+pub fn tract_score(onnx: &tenure_onnx::OnnxModel, x: &Matrix) -> Scored {
     let model = tract_onnx::onnx()
         .model_for_read(&mut onnx.bytes())
         .and_then(|m| m.into_optimized())
