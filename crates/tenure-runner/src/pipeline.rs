@@ -461,7 +461,7 @@ fn train_and_log(
             onnx: None,
         })
         .collect();
-    let mut exports = vec![None; exp.models.len()];
+    let mut exports: Vec<Option<tenure_core::spec::SavedSpec>> = vec![None; exp.models.len()];
     let query_times = query_times(&exp.survival_times_days);
     let bar = progress.bar((folds.len() * exp.models.len()) as u64, "training folds");
     let mut per_metric: Vec<BTreeMap<&'static str, Vec<f64>>> =
@@ -510,7 +510,17 @@ fn train_and_log(
                     &data.train,
                     Some(run_id),
                 );
-                exports[m] = Some(tenure_core::spec::SavedSpec::new(info, model.clone()));
+                let curves = pred
+                    .baseline
+                    .as_ref()
+                    .map(|h| tenure_core::spec::SurvivalCurves {
+                        days: exp.survival_times_days.clone(),
+                        cumulative_hazard: h.clone(),
+                        calibrators: Vec::new(),
+                    });
+                exports[m] = Some(
+                    tenure_core::spec::SavedSpec::new(info, model.clone()).with_survival(curves),
+                );
             }
             let scores =
                 score(&data, &pred, &query_times).map_err(|source| RunnerError::Metrics {
@@ -548,12 +558,6 @@ fn train_and_log(
     }
     bar.finish();
 
-    for (result, saved) in results.iter_mut().zip(&exports) {
-        crate::interrupt::check()?;
-        if let Some(saved) = saved {
-            result.onnx = Some(crate::export::log_bundle(store, run_id, saved)?);
-        }
-    }
     for (m, result) in results.iter_mut().enumerate() {
         result.calibration = crate::calibrate::calibrate_model(
             &exp.calibration,
@@ -563,6 +567,25 @@ fn train_and_log(
         );
         if let Some(c) = &result.calibration {
             log_calibration(store, run_id, &result.name, c)?;
+        }
+        // The exported graph predicts what tenure reports after
+        // calibration: the probability's calibrator follows the model.
+        if let Some(saved) = exports[m].take() {
+            crate::interrupt::check()?;
+            let calibrator = result
+                .calibration
+                .as_ref()
+                .and_then(|c| c.binary.as_ref())
+                .and_then(|b| b.calibrator.clone());
+            let mut saved = saved.with_calibrator(calibrator);
+            // Each time's calibrator of 1 − S(t | x) follows its column.
+            if let (Some(curves), Some(c)) = (&mut saved.survival, &result.calibration)
+                && c.survival.len() == curves.days.len()
+            {
+                curves.calibrators = c.survival.iter().map(|h| h.calibrator.clone()).collect();
+            }
+            saved.info.version = crate::export::spec_version(&saved);
+            result.onnx = Some(crate::export::log_bundle(store, run_id, &saved)?);
         }
         for (metric, values) in &per_metric[m] {
             let (mean, std) = mean_std(values);
