@@ -147,6 +147,7 @@ impl<'a> Objective<'a> {
     pub fn load(exp: &'a Experiment, progress: &Progress) -> Result<Self> {
         let spec = tune_spec(exp)?;
         let prepared = prepare(exp, progress)?;
+        crate::sanity::check(exp, &prepared)?;
         let folds: Vec<Fold> = prepared
             .plan
             .all_folds()
@@ -292,6 +293,9 @@ pub fn run_worker(
     let mut sampler = target.sampler.build();
     let mut ran = 0;
     loop {
+        if crate::interrupt::requested() {
+            return Err(interrupted(&store, &parent, None));
+        }
         if target.timeout.is_some_and(|t| started.elapsed() >= t) {
             break;
         }
@@ -324,7 +328,12 @@ pub fn run_worker(
             store.log_param(&child, k, &v.to_string())?;
         }
         let (outcome, progressed) =
-            evaluate(objective, &study, &trial, &target.pruner, &store, &child)?;
+            match evaluate(objective, &study, &trial, &target.pruner, &store, &child) {
+                Err(RunnerError::Interrupted) => {
+                    return Err(interrupted(&store, &parent, Some(&child)));
+                }
+                other => other?,
+            };
         let state = match &outcome {
             Outcome::Complete(v) => {
                 store.log_metric(&child, &spec.config.metric, *v, 0)?;
@@ -374,6 +383,19 @@ pub fn run_worker(
     })
 }
 
+/// Marks the trial's run (if one started) and the study's run KILLED. The
+/// trial itself stays running in the study: its worker (this process) is
+/// about to exit, and the next worker to ask reclaims it with the same
+/// number and parameters, so the study resumes where it stopped.
+fn interrupted(store: &LocalStore, parent: &str, child: Option<&str>) -> RunnerError {
+    if let Some(child) = child {
+        let _ = store.set_tag(child, "tenure.tune.state", "interrupted");
+        let _ = store.end_run(child, RunStatus::Killed);
+    }
+    let _ = store.end_run(parent, RunStatus::Killed);
+    RunnerError::Interrupted
+}
+
 fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len().max(1) as f64
 }
@@ -405,9 +427,12 @@ fn evaluate(
     };
     let round_steps = objective.round_steps;
     for (k, (name, data)) in objective.cv.iter().enumerate() {
+        crate::interrupt::check()?;
         let fitted = if k == 0 && round_steps > 0 {
             let (fitted, rounds) =
                 first_fold_by_round(objective, study, trial, pruner, &model, data)?;
+            // An interrupt ends the fit early: its result must not count.
+            crate::interrupt::check()?;
             if let Some(step) = rounds.pruned_at {
                 store.log_metric(child, &format!("{metric}.round"), rounds.last, step as i64)?;
                 done.pruned_at_round = Some(step);
@@ -491,6 +516,10 @@ fn first_fold_by_round(
             let step = round as u64;
             me.intermediate.insert(step, value);
             rounds.last = value;
+            // Ctrl-C: the fit ends here, the caller's next check reports it.
+            if crate::interrupt::requested() {
+                return std::ops::ControlFlow::Break(());
+            }
             if pruner.should_prune(&me, step, &others, direction) {
                 rounds.pruned_at = Some(step);
                 std::ops::ControlFlow::Break(())
@@ -589,6 +618,9 @@ pub fn finish(
     let spec = objective.spec;
     let store = LocalStore::open(&target.store_dir)?;
     let (study, parent, _) = open_study(exp, spec, target, &store)?;
+    if crate::interrupt::requested() {
+        return Err(interrupted(&store, &parent, None));
+    }
     let records: Vec<TrialRecord> = study.records().map_err(tune_error)?;
     let trials: Vec<tenure_tune::Trial> = records.iter().map(|r| r.trial.clone()).collect();
     let best = best_trial(&trials, spec.direction).map(|t| BestTrial {
@@ -706,6 +738,9 @@ pub fn finish(
     )?;
     let html = report::render(exp, &out);
     out.report = store.log_artifact_bytes(&parent, "report.html", html.as_bytes())?;
+    if crate::interrupt::requested() {
+        return Err(interrupted(&store, &parent, None));
+    }
     store.end_run(&parent, RunStatus::Finished)?;
     out.seconds = started.elapsed().as_secs_f64();
     Ok(out)

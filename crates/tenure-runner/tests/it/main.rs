@@ -1,4 +1,5 @@
 mod config;
+mod fuzz;
 mod onnx;
 // Shared with tenure-onnx's tests: runs exported files in onnxruntime.
 #[path = "../../../tenure-onnx/tests/it/onnxruntime.rs"]
