@@ -807,7 +807,10 @@ mod tests {
         }
     }
 
-    fn fold(target: impl Fn(&mut dyn FnMut() -> f64, usize) -> Target) -> (FoldData, Vec<f64>) {
+    /// Labels for `n` rows, drawn from the noise.
+    type MakeTarget = dyn Fn(&mut dyn FnMut() -> f64, usize) -> Target;
+
+    fn fold(target: &MakeTarget) -> (FoldData, Vec<f64>) {
         let mut r = noise(3);
         let data = |r: &mut dyn FnMut() -> f64, n: usize| {
             let x = Matrix::new((0..n).map(|_| r()).collect(), n, 1).unwrap();
@@ -844,7 +847,7 @@ mod tests {
             time: (0..n).map(|_| (300.0 * r()).round()).collect(),
             event: (0..n).map(|_| r() < 0.6).collect(),
         };
-        let cases: [(Task, &dyn Fn(&mut dyn FnMut() -> f64, usize) -> Target); 3] = [
+        let cases: [(Task, &MakeTarget); 3] = [
             (Task::Churn, &binary),
             (Task::Clv, &spend),
             (Task::Survival, &survival),
@@ -858,6 +861,7 @@ mod tests {
                     survival: None,
                     best_iteration: None,
                     spec: None,
+                    baseline: None,
                 },
                 &[],
             )

@@ -193,7 +193,7 @@ impl<'a> Objective<'a> {
         model: &ModelSpec,
         data: &FoldData,
         on_round: Option<&mut OnRound<'_>>,
-    ) -> std::result::Result<(f64, Option<usize>), String> {
+    ) -> FoldResult {
         let times = query_times(&self.exp.survival_times_days);
         let stop = EarlyStop::OnValid(&data.valid);
         let pred = match on_round {
@@ -472,6 +472,9 @@ fn evaluate(
     Ok((Outcome::Complete(value), done))
 }
 
+/// A fold's metric and the boosting round kept, or why there is none.
+type FoldResult = std::result::Result<(f64, Option<usize>), String>;
+
 /// The first fold's rounds as a trial saw them.
 struct Rounds {
     /// The round at which the pruner stopped training.
@@ -490,7 +493,7 @@ fn first_fold_by_round(
     pruner: &Pruner,
     model: &ModelSpec,
     data: &FoldData,
-) -> Result<(std::result::Result<(f64, Option<usize>), String>, Rounds)> {
+) -> Result<(FoldResult, Rounds)> {
     let metric = objective.spec.config.metric.as_str();
     let direction = objective.spec.direction;
     // The study as it stands now: one read for the whole fold.
