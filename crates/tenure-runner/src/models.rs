@@ -484,7 +484,23 @@ fn fit_gbdt(
     valid: &Matrix,
     stop: EarlyStop<'_>,
 ) -> Result<Prediction, String> {
-    let booster = match stop {
+    let booster = fit_booster(p, train, stop)?;
+    Ok(Prediction {
+        score: booster.predict(valid).map_err(|e| e.to_string())?,
+        survival: None,
+        best_iteration: booster.best_iteration,
+        spec: Some(Model::TreeEnsemble(booster.to_spec())),
+    })
+}
+
+/// Trains a booster as `stop` allows: early stopping on validation rows, a
+/// fixed number of rounds, or as configured.
+pub(crate) fn fit_booster(
+    p: &GbdtValidParams,
+    train: &Dataset,
+    stop: EarlyStop<'_>,
+) -> Result<tenure_gbdt::Booster, String> {
+    match stop {
         EarlyStop::OnValid(v) if p.early_stopping_round > 0 => p.fit_with_valid(train, v),
         EarlyStop::Rounds(r) if p.early_stopping_round > 0 => {
             let mut config = (**p).clone();
@@ -497,13 +513,7 @@ fn fit_gbdt(
         }
         _ => p.fit(train),
     }
-    .map_err(|e| e.to_string())?;
-    Ok(Prediction {
-        score: booster.predict(valid).map_err(|e| e.to_string())?,
-        survival: None,
-        best_iteration: booster.best_iteration,
-        spec: Some(Model::TreeEnsemble(booster.to_spec())),
-    })
+    .map_err(|e| e.to_string())
 }
 
 /// A model's scores on the rows it was asked about.
@@ -529,14 +539,14 @@ fn parse_params<T: DeserializeOwned>(table: &toml::Table) -> Result<T, (String, 
 /// ignored); transforming fills a missing value with the mean, i.e. 0, and
 /// drops columns constant in training, which carry no information.
 #[derive(Debug, Clone)]
-struct Scaler {
+pub(crate) struct Scaler {
     mean: Vec<f64>,
     scale: Vec<f64>,
-    keep: Vec<usize>,
+    pub(crate) keep: Vec<usize>,
 }
 
 impl Scaler {
-    fn fit(x: &Matrix) -> Self {
+    pub(crate) fn fit(x: &Matrix) -> Self {
         let p = x.n_cols();
         let (mut n, mut sum) = (vec![0usize; p], vec![0.0; p]);
         for row in x.rows() {
@@ -602,7 +612,7 @@ impl Scaler {
         }
     }
 
-    fn transform(&self, x: &Matrix) -> Matrix {
+    pub(crate) fn transform(&self, x: &Matrix) -> Matrix {
         let mut out = Matrix::zeros(x.n_rows(), self.keep.len());
         for r in 0..x.n_rows() {
             for (k, &j) in self.keep.iter().enumerate() {

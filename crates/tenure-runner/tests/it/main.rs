@@ -1,3 +1,4 @@
+mod bench;
 mod config;
 mod onnx;
 // Shared with tenure-onnx's tests: runs exported files in onnxruntime.
