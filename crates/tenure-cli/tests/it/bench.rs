@@ -227,7 +227,11 @@ fn a_tiny_suite_writes_results_and_a_summary_then_gates_on_its_baseline() {
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     let line = stdout
         .lines()
-        .find(|l| l.contains("bench-churn/logreg") && l.contains(" auc "))
+        .find(|l| {
+            l.split_whitespace()
+                .take(2)
+                .eq(["bench-churn/logreg", "auc"])
+        })
         .unwrap_or_else(|| panic!("no auc line in\n{stdout}"));
     assert!(
         line.contains("REGRESSED") && line.contains("0.9990"),

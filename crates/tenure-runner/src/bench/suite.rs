@@ -124,37 +124,37 @@ enum TolSetting {
     Kind(Tolerance),
 }
 
-/// One named dataset of the suite.
+/// One named dataset of the suite, as written: `kind` says which of the
+/// other keys apply (a plain struct rather than a tagged enum, so that an
+/// error points at the offending key).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
-pub enum DatasetConfig {
+#[serde(deny_unknown_fields)]
+struct DatasetConfig {
+    kind: DatasetKind,
+    /// synthetic: how many customers, and the generator's seed.
+    #[serde(default)]
+    customers: Option<toml::Value>,
+    #[serde(default)]
+    seed: Option<u64>,
+    /// cdnow: the folder of the CDNOW files, and which log.
+    #[serde(default)]
+    dir: Option<PathBuf>,
+    #[serde(default)]
+    file: Option<String>,
+    /// files: the transactions (and customers) tables.
+    #[serde(default)]
+    transactions: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum DatasetKind {
     /// `tenure synth` customers, generated into a scratch directory.
-    Synthetic {
-        customers: usize,
-        #[serde(default = "default_seed")]
-        seed: u64,
-    },
+    Synthetic,
     /// The CDNOW transaction log (`cdnow_master.csv`, or `file`).
-    Cdnow {
-        #[serde(default)]
-        dir: Option<PathBuf>,
-        #[serde(default = "cdnow_file")]
-        file: String,
-    },
+    Cdnow,
     /// Transactions (and customers) files of the user's.
-    Files {
-        transactions: PathBuf,
-        #[serde(default)]
-        customers: Option<PathBuf>,
-    },
-}
-
-fn default_seed() -> u64 {
-    42
-}
-
-fn cdnow_file() -> String {
-    "cdnow_master.csv".into()
+    Files,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -383,19 +383,58 @@ fn resolve_dataset(path: &Path, base: &Path, name: &str, d: &DatasetConfig) -> R
         key: format!("datasets.{name}.{k}"),
         reason,
     };
-    match d {
-        DatasetConfig::Synthetic { customers, seed } => {
-            if *customers == 0 {
-                return Err(err("customers", "must be at least 1".into()));
-            }
+    // Keys of another kind are mistakes, not silently ignored settings.
+    let allowed: &[&str] = match d.kind {
+        DatasetKind::Synthetic => &["customers", "seed"],
+        DatasetKind::Cdnow => &["dir", "file"],
+        DatasetKind::Files => &["transactions", "customers"],
+    };
+    let given = [
+        ("customers", d.customers.is_some()),
+        ("seed", d.seed.is_some()),
+        ("dir", d.dir.is_some()),
+        ("file", d.file.is_some()),
+        ("transactions", d.transactions.is_some()),
+    ];
+    if let Some((k, _)) = given.iter().find(|(k, set)| *set && !allowed.contains(k)) {
+        return Err(err(
+            k,
+            format!(
+                "not a key of a {:?} dataset (its keys: {})",
+                d.kind,
+                allowed.join(", ")
+            )
+            .to_lowercase(),
+        ));
+    }
+    let file_at = |k: &str, p: &Path| {
+        let p = base.join(p);
+        if p.is_file() {
+            Ok(p)
+        } else {
+            Err(err(k, format!("no file at {}", p.display())))
+        }
+    };
+    match d.kind {
+        DatasetKind::Synthetic => {
+            let customers = match &d.customers {
+                Some(toml::Value::Integer(n)) if *n > 0 => *n as usize,
+                Some(other) => {
+                    return Err(err(
+                        "customers",
+                        format!("expected a positive number of customers, found {other}"),
+                    ));
+                }
+                None => return Err(err("customers", "missing: how many customers".into())),
+            };
             Ok(Dataset::Synthetic {
-                customers: *customers,
-                seed: *seed,
+                customers,
+                seed: d.seed.unwrap_or(42),
             })
         }
-        DatasetConfig::Cdnow { dir, file } => {
-            let dir = match dir {
-                Some(d) => base.join(d),
+        DatasetKind::Cdnow => {
+            let dir = match &d.dir {
+                Some(dir) => base.join(dir),
                 None => match std::env::var_os("TENURE_DATASETS") {
                     Some(root) => PathBuf::from(root).join("cdnow"),
                     None => {
@@ -407,7 +446,7 @@ fn resolve_dataset(path: &Path, base: &Path, name: &str, d: &DatasetConfig) -> R
                     }
                 },
             };
-            let transactions = dir.join(file);
+            let transactions = dir.join(d.file.as_deref().unwrap_or("cdnow_master.csv"));
             if !transactions.is_file() {
                 return Err(err(
                     "dir",
@@ -419,29 +458,25 @@ fn resolve_dataset(path: &Path, base: &Path, name: &str, d: &DatasetConfig) -> R
                 customers: None,
             })
         }
-        DatasetConfig::Files {
-            transactions,
-            customers,
-        } => {
-            let transactions = base.join(transactions);
-            if !transactions.is_file() {
+        DatasetKind::Files => {
+            let Some(transactions) = &d.transactions else {
                 return Err(err(
                     "transactions",
-                    format!("no file at {}", transactions.display()),
+                    "missing: the transactions table".into(),
                 ));
-            }
-            let customers = match customers {
-                Some(c) => {
-                    let c = base.join(c);
-                    if !c.is_file() {
-                        return Err(err("customers", format!("no file at {}", c.display())));
-                    }
-                    Some(c)
+            };
+            let customers = match &d.customers {
+                Some(toml::Value::String(c)) => Some(file_at("customers", Path::new(c))?),
+                Some(other) => {
+                    return Err(err(
+                        "customers",
+                        format!("expected a file path, found {other}"),
+                    ));
                 }
                 None => None,
             };
             Ok(Dataset::Files {
-                transactions,
+                transactions: file_at("transactions", transactions)?,
                 customers,
             })
         }

@@ -73,17 +73,33 @@ fn bench_quality_is_the_runs_test_metrics_for_every_family() {
         d,
         "clv.toml",
         "[labels]\ntask = \"clv\"\nhorizon_days = 90",
-        "[[models]]\nkind = \"historical_average\"\n[[models]]\nkind = \"bgnbd\"",
+        "[[models]]\nkind = \"historical_average\"\n[[models]]\nkind = \"ridge\"",
     );
+    // BG/NBD, whose fit and prediction are one step, on the log it is
+    // made for.
+    let cdnow = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/datasets/cdnow/cdnow_master.csv");
+    std::fs::write(
+        d.join("cdnow.toml"),
+        format!(
+            "name = \"cdnow\"\n[data.transactions]\npath = \"{}\"\ntimestamp = \"date\"\n\
+             amount = \"dollar_value\"\n[labels]\ntask = \"clv\"\nhorizon_days = 90\n\
+             [cv]\nfirst = \"1997-04-01\"\nevery_days = 30\nfolds = 2\n\
+             [[models]]\nkind = \"bgnbd\"\n",
+            cdnow.display()
+        ),
+    )
+    .unwrap();
     let suite = write_suite(
         d,
         "name = \"parity\"\nrepeat = 2\n[[experiments]]\npath = \"churn.toml\"\n\
-         [[experiments]]\npath = \"survival.toml\"\n[[experiments]]\npath = \"clv.toml\"\n",
+         [[experiments]]\npath = \"survival.toml\"\n[[experiments]]\npath = \"clv.toml\"\n\
+         [[experiments]]\npath = \"cdnow.toml\"\n",
     );
     let suite = Suite::load(&suite).unwrap();
     let results = bench::run_suite(&suite, &BenchOptions::default()).unwrap();
-    assert_eq!(results.entries.len(), 6);
-    for name in ["churn", "survival", "clv"] {
+    assert_eq!(results.entries.len(), 7);
+    for name in ["churn", "survival", "clv", "cdnow"] {
         let exp = Experiment::load(&d.join(format!("{name}.toml"))).unwrap();
         let run = tenure_runner::run(
             &exp,
