@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::compare::{Comparison, read_results};
+use super::compare::{Check, Comparison, Status, read_results};
 use super::run::{BenchResults, ModelRecord};
 use super::spread::Spread;
 use crate::output::text_table;
@@ -120,13 +120,17 @@ fn format_seconds(s: f64) -> String {
         format!("{s:.1}")
     } else if s >= 0.01 {
         format!("{s:.3}")
+    } else if s >= 1e-4 {
+        format!("{:.2}ms", s * 1e3)
     } else {
-        format!("{s:.5}")
+        format!("{:.1}µs", s * 1e6)
     }
 }
 
 fn format_rate(r: f64) -> String {
-    if r >= 1e6 {
+    if r >= 1e9 {
+        format!("{:.2}G", r / 1e9)
+    } else if r >= 1e6 {
         format!("{:.2}M", r / 1e6)
     } else if r >= 1e3 {
         format!("{:.1}k", r / 1e3)
@@ -239,12 +243,13 @@ pub fn comparison_table(c: &Comparison) -> String {
     out
 }
 
-/// `|`-separated Markdown table; pipes inside cells are escaped.
-fn md_table(header: &[&str], rows: &[Vec<String>], numeric_from: usize) -> String {
+/// `|`-separated Markdown table, the columns `right` right-aligned; pipes
+/// inside cells are escaped.
+fn md_table(header: &[&str], rows: &[Vec<String>], right: &[usize]) -> String {
     let cell = |s: &str| s.replace('|', "\\|");
     let mut out = format!("| {} |\n|", header.join(" | "));
     for i in 0..header.len() {
-        out.push_str(if i >= numeric_from {
+        out.push_str(if right.contains(&i) {
             " ---: |"
         } else {
             " --- |"
@@ -314,34 +319,53 @@ pub fn markdown(
         if !history.is_empty() {
             header.push("trend");
         }
-        // Failures first, then the rest in suite order.
-        let mut checks: Vec<_> = c.checks.iter().collect();
-        checks.sort_by_key(|k| (!k.status.is_bad(), k.speed));
-        let rows: Vec<Vec<String>> = checks
+        // In view: every failure or improvement, and each record's headline
+        // metric and train time; the other checks fold away.
+        let headlines: std::collections::BTreeMap<&str, &str> = r
+            .entries
             .iter()
-            .map(|k| {
-                let status = if k.status.is_bad() && (gate_speed || !k.speed) {
-                    format!("**{}**", k.status.as_str())
-                } else {
-                    k.status.as_str().to_string()
-                };
-                let mut row = vec![
-                    k.id.clone(),
-                    k.metric.clone(),
-                    format_value(&k.metric, k.baseline),
-                    k.current.map_or("-".into(), |v| format_value(&k.metric, v)),
-                    k.delta
-                        .map_or("-".into(), |d| format_delta(&k.metric, d, k.baseline)),
-                    k.tolerance.to_string(),
-                    status,
-                ];
-                if !history.is_empty() {
-                    row.push(trend(history, r, &k.id, &k.metric));
-                }
-                row
-            })
+            .filter_map(|e| Some((e.id.as_str(), headline(e)?.0)))
             .collect();
-        out.push_str(&md_table(&header, &rows, 2));
+        let key = |k: &Check| {
+            k.status != Status::Ok
+                || k.metric == "train_seconds"
+                || headlines.get(k.id.as_str()) == Some(&k.metric.as_str())
+        };
+        let mut checks: Vec<&Check> = c.checks.iter().collect();
+        checks.sort_by_key(|k| (!k.status.is_bad(), k.status == Status::Ok, k.speed));
+        let row = |k: &Check| {
+            let status = if k.status.is_bad() && (gate_speed || !k.speed) {
+                format!("**{}**", k.status.as_str())
+            } else {
+                k.status.as_str().to_string()
+            };
+            let mut row = vec![
+                k.id.clone(),
+                k.metric.clone(),
+                format_value(&k.metric, k.baseline),
+                k.current.map_or("-".into(), |v| format_value(&k.metric, v)),
+                k.delta
+                    .map_or("-".into(), |d| format_delta(&k.metric, d, k.baseline)),
+                k.tolerance.to_string(),
+                status,
+            ];
+            if !history.is_empty() {
+                row.push(trend(history, r, &k.id, &k.metric));
+            }
+            row
+        };
+        let (shown, folded): (Vec<&Check>, Vec<&Check>) = checks.into_iter().partition(|k| key(k));
+        let rows: Vec<Vec<String>> = shown.into_iter().map(row).collect();
+        out.push_str(&md_table(&header, &rows, &[2, 3, 4]));
+        if !folded.is_empty() {
+            let rows: Vec<Vec<String>> = folded.into_iter().map(row).collect();
+            out.push_str(&format!(
+                "\n<details><summary>{} more checks, all within tolerance</summary>\n\n",
+                rows.len()
+            ));
+            out.push_str(&md_table(&header, &rows, &[2, 3, 4]));
+            out.push_str("\n</details>\n");
+        }
         if !c.missing_records.is_empty() {
             out.push_str(&format!(
                 "\nIn the baseline, not in this run: {}\n",
@@ -360,7 +384,11 @@ pub fn markdown(
     if !history.is_empty() {
         header.extend(["quality trend", "train time trend"]);
     }
-    out.push_str(&md_table(&header, &measurement_rows(r, history), 2));
+    out.push_str(&md_table(
+        &header,
+        &measurement_rows(r, history),
+        &[2, 3, 5, 6, 7],
+    ));
     if !history.is_empty() {
         out.push_str(&format!(
             "\nTrends: {} earlier run{} and this one, oldest left.\n",

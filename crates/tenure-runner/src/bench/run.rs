@@ -65,7 +65,8 @@ pub struct ModelRecord {
     /// The task's metrics on the test cutoff (finite values only), as
     /// `tenure run` reports them.
     pub quality: BTreeMap<String, f64>,
-    /// Seconds per fit of the test cutoff's model, over `repeat` fits.
+    /// Seconds per fit of the test cutoff's model, over `repeat` samples
+    /// (a sample of a fast fit is the mean of as many fits as take 50 ms).
     pub train_seconds: Spread,
     /// Seconds per prediction of the test rows; `None` for families whose
     /// fit and prediction are one step (their `train_seconds` include it).
@@ -243,18 +244,26 @@ fn run_entry(
         let mut predict_s = Vec::with_capacity(repeat);
         let x = test.valid.x();
         for _ in 0..repeat {
-            let t0 = Instant::now();
-            match fit_scorer(spec, &test.train, stop) {
-                Some(scorer) => {
-                    let scorer = scorer.map_err(&model_err)?;
-                    train_s.push(t0.elapsed().as_secs_f64());
-                    predict_s.push(time_predict(&scorer, x).map_err(&model_err)?);
+            let mut scorer = None;
+            let fit = timed_loop(|| {
+                match fit_scorer(spec, &test.train, stop) {
+                    Some(fitted) => scorer = Some(fitted?),
+                    None => {
+                        spec.fit_predict_full(&test.train, x, &query_times, stop)?;
+                    }
                 }
-                None => {
-                    spec.fit_predict_full(&test.train, x, &query_times, stop)
-                        .map_err(&model_err)?;
-                    train_s.push(t0.elapsed().as_secs_f64());
-                }
+                Ok(())
+            })
+            .map_err(&model_err)?;
+            train_s.push(fit);
+            if let Some(scorer) = &scorer {
+                predict_s.push(
+                    timed_loop(|| {
+                        std::hint::black_box(scorer(std::hint::black_box(x))?);
+                        Ok(())
+                    })
+                    .map_err(&model_err)?,
+                );
             }
         }
         let rows = x.n_rows() as f64;
@@ -345,15 +354,17 @@ fn fit_scorer(
     })
 }
 
-/// Seconds per prediction of `x`: predictions repeated for at least 50 ms
-/// (at most 1000 of them), so that small test sets are not timed at the
-/// clock's resolution.
-fn time_predict(scorer: &Scorer, x: &Matrix) -> std::result::Result<f64, String> {
+/// Seconds per call of `f`: calls repeated for at least 50 ms (at most
+/// 1000 of them), so that fast fits and small test sets are not timed at
+/// the clock's resolution; a slow call is timed once.
+fn timed_loop(
+    mut f: impl FnMut() -> std::result::Result<(), String>,
+) -> std::result::Result<f64, String> {
     let budget = Duration::from_millis(50);
     let t0 = Instant::now();
     let mut calls = 0u32;
     while calls == 0 || (t0.elapsed() < budget && calls < 1000) {
-        std::hint::black_box(scorer(std::hint::black_box(x))?);
+        f()?;
         calls += 1;
     }
     Ok(t0.elapsed().as_secs_f64() / f64::from(calls))
