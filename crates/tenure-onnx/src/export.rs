@@ -30,12 +30,14 @@ pub mod keys {
     pub const TASK: &str = "tenure.task";
     pub const MODEL_NAME: &str = "tenure.model_name";
     pub const MODEL_KIND: &str = "tenure.model_kind";
+    /// The model's version (`tenure run`: a digest of its specification).
+    /// The run id is not in the file, so that the same model trained twice
+    /// gives the same bytes; the model card carries it.
     pub const MODEL_VERSION: &str = "tenure.model_version";
     pub const HORIZON_DAYS: &str = "tenure.horizon_days";
     pub const TRAINING_ROWS: &str = "tenure.training_rows";
     pub const TRAINING_FINGERPRINT: &str = "tenure.training_fingerprint";
     pub const TENURE_VERSION: &str = "tenure.version";
-    pub const RUN_ID: &str = "tenure.run_id";
     pub const LINK: &str = "tenure.link";
     /// JSON array of the output names.
     pub const OUTPUTS: &str = "tenure.outputs";
@@ -269,9 +271,6 @@ fn metadata(spec: &SavedSpec, link: Link, docs: &OutputDocs) -> Vec<StringString
     ];
     if let Some(h) = info.horizon_days {
         props.push((keys::HORIZON_DAYS, h.to_string()));
-    }
-    if let Some(r) = &info.run_id {
-        props.push((keys::RUN_ID, r.clone()));
     }
     props
         .into_iter()

@@ -69,6 +69,20 @@ pub fn training_fingerprint(data: &Dataset) -> String {
     format!("sha256:{hex}")
 }
 
+/// A model's version: a digest of its specification, so that retraining on
+/// the same data with the same seed gives the same version, the same ONNX
+/// bytes and one stored blob in the registry, whichever run or store made it.
+/// The run that produced it is lineage (model card, registry), not identity.
+pub fn model_version(model: &tenure_core::spec::Model) -> String {
+    let json = serde_json::to_vec(model).expect("a model specification serialises");
+    let hex: String = Sha256::digest(&json)
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256:{hex}")
+}
+
 /// The description of a model trained on `train`.
 pub fn model_info(
     name: &str,

@@ -191,7 +191,11 @@ pub fn fit(req: &FitRequest) -> Result<Value> {
         labels: y.borrow(),
         weights: None,
     });
+    let cpu_before = crate::output::cpu_seconds();
     let booster = tenure_gbdt::train(&params, &features, train_set, valid_set).map_err(err)?;
+    let train_cpu_seconds = cpu_before
+        .zip(crate::output::cpu_seconds())
+        .map(|(a, b)| b - a);
 
     let mut metrics = serde_json::Map::new();
     if let Some((_, ex, ey)) = &eval {
@@ -256,6 +260,7 @@ pub fn fit(req: &FitRequest) -> Result<Value> {
         "rows": x.n_rows(),
         "features": features.len(),
         "train_seconds": booster.train_seconds,
+        "train_cpu_seconds": train_cpu_seconds,
         "num_trees": booster.num_trees(),
         "best_iteration": booster.best_iteration,
         "predict_seconds": predict_seconds,

@@ -242,6 +242,21 @@ pub fn peak_rss_mb() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
+/// CPU time (user + system, every thread) of this process so far, in
+/// seconds: Linux `/proc/self/stat`, in clock ticks of 1/100 s (`USER_HZ`,
+/// fixed by the kernel ABI on every architecture we build for). A
+/// benchmark on a busy machine compares CPU time, which other processes
+/// do not inflate the way they inflate wall time.
+pub fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) may hold spaces: count fields after its `)`.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: f64 = fields.next()?.parse().ok()?;
+    let stime: f64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
 /// Per calibrated model: the method and the test cutoff's calibration error
 /// before and after (ECE over equal-width bins; for survival, against
 /// Kaplan–Meier at the horizon); `None` when no model was calibrated.
@@ -273,4 +288,27 @@ pub fn calibration_table(out: &RunOutcome) -> Option<String> {
             &rows,
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cpu_seconds_grows_with_work() {
+        let start = super::cpu_seconds().expect("/proc/self/stat is readable on Linux");
+        assert!(start >= 0.0);
+        // Work, not a clock, bounds the loop: a few hundred ms of CPU at most.
+        let mut acc = 0u64;
+        let mut now = start;
+        for i in 0..2_000_000_000u64 {
+            acc = acc.wrapping_mul(6364136223846793005).wrapping_add(i);
+            if i % 1_000_000 == 0 {
+                now = super::cpu_seconds().unwrap();
+                if now > start {
+                    break;
+                }
+            }
+        }
+        std::hint::black_box(acc);
+        assert!(now > start, "CPU time did not advance: {start} -> {now}");
+    }
 }

@@ -491,7 +491,7 @@ fn train_and_log(
                 let info = crate::export::model_info(
                     &spec.name,
                     spec.kind,
-                    run_id,
+                    &crate::export::model_version(model),
                     exp.task(),
                     Some(f64::from(exp.file.labels.horizon_days)),
                     &data.train,

@@ -73,7 +73,11 @@ fn bundle(out: &tenure_runner::RunOutcome, model: usize) -> (SavedSpec, Vec<u8>)
     assert!(dir.join("model_card.json").is_file());
     let spec = tenure_onnx::read_spec(&dir.join("spec.json")).unwrap();
     assert_eq!(spec.info.run_id.as_deref(), Some(out.run_id.as_str()));
-    assert_eq!(spec.info.version, out.run_id);
+    assert_eq!(
+        spec.info.version,
+        tenure_runner::export::model_version(&spec.model),
+        "the version names the model's content, not the run"
+    );
     assert!(spec.info.training_fingerprint.starts_with("sha256:"));
     (spec, std::fs::read(onnx).unwrap())
 }
