@@ -262,6 +262,13 @@ fn gbdt(args: GbdtArgs) -> Result<()> {
         "train      {:.3} s (median of {}; min {:.3}, max {:.3})",
         r.train_seconds.median, s.repeat, r.train_seconds.min, r.train_seconds.max
     );
+    if let Some(cpu) = &r.train_cpu_seconds {
+        println!(
+            "train CPU  {:.3} s (median; {:.2} cores busy)",
+            cpu.median,
+            cpu.median / r.train_seconds.median
+        );
+    }
     println!(
         "predict    {:.0} rows/s ({} rows in {:.4} s)",
         r.predict_rows_per_second, s.test_rows, r.predict_seconds.median

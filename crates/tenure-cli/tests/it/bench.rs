@@ -155,6 +155,10 @@ fn a_tiny_suite_writes_results_and_a_summary_then_gates_on_its_baseline() {
             assert!(lo > 0.0 && lo <= median && median <= hi, "{timing}: {t}");
             assert!((median - (samples[0] + samples[1]) / 2.0).abs() < 1e-9 * median.max(1.0));
         }
+        assert_eq!(
+            e["train_cpu_seconds"]["samples"].as_array().unwrap().len(),
+            2
+        );
         assert!(e["peak_rss_mb"].as_f64().unwrap() > 1.0);
         assert!(e["train_rows"].as_u64().unwrap() > e["test_rows"].as_u64().unwrap() / 2);
     }

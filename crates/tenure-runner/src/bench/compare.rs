@@ -362,6 +362,7 @@ mod tests {
             features: 3,
             quality: BTreeMap::from([("auc".into(), auc), ("log_loss".into(), 0.5)]),
             train_seconds: Spread::of(&[train_seconds]).unwrap(),
+            train_cpu_seconds: None,
             predict_seconds: None,
             predict_rows_per_second: None,
             peak_rss_mb: Some(100.0),

@@ -49,6 +49,8 @@ pub struct GbdtBenchResult {
     pub settings: GbdtBench,
     /// Seconds per training (binning included), over `repeat` trainings.
     pub train_seconds: Spread,
+    /// CPU seconds (all threads) per training; `None` without `/proc`.
+    pub train_cpu_seconds: Option<Spread>,
     /// Seconds per prediction of the test rows.
     pub predict_seconds: Spread,
     pub predict_rows_per_second: f64,
@@ -86,12 +88,14 @@ pub fn run(b: &GbdtBench) -> Result<GbdtBenchResult> {
         .check()
         .map_err(|e| bad(e.to_string()))?;
     super::memory::reset_peak_rss();
-    let (mut train_s, mut predict_s) = (Vec::new(), Vec::new());
+    let (mut train_s, mut train_cpu, mut predict_s) = (Vec::new(), Vec::new(), Vec::new());
     let mut last = None;
     for _ in 0..b.repeat {
+        let cpu0 = crate::output::cpu_seconds();
         let t0 = Instant::now();
         let booster = params.fit(&data).map_err(|e| bad(e.to_string()))?;
         train_s.push(t0.elapsed().as_secs_f64());
+        train_cpu.extend(cpu0.zip(crate::output::cpu_seconds()).map(|(a, b)| b - a));
         let t0 = Instant::now();
         let pred = booster.predict(&xt).map_err(|e| bad(e.to_string()))?;
         predict_s.push(t0.elapsed().as_secs_f64());
@@ -103,6 +107,7 @@ pub fn run(b: &GbdtBench) -> Result<GbdtBenchResult> {
     Ok(GbdtBenchResult {
         settings: b.clone(),
         train_seconds: Spread::of(&train_s).ok_or_else(|| bad("no timing".into()))?,
+        train_cpu_seconds: Spread::of(&train_cpu).filter(|_| train_cpu.len() == b.repeat),
         predict_rows_per_second: b.test_rows as f64 / predict_seconds.median,
         predict_seconds,
         num_trees,

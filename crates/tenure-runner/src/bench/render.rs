@@ -99,7 +99,7 @@ fn trend(history: &[BenchResults], current: &BenchResults, id: &str, metric: &st
 /// A value in its metric's customary precision.
 pub fn format_value(metric: &str, v: f64) -> String {
     match metric {
-        "train_seconds" => format_seconds(v),
+        "train_seconds" | "train_cpu_seconds" => format_seconds(v),
         "predict_rows_per_second" => format_rate(v),
         "peak_rss_mb" => format!("{v:.0}"),
         _ => format!("{v:.4}"),
@@ -108,7 +108,9 @@ pub fn format_value(metric: &str, v: f64) -> String {
 
 fn format_delta(metric: &str, d: f64, base: f64) -> String {
     match metric {
-        "train_seconds" | "predict_rows_per_second" | "peak_rss_mb" if base != 0.0 => {
+        "train_seconds" | "train_cpu_seconds" | "predict_rows_per_second" | "peak_rss_mb"
+            if base != 0.0 =>
+        {
             format!("{:+.1}%", d / base.abs() * 100.0)
         }
         _ => format!("{d:+.4}"),
@@ -168,6 +170,9 @@ fn measurement_rows(r: &BenchResults, history: &[BenchResults]) -> Vec<Vec<Strin
                 e.test_rows.to_string(),
                 quality,
                 spread_cell(&e.train_seconds, format_seconds),
+                e.train_cpu_seconds
+                    .as_ref()
+                    .map_or("-".into(), |c| format_seconds(c.median)),
                 e.predict_rows_per_second
                     .as_ref()
                     .map_or("-".into(), |s| spread_cell(s, format_rate)),
@@ -183,13 +188,14 @@ fn measurement_rows(r: &BenchResults, history: &[BenchResults]) -> Vec<Vec<Strin
         .collect()
 }
 
-const MEASUREMENT_HEADER: [&str; 8] = [
+const MEASUREMENT_HEADER: [&str; 9] = [
     "model",
     "kind",
     "train rows",
     "test rows",
     "quality (test cutoff)",
     "train s median [min–max]",
+    "train CPU s",
     "predict rows/s",
     "peak MiB",
 ];
@@ -387,7 +393,7 @@ pub fn markdown(
     out.push_str(&md_table(
         &header,
         &measurement_rows(r, history),
-        &[2, 3, 5, 6, 7],
+        &[2, 3, 5, 6, 7, 8],
     ));
     if !history.is_empty() {
         out.push_str(&format!(

@@ -68,6 +68,10 @@ pub struct ModelRecord {
     /// Seconds per fit of the test cutoff's model, over `repeat` samples
     /// (a sample of a fast fit is the mean of as many fits as take 50 ms).
     pub train_seconds: Spread,
+    /// CPU seconds (all threads) per fit: less inflated than wall time by
+    /// other processes on a busy machine. `None` where `/proc` is missing.
+    #[serde(default)]
+    pub train_cpu_seconds: Option<Spread>,
     /// Seconds per prediction of the test rows; `None` for families whose
     /// fit and prediction are one step (their `train_seconds` include it).
     pub predict_seconds: Option<Spread>,
@@ -84,6 +88,9 @@ impl ModelRecord {
     pub fn values(&self) -> BTreeMap<String, f64> {
         let mut v = self.quality.clone();
         v.insert("train_seconds".into(), self.train_seconds.median);
+        if let Some(c) = &self.train_cpu_seconds {
+            v.insert("train_cpu_seconds".into(), c.median);
+        }
         if let Some(p) = &self.predict_rows_per_second {
             v.insert("predict_rows_per_second".into(), p.median);
         }
@@ -243,9 +250,10 @@ fn run_entry(
         let mut train_s = Vec::with_capacity(repeat);
         let mut predict_s = Vec::with_capacity(repeat);
         let x = test.valid.x();
+        let mut train_cpu = Vec::with_capacity(repeat);
         for _ in 0..repeat {
             let mut scorer = None;
-            let fit = timed_loop(|| {
+            let (fit, cpu) = timed_loop(|| {
                 match fit_scorer(spec, &test.train, stop) {
                     Some(fitted) => scorer = Some(fitted?),
                     None => {
@@ -256,14 +264,14 @@ fn run_entry(
             })
             .map_err(&model_err)?;
             train_s.push(fit);
+            train_cpu.extend(cpu);
             if let Some(scorer) = &scorer {
-                predict_s.push(
-                    timed_loop(|| {
-                        std::hint::black_box(scorer(std::hint::black_box(x))?);
-                        Ok(())
-                    })
-                    .map_err(&model_err)?,
-                );
+                let (predict, _) = timed_loop(|| {
+                    std::hint::black_box(scorer(std::hint::black_box(x))?);
+                    Ok(())
+                })
+                .map_err(&model_err)?;
+                predict_s.push(predict);
             }
         }
         let rows = x.n_rows() as f64;
@@ -286,6 +294,7 @@ fn run_entry(
             quality,
             train_seconds: Spread::of(&train_s)
                 .ok_or_else(|| model_err("a fit took a non-finite time".into()))?,
+            train_cpu_seconds: Spread::of(&train_cpu).filter(|_| train_cpu.len() == repeat),
             predict_seconds,
             predict_rows_per_second,
             peak_rss_mb: crate::output::peak_rss_mb(),
@@ -354,18 +363,24 @@ fn fit_scorer(
     })
 }
 
-/// Seconds per call of `f`: calls repeated for at least 50 ms (at most
-/// 1000 of them), so that fast fits and small test sets are not timed at
-/// the clock's resolution; a slow call is timed once.
+/// Wall and CPU seconds per call of `f`: calls repeated for at least
+/// 100 ms (at most 1000 of them), so that fast fits and small test sets are
+/// not timed at the clocks' resolution (CPU time counts 10 ms ticks); a
+/// slow call is timed once.
 fn timed_loop(
     mut f: impl FnMut() -> std::result::Result<(), String>,
-) -> std::result::Result<f64, String> {
-    let budget = Duration::from_millis(50);
+) -> std::result::Result<(f64, Option<f64>), String> {
+    let budget = Duration::from_millis(100);
+    let cpu0 = crate::output::cpu_seconds();
     let t0 = Instant::now();
     let mut calls = 0u32;
     while calls == 0 || (t0.elapsed() < budget && calls < 1000) {
         f()?;
         calls += 1;
     }
-    Ok(t0.elapsed().as_secs_f64() / f64::from(calls))
+    let wall = t0.elapsed().as_secs_f64() / f64::from(calls);
+    let cpu = cpu0
+        .zip(crate::output::cpu_seconds())
+        .map(|(a, b)| (b - a) / f64::from(calls));
+    Ok((wall, cpu))
 }

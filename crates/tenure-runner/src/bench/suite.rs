@@ -69,6 +69,7 @@ impl std::fmt::Display for Tolerance {
 /// metrics, with whether larger is better.
 pub const SPEED_METRICS: &[(&str, bool)] = &[
     ("train_seconds", false),
+    ("train_cpu_seconds", false),
     ("predict_rows_per_second", true),
     ("peak_rss_mb", false),
 ];
