@@ -7,6 +7,7 @@
 # Usage: bash scripts/bench.sh [OUT_DIR=bench-report] [BASELINE=results.json|NAME@ALIAS]
 #   BENCH_PEERS=0   skip the peer scripts (they build Python venvs)
 #   BENCH_SUITE=... another suite file (default benches/suite.toml)
+#   BENCH_GBDT_ROWS="100000 1000000"  sizes of `tenure bench gbdt`
 # Exit status: the suite's (0 ok, 1 quality regression, 2 error); the peer
 # scripts' failures are reported in the report but do not change it.
 set -uo pipefail
@@ -17,8 +18,13 @@ baseline="${2:-}"
 suite="${BENCH_SUITE:-benches/suite.toml}"
 mkdir -p "$out"
 touch "$out/.started"
-cargo build --release --locked -p tenure-cli || exit 2
-tenure="$CARGO_TARGET_DIR/release/tenure"
+# TENURE_BIN=path/to/tenure skips the release build (timings of a debug
+# build say little).
+tenure="${TENURE_BIN:-}"
+if [ -z "$tenure" ]; then
+  cargo build --release --locked -p tenure-cli || exit 2
+  tenure="$CARGO_TARGET_DIR/release/tenure"
+fi
 export TENURE_BIN="$tenure"
 
 # Earlier results in the report directory draw the trend lines.
@@ -38,7 +44,7 @@ if [ -f "$out/results.json" ]; then
 fi
 
 # The booster alone at two sizes (one JSON object per line).
-for rows in 100000 1000000; do
+for rows in ${BENCH_GBDT_ROWS:-100000 1000000}; do
   "$tenure" bench gbdt --rows "$rows" --features 50 --rounds 100 --threads 2 --json
 done > "$out/gbdt.jsonl" 2> "$out/gbdt.log" || echo "bench gbdt failed: see $out/gbdt.log" >&2
 
@@ -80,5 +86,6 @@ fi
     printf '%s\n' "${peers[@]}"
   fi
 } > "$out/report.md"
+rm -f "$out/.started"
 echo "report: $out/report.md (exit $status)"
 exit "$status"
