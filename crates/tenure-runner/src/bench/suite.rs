@@ -60,7 +60,8 @@ impl std::fmt::Display for Tolerance {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Tolerance::Abs(v) => write!(f, "±{v}"),
-            Tolerance::Rel(v) => write!(f, "±{}%", v * 100.0),
+            // Rounded so that 0.07 prints as 7, not 7.000000000000001.
+            Tolerance::Rel(v) => write!(f, "±{}%", (v * 1e6).round() / 1e4),
         }
     }
 }
@@ -557,5 +558,7 @@ mod tests {
         assert!(higher_is_better("predict_rows_per_second"));
         assert!(!higher_is_better("train_seconds"));
         assert!(higher_is_better("auc") && !higher_is_better("log_loss"));
+        assert_eq!(Tolerance::Rel(0.07).to_string(), "±7%");
+        assert_eq!(Tolerance::Abs(0.005).to_string(), "±0.005");
     }
 }
