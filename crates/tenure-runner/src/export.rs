@@ -83,6 +83,24 @@ pub fn model_version(model: &tenure_core::spec::Model) -> String {
     format!("sha256:{hex}")
 }
 
+/// The version of everything an export computes: [`model_version`] of the
+/// model alone, or, with a calibrator or survival curves after it, a digest
+/// of the model and those, so that a different calibration is a different
+/// version.
+pub fn spec_version(spec: &SavedSpec) -> String {
+    if spec.calibrator.is_none() && spec.survival.is_none() {
+        return model_version(&spec.model);
+    }
+    let json = serde_json::to_vec(&(&spec.model, &spec.calibrator, &spec.survival))
+        .expect("a model specification serialises");
+    let hex: String = Sha256::digest(&json)
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256:{hex}")
+}
+
 /// The description of a model trained on `train`.
 pub fn model_info(
     name: &str,

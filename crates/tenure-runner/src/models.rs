@@ -340,6 +340,7 @@ impl ModelSpec {
                 survival: None,
                 best_iteration: None,
                 spec: spec(&model),
+                baseline: None,
             })
         }
         fn go_survival<P>(
@@ -347,7 +348,7 @@ impl ModelSpec {
             train: &Dataset,
             valid: &Matrix,
             times: &[f64],
-            spec: impl FnOnce(&P::Model) -> Option<Model>,
+            spec: impl FnOnce(&P::Model) -> Option<(Model, Option<Vec<f64>>)>,
         ) -> Result<Prediction, String>
         where
             P: Fit,
@@ -365,11 +366,13 @@ impl ModelSpec {
                         .map_err(|e| e.to_string())?,
                 )
             };
+            let (spec, baseline) = spec(&model).unzip();
             Ok(Prediction {
                 score: model.predict(valid).map_err(|e| e.to_string())?,
                 survival,
                 best_iteration: None,
-                spec: spec(&model),
+                spec,
+                baseline: baseline.flatten(),
             })
         }
         match &self.family {
@@ -388,8 +391,20 @@ impl ModelSpec {
                     Dataset::new(scaler.transform(train.x()), names, train.target().clone())
                         .map_err(|e| e.to_string())?;
                 go_survival(p, &scaled, &scaler.transform(valid), survival_times, |m| {
-                    Some(Model::Linear(
-                        scaler.before(&m.to_spec(), train.feature_names()),
+                    // One stratum: one baseline, which the export carries.
+                    let baseline = (m.n_strata() == 1).then(|| {
+                        let (times, h) = m.baseline_cumulative_hazard();
+                        survival_times
+                            .iter()
+                            .map(|&t| match times.partition_point(|&ti| ti <= t) {
+                                0 => 0.0,
+                                k => h[k - 1],
+                            })
+                            .collect()
+                    });
+                    Some((
+                        Model::Linear(scaler.before(&m.to_spec(), train.feature_names())),
+                        baseline,
                     ))
                 })
             }
@@ -413,6 +428,7 @@ impl ModelSpec {
                 survival: None,
                 best_iteration: None,
                 spec: None,
+                baseline: None,
             }),
         }
     }
@@ -490,6 +506,7 @@ fn fit_gbdt(
         survival: None,
         best_iteration: booster.best_iteration,
         spec: Some(Model::TreeEnsemble(booster.to_spec())),
+        baseline: None,
     })
 }
 
@@ -528,6 +545,10 @@ pub struct Prediction {
     /// The fitted model as a plain specification, for the kinds that
     /// export to ONNX: it takes the same raw features and predicts `score`.
     pub spec: Option<Model>,
+    /// Models whose `score` is a log hazard ratio with one baseline (Cox
+    /// PH): `H₀` at each of the survival times asked, so that the export
+    /// computes `survival` as `S(t | x) = exp(−H₀(t) · exp(score))`.
+    pub baseline: Option<Vec<f64>>,
 }
 
 fn parse_params<T: DeserializeOwned>(table: &toml::Table) -> Result<T, (String, String)> {

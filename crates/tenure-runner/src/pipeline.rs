@@ -151,6 +151,7 @@ pub fn prepare(exp: &Experiment, progress: &Progress) -> Result<Prepared> {
     let bar = progress.bar(plan.snapshot_cutoffs.len() as u64, "building snapshots");
     let mut snapshots = BTreeMap::new();
     for &c in &plan.snapshot_cutoffs {
+        crate::interrupt::check()?;
         snapshots.insert(c, builder.build(c)?);
         bar.inc();
     }
@@ -308,6 +309,7 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
     let progress = Progress::new(opts.progress);
     let (device, device_note) = resolve_device(opts.device);
     let prepared = prepare(exp, &progress)?;
+    crate::sanity::check(exp, &prepared)?;
 
     let uri = match (&opts.tracking_uri, &opts.tracking_dir) {
         (Some(uri), _) => uri.clone(),
@@ -342,6 +344,7 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
     // Everything after the run exists either completes it or marks it FAILED.
     let finished = (|| -> Result<RunOutcome> {
         let models = train_and_log(exp, &prepared, &split, store, &run_id, &progress)?;
+        crate::interrupt::check()?;
         let uplift = match &exp.uplift {
             Some(spec) => {
                 let spin = progress.spinner("fitting uplift models".to_string());
@@ -352,6 +355,7 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
             }
             None => None,
         };
+        crate::interrupt::check()?;
         let mut out = RunOutcome {
             run_id: run_id.clone(),
             experiment: exp.name().to_string(),
@@ -389,6 +393,8 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
         out.report = store
             .log_artifact_bytes(&run_id, "report.html", report.render().as_bytes())?
             .into();
+        // The last chance to stop: past it the run is complete.
+        crate::interrupt::check()?;
         store.end_run(&run_id, RunStatus::Finished)?;
         Ok(out)
     })();
@@ -411,7 +417,12 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
         Err(e) => {
             // Best effort: the original error matters more than a failure to record it.
             let _ = store.set_tag(&run_id, "tenure.error", &e.to_string());
-            let _ = store.end_run(&run_id, RunStatus::Failed);
+            let status = if matches!(e, RunnerError::Interrupted) {
+                RunStatus::Killed
+            } else {
+                RunStatus::Failed
+            };
+            let _ = store.end_run(&run_id, status);
             Err(e)
         }
     }
@@ -450,7 +461,7 @@ fn train_and_log(
             onnx: None,
         })
         .collect();
-    let mut exports = vec![None; exp.models.len()];
+    let mut exports: Vec<Option<tenure_core::spec::SavedSpec>> = vec![None; exp.models.len()];
     let query_times = query_times(&exp.survival_times_days);
     let bar = progress.bar((folds.len() * exp.models.len()) as u64, "training folds");
     let mut per_metric: Vec<BTreeMap<&'static str, Vec<f64>>> =
@@ -458,12 +469,14 @@ fn train_and_log(
     let mut test_metric: Vec<BTreeMap<&'static str, f64>> = vec![BTreeMap::new(); exp.models.len()];
     let mut best_rounds: Vec<Vec<usize>> = vec![Vec::new(); exp.models.len()];
     for (step, fold) in folds.iter().enumerate() {
+        crate::interrupt::check()?;
         let data = fold_data(exp, prepared, fold)?;
         let is_test = fold.name == "test";
         // One batch per fold: a remote store gets one request, not one per
         // value.
         let mut batch: Vec<Metric> = Vec::new();
         for (m, spec) in exp.models.iter().enumerate() {
+            crate::interrupt::check()?;
             let t0 = Instant::now();
             // The test fold may not steer training: it trains for the
             // mean of the rounds early stopping kept on the CV folds.
@@ -497,7 +510,17 @@ fn train_and_log(
                     &data.train,
                     Some(run_id),
                 );
-                exports[m] = Some(tenure_core::spec::SavedSpec::new(info, model.clone()));
+                let curves = pred
+                    .baseline
+                    .as_ref()
+                    .map(|h| tenure_core::spec::SurvivalCurves {
+                        days: exp.survival_times_days.clone(),
+                        cumulative_hazard: h.clone(),
+                        calibrators: Vec::new(),
+                    });
+                exports[m] = Some(
+                    tenure_core::spec::SavedSpec::new(info, model.clone()).with_survival(curves),
+                );
             }
             let scores =
                 score(&data, &pred, &query_times).map_err(|source| RunnerError::Metrics {
@@ -535,11 +558,6 @@ fn train_and_log(
     }
     bar.finish();
 
-    for (result, saved) in results.iter_mut().zip(&exports) {
-        if let Some(saved) = saved {
-            result.onnx = Some(crate::export::log_bundle(store, run_id, saved)?);
-        }
-    }
     for (m, result) in results.iter_mut().enumerate() {
         result.calibration = crate::calibrate::calibrate_model(
             &exp.calibration,
@@ -549,6 +567,25 @@ fn train_and_log(
         );
         if let Some(c) = &result.calibration {
             log_calibration(store, run_id, &result.name, c)?;
+        }
+        // The exported graph predicts what tenure reports after
+        // calibration: the probability's calibrator follows the model.
+        if let Some(saved) = exports[m].take() {
+            crate::interrupt::check()?;
+            let calibrator = result
+                .calibration
+                .as_ref()
+                .and_then(|c| c.binary.as_ref())
+                .and_then(|b| b.calibrator.clone());
+            let mut saved = saved.with_calibrator(calibrator);
+            // Each time's calibrator of 1 − S(t | x) follows its column.
+            if let (Some(curves), Some(c)) = (&mut saved.survival, &result.calibration)
+                && c.survival.len() == curves.days.len()
+            {
+                curves.calibrators = c.survival.iter().map(|h| h.calibrator.clone()).collect();
+            }
+            saved.info.version = crate::export::spec_version(&saved);
+            result.onnx = Some(crate::export::log_bundle(store, run_id, &saved)?);
         }
         for (metric, values) in &per_metric[m] {
             let (mean, std) = mean_std(values);

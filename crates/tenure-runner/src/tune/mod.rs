@@ -116,6 +116,7 @@ impl<'a> Objective<'a> {
     pub fn load(exp: &'a Experiment, progress: &Progress) -> Result<Self> {
         let spec = tune_spec(exp)?;
         let prepared = prepare(exp, progress)?;
+        crate::sanity::check(exp, &prepared)?;
         let folds: Vec<Fold> = prepared
             .plan
             .all_folds()
@@ -247,6 +248,9 @@ pub fn run_worker(
     let mut sampler = target.sampler.build();
     let mut ran = 0;
     loop {
+        if crate::interrupt::requested() {
+            return Err(interrupted(&store, &parent, None));
+        }
         if target.timeout.is_some_and(|t| started.elapsed() >= t) {
             break;
         }
@@ -279,7 +283,12 @@ pub fn run_worker(
             store.log_param(&child, k, &v.to_string())?;
         }
         let (outcome, fold_values) =
-            evaluate(objective, &study, &trial, &target.pruner, &store, &child)?;
+            match evaluate(objective, &study, &trial, &target.pruner, &store, &child) {
+                Err(RunnerError::Interrupted) => {
+                    return Err(interrupted(&store, &parent, Some(&child)));
+                }
+                other => other?,
+            };
         let state = match &outcome {
             Outcome::Complete(v) => {
                 store.log_metric(&child, &spec.config.metric, *v, 0)?;
@@ -326,6 +335,19 @@ pub fn run_worker(
     })
 }
 
+/// Marks the trial's run (if one started) and the study's run KILLED. The
+/// trial itself stays running in the study: its worker (this process) is
+/// about to exit, and the next worker to ask reclaims it with the same
+/// number and parameters, so the study resumes where it stopped.
+fn interrupted(store: &LocalStore, parent: &str, child: Option<&str>) -> RunnerError {
+    if let Some(child) = child {
+        let _ = store.set_tag(child, "tenure.tune.state", "interrupted");
+        let _ = store.end_run(child, RunStatus::Killed);
+    }
+    let _ = store.end_run(parent, RunStatus::Killed);
+    RunnerError::Interrupted
+}
+
 fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len().max(1) as f64
 }
@@ -351,6 +373,7 @@ fn evaluate(
     };
     let mut values = Vec::with_capacity(objective.cv.len());
     for (k, (name, data)) in objective.cv.iter().enumerate() {
+        crate::interrupt::check()?;
         let v = match objective.fold_metric(&model, data) {
             Ok((v, rounds)) if v.is_finite() => {
                 if let Some(r) = rounds {
@@ -457,6 +480,9 @@ pub fn finish(
     let spec = objective.spec;
     let store = LocalStore::open(&target.store_dir)?;
     let (study, parent, _) = open_study(exp, spec, target, &store)?;
+    if crate::interrupt::requested() {
+        return Err(interrupted(&store, &parent, None));
+    }
     let records: Vec<TrialRecord> = study.records().map_err(tune_error)?;
     let trials: Vec<tenure_tune::Trial> = records.iter().map(|r| r.trial.clone()).collect();
     let best = best_trial(&trials, spec.direction).map(|t| BestTrial {
@@ -562,6 +588,9 @@ pub fn finish(
     )?;
     let html = report::render(exp, &out);
     out.report = store.log_artifact_bytes(&parent, "report.html", html.as_bytes())?;
+    if crate::interrupt::requested() {
+        return Err(interrupted(&store, &parent, None));
+    }
     store.end_run(&parent, RunStatus::Finished)?;
     out.seconds = started.elapsed().as_secs_f64();
     Ok(out)

@@ -1,5 +1,6 @@
 mod bench;
 mod config;
+mod fuzz;
 mod onnx;
 // Shared with tenure-onnx's tests: runs exported files in onnxruntime.
 #[path = "../../../tenure-onnx/tests/it/onnxruntime.rs"]
