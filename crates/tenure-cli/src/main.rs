@@ -49,7 +49,7 @@ enum Command {
     Ab(ab::AbArgs),
     /// Search a model's hyperparameters on the time-split CV score.
     Tune(Box<tune::TuneArgs>),
-    /// Benchmarks (hyperparameter samplers on test functions).
+    /// Benchmarks: a suite gated on a baseline (CI), the booster, samplers.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
     /// Write a run's model as an ONNX file (with its model card).
@@ -253,6 +253,10 @@ fn main() -> ExitCode {
     }
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<bench::Regressed>().is_some() => {
+            eprintln!("regression: {e}");
+            ExitCode::from(1)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             let interrupted = e.chain().any(|c| {

@@ -36,6 +36,7 @@ pub mod metric;
 pub mod objective;
 mod params;
 pub mod split;
+pub mod synthetic;
 pub mod tree;
 
 pub use booster::{

@@ -36,6 +36,7 @@
 //! ```
 
 pub mod ab;
+pub mod bench;
 pub mod calibrate;
 pub mod config;
 mod error;

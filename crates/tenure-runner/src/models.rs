@@ -547,7 +547,28 @@ fn fit_gbdt(
     on_round: Option<&mut OnRound<'_>>,
 ) -> Result<Prediction, String> {
     let early = p.early_stopping_round > 0;
-    let booster = match (stop, on_round) {
+    let booster = fit_booster(p, train, stop, on_round)?;
+    Ok(Prediction {
+        score: booster.predict(valid).map_err(|e| e.to_string())?,
+        survival: None,
+        // Only a round early stopping kept is one for the test fold's refit.
+        best_iteration: booster.best_iteration.filter(|_| early),
+        spec: Some(Model::TreeEnsemble(booster.to_spec())),
+        baseline: None,
+    })
+}
+
+/// Trains a booster as `stop` allows: early stopping on validation rows, a
+/// fixed number of rounds, or as configured; `on_round` watches each round
+/// on the validation rows (tuning's pruner).
+pub(crate) fn fit_booster(
+    p: &GbdtValidParams,
+    train: &Dataset,
+    stop: EarlyStop<'_>,
+    on_round: Option<&mut OnRound<'_>>,
+) -> Result<tenure_gbdt::Booster, String> {
+    let early = p.early_stopping_round > 0;
+    match (stop, on_round) {
         // Without early stopping the validation rows are scored each round
         // for the observer only; the trees are those of a plain fit.
         (EarlyStop::OnValid(v), Some(watch)) => {
@@ -565,15 +586,7 @@ fn fit_gbdt(
         }
         _ => p.fit(train),
     }
-    .map_err(|e| e.to_string())?;
-    Ok(Prediction {
-        score: booster.predict(valid).map_err(|e| e.to_string())?,
-        survival: None,
-        // Only a round early stopping kept is one for the test fold's refit.
-        best_iteration: booster.best_iteration.filter(|_| early),
-        spec: Some(Model::TreeEnsemble(booster.to_spec())),
-        baseline: None,
-    })
+    .map_err(|e| e.to_string())
 }
 
 /// A model's scores on the rows it was asked about.
@@ -603,14 +616,14 @@ fn parse_params<T: DeserializeOwned>(table: &toml::Table) -> Result<T, (String, 
 /// ignored); transforming fills a missing value with the mean, i.e. 0, and
 /// drops columns constant in training, which carry no information.
 #[derive(Debug, Clone)]
-struct Scaler {
+pub(crate) struct Scaler {
     mean: Vec<f64>,
     scale: Vec<f64>,
-    keep: Vec<usize>,
+    pub(crate) keep: Vec<usize>,
 }
 
 impl Scaler {
-    fn fit(x: &Matrix) -> Self {
+    pub(crate) fn fit(x: &Matrix) -> Self {
         let p = x.n_cols();
         let (mut n, mut sum) = (vec![0usize; p], vec![0.0; p]);
         for row in x.rows() {
@@ -676,7 +689,7 @@ impl Scaler {
         }
     }
 
-    fn transform(&self, x: &Matrix) -> Matrix {
+    pub(crate) fn transform(&self, x: &Matrix) -> Matrix {
         let mut out = Matrix::zeros(x.n_rows(), self.keep.len());
         for r in 0..x.n_rows() {
             for (k, &j) in self.keep.iter().enumerate() {

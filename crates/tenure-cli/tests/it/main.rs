@@ -2,6 +2,7 @@
 
 mod ab;
 mod bad_input;
+mod bench;
 mod common;
 mod export;
 mod fit;

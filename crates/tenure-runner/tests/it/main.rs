@@ -1,3 +1,4 @@
+mod bench;
 mod config;
 mod fuzz;
 mod onnx;
