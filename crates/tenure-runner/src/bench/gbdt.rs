@@ -91,11 +91,11 @@ pub fn run(b: &GbdtBench) -> Result<GbdtBenchResult> {
     let (mut train_s, mut train_cpu, mut predict_s) = (Vec::new(), Vec::new(), Vec::new());
     let mut last = None;
     for _ in 0..b.repeat {
-        let cpu0 = crate::output::cpu_seconds();
+        let cpu = crate::output::CpuTimer::start();
         let t0 = Instant::now();
         let booster = params.fit(&data).map_err(|e| bad(e.to_string()))?;
         train_s.push(t0.elapsed().as_secs_f64());
-        train_cpu.extend(cpu0.zip(crate::output::cpu_seconds()).map(|(a, b)| b - a));
+        train_cpu.extend(cpu.elapsed());
         let t0 = Instant::now();
         let pred = booster.predict(&xt).map_err(|e| bad(e.to_string()))?;
         predict_s.push(t0.elapsed().as_secs_f64());

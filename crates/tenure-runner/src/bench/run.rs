@@ -371,7 +371,7 @@ fn timed_loop(
     mut f: impl FnMut() -> std::result::Result<(), String>,
 ) -> std::result::Result<(f64, Option<f64>), String> {
     let budget = Duration::from_millis(100);
-    let cpu0 = crate::output::cpu_seconds();
+    let cpu = crate::output::CpuTimer::start();
     let t0 = Instant::now();
     let mut calls = 0u32;
     while calls == 0 || (t0.elapsed() < budget && calls < 1000) {
@@ -379,8 +379,6 @@ fn timed_loop(
         calls += 1;
     }
     let wall = t0.elapsed().as_secs_f64() / f64::from(calls);
-    let cpu = cpu0
-        .zip(crate::output::cpu_seconds())
-        .map(|(a, b)| (b - a) / f64::from(calls));
+    let cpu = cpu.elapsed().map(|s| s / f64::from(calls));
     Ok((wall, cpu))
 }
