@@ -504,7 +504,9 @@ fn train_and_log(
                 let info = crate::export::model_info(
                     &spec.name,
                     spec.kind,
-                    &crate::export::model_version(model),
+                    // Set by `export::spec_version` once the calibrator
+                    // that follows the model is known (below).
+                    "",
                     exp.task(),
                     Some(f64::from(exp.file.labels.horizon_days)),
                     &data.train,
