@@ -229,9 +229,14 @@ impl Study {
         }
         let mut conn = Connection::open(path).map_err(db)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
-        // WAL lets readers proceed while a worker writes.
-        conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0))
-            .map_err(db)?;
+        // WAL lets readers proceed while a worker writes. Switching a fresh
+        // file to WAL reads, then takes the exclusive lock; two workers doing
+        // so at once would deadlock, so SQLite answers one of them BUSY
+        // without consulting the busy handler. Retry it ourselves.
+        retry_while_busy(|| {
+            conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0))
+        })
+        .map_err(db)?;
         conn.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
             .map_err(db)?;
         let space_json = serde_json::to_string(space).expect("a space serialises");
@@ -485,7 +490,10 @@ impl Study {
         trial: &TrialHandle,
         values: impl IntoIterator<Item = (u64, f64)>,
     ) -> Result<()> {
-        let tx = self.conn.unchecked_transaction().map_err(self.db())?;
+        // IMMEDIATE: a deferred transaction that upgrades to a write can be
+        // refused BUSY without waiting when another worker commits first.
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+            .map_err(self.db())?;
         {
             let mut stmt = tx
                 .prepare(
@@ -761,6 +769,24 @@ fn load_trials(conn: &Connection, study_id: i64, path: &str) -> Result<Vec<Trial
             })
         })
         .collect()
+}
+
+/// Runs `op` again while SQLite answers BUSY without having waited (its
+/// deadlock avoidance), for at most [`BUSY_TIMEOUT`].
+fn retry_while_busy<T>(mut op: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let deadline = Instant::now() + BUSY_TIMEOUT;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match op() {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && Instant::now() < deadline =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Renews the worker's heartbeat from a thread with its own connection, so
