@@ -1,4 +1,6 @@
-//! Hot kernels: snapshot building, metrics, the logistic fit.
+//! Hot kernels: snapshot and feature building, metrics (AUC, log loss,
+//! C-index), the logistic, Cox and BG/NBD fits, gbdt histograms, split
+//! search and prediction.
 //! Run with `cargo bench -p tenure-benches`.
 
 use std::hint::black_box;
@@ -42,6 +44,61 @@ fn metrics(c: &mut Criterion) {
     });
     group.bench_function("average_precision_1m", |b| {
         b.iter(|| tenure_metrics::average_precision(black_box(&y), black_box(&score)).unwrap())
+    });
+    group.finish();
+
+    // The runner's size: one test cutoff of 100k customers.
+    let n = 100_000;
+    let (y, score) = (&y[..n], &score[..n]);
+    let (time, event, risk) = survival_scores(n);
+    let mut group = c.benchmark_group("metrics");
+    group.throughput(Throughput::Elements(n as u64));
+    group.bench_function("roc_auc_100k", |b| {
+        b.iter(|| tenure_metrics::roc_auc(black_box(y), black_box(score)).unwrap())
+    });
+    group.bench_function("log_loss_100k", |b| {
+        b.iter(|| tenure_metrics::log_loss(black_box(y), black_box(score)).unwrap())
+    });
+    group.bench_function("c_index_100k", |b| {
+        b.iter(|| tenure_metrics::concordance_index(&time, &event, black_box(&risk)).unwrap())
+    });
+    group.bench_function("uno_c_100k", |b| {
+        b.iter(|| {
+            tenure_metrics::uno_concordance(&time, &event, &time, &event, black_box(&risk), None)
+                .unwrap()
+        })
+    });
+    group.finish();
+}
+
+/// Whole-day follow-up times (many ties), about 60 % events, and a risk
+/// score that ranks them imperfectly.
+fn survival_scores(n: usize) -> (Vec<f64>, Vec<bool>, Vec<f64>) {
+    let time: Vec<f64> = (0..n).map(|i| ((i * 7919) % 365 + 1) as f64).collect();
+    let event: Vec<bool> = (0..n).map(|i| (i * 104_729) % 10 < 6).collect();
+    let risk: Vec<f64> = time
+        .iter()
+        .enumerate()
+        .map(|(i, t)| -t / 365.0 + ((i * 31) % 100) as f64 / 200.0)
+        .collect();
+    (time, event, risk)
+}
+
+/// Feature building alone: the builder's setup (event levels, customer
+/// order) and one snapshot, on 20k synthetic customers.
+fn features(c: &mut Criterion) {
+    let log = tenure_benches::synthetic_log(20_000);
+    let labels = LabelConfig::new(Task::Churn, 90);
+    let cutoff = parse_date("2023-01-01").unwrap();
+    let config = FeatureConfig::default();
+    let mut group = c.benchmark_group("features");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(log.n_events() as u64));
+    group.bench_function("builder_and_snapshot_20k", |b| {
+        b.iter(|| {
+            let builder = SnapshotBuilder::new(&log, &config, &labels, cutoff).unwrap();
+            black_box(builder.build(cutoff).unwrap())
+        })
     });
     group.finish();
 }
@@ -138,26 +195,6 @@ fn bgnbd(c: &mut Criterion) {
     group.finish();
 }
 
-/// Dense uniform features and a logistic label (the peers benchmark's data).
-fn gbdt_data(n: usize, f: usize) -> (Matrix, Vec<f64>) {
-    let mut s = 0x2545_F491_4F6C_DD1Du64;
-    let mut next = move || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        (s >> 11) as f64 / (1u64 << 53) as f64
-    };
-    let mut x = Vec::with_capacity(n * f);
-    let mut y = Vec::with_capacity(n);
-    for _ in 0..n {
-        let row: Vec<f64> = (0..f).map(|_| next() * 2.0 - 1.0).collect();
-        let logit = row[0] - row[1] + 2.0 * row[2] * row[3];
-        y.push(f64::from(next() < 1.0 / (1.0 + (-logit).exp())));
-        x.extend(row);
-    }
-    (Matrix::new(x, n, f).unwrap(), y)
-}
-
 /// Histogram building over a half-size leaf (gathered rows), f64 and
 /// quantised; split search over one leaf's histograms; batch prediction.
 fn gbdt(c: &mut Criterion) {
@@ -165,8 +202,9 @@ fn gbdt(c: &mut Criterion) {
     use tenure_gbdt::hist::{Histogram, pack};
     use tenure_gbdt::split::{LeafScan, Sums, best_split, leaf_gain};
     let (n, f) = (100_000, 50);
-    let (x, y) = gbdt_data(n, f);
-    let names: Vec<String> = (0..f).map(|j| format!("f{j}")).collect();
+    // The peers benchmark's data (`tenure bench gbdt` uses the same).
+    let (x, y) = tenure_gbdt::synthetic::binary(n, f, 1);
+    let names = tenure_gbdt::synthetic::feature_names(f);
     let mappers = fit_mappers(&x, &names, &vec![false; f], 255, 100, 200_000).unwrap();
     let data = BinnedData::new(&x, &mappers);
     let rows: Vec<u32> = (0..n as u32).filter(|i| i % 2 == 0).collect();
@@ -215,5 +253,7 @@ fn gbdt(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, snapshots, metrics, logistic, cox, bgnbd, gbdt);
+criterion_group!(
+    benches, snapshots, features, metrics, logistic, cox, bgnbd, gbdt
+);
 criterion_main!(benches);

@@ -22,7 +22,9 @@ else
   trap 'rm -rf "$work"' EXIT
 fi
 "$venv/bin/python" scripts/bench/onnx_vs_onnxmltools.py prepare "$work"
-cargo run --quiet --release --locked -p tenure-onnx --example export_spec -- \
+# The exporter's own speed is not measured: a debug build (whose test
+# dependencies, tract among them, are usually built already) does.
+cargo run --quiet --locked -p tenure-onnx --example export_spec -- \
   "$work/spec.json" "$work/tenure.onnx"
 "$venv/bin/python" scripts/bench/onnx_vs_onnxmltools.py time "$work" "${1:-100000}" "${2:-5}" \
   | tee scripts/bench/onnx_vs_onnxmltools.last.json

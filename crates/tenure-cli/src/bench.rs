@@ -1,14 +1,27 @@
-//! `tenure bench`: benchmarks runnable from the command line. `hpo` runs a
-//! sampler on standard test functions; other families can be added as
-//! further subcommands.
+//! `tenure bench`: benchmarks runnable from the command line. `run` runs
+//! a suite and gates on a baseline (CI), `gbdt` times the booster on
+//! synthetic data, `hpo` runs a sampler on standard test functions.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
+use tenure_runner::bench::{
+    self as suite_bench, Baseline, BaselineRef, BenchOptions, Champion, Suite, render,
+};
+use tenure_runner::core::DeviceRequest;
 use tenure_runner::hpo::SamplerKind;
 use tenure_runner::hpo::bench::{self, TestFunction};
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// Run a benchmark suite; compare with a baseline. Exit 1 on a quality
+    /// regression (or a speed one with --fail-on-speed), 2 on an error.
+    Run(Box<RunArgs>),
+    /// Our booster on dense synthetic data: train time, predict
+    /// throughput, test AUC, peak memory.
+    Gbdt(GbdtArgs),
     /// A hyperparameter sampler on a test function: median best value over
     /// seeds after N/3, 2N/3 and N trials.
     Hpo(HpoArgs),
@@ -32,10 +45,239 @@ pub struct HpoArgs {
     json: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Suite file (TOML), e.g. benches/suite.toml.
+    suite: PathBuf,
+    /// A previous results file, or a registered model version NAME@ALIAS
+    /// (or NAME/VERSION) whose test metrics are the baseline.
+    #[arg(long)]
+    baseline: Option<String>,
+    /// Write the results (and the comparison) as JSON here.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Write a Markdown summary for a pull-request comment here.
+    #[arg(long)]
+    markdown: Option<PathBuf>,
+    /// Earlier results files, or directories of them, for trend lines
+    /// (repeatable).
+    #[arg(long)]
+    history: Vec<PathBuf>,
+    /// Timed fits and predictions per model (overrides the suite's).
+    #[arg(long)]
+    repeat: Option<usize>,
+    /// Where models run: auto takes a GPU when one answers, else the CPU.
+    #[arg(long, default_value = "auto", value_parser = parse_device)]
+    device: DeviceRequest,
+    /// Speed and memory regressions fail the run too (exit 1).
+    #[arg(long)]
+    fail_on_speed: bool,
+    /// Print the results JSON on stdout instead of tables.
+    #[arg(long)]
+    json: bool,
+    /// No progress spinners.
+    #[arg(long, short)]
+    quiet: bool,
+    /// The tracking store holding the registry (for a NAME@ALIAS baseline).
+    #[command(flatten)]
+    at: crate::registry::StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GbdtArgs {
+    #[arg(long, default_value_t = 100_000)]
+    rows: usize,
+    #[arg(long, default_value_t = 50)]
+    features: usize,
+    #[arg(long, default_value_t = 100)]
+    rounds: usize,
+    #[arg(long, default_value_t = 255)]
+    leaves: usize,
+    /// Training threads; 0: all cores (trees do not depend on it).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Held-out rows for the AUC and the prediction throughput.
+    #[arg(long, default_value_t = 100_000)]
+    test_rows: usize,
+    /// Timed trainings (median and spread reported).
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    #[arg(long)]
+    json: bool,
+}
+
+/// A gate failed: the results were written, the exit status is 1.
+#[derive(Debug)]
+pub struct Regressed(pub String);
+
+impl std::fmt::Display for Regressed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Regressed {}
+
+fn parse_device(s: &str) -> Result<DeviceRequest, String> {
+    s.parse()
+}
+
 pub fn run(cmd: BenchCommand) -> Result<()> {
     match cmd {
+        BenchCommand::Run(args) => run_suite(*args),
+        BenchCommand::Gbdt(args) => gbdt(args),
         BenchCommand::Hpo(args) => hpo(args),
     }
+}
+
+fn run_suite(args: RunArgs) -> Result<()> {
+    let suite = Suite::load(&args.suite)?;
+    // The baseline and history are read before the (long) run, so that a
+    // typo fails at once.
+    enum Pending {
+        Ready(Baseline),
+        Champion(Champion),
+    }
+    let baseline = match args
+        .baseline
+        .as_deref()
+        .map(BaselineRef::parse)
+        .transpose()?
+    {
+        None => None,
+        Some(BaselineRef::File(path)) => Some(Pending::Ready(Baseline::from_file(&path)?)),
+        Some(BaselineRef::Registry(reference)) => {
+            let tracking = args.at.open()?;
+            Some(Pending::Champion(Champion::resolve(
+                tracking.registry.as_ref(),
+                tracking.store.as_ref(),
+                &reference,
+            )?))
+        }
+    };
+    let history = render::load_history(&args.history)?;
+    let opts = BenchOptions {
+        repeat: args.repeat,
+        device: args.device,
+        progress: !args.quiet && std::io::stderr().is_terminal(),
+    };
+    let mut results = suite_bench::run_suite(&suite, &opts)?;
+    let baseline = match baseline {
+        None => None,
+        Some(Pending::Ready(b)) => Some(b),
+        Some(Pending::Champion(c)) => Some(c.baseline_for(&results)?),
+    };
+    results.comparison = baseline.map(|b| suite_bench::compare(&results, &b, &suite));
+    if let Some(path) = &args.out {
+        render::write_atomic(path, &serde_json::to_string_pretty(&results)?)
+            .with_context(|| format!("--out {}", path.display()))?;
+    }
+    if let Some(path) = &args.markdown {
+        let md = render::markdown(
+            &results,
+            results.comparison.as_ref(),
+            &history,
+            args.fail_on_speed,
+        );
+        render::write_atomic(path, &md)
+            .with_context(|| format!("--markdown {}", path.display()))?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&results)?);
+    } else {
+        println!(
+            "suite {} · {} model{} · device {} · {} repeat{} · {:.1} s\n",
+            results.suite,
+            results.entries.len(),
+            if results.entries.len() == 1 { "" } else { "s" },
+            results.device,
+            results.repeat,
+            if results.repeat == 1 { "" } else { "s" },
+            results.seconds
+        );
+        print!("{}", render::results_table(&results));
+        if let Some(c) = &results.comparison {
+            println!();
+            print!("{}", render::comparison_table(c));
+        }
+    }
+    if let Some(c) = &results.comparison {
+        let failed: Vec<String> = c
+            .failures(args.fail_on_speed)
+            .map(|k| format!("{} of {} ({})", k.metric, k.id, k.status.as_str()))
+            .collect();
+        if !failed.is_empty() {
+            return Err(Regressed(format!(
+                "{} regression{} against {}: {}",
+                failed.len(),
+                if failed.len() == 1 { "" } else { "s" },
+                c.baseline,
+                failed.join(", ")
+            ))
+            .into());
+        }
+        if c.speed_regressions > 0 {
+            eprintln!(
+                "warning: {} speed regression{} (not gated; --fail-on-speed gates them)",
+                c.speed_regressions,
+                if c.speed_regressions == 1 { "" } else { "s" }
+            );
+        }
+    }
+    Ok(())
+}
+
+fn gbdt(args: GbdtArgs) -> Result<()> {
+    let r = suite_bench::gbdt::run(&suite_bench::gbdt::GbdtBench {
+        rows: args.rows,
+        features: args.features,
+        rounds: args.rounds,
+        num_leaves: args.leaves,
+        threads: args.threads,
+        test_rows: args.test_rows,
+        repeat: args.repeat,
+        seed: args.seed,
+        ..Default::default()
+    })?;
+    if args.json {
+        println!("{}", serde_json::to_string(&r)?);
+        return Ok(());
+    }
+    let s = &r.settings;
+    println!(
+        "gbdt · {} rows x {} features · {} rounds · {} leaves · threads {}",
+        s.rows,
+        s.features,
+        s.rounds,
+        s.num_leaves,
+        if s.threads == 0 {
+            "all".to_string()
+        } else {
+            s.threads.to_string()
+        }
+    );
+    println!(
+        "train      {:.3} s (median of {}; min {:.3}, max {:.3})",
+        r.train_seconds.median, s.repeat, r.train_seconds.min, r.train_seconds.max
+    );
+    if let Some(cpu) = &r.train_cpu_seconds {
+        println!(
+            "train CPU  {:.3} s (median; {:.2} cores busy)",
+            cpu.median,
+            cpu.median / r.train_seconds.median
+        );
+    }
+    println!(
+        "predict    {:.0} rows/s ({} rows in {:.4} s)",
+        r.predict_rows_per_second, s.test_rows, r.predict_seconds.median
+    );
+    println!("test AUC   {:.5} ({} trees)", r.test_auc, r.num_trees);
+    if let Some(m) = r.peak_rss_mb {
+        println!("peak RSS   {m:.0} MiB");
+    }
+    Ok(())
 }
 
 fn hpo(args: HpoArgs) -> Result<()> {

@@ -51,7 +51,7 @@ enum Command {
     Ab(ab::AbArgs),
     /// Search a model's hyperparameters on the time-split CV score.
     Tune(Box<tune::TuneArgs>),
-    /// Benchmarks (hyperparameter samplers on test functions).
+    /// Benchmarks: a suite gated on a baseline (CI), the booster, samplers.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
     /// Write a run's model as an ONNX file (with its model card).
@@ -246,13 +246,37 @@ fn parse_device(s: &str) -> Result<DeviceRequest, String> {
     s.parse()
 }
 
+/// The exit status of a run stopped by Ctrl-C, as shells report a SIGINT.
+const EXIT_INTERRUPTED: u8 = 130;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The first Ctrl-C asks the pipeline to stop at its next step and mark
+    // the run KILLED; a second one gives up on that and exits at once.
+    let handler = ctrlc::set_handler(|| {
+        if tenure_runner::interrupt::request() {
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+        eprintln!("interrupt: stopping after the current step (Ctrl-C again to quit now)");
+    });
+    if let Err(e) = handler {
+        eprintln!("warning: Ctrl-C will not stop runs cleanly: {e}");
+    }
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<bench::Regressed>().is_some() => {
+            eprintln!("regression: {e}");
+            ExitCode::from(1)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(2)
+            let interrupted = e.chain().any(|c| {
+                matches!(
+                    c.downcast_ref::<tenure_runner::RunnerError>(),
+                    Some(tenure_runner::RunnerError::Interrupted)
+                )
+            });
+            ExitCode::from(if interrupted { EXIT_INTERRUPTED } else { 2 })
         }
     }
 }

@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{CoreError, Matrix, Result, Task};
+use crate::{Calibrator, CoreError, Matrix, Result, Task};
 
 /// How the raw score (sum of trees, or linear predictor) becomes a prediction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -268,6 +268,55 @@ pub struct SavedSpec {
     pub format: String,
     pub info: ModelInfo,
     pub model: Model,
+    /// Maps the model's probability to a calibrated one (fitted on
+    /// out-of-fold predictions); absent when the model was not calibrated.
+    /// Older files without the key read as uncalibrated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibrator: Option<Calibrator>,
+    /// Survival models whose raw score is a log hazard ratio: `S(t | x)` at
+    /// fixed times from the baseline cumulative hazard there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub survival: Option<SurvivalCurves>,
+}
+
+/// Survival probabilities at fixed times from a log hazard ratio `η`:
+/// `S(t_k | x) = exp(−H₀(t_k) · exp(η))` (Breslow), then, where a
+/// calibrator was fitted for that time, `1 − c(1 − S)`: the calibrator maps
+/// the probability of the event by `t_k`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SurvivalCurves {
+    /// The times, in days after the cutoff (as configured).
+    pub days: Vec<f64>,
+    /// The baseline cumulative hazard `H₀` at each time (at the instant
+    /// just before the configured day, where the runner asks).
+    pub cumulative_hazard: Vec<f64>,
+    /// Per time: the calibrator of `1 − S(t_k | x)`, or none. Empty when
+    /// uncalibrated.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calibrators: Vec<Option<Calibrator>>,
+}
+
+impl SurvivalCurves {
+    /// `out[k][i]` = `S(days[k] | row i)` for log hazard ratios `eta`, the
+    /// layout of [`PredictSurvival`](crate::PredictSurvival).
+    pub fn predict(&self, eta: &[f64]) -> Vec<Vec<f64>> {
+        self.cumulative_hazard
+            .iter()
+            .enumerate()
+            .map(|(k, &h)| {
+                let calibrator = self.calibrators.get(k).and_then(Option::as_ref);
+                eta.iter()
+                    .map(|&e| {
+                        let s = (-h * e.exp()).exp();
+                        match calibrator {
+                            Some(c) => 1.0 - c.apply(1.0 - s),
+                            None => s,
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
 }
 
 impl SavedSpec {
@@ -278,7 +327,40 @@ impl SavedSpec {
             format: Self::FORMAT.to_string(),
             info,
             model,
+            calibrator: None,
+            survival: None,
         }
+    }
+
+    /// The same specification with survival probabilities at fixed times.
+    pub fn with_survival(mut self, survival: Option<SurvivalCurves>) -> Self {
+        self.survival = survival;
+        self
+    }
+
+    /// `S(t | x)` at the spec's times (`out[k][i]`), as the exported graph's
+    /// `survival` output computes it; `None` without survival curves.
+    pub fn predict_survival(&self, x: &Matrix) -> Result<Option<Vec<Vec<f64>>>> {
+        match &self.survival {
+            None => Ok(None),
+            Some(curves) => Ok(Some(curves.predict(&self.model.predict_raw(x)?))),
+        }
+    }
+
+    /// The same specification with `calibrator` applied after the model.
+    pub fn with_calibrator(mut self, calibrator: Option<Calibrator>) -> Self {
+        self.calibrator = calibrator;
+        self
+    }
+
+    /// What the exported model predicts: the model's predictions, mapped by
+    /// the calibrator when there is one.
+    pub fn predict(&self, x: &Matrix) -> Result<Vec<f64>> {
+        let p = self.model.predict(x)?;
+        Ok(match &self.calibrator {
+            Some(c) => c.apply_all(&p),
+            None => p,
+        })
     }
 }
 

@@ -15,7 +15,7 @@
 //! |---|---|
 //! | customer id | string or integer (written as its decimal string) |
 //! | timestamp, signup, end | `Date`, `Datetime` (any unit and time zone, taken as an instant and converted to UTC seconds) or strings such as `2024-01-31`, `2024-01-31 12:00:00` or RFC 3339 |
-//! | amount | integer or float |
+//! | amount | integer or float, at most [`MAX_AMOUNT`] (10^15) in magnitude |
 //! | numeric attribute | integer or float; missing = `NaN` |
 //! | categorical attribute, event category | string, boolean or integer; missing = `None` |
 //!
@@ -45,7 +45,9 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::log::{CustomerLog, RawCustomer, RawCustomers, RawEvent, SECONDS_PER_DAY, Timestamp};
+use crate::log::{
+    CustomerLog, EventColumns, RawCustomer, RawCustomers, RawEvent, SECONDS_PER_DAY, Timestamp,
+};
 use crate::{DataError, Result, parse_date};
 
 /// Where the transactions are and which columns hold what.
@@ -128,6 +130,16 @@ fn default_amount() -> String {
     "amount".into()
 }
 
+/// The largest amount accepted, in magnitude. Features sum and average
+/// amounts (and models square them), so amounts near `f64::MAX` would turn
+/// into infinities and NaN downstream. 10^15 is far beyond any real
+/// transaction, and billions of such amounts, summed and squared, stay far
+/// below `f64::MAX`.
+pub const MAX_AMOUNT: f64 = 1e15;
+
+const AMOUNT_EXPECTED: &str = "an amount of at most 1e15 in magnitude \
+                               (larger ones overflow the sums the features are built from)";
+
 const DATE_EXPECTED: &str = "a date like 2024-01-31 or 2024-01-31 12:00:00";
 const TIME_EXPECTED: &str = "a date, a datetime or date strings";
 const ID_EXPECTED: &str = "a string or integer customer id";
@@ -138,9 +150,9 @@ pub fn load(
     transactions: &TransactionsSource,
     customers: Option<&CustomersSource>,
 ) -> Result<CustomerLog> {
-    let events = read_transactions(transactions)?;
+    let events = read_event_columns(transactions)?;
     let customers = customers.map(read_customers).transpose()?;
-    let log = CustomerLog::from_events(events, customers)?;
+    let log = CustomerLog::from_columns(events, customers)?;
     Ok(match &transactions.category {
         Some(name) => log.with_category_name(name),
         None => log,
@@ -199,6 +211,96 @@ pub fn read_transactions(src: &TransactionsSource) -> Result<Vec<RawEvent>> {
         events.extend(part?);
     }
     Ok(events)
+}
+
+/// [`read_transactions`] as columns: the same checks and errors, but a
+/// customer id or category is stored once, not once per event, and the
+/// table is freed before the log is sorted.
+fn read_event_columns(src: &TransactionsSource) -> Result<EventColumns> {
+    let mut overrides = vec![
+        (src.timestamp.as_str(), DataType::String),
+        (src.amount.as_str(), DataType::Float64),
+    ];
+    if let Some(c) = &src.category {
+        overrides.push((c.as_str(), DataType::String));
+    }
+    let table = Table::read(&src.path, &overrides)?;
+    let n = table.df.height();
+    if n > u32::MAX as usize {
+        // Event positions are u32 in the columnar log.
+        drop(table);
+        return Err(DataError::Parse {
+            path: src.path.clone(),
+            message: format!("{n} rows: at most {} transactions are supported", u32::MAX),
+        });
+    }
+    let id_col = table.column(&src.customer_id)?;
+    let ids = id_col.id_text()?;
+    let times = table.column(&src.timestamp)?.time_source()?;
+    let amounts = table.column(&src.amount)?.amount_floats()?;
+    let categories = match &src.category {
+        Some(c) => Some(table.column(c)?.label_text()?),
+        None => None,
+    };
+
+    let (distinct, customer) = intern(&ids, |i| {
+        Err(id_col.bad_value(i, "null".into(), "a customer id"))
+    })?;
+    drop(ids);
+    let chunks = n.div_ceil(ROWS_PER_TASK);
+    let slice = |k: usize| (k * ROWS_PER_TASK, ROWS_PER_TASK.min(n - k * ROWS_PER_TASK));
+    // The earliest chunk with an error reports, whatever the thread timing.
+    let times: Vec<Timestamp> = (0..chunks)
+        .into_par_iter()
+        .map(|k| {
+            let (offset, len) = slice(k);
+            times.slice(offset, len).required_times()
+        })
+        .collect::<Result<Vec<_>>>()?
+        .concat();
+    let amounts: Vec<f64> = (0..chunks)
+        .into_par_iter()
+        .map(|k| {
+            let (offset, len) = slice(k);
+            amounts
+                .slice(offset, len)
+                .amounts(src.allow_negative_amounts)
+        })
+        .collect::<Result<Vec<_>>>()?
+        .concat();
+    let category = match &categories {
+        Some(c) => Some(intern(c, |_| Ok(u32::MAX))?),
+        None => None,
+    };
+    Ok(EventColumns {
+        ids: distinct,
+        customer,
+        times,
+        amounts,
+        category,
+    })
+}
+
+/// The distinct values of a text column in order of first appearance and,
+/// per row, the index of its value; a null row gets `on_null(row)`.
+fn intern(
+    col: &Col<'_>,
+    on_null: impl Fn(usize) -> Result<u32>,
+) -> Result<(Vec<String>, Vec<u32>)> {
+    let text = col.series.str().expect("checked: string");
+    let mut seen: HashMap<&str, u32> = HashMap::new();
+    let mut distinct: Vec<String> = Vec::new();
+    let mut codes = Vec::with_capacity(text.len());
+    for (i, v) in text.iter().enumerate() {
+        codes.push(match v {
+            Some(v) => *seen.entry(v).or_insert_with(|| {
+                distinct.push(v.to_string());
+                (distinct.len() - 1) as u32
+            }),
+            None => on_null(i)?,
+        });
+    }
+    Ok((distinct, codes))
 }
 
 /// Rows converted per parallel task in [`read_transactions`].
@@ -611,12 +713,16 @@ impl Col<'_> {
         Ok(Series::new(self.name.into(), out))
     }
 
-    /// Amounts: finite, and non-negative unless refunds are allowed.
+    /// Amounts: finite, at most [`MAX_AMOUNT`] in magnitude, and non-negative
+    /// unless refunds are allowed.
     fn amounts(&self, allow_negative: bool) -> Result<Vec<f64>> {
         let values = self.amount_floats()?;
         let mut out = Vec::with_capacity(values.series.len());
         for (i, v) in values.series.f64().expect("cast to f64").iter().enumerate() {
             match v {
+                Some(v) if v.is_finite() && v.abs() > MAX_AMOUNT => {
+                    return Err(self.bad_value(i, format!("{v:e}"), AMOUNT_EXPECTED));
+                }
                 Some(v) if v.is_finite() && (allow_negative || v >= 0.0) => out.push(v),
                 Some(v) if v.is_finite() => {
                     return Err(self.bad_value(

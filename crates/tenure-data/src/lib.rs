@@ -35,6 +35,8 @@ mod log;
 pub mod encoding;
 pub mod features;
 pub mod folds;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod io;
 pub mod rfm;
 pub mod synth;

@@ -3,33 +3,9 @@
 
 use std::time::Instant;
 
-use tenure_core::{Matrix, ParamGuard};
+use tenure_core::ParamGuard;
+use tenure_gbdt::synthetic::{binary as data, feature_names};
 use tenure_gbdt::{GbdtParams, Objective, TrainLabels, TrainSet, train};
-
-fn data(n: usize, f: usize, seed: u64) -> (Matrix, Vec<f64>) {
-    let mut s = seed;
-    let mut next = move || {
-        s = s
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((s >> 11) as f64) / (1u64 << 53) as f64
-    };
-    let mut x = Vec::with_capacity(n * f);
-    let mut y = Vec::with_capacity(n);
-    for _ in 0..n {
-        let row: Vec<f64> = (0..f).map(|_| next() * 2.0 - 1.0).collect();
-        let logit = row[..10]
-            .iter()
-            .enumerate()
-            .map(|(j, v)| v * (j as f64 - 4.5) / 3.0)
-            .sum::<f64>()
-            + 2.0 * row[10] * row[11]
-            + (3.0 * row[12]).sin();
-        y.push(f64::from(next() < 1.0 / (1.0 + (-logit).exp())));
-        x.extend(row);
-    }
-    (Matrix::new(x, n, f).unwrap(), y)
-}
 
 fn main() {
     let args: Vec<usize> = std::env::args()
@@ -39,7 +15,7 @@ fn main() {
     let (n, rounds, threads) = (args[0], args[1], args[2]);
     let (x, y) = data(n, 50, 1);
     let (xt, yt) = data(100_000, 50, 2);
-    let names: Vec<String> = (0..50).map(|j| format!("f{j}")).collect();
+    let names = feature_names(50);
     let p = GbdtParams::new()
         .with(|c| {
             c.objective = Objective::Binary;

@@ -1,5 +1,6 @@
 //! The boosting loop and the trained model.
 
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::Instant;
 
@@ -119,6 +120,24 @@ impl FastTree {
     }
 }
 
+/// What an observer of [`train_with`] sees after each boosting round that
+/// was scored on the validation set.
+#[derive(Debug, Clone, Copy)]
+pub struct Round<'a> {
+    /// 1-based: the number of trees grown so far.
+    pub iteration: usize,
+    /// The booster's validation metric ([`Booster::eval_metric`]) now.
+    pub value: f64,
+    /// The validation rows' predictions now, on [`Booster::predict`]'s
+    /// scale (probability, amount or risk score), so the caller can score
+    /// them with a metric of its own.
+    pub valid_pred: &'a [f64],
+}
+
+/// The observer [`train_with`] calls after each round. `Send` because the
+/// boosting loop runs inside the booster's own thread pool.
+pub type OnRound<'a> = dyn FnMut(Round<'_>) -> ControlFlow<()> + Send + 'a;
+
 /// One round's validation metric.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvalRecord {
@@ -178,6 +197,24 @@ impl GbdtValidParams {
             data.feature_names(),
             TrainSet::from_dataset(data),
             Some(TrainSet::from_dataset(valid)),
+        )
+    }
+
+    /// [`GbdtValidParams::fit_with_valid`], calling `on_round` after each
+    /// round (see [`train_with`]); the validation set is scored every round
+    /// even when early stopping is off.
+    pub fn fit_with_valid_observed(
+        &self,
+        data: &Dataset,
+        valid: &Dataset,
+        on_round: &mut OnRound<'_>,
+    ) -> Result<Booster> {
+        train_with(
+            self,
+            data.feature_names(),
+            TrainSet::from_dataset(data),
+            Some(TrainSet::from_dataset(valid)),
+            on_round,
         )
     }
 }
@@ -266,6 +303,25 @@ pub fn train(
     train: TrainSet<'_>,
     valid: Option<TrainSet<'_>>,
 ) -> Result<Booster> {
+    train_with(params, names, train, valid, &mut |_| {
+        ControlFlow::Continue(())
+    })
+}
+
+/// [`train`], calling `on_round` after each round once the round's
+/// validation metric is known (never without a validation set). Returning
+/// [`ControlFlow::Break`] ends training there, as early stopping would: the
+/// booster keeps the trees grown so far, or with `early_stopping_round` set
+/// those up to the best round so far. This is how a hyperparameter search
+/// prunes a trial between rounds; the observer only reads, so a run that
+/// never breaks trains exactly the booster [`train`] does.
+pub fn train_with(
+    params: &GbdtValidParams,
+    names: &[String],
+    train: TrainSet<'_>,
+    valid: Option<TrainSet<'_>>,
+    on_round: &mut OnRound<'_>,
+) -> Result<Booster> {
     let started = Instant::now();
     let threads = if params.num_threads == 0 {
         rayon::current_num_threads()
@@ -276,7 +332,8 @@ pub fn train(
         .num_threads(threads)
         .build()
         .map_err(|e| GbdtError::Threads(e.to_string()))?;
-    let mut booster = pool.install(|| train_inner(params, names, train, valid, threads))?;
+    let mut booster =
+        pool.install(|| train_inner(params, names, train, valid, threads, on_round))?;
     booster.train_seconds = started.elapsed().as_secs_f64();
     Ok(booster)
 }
@@ -287,6 +344,7 @@ fn train_inner(
     train: TrainSet<'_>,
     valid: Option<TrainSet<'_>>,
     threads: usize,
+    on_round: &mut OnRound<'_>,
 ) -> Result<Booster> {
     let (n, f) = (train.x.n_rows(), train.x.n_cols());
     if n == 0 {
@@ -440,6 +498,14 @@ fn train_inner(
                 best = Some((it + 1, value));
             }
             trees.push(tree);
+            let observed = on_round(Round {
+                iteration: it + 1,
+                value,
+                valid_pred: &pred,
+            });
+            if observed.is_break() {
+                break;
+            }
             if params.early_stopping_round > 0
                 && let Some((bi, _)) = best
                 && it + 1 - bi >= params.early_stopping_round

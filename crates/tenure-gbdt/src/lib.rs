@@ -36,9 +36,12 @@ pub mod metric;
 pub mod objective;
 mod params;
 pub mod split;
+pub mod synthetic;
 pub mod tree;
 
-pub use booster::{Booster, EvalRecord, ImportanceKind, TrainLabels, TrainSet, train};
+pub use booster::{
+    Booster, EvalRecord, ImportanceKind, OnRound, Round, TrainLabels, TrainSet, train, train_with,
+};
 pub use error::{GbdtError, Result};
 pub use metric::EvalMetric;
 pub use objective::Objective;

@@ -194,6 +194,13 @@ impl MlflowClient {
         }
     }
 
+    /// The error for an answer that parses but cannot be what an MLflow
+    /// server means (a listing that never ends, a path outside its folder).
+    pub(crate) fn malformed(&self, endpoint: &str, message: String) -> RemoteError {
+        let url = self.url(&["api/2.0/mlflow", endpoint]);
+        self.error(RemoteErrorKind::NotMlflow, &url, None, message)
+    }
+
     /// Sends the request `build` makes, retrying connection failures, 429
     /// and 5xx with exponential backoff (or the server's `Retry-After`).
     pub(crate) fn send(
@@ -449,6 +456,34 @@ fn percent_decode(s: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The page tokens a paginated listing has followed. A server that hands
+/// out a token twice would keep a listing going forever: that answer is an
+/// error instead.
+#[derive(Debug, Default)]
+pub(crate) struct PageTokens(std::collections::HashSet<String>);
+
+impl PageTokens {
+    /// The token to ask for next, `None` at the end of the listing.
+    pub(crate) fn next(
+        &mut self,
+        client: &MlflowClient,
+        endpoint: &str,
+        token: Option<String>,
+    ) -> RemoteResult<Option<String>> {
+        match token.filter(|t| !t.is_empty()) {
+            None => Ok(None),
+            Some(t) if self.0.contains(&t) => Err(client.malformed(
+                endpoint,
+                format!("the server sent the page token {t:?} twice: its listing would never end"),
+            )),
+            Some(t) => {
+                self.0.insert(t.clone());
+                Ok(Some(t))
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -33,6 +33,8 @@
 //! ```
 
 mod client;
+#[doc(hidden)]
+pub mod fuzz;
 mod registry;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -18,6 +18,7 @@ use tenure_store::registry::{
 };
 use tenure_store::{RemoteError, RemoteErrorKind, Result, StoreError, TrackingStore};
 
+use crate::client::PageTokens;
 use crate::tracking::{MlflowStore, now_ms};
 
 const FILES_TAG: &str = "tenure.files";
@@ -143,6 +144,7 @@ impl MlflowRegistry {
         let filter = format!("name='{}'", name.replace('\'', "\\'"));
         let mut out = Vec::new();
         let mut token: Option<String> = None;
+        let mut pages = PageTokens::default();
         loop {
             let mut query = vec![("filter", filter.clone()), ("max_results", "10000".into())];
             if let Some(t) = &token {
@@ -150,7 +152,11 @@ impl MlflowRegistry {
             }
             let resp: Resp = self.store.client().get("model-versions/search", &query)?;
             out.extend(resp.model_versions);
-            match resp.next_page_token.filter(|t| !t.is_empty()) {
+            match pages.next(
+                self.store.client(),
+                "model-versions/search",
+                resp.next_page_token,
+            )? {
                 Some(t) => token = Some(t),
                 None => break,
             }
@@ -370,6 +376,7 @@ impl ModelRegistry for MlflowRegistry {
         }
         let mut out = Vec::new();
         let mut token: Option<String> = None;
+        let mut pages = PageTokens::default();
         loop {
             let mut query = vec![("max_results", "1000".to_string())];
             if let Some(t) = &token {
@@ -384,7 +391,11 @@ impl ModelRegistry for MlflowRegistry {
                 let full = self.wire_model(&w.name)?;
                 out.push(self.to_model(full)?);
             }
-            match resp.next_page_token.filter(|t| !t.is_empty()) {
+            match pages.next(
+                self.store.client(),
+                "registered-models/search",
+                resp.next_page_token,
+            )? {
                 Some(t) => token = Some(t),
                 None => break,
             }

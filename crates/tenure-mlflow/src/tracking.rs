@@ -10,7 +10,7 @@ use tenure_store::{
     RunInfo, RunStatus, StoreError, TrackingStore,
 };
 
-use crate::client::MlflowClient;
+use crate::client::{MlflowClient, PageTokens};
 
 /// The server's per-request limits on `runs/log-batch`.
 pub const MAX_METRICS_PER_BATCH: usize = 1000;
@@ -191,6 +191,27 @@ impl MlflowStore {
             .get("artifacts/list", &query)
             .map_err(self.run_not_found(run_id))?;
         for f in resp.files {
+            // Each folder must list paths strictly inside it, so the walk
+            // ends whatever the server answers.
+            let inside = if dir.is_empty() {
+                !f.path.is_empty()
+            } else {
+                f.path
+                    .strip_prefix(dir)
+                    .is_some_and(|rest| rest.len() > 1 && rest.starts_with('/'))
+            };
+            if !inside {
+                return Err(self
+                    .client
+                    .malformed(
+                        "artifacts/list",
+                        format!(
+                            "listing {dir:?} of run {run_id} returned {:?}, which is not inside it",
+                            f.path
+                        ),
+                    )
+                    .into());
+            }
             if f.is_dir {
                 self.list_artifacts(run_id, &f.path, out)?;
             } else {
@@ -209,6 +230,7 @@ impl MlflowStore {
         }
         let mut points = Vec::new();
         let mut token: Option<String> = None;
+        let mut pages = PageTokens::default();
         loop {
             let mut query = vec![
                 ("run_id", run_id.to_string()),
@@ -229,7 +251,7 @@ impl MlflowStore {
                     step: m.step,
                 });
             }
-            match resp.next_page_token.filter(|t| !t.is_empty()) {
+            match pages.next(&self.client, "metrics/get-history", resp.next_page_token)? {
                 Some(t) => token = Some(t),
                 None => break,
             }
@@ -433,6 +455,7 @@ impl TrackingStore for MlflowStore {
         }
         let mut out = Vec::new();
         let mut token: Option<String> = None;
+        let mut pages = PageTokens::default();
         loop {
             let mut body = json!({"max_results": 1000, "view_type": "ACTIVE_ONLY"});
             if let Some(t) = &token {
@@ -440,7 +463,7 @@ impl TrackingStore for MlflowStore {
             }
             let resp: Resp = self.client.post("experiments/search", &body)?;
             out.extend(resp.experiments.into_iter().map(to_experiment));
-            match resp.next_page_token.filter(|t| !t.is_empty()) {
+            match pages.next(&self.client, "experiments/search", resp.next_page_token)? {
                 Some(t) => token = Some(t),
                 None => break,
             }
@@ -570,6 +593,7 @@ impl TrackingStore for MlflowStore {
         }
         let mut runs = Vec::new();
         let mut token: Option<String> = None;
+        let mut pages = PageTokens::default();
         loop {
             let mut body = json!({
                 "experiment_ids": ids,
@@ -582,7 +606,7 @@ impl TrackingStore for MlflowStore {
             }
             let resp: Resp = self.client.post("runs/search", &body)?;
             runs.extend(resp.runs.into_iter().map(|r| to_run_info(r.info)));
-            match resp.next_page_token.filter(|t| !t.is_empty()) {
+            match pages.next(&self.client, "runs/search", resp.next_page_token)? {
                 Some(t) => token = Some(t),
                 None => break,
             }

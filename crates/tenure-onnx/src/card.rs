@@ -16,6 +16,12 @@ pub struct ModelCard {
     pub input: InputCard,
     pub outputs: Vec<OutputCard>,
     pub summary: Summary,
+    /// The calibrator inside the graph, between the link and `prediction`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<tenure_core::Calibrator>,
+    /// The times, baseline and calibrators of the `survival` output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub survival: Option<tenure_core::spec::SurvivalCurves>,
 }
 
 impl ModelCard {
@@ -91,7 +97,7 @@ pub enum Summary {
 pub fn model_card(spec: &SavedSpec, onnx: &OnnxModel, file_name: &str) -> ModelCard {
     let names = spec.model.feature_names();
     let link = spec.model.link();
-    let docs = OutputDocs::new(&spec.info, link);
+    let docs = OutputDocs::for_spec(spec);
     let proto = onnx.proto();
     let columns = names
         .iter()
@@ -116,7 +122,14 @@ pub fn model_card(spec: &SavedSpec, onnx: &OnnxModel, file_name: &str) -> ModelC
     let outputs = docs
         .outputs(link)
         .into_iter()
-        .map(|(name, meaning)| output_card(name, meaning))
+        .map(|(name, meaning)| {
+            let width = match name {
+                crate::head::PROBABILITIES => 2,
+                crate::head::SURVIVAL => spec.survival.as_ref().map_or(0, |c| c.days.len()),
+                _ => 1,
+            };
+            output_card(name, meaning, width)
+        })
         .collect();
     ModelCard {
         format: ModelCard::FORMAT.to_string(),
@@ -148,15 +161,12 @@ pub fn model_card(spec: &SavedSpec, onnx: &OnnxModel, file_name: &str) -> ModelC
         },
         outputs,
         summary: summary(&spec.model),
+        calibration: spec.calibrator.clone(),
+        survival: spec.survival.clone(),
     }
 }
 
-fn output_card(name: &str, meaning: &str) -> OutputCard {
-    let width = if name == crate::head::PROBABILITIES {
-        "2"
-    } else {
-        "1"
-    };
+fn output_card(name: &str, meaning: &str, width: usize) -> OutputCard {
     OutputCard {
         name: name.to_string(),
         dtype: "float32".into(),

@@ -13,9 +13,9 @@ use crate::proto::{ModelProto, OperatorSetIdProto, StringStringEntryProto};
 pub const IR_VERSION: i64 = 8;
 /// Opset of the default domain (`ai.onnx`).
 pub const OPSET: i64 = 17;
-/// Opset of `ai.onnx.ml` (tree ensembles), the latest with
-/// `TreeEnsembleRegressor` and its double-precision attributes.
-pub const ML_OPSET: i64 = 3;
+/// Opset of `ai.onnx.ml` (tree ensembles): the one of `TreeEnsemble`, which
+/// returns double sums in double (onnxruntime 1.20 on).
+pub const ML_OPSET: i64 = 5;
 /// The one graph input.
 pub const INPUT: &str = "features";
 /// The batch dimension's name.
@@ -41,6 +41,11 @@ pub mod keys {
     pub const LINK: &str = "tenure.link";
     /// JSON array of the output names.
     pub const OUTPUTS: &str = "tenure.outputs";
+    /// JSON array of the days of the `survival` output's columns.
+    pub const SURVIVAL_DAYS: &str = "tenure.survival_days";
+    /// The calibrator appended to the graph, as JSON
+    /// (`{"method": "platt", "a": …, "b": …}`); absent when uncalibrated.
+    pub const CALIBRATION: &str = "tenure.calibration";
 }
 
 /// A validated ONNX model and its encoding.
@@ -94,6 +99,10 @@ pub struct OutputDocs {
     pub prediction: String,
     pub raw_score: String,
     pub probabilities: String,
+    /// Calibrated models only: the model's prediction before calibration.
+    pub uncalibrated: Option<String>,
+    /// Survival models with curves: `S(t | x)` at the times.
+    pub survival: Option<String>,
 }
 
 impl OutputDocs {
@@ -129,6 +138,39 @@ impl OutputDocs {
             probabilities: format!("[1 - p, p] with p = {prediction}"),
             prediction,
             raw_score,
+            uncalibrated: None,
+            survival: None,
+        }
+    }
+
+    /// The outputs of `spec`'s export: [`OutputDocs::new`], with the
+    /// prediction calibrated when the spec has a calibrator.
+    pub fn for_spec(spec: &SavedSpec) -> Self {
+        let mut docs = Self::new(&spec.info, spec.model.link());
+        docs.survival = spec.survival.as_ref().map(|c| {
+            let calibrated = if c.calibrators.iter().any(Option::is_some) {
+                ", calibrated where a calibrator was fitted for the time"
+            } else {
+                ""
+            };
+            format!(
+                "S(t | x): probability of no event by each of {:?} days after the cutoff \
+                 (tenure.survival_days){calibrated}",
+                c.days
+            )
+        });
+        match &spec.calibrator {
+            None => docs,
+            Some(c) => {
+                let prediction = format!("{}, calibrated ({})", docs.prediction, c.method());
+                Self {
+                    probabilities: format!("[1 - p, p] with p = {prediction}"),
+                    uncalibrated: Some(format!("{} before calibration", docs.prediction)),
+                    prediction,
+                    raw_score: docs.raw_score,
+                    survival: docs.survival,
+                }
+            }
         }
     }
 
@@ -140,6 +182,12 @@ impl OutputDocs {
         ];
         if link == Link::Sigmoid {
             out.push((crate::head::PROBABILITIES, self.probabilities.as_str()));
+        }
+        if let Some(u) = &self.uncalibrated {
+            out.push((crate::head::UNCALIBRATED, u.as_str()));
+        }
+        if let Some(s) = &self.survival {
+            out.push((crate::head::SURVIVAL, s.as_str()));
         }
         out
     }
@@ -183,7 +231,7 @@ pub fn export(spec: &SavedSpec) -> Result<OnnxModel> {
         );
     }
     let link = spec.model.link();
-    let docs = OutputDocs::new(info, link);
+    let docs = OutputDocs::for_spec(spec);
 
     let mut g = GraphBuilder::new(&info.name);
     let features = g.input(
@@ -201,7 +249,17 @@ pub fn export(spec: &SavedSpec) -> Result<OnnxModel> {
         Model::TreeEnsemble(m) => crate::trees::build(&mut g, &features, m)?,
         Model::Linear(m) => crate::linear::build(&mut g, &features, m)?,
     };
-    crate::head::outputs(&mut g, &raw, link, &docs)?;
+    crate::head::outputs(&mut g, &raw, link, spec.calibrator.as_ref(), &docs)?;
+    if let Some(curves) = &spec.survival {
+        ensure_spec!(
+            info.task == Task::Survival,
+            format!("model `{}`", info.name),
+            "survival curves need a survival task, not {}",
+            info.task
+        );
+        let doc = docs.survival.as_deref().unwrap_or_default();
+        crate::head::survival(&mut g, &raw, link, curves, doc)?;
+    }
     let description = format!(
         "{} `{}` version {} ({} task), exported by tenure {}",
         info.kind, info.name, info.version, info.task, info.tenure_version
@@ -271,6 +329,12 @@ fn metadata(spec: &SavedSpec, link: Link, docs: &OutputDocs) -> Vec<StringString
     ];
     if let Some(h) = info.horizon_days {
         props.push((keys::HORIZON_DAYS, h.to_string()));
+    }
+    if let Some(c) = &spec.calibrator {
+        props.push((keys::CALIBRATION, json(serde_json::json!(c))));
+    }
+    if let Some(c) = &spec.survival {
+        props.push((keys::SURVIVAL_DAYS, json(serde_json::json!(c.days))));
     }
     props
         .into_iter()

@@ -170,6 +170,19 @@ impl GraphBuilder {
         }
     }
 
+    /// An `int64` constant stored as an initializer.
+    pub fn constant_i64(&mut self, hint: &str, data: &[i64], dims: &[i64]) -> Value {
+        let name = self.fresh(hint);
+        self.initializers.push(tensor_i64(&name, data, dims));
+        Value {
+            name,
+            ty: TensorType {
+                elem: Elem::I64,
+                shape: dims.iter().map(|&d| Dim::Fixed(d)).collect(),
+            },
+        }
+    }
+
     /// Adds a one-output node and returns its typed output, named `out`
     /// exactly when given (a graph output), else after `op`.
     pub fn node(
@@ -282,6 +295,27 @@ pub fn tensor_f64(name: &str, data: &[f64], dims: &[i64]) -> TensorProto {
     }
 }
 
+pub fn tensor_i64(name: &str, data: &[i64], dims: &[i64]) -> TensorProto {
+    TensorProto {
+        dims: dims.to_vec(),
+        data_type: Some(Elem::I64.proto()),
+        name: (!name.is_empty()).then(|| name.to_string()),
+        raw_data: Some(data.iter().flat_map(|v| v.to_le_bytes()).collect()),
+        ..TensorProto::default()
+    }
+}
+
+/// A `uint8` tensor (attribute values such as tree node modes).
+pub fn tensor_u8(name: &str, data: &[u8], dims: &[i64]) -> TensorProto {
+    TensorProto {
+        dims: dims.to_vec(),
+        data_type: Some(DataType::Uint8 as i32),
+        name: (!name.is_empty()).then(|| name.to_string()),
+        raw_data: Some(data.to_vec()),
+        ..TensorProto::default()
+    }
+}
+
 pub fn tensor_f32(name: &str, data: &[f64], dims: &[i64]) -> TensorProto {
     TensorProto {
         dims: dims.to_vec(),
@@ -315,27 +349,6 @@ pub fn attr_ints(name: &str, v: Vec<i64>) -> AttributeProto {
     AttributeProto {
         ints: v,
         ..attribute(name, AttributeType::Ints)
-    }
-}
-
-pub fn attr_floats(name: &str, v: Vec<f32>) -> AttributeProto {
-    AttributeProto {
-        floats: v,
-        ..attribute(name, AttributeType::Floats)
-    }
-}
-
-pub fn attr_string(name: &str, v: &str) -> AttributeProto {
-    AttributeProto {
-        s: Some(v.as_bytes().to_vec()),
-        ..attribute(name, AttributeType::String)
-    }
-}
-
-pub fn attr_strings(name: &str, v: Vec<&str>) -> AttributeProto {
-    AttributeProto {
-        strings: v.into_iter().map(|s| s.as_bytes().to_vec()).collect(),
-        ..attribute(name, AttributeType::Strings)
     }
 }
 

@@ -61,7 +61,7 @@ pub fn node_types(node: &NodeProto, inputs: &[&TensorType]) -> Result<Vec<Tensor
             arity(1)?;
             inputs[0].clone()
         }
-        ("", "Sigmoid" | "Exp") => {
+        ("", "Sigmoid" | "Exp" | "Log" | "Neg") => {
             arity(1)?;
             float(inputs[0])?;
             inputs[0].clone()
@@ -76,11 +76,62 @@ pub fn node_types(node: &NodeProto, inputs: &[&TensorType]) -> Result<Vec<Tensor
         }
         ("", "Add" | "Sub" | "Mul" | "Div") => {
             arity(2)?;
-            float(inputs[0])?;
+            ensure_valid!(
+                inputs[0].elem != Elem::Bool,
+                at,
+                "{op} takes numeric tensors, got {}",
+                inputs[0]
+            );
             same_elem(&at, inputs[0], inputs[1])?;
             TensorType {
                 elem: inputs[0].elem,
                 shape: broadcast(&at, &[&inputs[0].shape, &inputs[1].shape])?,
+            }
+        }
+        ("", "LessOrEqual") => {
+            arity(2)?;
+            float(inputs[0])?;
+            same_elem(&at, inputs[0], inputs[1])?;
+            TensorType {
+                elem: Elem::Bool,
+                shape: broadcast(&at, &[&inputs[0].shape, &inputs[1].shape])?,
+            }
+        }
+        ("", "Clip") => {
+            arity(3)?;
+            float(inputs[0])?;
+            for bound in &inputs[1..] {
+                same_elem(&at, inputs[0], bound)?;
+                ensure_valid!(
+                    bound.shape.is_empty(),
+                    at,
+                    "Clip's bounds must be scalars, got {bound}"
+                );
+            }
+            inputs[0].clone()
+        }
+        ("", "Gather") => {
+            arity(2)?;
+            ensure_valid!(
+                int_attr(node, "axis").unwrap_or(0) == 0,
+                at,
+                "tenure gathers along axis 0 only"
+            );
+            ensure_valid!(
+                inputs[0].shape.len() == 1,
+                at,
+                "tenure gathers from vectors only, got {}",
+                inputs[0]
+            );
+            ensure_valid!(
+                inputs[1].elem == Elem::I64,
+                at,
+                "Gather's indices must be int64, got {}",
+                inputs[1]
+            );
+            TensorType {
+                elem: inputs[0].elem,
+                shape: inputs[1].shape.clone(),
             }
         }
         ("", "Where") => {
@@ -153,14 +204,10 @@ pub fn node_types(node: &NodeProto, inputs: &[&TensorType]) -> Result<Vec<Tensor
                 shape,
             }
         }
-        (ML_DOMAIN, "TreeEnsembleRegressor") => {
+        (ML_DOMAIN, "TreeEnsemble") => {
             arity(1)?;
             let x = inputs[0];
-            ensure_valid!(
-                matches!(x.elem, Elem::F32 | Elem::F64 | Elem::I64),
-                at,
-                "TreeEnsembleRegressor input must be numeric, got {x}"
-            );
+            float(x)?;
             ensure_valid!(x.shape.len() == 2, at, "input must be [N, F], got {x}");
             let Dim::Fixed(n_features) = x.shape[1] else {
                 return Err(crate::OnnxError::Invalid {
@@ -170,7 +217,7 @@ pub fn node_types(node: &NodeProto, inputs: &[&TensorType]) -> Result<Vec<Tensor
             };
             let n_targets = crate::trees::check_attributes(node, n_features)?;
             TensorType {
-                elem: Elem::F32,
+                elem: x.elem,
                 shape: vec![x.shape[0].clone(), Dim::Fixed(n_targets)],
             }
         }
@@ -265,22 +312,6 @@ pub fn int_attr(node: &NodeProto, name: &str) -> Result<i64> {
 pub fn ints_attr<'a>(node: &'a NodeProto, name: &str) -> Result<&'a [i64]> {
     typed_attr(node, name, AttributeType::Ints)?
         .map(|a| a.ints.as_slice())
-        .ok_or_else(|| missing(node, name))
-}
-
-pub fn floats_attr<'a>(node: &'a NodeProto, name: &str) -> Result<&'a [f32]> {
-    typed_attr(node, name, AttributeType::Floats)?
-        .map(|a| a.floats.as_slice())
-        .ok_or_else(|| missing(node, name))
-}
-
-pub fn string_attr<'a>(node: &'a NodeProto, name: &str) -> Result<Option<&'a [u8]>> {
-    Ok(typed_attr(node, name, AttributeType::String)?.map(|a| a.s()))
-}
-
-pub fn strings_attr<'a>(node: &'a NodeProto, name: &str) -> Result<&'a [Vec<u8>]> {
-    typed_attr(node, name, AttributeType::Strings)?
-        .map(|a| a.strings.as_slice())
         .ok_or_else(|| missing(node, name))
 }
 

@@ -7,22 +7,28 @@
 //! crate. It writes ONNX protobuf with prost, from the official schema
 //! (`proto/onnx-ml.proto`, code generated once and checked in).
 //!
-//! - Tree ensembles: `ai.onnx.ml.TreeEnsembleRegressor` (opset 3) summing
-//!   in double precision, missing values routed by `nodes_missing_value_tracks_true`,
-//!   categorical splits as `BRANCH_EQ` chains, the base score as
-//!   `base_values`, then the link with standard operators.
+//! - Tree ensembles: `ai.onnx.ml.TreeEnsemble` (opset 5) comparing, summing
+//!   and returning in double precision, missing values routed by
+//!   `nodes_missing_value_tracks_true`, categorical splits as `BRANCH_MEMBER`
+//!   sets, then the base score and the link with standard operators.
 //! - Linear models (logistic regression, Cox PH): imputation and
 //!   standardisation, `MatMul`, intercept and link, all standard operators
 //!   in double precision.
 //!
 //! **Input** `features`: `float32 [N, F]`, `N` dynamic, columns in the order
 //! of the `tenure.feature_names` metadata, `NaN` for a missing value.
-//! **Outputs**: `prediction` (`link(raw_score)`: what tenure predicts),
-//! `raw_score` (before the link), and for a sigmoid link `probabilities`
-//! (`[1 - p, p]`), each `float32 [N, ·]`. `metadata_props` carry the feature
-//! names, task, model name, kind and version, training-data fingerprint and
-//! tenure version ([`export::keys`]); [`write_bundle`] adds a model card JSON
-//! and the `spec.json` the export can be redone from.
+//! - Calibration: a spec's [`Calibrator`](tenure_core::Calibrator) (Platt,
+//!   isotonic, temperature) follows the link inside the graph, in double,
+//!   with standard operators only (see the `head` module).
+//!
+//! **Outputs**: `prediction` (`link(raw_score)`, calibrated when the spec
+//! has a calibrator: what tenure predicts), `raw_score` (before the link),
+//! for a sigmoid link `probabilities` (`[1 - p, p]` of `prediction`), and for
+//! a calibrated model `uncalibrated` (`link(raw_score)` before the
+//! calibrator), each `float32 [N, ·]`. `metadata_props` carry the feature
+//! names, task, model name, kind and version, training-data fingerprint,
+//! tenure version and calibrator ([`export::keys`]); [`write_bundle`] adds a
+//! model card JSON and the `spec.json` the export can be redone from.
 //!
 //! Every model is validated before it is written ([`validate::validate`]:
 //! topological order, every input defined, types and shapes inferred per
@@ -73,6 +79,8 @@ mod card;
 mod error;
 pub mod export;
 mod fs;
+#[doc(hidden)]
+pub mod fuzz;
 mod graph;
 mod head;
 mod infer;
@@ -89,7 +97,7 @@ pub use card::{
 };
 pub use error::{OnnxError, Result};
 pub use export::{OnnxModel, export};
-pub use head::{PREDICTION, PROBABILITIES, RAW_SCORE};
+pub use head::{PREDICTION, PROBABILITIES, RAW_SCORE, SURVIVAL, UNCALIBRATED};
 use tenure_core::spec::SavedSpec;
 
 /// File names of an exported model's bundle, in one directory per model.

@@ -20,10 +20,9 @@ pub fn build(g: &mut GraphBuilder, features: &Value, model: &LinearModel) -> Res
         "the linear model",
         "its coefficients and intercept must be finite"
     );
-    let x = g.cast(features, Elem::F64, None)?;
     let z = match &model.preprocess {
-        Some(p) => standardize(g, &x, p)?,
-        None => x,
+        Some(p) => standardize(g, features, p)?,
+        None => g.cast(features, Elem::F64, None)?,
     };
     let coef = g.constant("coefficients", Elem::F64, &model.coef, &[f as i64, 1]);
     let eta = g.op("MatMul", &[&z, &coef], None)?;
@@ -32,9 +31,11 @@ pub fn build(g: &mut GraphBuilder, features: &Value, model: &LinearModel) -> Res
 }
 
 /// Imputation then standardisation of a `[N, F]` tensor, as
-/// [`Standardize::apply`]: a missing value becomes `impute[j]`, then
-/// `(x - mean[j]) / scale[j]`. Shared by every model that standardises its
-/// inputs (linear models, networks).
+/// [`Standardize::apply`], in double: a missing value becomes `impute[j]`,
+/// then `(x - mean[j]) / scale[j]`. Shared by every model that standardises
+/// its inputs (linear models, networks). Missing values are found in `x`'s
+/// own type before the cast to double, so that runtimes without a double
+/// `IsNaN` (tract) run the graph too.
 pub fn standardize(g: &mut GraphBuilder, x: &Value, p: &Standardize) -> Result<Value> {
     let f = x.ty.shape.last().cloned();
     let n = p.mean.len();
@@ -65,7 +66,12 @@ pub fn standardize(g: &mut GraphBuilder, x: &Value, p: &Standardize) -> Result<V
     let mean = g.constant("mean", Elem::F64, &p.mean, &dims);
     let scale = g.constant("scale", Elem::F64, &p.scale, &dims);
     let missing = g.op("IsNaN", &[x], None)?;
-    let filled = g.op("Where", &[&missing, &impute, x], None)?;
+    let x = if x.elem() == Elem::F64 {
+        x.clone()
+    } else {
+        g.cast(x, Elem::F64, None)?
+    };
+    let filled = g.op("Where", &[&missing, &impute, &x], None)?;
     let centred = g.op("Sub", &[&filled, &mean], None)?;
     g.op("Div", &[&centred, &scale], None)
 }

@@ -68,9 +68,9 @@ pub fn validate(model: &ModelProto) -> Result<()> {
         let at = format!("initializer `{}`", t.name());
         let elem = Elem::from_proto(t.data_type());
         ensure_valid!(
-            matches!(elem, Some(Elem::F32 | Elem::F64)),
+            matches!(elem, Some(Elem::F32 | Elem::F64 | Elem::I64)),
             at,
-            "type {} is not float or double",
+            "type {} is not float, double or int64",
             t.data_type()
         );
         let elem = elem.expect("checked");

@@ -158,10 +158,15 @@ impl Experiment {
     pub fn load(path: &Path) -> Result<Self> {
         let merged = load_merged(path, &mut Vec::new())?;
         let resolved_toml = toml::to_string_pretty(&merged).unwrap_or_default();
+        // The merged value has no spans: name the key path instead, so
+        // that `test_cutoff = 0` says which key wanted a string.
         let mut file: ExperimentFile =
-            ExperimentFile::deserialize(merged).map_err(|e| RunnerError::ConfigSyntax {
+            serde_path_to_error::deserialize(merged).map_err(|e| RunnerError::ConfigSyntax {
                 path: path.to_path_buf(),
-                message: describe_toml_error(&e),
+                message: match e.path().to_string().as_str() {
+                    "." => describe_toml_error(e.inner()),
+                    key => format!("`{key}`: {}", describe_toml_error(e.inner())),
+                },
             })?;
         let base = path.parent().unwrap_or(Path::new("."));
         file.data.transactions.path = resolve(base, &file.data.transactions.path);

@@ -84,6 +84,13 @@ pub enum RunnerError {
     Device(#[from] tenure_device::DeviceError),
     #[error("tuning: {0}")]
     Tune(#[from] tenure_tune::TuneError),
+    /// The data cannot train or score a model at all (one customer, say).
+    #[error("{}: {reason}", path.display())]
+    Insufficient { path: PathBuf, reason: String },
+    /// Ctrl-C (SIGINT) or SIGTERM: the run was stopped between two steps
+    /// and marked KILLED.
+    #[error("interrupted: stopped between two steps; the run is marked KILLED")]
+    Interrupted,
     #[error("{context}: {source}")]
     Io {
         context: String,

@@ -74,13 +74,29 @@ pub fn training_fingerprint(data: &Dataset) -> String {
 /// bytes and one stored blob in the registry, whichever run or store made it.
 /// The run that produced it is lineage (model card, registry), not identity.
 pub fn model_version(model: &tenure_core::spec::Model) -> String {
-    let json = serde_json::to_vec(model).expect("a model specification serialises");
+    short_digest(model)
+}
+
+/// `sha256:` and the first 8 bytes, in hex, of `value`'s JSON.
+fn short_digest(value: &impl serde::Serialize) -> String {
+    let json = serde_json::to_vec(value).expect("a model specification serialises");
     let hex: String = Sha256::digest(&json)
         .iter()
         .take(8)
         .map(|b| format!("{b:02x}"))
         .collect();
     format!("sha256:{hex}")
+}
+
+/// The version of everything an export computes: [`model_version`] of the
+/// model alone, or, with a calibrator or survival curves after it, a digest
+/// of the model and those, so that a different calibration is a different
+/// version.
+pub fn spec_version(spec: &SavedSpec) -> String {
+    if spec.calibrator.is_none() && spec.survival.is_none() {
+        return model_version(&spec.model);
+    }
+    short_digest(&(&spec.model, &spec.calibrator, &spec.survival))
 }
 
 /// The description of a model trained on `train`.

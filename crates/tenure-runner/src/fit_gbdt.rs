@@ -191,11 +191,9 @@ pub fn fit(req: &FitRequest) -> Result<Value> {
         labels: y.borrow(),
         weights: None,
     });
-    let cpu_before = crate::output::cpu_seconds();
+    let cpu = crate::output::CpuTimer::start();
     let booster = tenure_gbdt::train(&params, &features, train_set, valid_set).map_err(err)?;
-    let train_cpu_seconds = cpu_before
-        .zip(crate::output::cpu_seconds())
-        .map(|(a, b)| b - a);
+    let train_cpu_seconds = cpu.elapsed();
 
     let mut metrics = serde_json::Map::new();
     if let Some((_, ex, ey)) = &eval {

@@ -36,18 +36,23 @@
 //! ```
 
 pub mod ab;
+pub mod bench;
 pub mod calibrate;
 pub mod config;
 mod error;
 pub mod export;
 pub mod fit;
 pub mod fit_gbdt;
+#[doc(hidden)]
+pub mod fuzz;
+pub mod interrupt;
 pub mod models;
 pub mod output;
 pub mod pipeline;
 mod progress;
 mod report;
 mod report_calibration;
+mod sanity;
 pub mod settings;
 pub mod tracking;
 pub mod tune;

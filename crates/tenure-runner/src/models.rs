@@ -1,5 +1,7 @@
 //! The model families an experiment can name, built from `[[models]]` tables.
 
+use std::ops::ControlFlow;
+
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tenure_core::spec::{LinearModel, Model, Standardize};
@@ -391,7 +393,14 @@ impl ModelSpec {
         survival_times: &[f64],
         stop: EarlyStop<'_>,
     ) -> Result<Prediction, String> {
-        self.fit_predict_full_on(train, valid, survival_times, stop, &ResolvedDevice::Cpu)
+        self.fit_predict_inner(
+            train,
+            valid,
+            survival_times,
+            stop,
+            &ResolvedDevice::Cpu,
+            None,
+        )
     }
 
     /// Fits on `train` and scores `valid`; survival models also give
@@ -407,8 +416,54 @@ impl ModelSpec {
         stop: EarlyStop<'_>,
         device: &ResolvedDevice,
     ) -> Result<Prediction, String> {
+        self.fit_predict_inner(train, valid, survival_times, stop, device, None)
+    }
+
+    /// The most boosting rounds (or epochs) the model trains, for models
+    /// trained in rounds; `None` for models fitted in one go.
+    pub fn max_rounds(&self) -> Option<usize> {
+        match &self.family {
+            Family::Gbdt(p) => Some(p.num_iterations),
+            _ => None,
+        }
+    }
+
+    /// [`ModelSpec::fit_predict_full`], watching training round by round
+    /// when `stop` is [`EarlyStop::OnValid`] and the model trains in rounds:
+    /// `on_round` gets each round's 1-based number and the scores of those
+    /// validation rows after it, and may end training (a search pruning a
+    /// trial). Models fitted in one go never call it. An observer that
+    /// never breaks changes nothing: the prediction is
+    /// [`ModelSpec::fit_predict_full`]'s.
+    pub fn fit_predict_observed(
+        &self,
+        train: &Dataset,
+        valid: &Matrix,
+        survival_times: &[f64],
+        stop: EarlyStop<'_>,
+        on_round: &mut OnRound<'_>,
+    ) -> Result<Prediction, String> {
+        self.fit_predict_inner(
+            train,
+            valid,
+            survival_times,
+            stop,
+            &ResolvedDevice::Cpu,
+            Some(on_round),
+        )
+    }
+
+    fn fit_predict_inner(
+        &self,
+        train: &Dataset,
+        valid: &Matrix,
+        survival_times: &[f64],
+        stop: EarlyStop<'_>,
+        device: &ResolvedDevice,
+        on_round: Option<&mut OnRound<'_>>,
+    ) -> Result<Prediction, String> {
         if let Family::Gbdt(p) = &self.family {
-            return fit_gbdt(p, train, valid, stop);
+            return fit_gbdt(p, train, valid, stop, on_round);
         }
         // `spec` describes the fitted model for export, when its family
         // exports ([`crate::export::EXPORTABLE_KINDS`]).
@@ -429,6 +484,7 @@ impl ModelSpec {
                 survival: None,
                 best_iteration: None,
                 spec: spec(&model),
+                baseline: None,
             })
         }
         fn go_survival<P>(
@@ -436,7 +492,7 @@ impl ModelSpec {
             train: &Dataset,
             valid: &Matrix,
             times: &[f64],
-            spec: impl FnOnce(&P::Model) -> Option<Model>,
+            spec: impl FnOnce(&P::Model) -> Option<(Model, Option<Vec<f64>>)>,
         ) -> Result<Prediction, String>
         where
             P: Fit,
@@ -454,11 +510,13 @@ impl ModelSpec {
                         .map_err(|e| e.to_string())?,
                 )
             };
+            let (spec, baseline) = spec(&model).unzip();
             Ok(Prediction {
                 score: model.predict(valid).map_err(|e| e.to_string())?,
                 survival,
                 best_iteration: None,
-                spec: spec(&model),
+                spec,
+                baseline: baseline.flatten(),
             })
         }
         match &self.family {
@@ -477,8 +535,20 @@ impl ModelSpec {
                     Dataset::new(scaler.transform(train.x()), names, train.target().clone())
                         .map_err(|e| e.to_string())?;
                 go_survival(p, &scaled, &scaler.transform(valid), survival_times, |m| {
-                    Some(Model::Linear(
-                        scaler.before(&m.to_spec(), train.feature_names()),
+                    // One stratum: one baseline, which the export carries.
+                    let baseline = (m.n_strata() == 1).then(|| {
+                        let (times, h) = m.baseline_cumulative_hazard();
+                        survival_times
+                            .iter()
+                            .map(|&t| match times.partition_point(|&ti| ti <= t) {
+                                0 => 0.0,
+                                k => h[k - 1],
+                            })
+                            .collect()
+                    });
+                    Some((
+                        Model::Linear(scaler.before(&m.to_spec(), train.feature_names())),
+                        baseline,
                     ))
                 })
             }
@@ -513,6 +583,7 @@ impl ModelSpec {
                 survival: None,
                 best_iteration: None,
                 spec: None,
+                baseline: None,
             }),
         }
     }
@@ -528,6 +599,11 @@ impl tenure_uplift::BaseLearner for ModelSpec {
         ModelSpec::fit_predict(self, train, x).map_err(tenure_uplift::LearnerError)
     }
 }
+
+/// Watches a fit round by round: the 1-based round and the validation
+/// rows' scores after it; [`ControlFlow::Break`] ends training. `Send`
+/// because training runs on the model's own threads.
+pub type OnRound<'a> = dyn FnMut(usize, &[f64]) -> ControlFlow<()> + Send + 'a;
 
 /// How validation rows may steer a fit.
 #[derive(Debug, Clone, Copy)]
@@ -583,10 +659,38 @@ fn fit_gbdt(
     train: &Dataset,
     valid: &Matrix,
     stop: EarlyStop<'_>,
+    on_round: Option<&mut OnRound<'_>>,
 ) -> Result<Prediction, String> {
-    let booster = match stop {
-        EarlyStop::OnValid(v) if p.early_stopping_round > 0 => p.fit_with_valid(train, v),
-        EarlyStop::Rounds(r) if p.early_stopping_round > 0 => {
+    let early = p.early_stopping_round > 0;
+    let booster = fit_booster(p, train, stop, on_round)?;
+    Ok(Prediction {
+        score: booster.predict(valid).map_err(|e| e.to_string())?,
+        survival: None,
+        // Only a round early stopping kept is one for the test fold's refit.
+        best_iteration: booster.best_iteration.filter(|_| early),
+        spec: Some(Model::TreeEnsemble(booster.to_spec())),
+        baseline: None,
+    })
+}
+
+/// Trains a booster as `stop` allows: early stopping on validation rows, a
+/// fixed number of rounds, or as configured; `on_round` watches each round
+/// on the validation rows (tuning's pruner).
+pub(crate) fn fit_booster(
+    p: &GbdtValidParams,
+    train: &Dataset,
+    stop: EarlyStop<'_>,
+    on_round: Option<&mut OnRound<'_>>,
+) -> Result<tenure_gbdt::Booster, String> {
+    let early = p.early_stopping_round > 0;
+    match (stop, on_round) {
+        // Without early stopping the validation rows are scored each round
+        // for the observer only; the trees are those of a plain fit.
+        (EarlyStop::OnValid(v), Some(watch)) => {
+            p.fit_with_valid_observed(train, v, &mut |r| watch(r.iteration, r.valid_pred))
+        }
+        (EarlyStop::OnValid(v), None) if early => p.fit_with_valid(train, v),
+        (EarlyStop::Rounds(r), _) if early => {
             let mut config = (**p).clone();
             config.num_iterations = r.max(1);
             config.early_stopping_round = 0;
@@ -597,13 +701,7 @@ fn fit_gbdt(
         }
         _ => p.fit(train),
     }
-    .map_err(|e| e.to_string())?;
-    Ok(Prediction {
-        score: booster.predict(valid).map_err(|e| e.to_string())?,
-        survival: None,
-        best_iteration: booster.best_iteration,
-        spec: Some(Model::TreeEnsemble(booster.to_spec())),
-    })
+    .map_err(|e| e.to_string())
 }
 
 /// A model's scores on the rows it was asked about.
@@ -618,6 +716,10 @@ pub struct Prediction {
     /// The fitted model as a plain specification, for the kinds that
     /// export to ONNX: it takes the same raw features and predicts `score`.
     pub spec: Option<Model>,
+    /// Models whose `score` is a log hazard ratio with one baseline (Cox
+    /// PH): `H₀` at each of the survival times asked, so that the export
+    /// computes `survival` as `S(t | x) = exp(−H₀(t) · exp(score))`.
+    pub baseline: Option<Vec<f64>>,
 }
 
 fn parse_params<T: DeserializeOwned>(table: &toml::Table) -> Result<T, (String, String)> {
@@ -629,14 +731,14 @@ fn parse_params<T: DeserializeOwned>(table: &toml::Table) -> Result<T, (String, 
 /// ignored); transforming fills a missing value with the mean, i.e. 0, and
 /// drops columns constant in training, which carry no information.
 #[derive(Debug, Clone)]
-struct Scaler {
+pub(crate) struct Scaler {
     mean: Vec<f64>,
     scale: Vec<f64>,
-    keep: Vec<usize>,
+    pub(crate) keep: Vec<usize>,
 }
 
 impl Scaler {
-    fn fit(x: &Matrix) -> Self {
+    pub(crate) fn fit(x: &Matrix) -> Self {
         let p = x.n_cols();
         let (mut n, mut sum) = (vec![0usize; p], vec![0.0; p]);
         for row in x.rows() {
@@ -702,7 +804,7 @@ impl Scaler {
         }
     }
 
-    fn transform(&self, x: &Matrix) -> Matrix {
+    pub(crate) fn transform(&self, x: &Matrix) -> Matrix {
         let mut out = Matrix::zeros(x.n_rows(), self.keep.len());
         for r in 0..x.n_rows() {
             for (k, &j) in self.keep.iter().enumerate() {

@@ -258,6 +258,22 @@ pub fn cpu_seconds() -> Option<f64> {
     Some((utime + stime) / 100.0)
 }
 
+/// A stopwatch of this process's CPU time ([`cpu_seconds`]); `None` where
+/// `/proc` is not readable.
+#[derive(Debug, Clone, Copy)]
+pub struct CpuTimer(Option<f64>);
+
+impl CpuTimer {
+    pub fn start() -> Self {
+        Self(cpu_seconds())
+    }
+
+    /// CPU seconds since [`CpuTimer::start`].
+    pub fn elapsed(&self) -> Option<f64> {
+        self.0.zip(cpu_seconds()).map(|(a, b)| b - a)
+    }
+}
+
 /// Per calibrated model: the method and the test cutoff's calibration error
 /// before and after (ECE over equal-width bins; for survival, against
 /// Kaplan–Meier at the horizon); `None` when no model was calibrated.

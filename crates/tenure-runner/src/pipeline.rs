@@ -168,6 +168,7 @@ pub fn prepare(exp: &Experiment, progress: &Progress) -> Result<Prepared> {
     let bar = progress.bar(plan.snapshot_cutoffs.len() as u64, "building snapshots");
     let mut snapshots = BTreeMap::new();
     for &c in &plan.snapshot_cutoffs {
+        crate::interrupt::check()?;
         snapshots.insert(c, builder.build(c)?);
         bar.inc();
     }
@@ -327,6 +328,7 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
     let device_note = device_note(&resolution, exp);
     let device = resolution.device.kind().to_string();
     let prepared = prepare(exp, &progress)?;
+    crate::sanity::check(exp, &prepared)?;
 
     let uri = match (&opts.tracking_uri, &opts.tracking_dir) {
         (Some(uri), _) => uri.clone(),
@@ -372,6 +374,7 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
             &progress,
             &resolution.device,
         )?;
+        crate::interrupt::check()?;
         let uplift = match &exp.uplift {
             Some(spec) => {
                 let spin = progress.spinner("fitting uplift models".to_string());
@@ -382,6 +385,7 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
             }
             None => None,
         };
+        crate::interrupt::check()?;
         let mut out = RunOutcome {
             run_id: run_id.clone(),
             experiment: exp.name().to_string(),
@@ -419,6 +423,8 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
         out.report = store
             .log_artifact_bytes(&run_id, "report.html", report.render().as_bytes())?
             .into();
+        // The last chance to stop: past it the run is complete.
+        crate::interrupt::check()?;
         store.end_run(&run_id, RunStatus::Finished)?;
         Ok(out)
     })();
@@ -441,7 +447,12 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
         Err(e) => {
             // Best effort: the original error matters more than a failure to record it.
             let _ = store.set_tag(&run_id, "tenure.error", &e.to_string());
-            let _ = store.end_run(&run_id, RunStatus::Failed);
+            let status = if matches!(e, RunnerError::Interrupted) {
+                RunStatus::Killed
+            } else {
+                RunStatus::Failed
+            };
+            let _ = store.end_run(&run_id, status);
             Err(e)
         }
     }
@@ -481,7 +492,7 @@ fn train_and_log(
             onnx: None,
         })
         .collect();
-    let mut exports = vec![None; exp.models.len()];
+    let mut exports: Vec<Option<tenure_core::spec::SavedSpec>> = vec![None; exp.models.len()];
     let query_times = query_times(&exp.survival_times_days);
     let bar = progress.bar((folds.len() * exp.models.len()) as u64, "training folds");
     let mut per_metric: Vec<BTreeMap<&'static str, Vec<f64>>> =
@@ -489,12 +500,14 @@ fn train_and_log(
     let mut test_metric: Vec<BTreeMap<&'static str, f64>> = vec![BTreeMap::new(); exp.models.len()];
     let mut best_rounds: Vec<Vec<usize>> = vec![Vec::new(); exp.models.len()];
     for (step, fold) in folds.iter().enumerate() {
+        crate::interrupt::check()?;
         let data = fold_data(exp, prepared, fold)?;
         let is_test = fold.name == "test";
         // One batch per fold: a remote store gets one request, not one per
         // value.
         let mut batch: Vec<Metric> = Vec::new();
         for (m, spec) in exp.models.iter().enumerate() {
+            crate::interrupt::check()?;
             let t0 = Instant::now();
             // The test fold may not steer training: it trains for the
             // mean of the rounds early stopping kept on the CV folds.
@@ -522,13 +535,25 @@ fn train_and_log(
                 let info = crate::export::model_info(
                     &spec.name,
                     spec.kind,
-                    &crate::export::model_version(model),
+                    // Set by `export::spec_version` once the calibrator
+                    // that follows the model is known (below).
+                    "",
                     exp.task(),
                     Some(f64::from(exp.file.labels.horizon_days)),
                     &data.train,
                     Some(run_id),
                 );
-                exports[m] = Some(tenure_core::spec::SavedSpec::new(info, model.clone()));
+                let curves = pred
+                    .baseline
+                    .as_ref()
+                    .map(|h| tenure_core::spec::SurvivalCurves {
+                        days: exp.survival_times_days.clone(),
+                        cumulative_hazard: h.clone(),
+                        calibrators: Vec::new(),
+                    });
+                exports[m] = Some(
+                    tenure_core::spec::SavedSpec::new(info, model.clone()).with_survival(curves),
+                );
             }
             let scores =
                 score(&data, &pred, &query_times).map_err(|source| RunnerError::Metrics {
@@ -566,11 +591,6 @@ fn train_and_log(
     }
     bar.finish();
 
-    for (result, saved) in results.iter_mut().zip(&exports) {
-        if let Some(saved) = saved {
-            result.onnx = Some(crate::export::log_bundle(store, run_id, saved)?);
-        }
-    }
     for (m, result) in results.iter_mut().enumerate() {
         result.calibration = crate::calibrate::calibrate_model(
             &exp.calibration,
@@ -580,6 +600,25 @@ fn train_and_log(
         );
         if let Some(c) = &result.calibration {
             log_calibration(store, run_id, &result.name, c)?;
+        }
+        // The exported graph predicts what tenure reports after
+        // calibration: the probability's calibrator follows the model.
+        if let Some(saved) = exports[m].take() {
+            crate::interrupt::check()?;
+            let calibrator = result
+                .calibration
+                .as_ref()
+                .and_then(|c| c.binary.as_ref())
+                .and_then(|b| b.calibrator.clone());
+            let mut saved = saved.with_calibrator(calibrator);
+            // Each time's calibrator of 1 − S(t | x) follows its column.
+            if let (Some(curves), Some(c)) = (&mut saved.survival, &result.calibration)
+                && c.survival.len() == curves.days.len()
+            {
+                curves.calibrators = c.survival.iter().map(|h| h.calibrator.clone()).collect();
+            }
+            saved.info.version = crate::export::spec_version(&saved);
+            result.onnx = Some(crate::export::log_bundle(store, run_id, &saved)?);
         }
         for (metric, values) in &per_metric[m] {
             let (mean, std) = mean_std(values);
@@ -645,6 +684,66 @@ pub(crate) fn score(
         }
     }
     Ok(scores)
+}
+
+/// One metric of the validation scores `pred` on `data`, as [`score`]
+/// computes it, without the others: a search scores every boosting round or
+/// epoch with it. `None` for the metrics that need predicted survival
+/// curves (`ibs`, `td_auc`, `brier_horizon`, `ece_horizon`) or that the
+/// task does not report.
+pub(crate) fn score_one(
+    data: &FoldData,
+    metric: &str,
+    pred: &[f64],
+) -> Option<std::result::Result<f64, tenure_metrics::MetricsError>> {
+    use tenure_metrics as m;
+    Some(match (data.valid.target(), metric) {
+        (Target::Binary(y), "auc") => m::roc_auc(y, pred),
+        (Target::Binary(y), "pr_auc") => m::average_precision(y, pred),
+        (Target::Binary(y), "log_loss") => m::log_loss(y, pred),
+        (Target::Binary(y), "brier") => m::brier_score(y, pred),
+        (Target::Continuous(y), "rmse") => m::rmse(y, pred),
+        (Target::Continuous(y), "mae") => m::mae(y, pred),
+        (Target::Continuous(y), "gini") => m::normalized_gini(y, pred),
+        // As `tenure_metrics::evaluate`: a constant prediction ranks no one.
+        (Target::Continuous(y), "spearman") => match m::spearman(y, pred) {
+            Err(m::MetricsError::Constant { name: "pred", .. }) => Ok(0.0),
+            other => other,
+        },
+        (Target::Continuous(y), "top_decile_lift") => m::top_decile_lift(y, pred),
+        (Target::Continuous(y), "decile_mape") => m::decile_mape(y, pred),
+        (Target::Survival { time, event }, "c_index") => m::concordance_index(time, event, pred),
+        (Target::Survival { time, event }, "uno_c") => {
+            let Target::Survival {
+                time: train_time,
+                event: train_event,
+            } = data.train.target()
+            else {
+                return None;
+            };
+            // The same truncation as [`score`].
+            let tau = train_time.iter().copied().fold(0.0, f64::max);
+            m::uno_concordance(train_time, train_event, time, event, pred, Some(tau))
+        }
+        _ => return None,
+    })
+}
+
+/// Whether [`score_one`] computes `metric` for `task`.
+pub(crate) fn scores_alone(task: Task, metric: &str) -> bool {
+    match task {
+        Task::Churn => ["auc", "pr_auc", "log_loss", "brier"].contains(&metric),
+        Task::Survival => ["c_index", "uno_c"].contains(&metric),
+        Task::Clv => [
+            "rmse",
+            "mae",
+            "gini",
+            "spearman",
+            "top_decile_lift",
+            "decile_mape",
+        ]
+        .contains(&metric),
+    }
 }
 
 /// The calibration measures of the test cutoff, as store metrics.
@@ -724,4 +823,97 @@ pub(crate) fn mean_std(values: &[f64]) -> (f64, f64) {
     let mean = values.iter().sum::<f64>() / n;
     let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
     (mean, var.sqrt())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::Prediction;
+
+    fn noise(seed: u64) -> impl FnMut() -> f64 {
+        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        move || {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    /// Labels for `n` rows, drawn from the noise.
+    type MakeTarget = dyn Fn(&mut dyn FnMut() -> f64, usize) -> Target;
+
+    fn fold(target: &MakeTarget) -> (FoldData, Vec<f64>) {
+        let mut r = noise(3);
+        let data = |r: &mut dyn FnMut() -> f64, n: usize| {
+            let x = Matrix::new((0..n).map(|_| r()).collect(), n, 1).unwrap();
+            Dataset::new(x, vec!["x".into()], target(r, n)).unwrap()
+        };
+        let (train, valid) = (data(&mut r, 300), data(&mut r, 200));
+        let pred = (0..200).map(|_| r().clamp(0.01, 0.99)).collect();
+        let ids = (0..200).map(|i| i.to_string()).collect();
+        (
+            FoldData {
+                train,
+                valid,
+                valid_ids: ids,
+            },
+            pred,
+        )
+    }
+
+    /// The per-round scorer of a search is the fold scorer, one metric at a
+    /// time, for every metric it claims.
+    #[test]
+    fn score_one_is_score_for_every_metric_it_computes() {
+        let binary = |r: &mut dyn FnMut() -> f64, n| {
+            Target::Binary((0..n).map(|_| f64::from(r() < 0.3)).collect())
+        };
+        let spend = |r: &mut dyn FnMut() -> f64, n| {
+            Target::Continuous(
+                (0..n)
+                    .map(|_| if r() < 0.4 { 0.0 } else { 100.0 * r() })
+                    .collect(),
+            )
+        };
+        let survival = |r: &mut dyn FnMut() -> f64, n| Target::Survival {
+            time: (0..n).map(|_| (300.0 * r()).round()).collect(),
+            event: (0..n).map(|_| r() < 0.6).collect(),
+        };
+        let cases: [(Task, &MakeTarget); 3] = [
+            (Task::Churn, &binary),
+            (Task::Clv, &spend),
+            (Task::Survival, &survival),
+        ];
+        for (task, target) in cases {
+            let (data, pred) = fold(target);
+            let all = score(
+                &data,
+                &Prediction {
+                    score: pred.clone(),
+                    survival: None,
+                    best_iteration: None,
+                    spec: None,
+                    baseline: None,
+                },
+                &[],
+            )
+            .unwrap();
+            let mut checked = 0;
+            for metric in crate::tune::task_metrics(task) {
+                let one = score_one(&data, metric, &pred);
+                assert_eq!(one.is_some(), scores_alone(task, metric), "{task} {metric}");
+                // `evaluate` leaves out a CLV metric undefined on the data.
+                match (one, all.iter().find(|(m, _)| m == metric)) {
+                    (Some(v), Some((_, expected))) => {
+                        assert_eq!(v.unwrap(), *expected, "{task} {metric}");
+                        checked += 1;
+                    }
+                    (Some(v), None) => assert!(v.is_err(), "{task} {metric}"),
+                    (None, _) => {}
+                }
+            }
+            assert!(checked >= 2, "{task}");
+        }
+    }
 }

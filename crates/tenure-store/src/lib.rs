@@ -45,6 +45,8 @@
 
 mod error;
 mod fsutil;
+#[doc(hidden)]
+pub mod fuzz;
 mod model;
 pub mod registry;
 mod store;

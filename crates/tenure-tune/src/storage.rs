@@ -229,9 +229,14 @@ impl Study {
         }
         let mut conn = Connection::open(path).map_err(db)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
-        // WAL lets readers proceed while a worker writes.
-        conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0))
-            .map_err(db)?;
+        // WAL lets readers proceed while a worker writes. Switching a fresh
+        // file to WAL reads, then takes the exclusive lock; two workers doing
+        // so at once would deadlock, so SQLite answers one of them BUSY
+        // without consulting the busy handler. Retry it ourselves.
+        retry_while_busy(|| {
+            conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0))
+        })
+        .map_err(db)?;
         conn.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
             .map_err(db)?;
         let space_json = serde_json::to_string(space).expect("a space serialises");
@@ -475,6 +480,32 @@ impl Study {
                 params![trial.id, step as i64, value],
             )
             .map_err(self.db())?;
+        Ok(())
+    }
+
+    /// Records several intermediate values of a running trial in one
+    /// transaction (a boosting run's rounds: one commit, not one per round).
+    pub fn report_all(
+        &self,
+        trial: &TrialHandle,
+        values: impl IntoIterator<Item = (u64, f64)>,
+    ) -> Result<()> {
+        // IMMEDIATE: a deferred transaction that upgrades to a write can be
+        // refused BUSY without waiting when another worker commits first.
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+            .map_err(self.db())?;
+        {
+            let mut stmt = tx
+                .prepare(
+                    "INSERT OR REPLACE INTO intermediate (trial_id, step, value) VALUES (?1, ?2, ?3)",
+                )
+                .map_err(self.db())?;
+            for (step, value) in values {
+                stmt.execute(params![trial.id, step as i64, value])
+                    .map_err(self.db())?;
+            }
+        }
+        tx.commit().map_err(self.db())?;
         Ok(())
     }
 
@@ -738,6 +769,24 @@ fn load_trials(conn: &Connection, study_id: i64, path: &str) -> Result<Vec<Trial
             })
         })
         .collect()
+}
+
+/// Runs `op` again while SQLite answers BUSY without having waited (its
+/// deadlock avoidance), for at most [`BUSY_TIMEOUT`].
+fn retry_while_busy<T>(mut op: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let deadline = Instant::now() + BUSY_TIMEOUT;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match op() {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && Instant::now() < deadline =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Renews the worker's heartbeat from a thread with its own connection, so

@@ -2,12 +2,15 @@
 
 mod ab;
 mod bad_input;
+mod bench;
 mod common;
 mod export;
 mod fit;
 mod gbdt;
+mod interrupt;
 mod mlflow;
 mod neural;
+mod pathological;
 mod registry;
 mod report;
 mod run;

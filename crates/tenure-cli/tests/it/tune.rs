@@ -387,3 +387,56 @@ fn timeout_ends_a_search_whose_budget_is_out_of_reach() {
             .all(|t| t["state"] != "running")
     );
 }
+
+const TUNE_GBDT: &str = r#"
+[[models]]
+name = "gbm"
+kind = "gbdt"
+params = { num_leaves = 7, min_data_in_leaf = 20 }
+
+[tune]
+model = "gbm"
+metric = "auc"
+trials = 6
+sampler = "random"
+[tune.space]
+num_iterations = { type = "int", low = 20, high = 40, step = 10 }
+learning_rate = { type = "float", low = 0.01, high = 0.3, log = true }
+"#;
+
+/// A boosted model's trials report every round of the first fold; ASHA
+/// stops some of them there, with fewer rounds than they asked for.
+#[test]
+fn tune_prunes_boosted_trials_between_boosting_rounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = tune_experiment(dir.path(), "tune-gbdt", TUNE_GBDT);
+    let v = tune_json(
+        tenure()
+            .arg("tune")
+            .arg(&exp)
+            .args(["--pruner", "asha", "--json"]),
+    );
+    assert_eq!(v["pruner"], "asha");
+    assert_eq!(v["round_steps"], 40);
+    let trials = v["trials"].as_array().unwrap();
+    assert_eq!(trials.len(), 6);
+    let mut pruned = 0;
+    for t in trials {
+        let asked = t["params"]["num_iterations"].as_u64().unwrap() as usize;
+        let rounds = t["rounds"].as_array().unwrap().len();
+        let folds = t["intermediate"].as_array().unwrap().len();
+        match t["state"].as_str().unwrap() {
+            "pruned" => {
+                pruned += 1;
+                assert!(rounds < asked, "{t}");
+                assert_eq!(folds, 0, "{t}");
+            }
+            "complete" => {
+                assert_eq!(rounds, asked, "no early stopping: every round: {t}");
+                assert_eq!(folds, 2, "{t}");
+            }
+            other => panic!("trial {other}: {t}"),
+        }
+    }
+    assert!(pruned > 0, "ASHA pruned nothing: {trials:?}");
+}

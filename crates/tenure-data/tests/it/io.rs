@@ -542,3 +542,70 @@ fn cdnow_master_loads() {
         .sum();
     assert!((total - 2_500_315.63).abs() < 0.01, "{total}");
 }
+
+#[test]
+fn parquet_dates_before_1970_and_after_2100_are_exact() {
+    // Negative day counts and instants, and days past 2100, in both
+    // Parquet date types: the log holds the exact UTC seconds.
+    let dir = TempDir::new().unwrap();
+    let days = [
+        day("1969-12-31"),
+        day("1900-03-01"),
+        day("2101-01-01"),
+        day("2250-06-15"),
+    ];
+    let as_date: Vec<Option<i32>> = days.iter().map(|&t| Some((t / 86_400) as i32)).collect();
+    let path = write_parquet(
+        &dir,
+        "dates.parquet",
+        frame(vec![
+            col("customer_id", Series::new("".into(), &["a", "b", "c", "d"])),
+            date_col("timestamp", &as_date),
+            col("amount", Series::new("".into(), &[1.0, 2.0, 3.0, 4.0])),
+        ]),
+    );
+    let log = load(&tx(&path), None).unwrap();
+    let times: Vec<i64> = (0..4).map(|i| log.times(i)[0]).collect();
+    assert_eq!(times, days);
+    // Milliseconds with a time of day before the epoch floor to the second
+    // below, as the string form does.
+    let millis: Vec<i64> = days.iter().map(|&t| t * 1000 - 1).collect();
+    let path = write_parquet(
+        &dir,
+        "instants.parquet",
+        frame(vec![
+            col("customer_id", Series::new("".into(), &["a", "b", "c", "d"])),
+            datetime("timestamp", &millis, None),
+            col("amount", Series::new("".into(), &[1.0, 2.0, 3.0, 4.0])),
+        ]),
+    );
+    let log = load(&tx(&path), None).unwrap();
+    let times: Vec<i64> = (0..4).map(|i| log.times(i)[0]).collect();
+    assert_eq!(times, days.map(|t| t - 1));
+}
+
+#[test]
+fn amounts_beyond_1e15_are_refused_with_their_row() {
+    // Larger amounts overflow the sums features are built from (1e308 + 1e308
+    // is infinite); a Parquet column is checked like a CSV one.
+    let dir = TempDir::new().unwrap();
+    let path = write_parquet(
+        &dir,
+        "tx.parquet",
+        frame(vec![
+            col("customer_id", Series::new("".into(), &["a", "a", "b"])),
+            col(
+                "timestamp",
+                Series::new("".into(), &["2024-01-01", "2024-01-02", "2024-01-03"]),
+            ),
+            col("amount", Series::new("".into(), &[1e15, 5.0, 1e308])),
+        ]),
+    );
+    let err = load(&tx(&path), None).unwrap_err();
+    assert!(
+        matches!(&err, DataError::BadValue { column, row: 3, found, .. }
+            if column == "amount" && found == "1e308"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("at most 1e15"), "{err}");
+}

@@ -344,6 +344,116 @@ fn early_stopping_keeps_the_best_round() {
     assert!((ll - min).abs() < 1e-12);
 }
 
+/// An observer that stops training at round `k` leaves the booster a run
+/// of `k` rounds would have trained: the same trees, bit for bit.
+#[test]
+fn an_observer_stopping_at_round_k_keeps_k_trees() {
+    let train_data = binary_data(3000, 41);
+    let valid = binary_data(1000, 42);
+    let config = |rounds: usize| {
+        params(|c| {
+            c.num_iterations = rounds;
+            c.num_leaves = 15;
+            c.feature_fraction = 0.8;
+            c.bagging_fraction = 0.7;
+            c.bagging_freq = 1;
+            c.seed = 7;
+        })
+    };
+    let mut seen = Vec::new();
+    let stopped = config(60)
+        .fit_with_valid_observed(&train_data, &valid, &mut |r| {
+            seen.push(r.iteration);
+            if r.iteration == 17 {
+                std::ops::ControlFlow::Break(())
+            } else {
+                std::ops::ControlFlow::Continue(())
+            }
+        })
+        .unwrap();
+    assert_eq!(seen, (1..=17).collect::<Vec<_>>());
+    assert_eq!(stopped.num_trees(), 17);
+    assert_eq!(stopped.eval_history.len(), 17);
+    let short = config(17).fit(&train_data).unwrap();
+    assert_eq!(stopped.to_spec(), short.to_spec());
+    assert_eq!(
+        stopped.predict(valid.x()).unwrap(),
+        short.predict(valid.x()).unwrap()
+    );
+}
+
+/// With early stopping on, breaking keeps the trees up to the best round
+/// seen so far, as early stopping itself does.
+#[test]
+fn an_observer_stopping_early_stopped_training_keeps_the_best_round() {
+    let train_data = binary_data(5000, 21);
+    let valid = binary_data(3000, 22);
+    let p = params(|c| {
+        c.num_iterations = 500;
+        c.learning_rate = 0.3;
+        c.num_leaves = 63;
+        c.min_data_in_leaf = 5;
+        c.early_stopping_round = 10;
+    });
+    let full = p.fit_with_valid(&train_data, &valid).unwrap();
+    let best = full.best_iteration.unwrap();
+    let stop_at = best + 3;
+    let stopped = p
+        .fit_with_valid_observed(&train_data, &valid, &mut |r| {
+            if r.iteration == stop_at {
+                std::ops::ControlFlow::Break(())
+            } else {
+                std::ops::ControlFlow::Continue(())
+            }
+        })
+        .unwrap();
+    assert_eq!(stopped.eval_history.len(), stop_at);
+    assert_eq!(stopped.best_iteration, Some(best));
+    assert_eq!(stopped.to_spec(), full.to_spec());
+}
+
+/// An observer that never stops sees every round's metric and the
+/// validation predictions of the trees so far, and changes nothing.
+#[test]
+fn an_observer_that_continues_sees_every_round_and_changes_nothing() {
+    let train_data = binary_data(2000, 51);
+    let valid = binary_data(800, 52);
+    let p = params(|c| {
+        c.num_iterations = 12;
+        c.num_leaves = 7;
+        c.metric = "binary_logloss".into();
+    });
+    let mut rounds: Vec<(usize, f64, Vec<f64>)> = Vec::new();
+    let observed = p
+        .fit_with_valid_observed(&train_data, &valid, &mut |r| {
+            rounds.push((r.iteration, r.value, r.valid_pred.to_vec()));
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap();
+    let plain = p.fit_with_valid(&train_data, &valid).unwrap();
+    assert_eq!(observed.to_spec(), plain.to_spec());
+    assert_eq!(observed.eval_history, plain.eval_history);
+    assert_eq!(rounds.len(), 12);
+    let Target::Binary(y) = valid.target() else {
+        unreachable!()
+    };
+    for (k, (iteration, value, pred)) in rounds.iter().enumerate() {
+        assert_eq!(*iteration, k + 1);
+        assert_eq!(*value, plain.eval_history[k].value);
+        let ll = tenure_metrics::log_loss(y, pred).unwrap();
+        assert!(
+            (ll - value).abs() < 1e-12,
+            "round {iteration}: {ll} vs {value}"
+        );
+    }
+    // The last round's predictions are the finished booster's.
+    let last = &rounds[11].2;
+    let final_pred = plain.predict(valid.x()).unwrap();
+    for (a, b) in last.iter().zip(&final_pred) {
+        assert!((a - b).abs() < 1e-12);
+    }
+}
+
 #[test]
 fn saves_and_loads_the_same_model() {
     let data = binary_data(2000, 31);

@@ -219,3 +219,42 @@ fn mlflow_api_errors_keep_their_code() {
     assert_eq!(kind, RemoteErrorKind::Rejected);
     assert!(msg.contains("INVALID_PARAMETER_VALUE: bad key"), "{msg}");
 }
+
+#[test]
+fn a_page_token_sent_twice_ends_the_listing_with_an_error() {
+    // Found by fuzzing: a server repeating its page token kept every
+    // listing going forever.
+    let (url, seen) = fake(vec![Reply {
+        status: 200,
+        content_type: "application/json",
+        body: r#"{"experiments": [{"experiment_id": "1", "name": "x"}], "next_page_token": "again"}"#,
+        extra: "",
+    }]);
+    let (kind, msg) = remote_kind(store(&url, Auth::None).list_experiments().unwrap_err());
+    assert_eq!(kind, RemoteErrorKind::NotMlflow);
+    assert!(msg.contains("\"again\" twice"), "{msg}");
+    assert_eq!(seen.lock().unwrap().len(), 2);
+}
+
+#[test]
+fn an_artifact_folder_listing_itself_is_an_error() {
+    // Found by fuzzing: a folder whose listing holds itself made the
+    // artifact walk recurse until the stack overflowed.
+    let (url, _) = fake(vec![
+        Reply {
+            status: 200,
+            content_type: "application/json",
+            body: r#"{"run": {"info": {"run_id": "r1", "experiment_id": "1", "artifact_uri": "mlflow-artifacts:/1/r1/artifacts"}, "data": {}}}"#,
+            extra: "",
+        },
+        Reply {
+            status: 200,
+            content_type: "application/json",
+            body: r#"{"files": [{"path": "models", "is_dir": true}]}"#,
+            extra: "",
+        },
+    ]);
+    let (kind, msg) = remote_kind(store(&url, Auth::None).get_run("r1").unwrap_err());
+    assert_eq!(kind, RemoteErrorKind::NotMlflow);
+    assert!(msg.contains("not inside it"), "{msg}");
+}

@@ -4,4 +4,5 @@
 
 mod conformance;
 mod errors;
+mod fuzz;
 mod server;

@@ -138,16 +138,18 @@ fn the_validator_rejects_broken_graphs() {
         .unwrap()
         .node
         .iter_mut()
-        .find(|n| n.op_type() == "TreeEnsembleRegressor")
+        .find(|n| n.op_type() == "TreeEnsemble")
         .unwrap();
-    let true_ids = te
+    // The first tree's root: recency <= 30.5 goes to a leaf, else to split 1.
+    let false_ids = te
         .attribute
         .iter_mut()
-        .find(|a| a.name() == "nodes_truenodeids")
+        .find(|a| a.name() == "nodes_falsenodeids")
         .unwrap();
-    true_ids.ints[2] = 0;
+    assert_eq!(false_ids.ints[0], 1);
+    false_ids.ints[0] = 0;
     let e = invalid(&m);
-    assert!(e.contains("not a later node of its tree"), "{e}");
+    assert!(e.contains("not a later node"), "{e}");
 
     // A feature index past the input's width.
     let mut m = good;
@@ -157,7 +159,7 @@ fn the_validator_rejects_broken_graphs() {
         .unwrap()
         .node
         .iter_mut()
-        .find(|n| n.op_type() == "TreeEnsembleRegressor")
+        .find(|n| n.op_type() == "TreeEnsemble")
         .unwrap();
     let features = te
         .attribute
@@ -167,4 +169,76 @@ fn the_validator_rejects_broken_graphs() {
     features.ints[0] = 3;
     let e = invalid(&m);
     assert!(e.contains("reads feature 3 of 3"), "{e}");
+}
+
+/// The tree ensemble's own rules: every split reached once (trees, not
+/// graphs sharing subtrees), one category set per `BRANCH_MEMBER` node.
+#[test]
+fn validator_rejects_shared_subtrees_and_missing_category_sets() {
+    let good = tenure_onnx::export(&trees_with(|_| {}))
+        .unwrap()
+        .proto()
+        .clone();
+    let attribute = |m: &mut ModelProto, name: &str| -> tenure_onnx::proto::AttributeProto {
+        let te = m
+            .graph
+            .as_mut()
+            .unwrap()
+            .node
+            .iter_mut()
+            .find(|n| n.op_type() == "TreeEnsemble")
+            .unwrap();
+        let k = te.attribute.iter().position(|a| a.name() == name).unwrap();
+        te.attribute.remove(k)
+    };
+    let put = |m: &mut ModelProto, a: tenure_onnx::proto::AttributeProto| {
+        let te = m
+            .graph
+            .as_mut()
+            .unwrap()
+            .node
+            .iter_mut()
+            .find(|n| n.op_type() == "TreeEnsemble")
+            .unwrap();
+        te.attribute.push(a);
+    };
+
+    // The second tree's root made the first tree's categorical split:
+    // reached from two places.
+    let mut m = good.clone();
+    let mut roots = attribute(&mut m, "tree_roots");
+    assert_eq!(roots.ints, vec![0, 2]);
+    roots.ints[1] = 1;
+    put(&mut m, roots);
+    let e = invalid(&m);
+    assert!(e.contains("reached from"), "{e}");
+
+    let mut m = good;
+    attribute(&mut m, "membership_values");
+    let e = invalid(&m);
+    assert!(e.contains("1 BRANCH_MEMBER nodes, 0 sets"), "{e}");
+}
+
+#[test]
+fn calibrators_that_cannot_be_exported() {
+    use tenure_core::Calibrator;
+    // A calibrator maps probabilities: a hazard ratio is none.
+    let cox = saved(Model::Linear(small_linear(Link::Exp, true)))
+        .with_calibrator(Some(Calibrator::Platt { a: 1.0, b: 0.0 }));
+    let e = export_error(&cox);
+    assert!(
+        e.contains("the calibrator") && e.contains("exp link"),
+        "{e}"
+    );
+
+    let churn = |c: Calibrator| {
+        saved(Model::Linear(small_linear(Link::Sigmoid, true))).with_calibrator(Some(c))
+    };
+    let e = export_error(&churn(Calibrator::Isotonic {
+        x: vec![0.2, 0.1],
+        y: vec![0.1, 0.5],
+    }));
+    assert!(e.contains("not strictly increasing"), "{e}");
+    let e = export_error(&churn(Calibrator::Temperature { t: 0.0 }));
+    assert!(e.contains("t = 0"), "{e}");
 }

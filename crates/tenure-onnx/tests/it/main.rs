@@ -1,6 +1,10 @@
 mod bundle;
+mod calibration;
 mod common;
 mod errors;
+mod fuzz;
 mod golden;
 mod onnxruntime;
 mod parity;
+mod survival;
+mod tract;

@@ -7,7 +7,7 @@
 //! metric = "auc"              # one the task reports; direction follows it
 //! trials = 30
 //! sampler = "auto"            # auto (default) | tpe | gp | random
-//! pruner = "median"           # none | median | asha (fed the running CV mean per fold)
+//! pruner = "median"           # none | median | asha (fed per round and per fold: see crate::tune)
 //! [tune.space]
 //! l2 = { type = "float", low = 1e-4, high = 100.0, log = true }
 //! ```
@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tenure_core::Task;
 use tenure_tune::{
-    Direction, Distribution, ParamSpec, ParamValue, Params, Pruner, SamplerKind, SearchSpace,
+    Direction, Distribution, ParamDef, ParamSpec, ParamValue, Params, Pruner, SamplerKind,
+    SearchSpace,
 };
 
 use crate::config::ModelConfig;
@@ -200,27 +201,8 @@ impl TuneSpec {
     /// each choice), its parents set to values that activate it, so a name
     /// the model does not know or a range it rejects fails at load time.
     fn probe(&self, model: &ModelConfig, task: Task, horizon_days: u32, path: &Path) -> Result<()> {
-        for def in self.space.params() {
-            let probes: Vec<ParamValue> = match &def.distribution {
-                Distribution::Float { low, high, .. } => {
-                    vec![ParamValue::Float(*low), ParamValue::Float(*high)]
-                }
-                Distribution::Int { low, high, .. } => {
-                    vec![ParamValue::Int(*low), ParamValue::Int(*high)]
-                }
-                Distribution::Categorical { choices } => choices.clone(),
-            };
-            let mut context = Params::new();
-            let mut stack: Vec<&tenure_tune::Condition> = def.conditions.iter().collect();
-            while let Some(c) = stack.pop() {
-                context.insert(c.parent.clone(), c.values[0].clone());
-                if let Some(parent) = self.space.get(&c.parent) {
-                    stack.extend(parent.conditions.iter());
-                }
-            }
-            for v in probes {
-                let mut params = context.clone();
-                params.insert(def.name.clone(), v.clone());
+        for (def, probes) in self.probes() {
+            for (v, params) in probes {
                 let cfg = inject(model, &params);
                 if let Err((_, reason)) = ModelSpec::from_config(&cfg, task, horizon_days) {
                     return Err(RunnerError::Config {
@@ -235,6 +217,80 @@ impl TuneSpec {
             }
         }
         Ok(())
+    }
+
+    /// Each parameter at each end of its range and at each choice, with its
+    /// parents set to values that activate it.
+    fn probes(&self) -> Vec<(&ParamDef, Vec<(ParamValue, Params)>)> {
+        self.space
+            .params()
+            .iter()
+            .map(|def| {
+                let values: Vec<ParamValue> = match &def.distribution {
+                    Distribution::Float { low, high, .. } => {
+                        vec![ParamValue::Float(*low), ParamValue::Float(*high)]
+                    }
+                    Distribution::Int { low, high, .. } => {
+                        vec![ParamValue::Int(*low), ParamValue::Int(*high)]
+                    }
+                    Distribution::Categorical { choices } => choices.clone(),
+                };
+                let mut context = Params::new();
+                let mut stack: Vec<&tenure_tune::Condition> = def.conditions.iter().collect();
+                while let Some(c) = stack.pop() {
+                    context.insert(c.parent.clone(), c.values[0].clone());
+                    if let Some(parent) = self.space.get(&c.parent) {
+                        stack.extend(parent.conditions.iter());
+                    }
+                }
+                let probes = values
+                    .into_iter()
+                    .map(|v| {
+                        let mut params = context.clone();
+                        params.insert(def.name.clone(), v.clone());
+                        (v, params)
+                    })
+                    .collect();
+                (def, probes)
+            })
+            .collect()
+    }
+
+    /// How many pruner steps the first CV fold's rounds take (the step
+    /// numbering of [`crate::tune`]): the most boosting rounds or epochs a
+    /// configuration of the space trains, or 0 when the model is fitted in
+    /// one go or the metric needs more than the scores. Rounds grow with
+    /// the parameter that sets them, so the ends of its range bound them;
+    /// the model's own value counts only while no unconditional parameter
+    /// of the space overrides it.
+    pub fn round_steps(&self, model: &ModelConfig, task: Task, horizon_days: u32) -> u64 {
+        if !crate::pipeline::scores_alone(task, &self.config.metric) {
+            return 0;
+        }
+        let rounds = |cfg: &ModelConfig| {
+            ModelSpec::from_config(cfg, task, horizon_days)
+                .ok()
+                .and_then(|m| m.max_rounds())
+        };
+        let Some(base) = rounds(model) else {
+            return 0;
+        };
+        let mut most: Option<usize> = None;
+        let mut base_reachable = true;
+        for (def, probes) in self.probes() {
+            let at: Vec<usize> = probes
+                .iter()
+                .filter_map(|(_, params)| rounds(&inject(model, params)))
+                .collect();
+            if at.iter().any(|&r| r != base) {
+                most = at.iter().copied().chain(most).max();
+                base_reachable &= !def.conditions.is_empty();
+            }
+        }
+        most.into_iter()
+            .chain(base_reachable.then_some(base))
+            .max()
+            .unwrap_or(base) as u64
     }
 }
 

@@ -3,13 +3,42 @@
 //!
 //! Each trial injects the sampled values into the tuned model's `params`,
 //! rebuilds it through [`ModelSpec::from_config`] (so every model kind is
-//! tunable), fits it on each CV fold and reports the running mean of the
-//! metric after each fold to the pruner. Trials live in a SQLite study
-//! (`tenure_tune::Study`), so a killed search resumes and several
-//! processes can share one; each trial is also a child run (tag
-//! `mlflow.parentRunId`) of the study's run in the tracking store. When the
-//! search ends, the best configuration is refitted on all training data and
-//! scored on the held-out test cutoff, and the study's run gets a report.
+//! tunable), fits it on each CV fold and reports intermediate values to the
+//! pruner (below). Trials live in a SQLite study (`tenure_tune::Study`), so
+//! a killed search resumes and several processes can share one; each trial
+//! is also a child run (tag `mlflow.parentRunId`) of the study's run in the
+//! tracking store. When the search ends, the best configuration is refitted
+//! on all training data and scored on the held-out test cutoff, and the
+//! study's run gets a report.
+//!
+//! # Pruner steps
+//!
+//! Pruners compare trials at equal steps, so a step must mean the same
+//! amount of training in every trial of a study, whatever its
+//! `num_iterations` (or epochs). Let `R` be the most rounds any
+//! configuration of the space trains ([`TuneSpec::round_steps`]: the upper
+//! end of `num_iterations` in the space, or its fixed value; 0 for models
+//! fitted in one go, and for metrics that need survival curves):
+//!
+//! - steps `1..=R`: round `r` **of the first CV fold**, valued by the tuned
+//!   metric on that fold's validation rows after `r` rounds. Most of what
+//!   pruning saves is here: a hopeless trial stops in its first fold
+//!   instead of after it. Trials with fewer rounds, or that early stopping
+//!   ended, simply have no values at the later steps (as with Optuna's
+//!   LightGBM callback, which prunes on the rounds of one validation set).
+//! - step `R + k`: the running mean of the metric over folds `1..=k`, after
+//!   fold `k` (`R + 1` is the first fold's final value, that of the round
+//!   early stopping kept).
+//!
+//! Every value is the study's metric, so a trial's best value so far (the
+//! median pruner) and the ranking of pruned trials by their last step (TPE)
+//! compare like with like; `R` depends on the space only, which a study
+//! pins, so steps keep their meaning across resumptions and workers. ASHA's
+//! rungs (`min_resource · η^k`) therefore fall on first-fold rounds for
+//! boosted models, and on folds for the others. Within the first fold a
+//! trial is judged against the study as it stood when the fold began (one
+//! read, not one per round), and its round values are written in one
+//! transaction when the fold ends or the trial is pruned.
 
 mod config;
 mod report;
@@ -22,14 +51,14 @@ use serde::Serialize;
 use tenure_data::Fold;
 use tenure_store::{LocalStore, RunStatus};
 use tenure_tune::{
-    Direction, Outcome, Params, Pruner, SamplerKind, Study, TrialHandle, TrialRecord, TrialState,
-    best_trial, importance,
+    Direction, Outcome, Params, Pruner, SamplerKind, Study, Trial, TrialHandle, TrialRecord,
+    TrialState, best_trial, importance,
 };
 
 pub use config::{TuneConfig, TuneSpec, inject, task_metrics};
 
-use crate::models::{EarlyStop, ModelSpec};
-use crate::pipeline::{FoldData, Prepared, fold_data, prepare, query_times, score};
+use crate::models::{EarlyStop, ModelSpec, OnRound};
+use crate::pipeline::{FoldData, Prepared, fold_data, prepare, query_times, score, score_one};
 use crate::progress::Progress;
 use crate::{Experiment, Result, RunnerError};
 
@@ -110,12 +139,15 @@ pub struct Objective<'a> {
     spec: &'a TuneSpec,
     prepared: Prepared,
     cv: Vec<(String, FoldData)>,
+    /// `R` of the step numbering (module docs).
+    round_steps: u64,
 }
 
 impl<'a> Objective<'a> {
     pub fn load(exp: &'a Experiment, progress: &Progress) -> Result<Self> {
         let spec = tune_spec(exp)?;
         let prepared = prepare(exp, progress)?;
+        crate::sanity::check(exp, &prepared)?;
         let folds: Vec<Fold> = prepared
             .plan
             .all_folds()
@@ -126,12 +158,23 @@ impl<'a> Objective<'a> {
             .iter()
             .map(|f| Ok((f.name.clone(), fold_data(exp, &prepared, f)?)))
             .collect::<Result<Vec<_>>>()?;
+        let round_steps = spec.round_steps(
+            &exp.file.models[spec.model_index],
+            exp.task(),
+            exp.file.labels.horizon_days,
+        );
         Ok(Self {
             exp,
             spec,
             prepared,
             cv,
+            round_steps,
         })
+    }
+
+    /// `R` of the step numbering: first-fold rounds come before folds.
+    pub fn round_steps(&self) -> u64 {
+        self.round_steps
     }
 
     fn model(&self, params: &Params) -> std::result::Result<ModelSpec, String> {
@@ -143,19 +186,22 @@ impl<'a> Objective<'a> {
 
     /// The metric of the model fitted on one fold's training rows (early
     /// stopping on the fold's validation rows, as `tenure run` does), and
-    /// the boosting round kept, if any.
+    /// the boosting round kept, if any. `on_round` watches the training
+    /// (and may end it: the result is then meaningless).
     fn fold_metric(
         &self,
         model: &ModelSpec,
         data: &FoldData,
-    ) -> std::result::Result<(f64, Option<usize>), String> {
+        on_round: Option<&mut OnRound<'_>>,
+    ) -> FoldResult {
         let times = query_times(&self.exp.survival_times_days);
-        let pred = model.fit_predict_full(
-            &data.train,
-            data.valid.x(),
-            &times,
-            EarlyStop::OnValid(&data.valid),
-        )?;
+        let stop = EarlyStop::OnValid(&data.valid);
+        let pred = match on_round {
+            Some(watch) => {
+                model.fit_predict_observed(&data.train, data.valid.x(), &times, stop, watch)?
+            }
+            None => model.fit_predict_full(&data.train, data.valid.x(), &times, stop)?,
+        };
         let scores = score(data, &pred, &times).map_err(|e| e.to_string())?;
         scores
             .into_iter()
@@ -247,6 +293,9 @@ pub fn run_worker(
     let mut sampler = target.sampler.build();
     let mut ran = 0;
     loop {
+        if crate::interrupt::requested() {
+            return Err(interrupted(&store, &parent, None));
+        }
         if target.timeout.is_some_and(|t| started.elapsed() >= t) {
             break;
         }
@@ -278,8 +327,13 @@ pub fn run_worker(
         for (k, v) in &trial.params {
             store.log_param(&child, k, &v.to_string())?;
         }
-        let (outcome, fold_values) =
-            evaluate(objective, &study, &trial, &target.pruner, &store, &child)?;
+        let (outcome, progressed) =
+            match evaluate(objective, &study, &trial, &target.pruner, &store, &child) {
+                Err(RunnerError::Interrupted) => {
+                    return Err(interrupted(&store, &parent, Some(&child)));
+                }
+                other => other?,
+            };
         let state = match &outcome {
             Outcome::Complete(v) => {
                 store.log_metric(&child, &spec.config.metric, *v, 0)?;
@@ -305,11 +359,14 @@ pub fn run_worker(
         if log_trials {
             let value = match &outcome {
                 Outcome::Complete(v) => format!("{} {v:.5}", spec.config.metric),
-                Outcome::Pruned => format!(
-                    "pruned after {} folds at {:.5}",
-                    fold_values.len(),
-                    mean(&fold_values)
-                ),
+                Outcome::Pruned => match progressed.pruned_at_round {
+                    Some(r) => format!("pruned at round {r} of the first fold"),
+                    None => format!(
+                        "pruned after {} folds at {:.5}",
+                        progressed.folds.len(),
+                        mean(&progressed.folds)
+                    ),
+                },
                 Outcome::Fail(m) => format!("failed: {m}"),
             };
             let params: Vec<String> = trial
@@ -326,11 +383,34 @@ pub fn run_worker(
     })
 }
 
+/// Marks the trial's run (if one started) and the study's run KILLED. The
+/// trial itself stays running in the study: its worker (this process) is
+/// about to exit, and the next worker to ask reclaims it with the same
+/// number and parameters, so the study resumes where it stopped.
+fn interrupted(store: &LocalStore, parent: &str, child: Option<&str>) -> RunnerError {
+    if let Some(child) = child {
+        let _ = store.set_tag(child, "tenure.tune.state", "interrupted");
+        let _ = store.end_run(child, RunStatus::Killed);
+    }
+    let _ = store.end_run(parent, RunStatus::Killed);
+    RunnerError::Interrupted
+}
+
 fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len().max(1) as f64
 }
 
-/// Scores one trial fold by fold, reporting the running mean after each.
+/// How far a trial got.
+#[derive(Debug, Clone, Default)]
+struct Progressed {
+    /// The metric of each finished fold.
+    folds: Vec<f64>,
+    /// The first fold's round at which the pruner stopped the trial.
+    pruned_at_round: Option<u64>,
+}
+
+/// Scores one trial: the first fold round by round when the model trains in
+/// rounds, then the running mean after each fold (steps: module docs).
 fn evaluate(
     objective: &Objective<'_>,
     study: &Study,
@@ -338,20 +418,31 @@ fn evaluate(
     pruner: &Pruner,
     store: &LocalStore,
     child: &str,
-) -> Result<(Outcome, Vec<f64>)> {
+) -> Result<(Outcome, Progressed)> {
     let metric = &objective.spec.config.metric;
+    let mut done = Progressed::default();
     let model = match objective.model(&trial.params) {
         Ok(m) => m,
-        Err(e) => {
-            return Ok((
-                Outcome::Fail(format!("building the model: {e}")),
-                Vec::new(),
-            ));
-        }
+        Err(e) => return Ok((Outcome::Fail(format!("building the model: {e}")), done)),
     };
-    let mut values = Vec::with_capacity(objective.cv.len());
+    let round_steps = objective.round_steps;
     for (k, (name, data)) in objective.cv.iter().enumerate() {
-        let v = match objective.fold_metric(&model, data) {
+        crate::interrupt::check()?;
+        let fitted = if k == 0 && round_steps > 0 {
+            let (fitted, rounds) =
+                first_fold_by_round(objective, study, trial, pruner, &model, data)?;
+            // An interrupt ends the fit early: its result must not count.
+            crate::interrupt::check()?;
+            if let Some(step) = rounds.pruned_at {
+                store.log_metric(child, &format!("{metric}.round"), rounds.last, step as i64)?;
+                done.pruned_at_round = Some(step);
+                return Ok((Outcome::Pruned, done));
+            }
+            fitted
+        } else {
+            objective.fold_metric(&model, data, None)
+        };
+        let v = match fitted {
             Ok((v, rounds)) if v.is_finite() => {
                 if let Some(r) = rounds {
                     study
@@ -360,24 +451,91 @@ fn evaluate(
                 }
                 v
             }
-            Ok((v, _)) => return Ok((Outcome::Fail(format!("{name}: {metric} is {v}")), values)),
-            Err(e) => return Ok((Outcome::Fail(format!("{name}: {e}")), values)),
+            Ok((v, _)) => return Ok((Outcome::Fail(format!("{name}: {metric} is {v}")), done)),
+            Err(e) => return Ok((Outcome::Fail(format!("{name}: {e}")), done)),
         };
-        values.push(v);
+        done.folds.push(v);
         store.log_metric(child, &format!("{metric}.fold"), v, k as i64)?;
-        let step = k as u64 + 1;
+        let step = round_steps + k as u64 + 1;
         study
-            .report(trial, step, mean(&values))
+            .report(trial, step, mean(&done.folds))
             .map_err(tune_error)?;
         if k + 1 < objective.cv.len()
             && study
                 .should_prune(trial, step, pruner)
                 .map_err(tune_error)?
         {
-            return Ok((Outcome::Pruned, values));
+            return Ok((Outcome::Pruned, done));
         }
     }
-    Ok((Outcome::Complete(mean(&values)), values))
+    let value = mean(&done.folds);
+    Ok((Outcome::Complete(value), done))
+}
+
+/// A fold's metric and the boosting round kept, or why there is none.
+type FoldResult = std::result::Result<(f64, Option<usize>), String>;
+
+/// The first fold's rounds as a trial saw them.
+struct Rounds {
+    /// The round at which the pruner stopped training.
+    pruned_at: Option<u64>,
+    /// The value of the last round scored.
+    last: f64,
+}
+
+/// Fits the first fold, scoring each round with the tuned metric and asking
+/// the pruner after each; the round values go to the study in one
+/// transaction afterwards.
+fn first_fold_by_round(
+    objective: &Objective<'_>,
+    study: &Study,
+    trial: &TrialHandle,
+    pruner: &Pruner,
+    model: &ModelSpec,
+    data: &FoldData,
+) -> Result<(FoldResult, Rounds)> {
+    let metric = objective.spec.config.metric.as_str();
+    let direction = objective.spec.direction;
+    // The study as it stands now: one read for the whole fold.
+    let others = study.trials().map_err(tune_error)?;
+    let mut me = Trial {
+        number: trial.number,
+        state: TrialState::Running,
+        params: trial.params.clone(),
+        value: None,
+        intermediate: BTreeMap::new(),
+    };
+    let mut rounds = Rounds {
+        pruned_at: None,
+        last: f64::NAN,
+    };
+    let fitted = {
+        let mut watch = |round: usize, pred: &[f64]| {
+            // A round the metric is undefined on (one class in the
+            // validation rows) is not reported; the fold's end decides.
+            let Some(Ok(value)) = score_one(data, metric, pred) else {
+                return std::ops::ControlFlow::Continue(());
+            };
+            let step = round as u64;
+            me.intermediate.insert(step, value);
+            rounds.last = value;
+            // Ctrl-C: the fit ends here, the caller's next check reports it.
+            if crate::interrupt::requested() {
+                return std::ops::ControlFlow::Break(());
+            }
+            if pruner.should_prune(&me, step, &others, direction) {
+                rounds.pruned_at = Some(step);
+                std::ops::ControlFlow::Break(())
+            } else {
+                std::ops::ControlFlow::Continue(())
+            }
+        };
+        objective.fold_metric(model, data, Some(&mut watch))
+    };
+    study
+        .report_all(trial, me.intermediate)
+        .map_err(tune_error)?;
+    Ok((fitted, rounds))
 }
 
 /// A finished (or interrupted) search, summarised.
@@ -394,6 +552,9 @@ pub struct TuneOutcome {
     pub direction: Direction,
     pub sampler: String,
     pub pruner: String,
+    /// `R` of the pruner's step numbering (module docs): the first fold's
+    /// rounds are steps `1..=R`, fold `k`'s running mean step `R + k`.
+    pub round_steps: u64,
     pub counts: BTreeMap<String, usize>,
     pub best: Option<BestTrial>,
     /// The best configuration refitted on everything before the test cutoff
@@ -425,6 +586,9 @@ pub struct TrialSummary {
     pub params: Params,
     /// Running CV mean after each fold.
     pub intermediate: Vec<f64>,
+    /// The metric after each boosting round (or epoch) of the first fold,
+    /// from round 1 on; empty for models fitted in one go.
+    pub rounds: Vec<f64>,
     pub sampler: String,
     pub sampler_ms: f64,
     pub attempts: u32,
@@ -457,6 +621,9 @@ pub fn finish(
     let spec = objective.spec;
     let store = LocalStore::open(&target.store_dir)?;
     let (study, parent, _) = open_study(exp, spec, target, &store)?;
+    if crate::interrupt::requested() {
+        return Err(interrupted(&store, &parent, None));
+    }
     let records: Vec<TrialRecord> = study.records().map_err(tune_error)?;
     let trials: Vec<tenure_tune::Trial> = records.iter().map(|r| r.trial.clone()).collect();
     let best = best_trial(&trials, spec.direction).map(|t| BestTrial {
@@ -494,7 +661,18 @@ pub fn finish(
             state: r.trial.state,
             value: r.trial.value,
             params: r.trial.params.clone(),
-            intermediate: r.trial.intermediate.values().copied().collect(),
+            intermediate: r
+                .trial
+                .intermediate
+                .range(objective.round_steps + 1..)
+                .map(|(_, v)| *v)
+                .collect(),
+            rounds: r
+                .trial
+                .intermediate
+                .range(..=objective.round_steps)
+                .map(|(_, v)| *v)
+                .collect(),
             sampler: r.sampler.clone(),
             sampler_ms: r.sampler_ms,
             attempts: r.attempts,
@@ -522,6 +700,7 @@ pub fn finish(
         direction: spec.direction,
         sampler: target.sampler.to_string(),
         pruner: target.pruner.to_string(),
+        round_steps: objective.round_steps,
         counts,
         best,
         test,
@@ -562,6 +741,9 @@ pub fn finish(
     )?;
     let html = report::render(exp, &out);
     out.report = store.log_artifact_bytes(&parent, "report.html", html.as_bytes())?;
+    if crate::interrupt::requested() {
+        return Err(interrupted(&store, &parent, None));
+    }
     store.end_run(&parent, RunStatus::Finished)?;
     out.seconds = started.elapsed().as_secs_f64();
     Ok(out)

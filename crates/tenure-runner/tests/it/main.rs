@@ -1,4 +1,6 @@
+mod bench;
 mod config;
+mod fuzz;
 mod neural;
 mod onnx;
 // Shared with tenure-onnx's tests: runs exported files in onnxruntime.
@@ -6,4 +8,5 @@ mod onnx;
 mod onnxruntime;
 mod tasks;
 mod truth;
+mod tune;
 mod uplift;

@@ -75,7 +75,7 @@ fn bundle(out: &tenure_runner::RunOutcome, model: usize) -> (SavedSpec, Vec<u8>)
     assert_eq!(spec.info.run_id.as_deref(), Some(out.run_id.as_str()));
     assert_eq!(
         spec.info.version,
-        tenure_runner::export::model_version(&spec.model),
+        tenure_runner::export::spec_version(&spec),
         "the version names the model's content, not the run"
     );
     assert!(spec.info.training_fingerprint.starts_with("sha256:"));
@@ -110,9 +110,11 @@ fn churn_run_exports_models_scoring_like_tenure() {
                 spec.info.name
             );
         }
-        // onnxruntime on the same rows: within 1e-5 of tenure's probabilities.
+        // onnxruntime on the same rows: within 1e-5 of tenure's probabilities
+        // (before the calibrator of the default `[calibration]`, Platt's).
+        assert_eq!(spec.calibrator.as_ref().map(|c| c.method()), Some("platt"));
         let s = &score(&[(bytes.as_slice(), &x)])[0];
-        let ort = s.column(tenure_onnx::PREDICTION);
+        let ort = s.column(tenure_onnx::UNCALIBRATED);
         assert_eq!(ort.len(), tenure.len());
         for (r, (&o, &t)) in ort.iter().zip(tenure).enumerate() {
             assert!(
@@ -125,6 +127,85 @@ fn churn_run_exports_models_scoring_like_tenure() {
             s.metadata["tenure.feature_names"],
             serde_json::to_string(&spec.model.feature_names()).unwrap()
         );
+    }
+}
+
+/// With `[calibration]`, the exported file's `prediction` is the
+/// calibrated probability: the run's calibrator applied to its test-fold
+/// predictions, for each method and for a logistic regression and a
+/// boosted model.
+#[test]
+fn calibrated_run_exports_calibrated_probabilities() {
+    for method in ["platt", "isotonic", "temperature"] {
+        let (out, x, _dir) = run(
+            &format!(
+                "[labels]\ntask = \"churn\"\nhorizon_days = 90\n\
+                 [calibration]\nmethod = \"{method}\""
+            ),
+            "[[models]]\nname = \"lr\"\nkind = \"logistic\"\n\
+             [[models]]\nkind = \"gbdt\"\nparams = { num_iterations = 60, num_leaves = 15 }",
+        );
+        let x32 = as_f32(&x);
+        let mut jobs = Vec::new();
+        for m in 0..2 {
+            let (spec, bytes) = bundle(&out, m);
+            let fitted = out.models[m]
+                .calibration
+                .as_ref()
+                .and_then(|c| c.binary.as_ref())
+                .and_then(|b| b.calibrator.clone())
+                .expect("the run calibrated the model");
+            assert_eq!(fitted.method(), method);
+            // The bundle carries the run's calibrator, in the spec, the
+            // card and the file's metadata.
+            assert_eq!(spec.calibrator.as_ref(), Some(&fitted));
+            let dir = out.models[m].onnx.as_ref().unwrap().parent().unwrap();
+            let card: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(dir.join("model_card.json")).unwrap())
+                    .unwrap();
+            assert_eq!(card["calibration"]["method"], method);
+            // The run's calibrated test predictions, and what the spec
+            // predicts on the same rows.
+            let calibrated = fitted.apply_all(test_fold_prediction(&out, m));
+            let from_spec = spec.predict(&x).unwrap();
+            for (a, b) in from_spec.iter().zip(&calibrated) {
+                assert!((a - b).abs() <= 1e-12, "{method} {m}: spec {a} vs run {b}");
+            }
+            jobs.push((spec, bytes, calibrated));
+        }
+        let inputs: Vec<_> = jobs.iter().map(|(_, b, _)| (b.as_slice(), &x)).collect();
+        for ((spec, _, calibrated), s) in jobs.iter().zip(score(&inputs)) {
+            let name = &spec.info.name;
+            let ort = s.column(tenure_onnx::PREDICTION);
+            // Trees compare features as float32, as onnxruntime is fed
+            // them: its output is the run's own calibrated prediction. A
+            // linear model sees the float32-rounded features, so it is held
+            // to the spec's prediction of those, a step from the run's that
+            // an isotonic step can magnify.
+            let want = if matches!(spec.model, Model::TreeEnsemble(_)) {
+                calibrated.clone()
+            } else {
+                spec.predict(&x32).unwrap()
+            };
+            for (r, (&o, &t)) in ort.iter().zip(&want).enumerate() {
+                assert!(
+                    (f64::from(o) - t).abs() <= 1e-5,
+                    "{method} {name} row {r}: onnxruntime {o}, tenure {t}"
+                );
+            }
+            if method != "isotonic" {
+                for (r, (&o, &t)) in ort.iter().zip(calibrated).enumerate() {
+                    assert!(
+                        (f64::from(o) - t).abs() <= 1e-5,
+                        "{method} {name} row {r}: onnxruntime {o}, run {t}"
+                    );
+                }
+            }
+            assert_eq!(
+                s.metadata["tenure.outputs"],
+                r#"["prediction","raw_score","probabilities","uncalibrated"]"#
+            );
+        }
     }
 }
 
@@ -166,6 +247,54 @@ fn cox_run_exports_the_log_partial_hazard() {
             (w - g).abs() <= 1e-5 * w.abs(),
             "row {r}: hazard ratio {w} vs {g}"
         );
+    }
+
+    // The survival curves at the evaluation times (a quarter, half, three
+    // quarters of the horizon and the horizon), each through the run's
+    // calibrator of that time (Platt by default): the run's calibrated
+    // S(t | x) on the test fold.
+    let curves = spec.survival.as_ref().expect("Cox exports its curves");
+    assert_eq!(curves.days, vec![45.0, 90.0, 135.0, 180.0]);
+    let fitted: Vec<_> = out.models[1]
+        .calibration
+        .as_ref()
+        .unwrap()
+        .survival
+        .iter()
+        .map(|h| h.calibrator.clone())
+        .collect();
+    assert!(fitted.iter().all(|c| c.is_some()), "every time calibrated");
+    assert_eq!(curves.calibrators, fitted);
+    let run_s = out.models[1]
+        .predictions
+        .last()
+        .unwrap()
+        .survival
+        .clone()
+        .unwrap();
+    // Uncalibrated, the spec's curves are the run's own.
+    let uncalibrated = tenure_core::spec::SurvivalCurves {
+        calibrators: Vec::new(),
+        ..curves.clone()
+    }
+    .predict(&spec.model.predict_raw(&x).unwrap());
+    let (shape, got) = &s.outputs[tenure_onnx::SURVIVAL];
+    assert_eq!(shape, &vec![x.n_rows(), 4]);
+    for (k, column) in run_s.iter().enumerate() {
+        let c = fitted[k].as_ref().unwrap();
+        for (r, &s_run) in column.iter().enumerate() {
+            assert!(
+                (uncalibrated[k][r] - s_run).abs() <= 1e-9,
+                "S(t{k}) row {r}: spec {}, run {s_run}",
+                uncalibrated[k][r]
+            );
+            let calibrated = 1.0 - c.apply(1.0 - s_run);
+            let g = f64::from(got[r * 4 + k]);
+            assert!(
+                (g - calibrated).abs() <= 1e-5,
+                "S(t{k}) row {r}: onnxruntime {g}, run calibrated {calibrated}"
+            );
+        }
     }
 }
 

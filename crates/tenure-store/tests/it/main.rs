@@ -2,6 +2,7 @@
 
 mod concurrency;
 mod errors;
+mod fuzz;
 mod layout;
 mod registry;
 mod roundtrip;

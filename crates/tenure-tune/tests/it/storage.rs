@@ -209,3 +209,30 @@ fn pruned_trials_keep_their_last_intermediate_value() {
     assert_eq!(trials[2].state, TrialState::Pruned);
     assert_eq!(trials[2].value, Some(0.5));
 }
+
+#[test]
+fn report_all_records_every_step_and_replaces_repeated_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let space = SearchSpace::new(vec![ParamDef::float("x", 0.0, 1.0)]).unwrap();
+    let mut study = Study::open(
+        &dir.path().join("t.db"),
+        "r",
+        Direction::Minimize,
+        &space,
+        1,
+    )
+    .unwrap();
+    let mut sampler = SamplerKind::Random.build();
+    let t = study.ask(sampler.as_mut(), None).unwrap().unwrap();
+    study.report(&t, 2, 9.0).unwrap();
+    study
+        .report_all(&t, [(1, 0.5), (2, 0.4), (3, 0.3)])
+        .unwrap();
+    study.tell(&t, Outcome::Pruned).unwrap();
+    let trials = study.trials().unwrap();
+    assert_eq!(
+        trials[0].intermediate.iter().collect::<Vec<_>>(),
+        [(&1, &0.5), (&2, &0.4), (&3, &0.3)]
+    );
+    assert_eq!(trials[0].value, Some(0.3), "the last step's value");
+}

@@ -1,0 +1,117 @@
+//! `tenure bench gbdt`: the booster alone on dense synthetic data of a
+//! given size (`tenure_gbdt::synthetic`, the peers benchmark's recipe).
+
+use std::time::Instant;
+
+use serde::Serialize;
+use tenure_core::{Dataset, Fit, ParamGuard, Target};
+use tenure_gbdt::{GbdtParams, Objective, synthetic};
+
+use super::spread::Spread;
+use crate::{Result, RunnerError};
+
+/// Sizes and settings of one booster benchmark.
+#[derive(Debug, Clone, Serialize)]
+pub struct GbdtBench {
+    pub rows: usize,
+    pub features: usize,
+    pub rounds: usize,
+    pub num_leaves: usize,
+    pub learning_rate: f64,
+    /// 0: all cores.
+    pub threads: usize,
+    /// Rows of the held-out set the AUC and throughput are measured on.
+    pub test_rows: usize,
+    pub repeat: usize,
+    pub seed: u64,
+}
+
+impl Default for GbdtBench {
+    fn default() -> Self {
+        Self {
+            rows: 100_000,
+            features: 50,
+            rounds: 100,
+            num_leaves: 255,
+            learning_rate: 0.1,
+            threads: 0,
+            test_rows: 100_000,
+            repeat: 1,
+            seed: 1,
+        }
+    }
+}
+
+/// What one booster benchmark measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct GbdtBenchResult {
+    #[serde(flatten)]
+    pub settings: GbdtBench,
+    /// Seconds per training (binning included), over `repeat` trainings.
+    pub train_seconds: Spread,
+    /// CPU seconds (all threads) per training; `None` without `/proc`.
+    pub train_cpu_seconds: Option<Spread>,
+    /// Seconds per prediction of the test rows.
+    pub predict_seconds: Spread,
+    pub predict_rows_per_second: f64,
+    pub num_trees: usize,
+    pub test_auc: f64,
+    /// Peak resident memory of the process, MiB (the data included).
+    pub peak_rss_mb: Option<f64>,
+}
+
+/// Trains and times the booster; data are generated before the clock
+/// starts.
+pub fn run(b: &GbdtBench) -> Result<GbdtBenchResult> {
+    let bad = |message: String| RunnerError::Model {
+        model: "gbdt".into(),
+        message,
+    };
+    if b.rows < 2 || b.features == 0 || b.rounds == 0 || b.test_rows == 0 || b.repeat == 0 {
+        return Err(bad(format!(
+            "rows ({}) must be at least 2 and features ({}), rounds ({}), test rows ({}) and \
+             repeat ({}) at least 1",
+            b.rows, b.features, b.rounds, b.test_rows, b.repeat
+        )));
+    }
+    let (x, y) = synthetic::binary(b.rows, b.features, b.seed);
+    let (xt, yt) = synthetic::binary(b.test_rows, b.features, b.seed.wrapping_add(1));
+    let data = Dataset::new(x, synthetic::feature_names(b.features), Target::Binary(y))?;
+    let params = GbdtParams::new()
+        .with(|c| {
+            c.objective = Objective::Binary;
+            c.num_iterations = b.rounds;
+            c.num_leaves = b.num_leaves;
+            c.learning_rate = b.learning_rate;
+            c.num_threads = b.threads;
+        })
+        .check()
+        .map_err(|e| bad(e.to_string()))?;
+    super::memory::reset_peak_rss();
+    let (mut train_s, mut train_cpu, mut predict_s) = (Vec::new(), Vec::new(), Vec::new());
+    let mut last = None;
+    for _ in 0..b.repeat {
+        let cpu = crate::output::CpuTimer::start();
+        let t0 = Instant::now();
+        let booster = params.fit(&data).map_err(|e| bad(e.to_string()))?;
+        train_s.push(t0.elapsed().as_secs_f64());
+        train_cpu.extend(cpu.elapsed());
+        let t0 = Instant::now();
+        let pred = booster.predict(&xt).map_err(|e| bad(e.to_string()))?;
+        predict_s.push(t0.elapsed().as_secs_f64());
+        last = Some((booster.num_trees(), pred));
+    }
+    let (num_trees, pred) = last.expect("repeat >= 1");
+    let test_auc = tenure_metrics::roc_auc(&yt, &pred).map_err(|e| bad(e.to_string()))?;
+    let predict_seconds = Spread::of(&predict_s).ok_or_else(|| bad("no timing".into()))?;
+    Ok(GbdtBenchResult {
+        settings: b.clone(),
+        train_seconds: Spread::of(&train_s).ok_or_else(|| bad("no timing".into()))?,
+        train_cpu_seconds: Spread::of(&train_cpu).filter(|_| train_cpu.len() == b.repeat),
+        predict_rows_per_second: b.test_rows as f64 / predict_seconds.median,
+        predict_seconds,
+        num_trees,
+        test_auc,
+        peak_rss_mb: crate::output::peak_rss_mb(),
+    })
+}

@@ -1,0 +1,286 @@
+//! `tenure tune` on a boosted model: the pruner sees every boosting round of
+//! the first CV fold (steps `1..=R`), then the running mean after each fold
+//! (steps `R + k`), and a trial it leaves alone scores what `tenure run`
+//! scores with the same configuration.
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+use tenure_core::spec::Model;
+use tenure_core::{Dataset, Matrix, Target, Task};
+use tenure_runner::data::synth::{self, SynthConfig};
+use tenure_runner::hpo::{ParamValue, Study, TrialState};
+use tenure_runner::models::{EarlyStop, ModelSpec};
+use tenure_runner::tune::{TuneOptions, tune};
+use tenure_runner::{Experiment, RunOptions};
+
+const BASE: &str = r#"
+name = "tune-gbdt"
+seed = 5
+[data.transactions]
+path = "data/transactions.parquet"
+category = "category"
+[data.customers]
+path = "data/customers.parquet"
+signup = "signup_date"
+end = "cancel_date"
+numeric = ["age"]
+categorical = ["plan", "region"]
+[labels]
+task = "churn"
+horizon_days = 90
+[cv]
+first = "2022-01-01"
+every_days = 91
+folds = 2
+"#;
+
+fn write_data(dir: &Path) {
+    synth::write(
+        &SynthConfig {
+            customers: 2_000,
+            seed: 11,
+            ..SynthConfig::default()
+        },
+        &dir.join("data"),
+    )
+    .unwrap();
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, format!("{BASE}{text}")).unwrap();
+    path
+}
+
+/// ASHA (η = 3, first rung at step 1) over learning rates and round counts:
+/// at steps 3, 9 and 27 only the top third of the trials that got there
+/// go on, so most trials stop inside their first fold.
+const TUNED: &str = r#"
+[[models]]
+name = "gbdt"
+kind = "gbdt"
+params = { num_leaves = 7, min_data_in_leaf = 20, early_stopping_round = 5 }
+
+[tune]
+model = "gbdt"
+metric = "auc"
+trials = 8
+sampler = "random"
+pruner = "asha"
+[tune.space]
+num_iterations = { type = "int", low = 20, high = 40, step = 10 }
+learning_rate = { type = "float", low = 0.01, high = 0.3, log = true }
+"#;
+
+fn asked_rounds(params: &tenure_runner::hpo::Params) -> usize {
+    match params["num_iterations"] {
+        ParamValue::Int(n) => n as usize,
+        ref other => panic!("num_iterations sampled as {other:?}"),
+    }
+}
+
+#[test]
+fn pruned_gbdt_trials_stop_inside_the_first_fold_and_kept_ones_score_like_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    write_data(dir.path());
+    let path = write(dir.path(), "tune.toml", TUNED);
+    let exp = Experiment::load(&path).unwrap();
+    let out = tune(
+        &exp,
+        &TuneOptions {
+            tracking_dir: Some(dir.path().join("runs")),
+            ..TuneOptions::default()
+        },
+    )
+    .unwrap();
+    // R: the most rounds the space allows.
+    assert_eq!(out.round_steps, 40);
+    assert_eq!(out.trials.len(), 8);
+
+    // The study's own record of each trial's steps.
+    let spec = exp.tune.as_ref().unwrap();
+    let study = Study::open(
+        &out.storage,
+        &out.study,
+        spec.direction,
+        &spec.space,
+        exp.file.seed,
+    )
+    .unwrap();
+    let trials = study.trials().unwrap();
+    let pruned: Vec<_> = trials
+        .iter()
+        .filter(|t| t.state == TrialState::Pruned)
+        .collect();
+    assert!(!pruned.is_empty(), "ASHA pruned nothing: {:?}", out.trials);
+    for t in &pruned {
+        let steps: Vec<u64> = t.intermediate.keys().copied().collect();
+        let last = *steps.last().unwrap();
+        // Pruned mid-fold: one value per boosting round up to the rung
+        // where ASHA stopped it, fewer rounds than the trial asked for,
+        // and no fold-level value.
+        assert_eq!(steps, (1..=last).collect::<Vec<_>>(), "trial {}", t.number);
+        assert!(
+            [1, 3, 9, 27].contains(&last),
+            "trial {}: {steps:?}",
+            t.number
+        );
+        assert!((last as usize) < asked_rounds(&t.params));
+        assert_eq!(t.value, Some(t.intermediate[&last]));
+        let summary = out.trials.iter().find(|s| s.number == t.number).unwrap();
+        assert_eq!(summary.rounds.len(), last as usize);
+        assert!(summary.intermediate.is_empty());
+    }
+
+    let complete: Vec<_> = trials
+        .iter()
+        .filter(|t| t.state == TrialState::Complete)
+        .collect();
+    assert!(!complete.is_empty());
+    for t in &complete {
+        let rounds = t.intermediate.range(..=40).count();
+        assert!(rounds >= 1 && rounds <= asked_rounds(&t.params));
+        let folds: Vec<u64> = t.intermediate.range(41..).map(|(s, _)| *s).collect();
+        assert_eq!(folds, [41, 42], "trial {}", t.number);
+        assert_eq!(t.value, Some(t.intermediate[&42]));
+    }
+
+    // A trial the pruner left alone scores exactly what `tenure run` does
+    // with its configuration.
+    let kept = complete[0];
+    let mut params = toml::Table::new();
+    for (k, v) in &kept.params {
+        let v = match v {
+            ParamValue::Int(i) => toml::Value::Integer(*i),
+            ParamValue::Float(f) => toml::Value::Float(*f),
+            other => panic!("{other:?}"),
+        };
+        params.insert(k.clone(), v);
+    }
+    for (k, v) in [
+        ("num_leaves", 7),
+        ("min_data_in_leaf", 20),
+        ("early_stopping_round", 5),
+    ] {
+        params.insert(k.into(), toml::Value::Integer(v));
+    }
+    let run_path = write(
+        dir.path(),
+        "run.toml",
+        &format!(
+            "[[models]]\nname = \"gbdt\"\nkind = \"gbdt\"\n[models.params]\n{}",
+            toml::to_string(&params).unwrap()
+        ),
+    );
+    let run = tenure_runner::run(
+        &Experiment::load(&run_path).unwrap(),
+        &RunOptions {
+            tracking_dir: Some(dir.path().join("runs")),
+            ..RunOptions::default()
+        },
+    )
+    .unwrap();
+    let auc = &run.models[0].metrics["auc"].folds;
+    assert_eq!(auc.len(), 2);
+    assert_eq!(kept.intermediate[&41], auc[0]);
+    assert_eq!(kept.value, Some((auc[0] + auc[1]) / 2.0));
+}
+
+fn churn_data(n: usize, seed: u64) -> Dataset {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = move || {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut rows = Vec::with_capacity(n);
+    let mut y = Vec::with_capacity(n);
+    for _ in 0..n {
+        let row: Vec<f64> = (0..4).map(|_| next() * 2.0 - 1.0).collect();
+        let p = 1.0 / (1.0 + (-(2.0 * row[0] - row[1])).exp());
+        y.push(f64::from(next() < p));
+        rows.push(row);
+    }
+    let names = (0..4).map(|j| format!("x{j}")).collect();
+    Dataset::new(Matrix::from_rows(&rows).unwrap(), names, Target::Binary(y)).unwrap()
+}
+
+fn gbdt(params: &str) -> ModelSpec {
+    let cfg: tenure_runner::config::ModelConfig =
+        toml::from_str(&format!("kind = \"gbdt\"\nparams = {{ {params} }}")).unwrap();
+    ModelSpec::from_config(&cfg, Task::Churn, 90).unwrap()
+}
+
+fn trees(pred: &tenure_runner::models::Prediction) -> usize {
+    match &pred.spec {
+        Some(Model::TreeEnsemble(e)) => e.trees.len(),
+        other => panic!("not a tree ensemble: {other:?}"),
+    }
+}
+
+/// The observer the search uses: breaking after round k leaves k trees; one
+/// that never breaks changes neither trees nor predictions nor the round
+/// early stopping kept.
+#[test]
+fn observed_fits_stop_where_the_observer_says_and_otherwise_change_nothing() {
+    let (train, valid) = (churn_data(1500, 1), churn_data(600, 2));
+    for params in [
+        "num_iterations = 30, num_leaves = 7",
+        "num_iterations = 30, num_leaves = 7, early_stopping_round = 50",
+    ] {
+        let model = gbdt(params);
+        assert_eq!(model.max_rounds(), Some(30));
+        let stop = EarlyStop::OnValid(&valid);
+        let plain = model
+            .fit_predict_full(&train, valid.x(), &[], stop)
+            .unwrap();
+        let mut seen = Vec::new();
+        let watched = model
+            .fit_predict_observed(&train, valid.x(), &[], stop, &mut |round, pred| {
+                assert_eq!(pred.len(), valid.x().n_rows());
+                seen.push(round);
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        assert_eq!(seen, (1..=30).collect::<Vec<_>>(), "{params}");
+        assert_eq!(watched, plain, "{params}");
+
+        let stopped = model
+            .fit_predict_observed(&train, valid.x(), &[], stop, &mut |round, _| {
+                if round == 11 {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            })
+            .unwrap();
+        assert!(trees(&stopped) <= 11, "{params}");
+        if !params.contains("early_stopping") {
+            assert_eq!(trees(&stopped), 11);
+            assert_eq!(
+                stopped.best_iteration, None,
+                "no early stopping, no kept round"
+            );
+        }
+    }
+    // Models fitted in one go have no rounds to watch.
+    let cfg: tenure_runner::config::ModelConfig = toml::from_str("kind = \"logistic\"").unwrap();
+    let logistic = ModelSpec::from_config(&cfg, Task::Churn, 90).unwrap();
+    assert_eq!(logistic.max_rounds(), None);
+    let mut called = false;
+    logistic
+        .fit_predict_observed(
+            &train,
+            valid.x(),
+            &[],
+            EarlyStop::OnValid(&valid),
+            &mut |_, _| {
+                called = true;
+                ControlFlow::Continue(())
+            },
+        )
+        .unwrap();
+    assert!(!called);
+}
