@@ -307,7 +307,7 @@ fn run(args: RunArgs) -> Result<()> {
         tracking_uri: args.tracking_uri,
     };
     if !args.json {
-        let resolution = tenure_runner::pipeline::resolve_device(args.device)?;
+        let resolution = tenure_runner::pipeline::resolve_device_for(args.device, &exp)?;
         eprintln!(
             "device: {}",
             tenure_runner::pipeline::device_note(&resolution, &exp)

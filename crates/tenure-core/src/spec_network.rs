@@ -2,7 +2,7 @@
 //! ZILN), for exporters and for checking them.
 //!
 //! A [`NetworkSpec`] takes raw feature rows, as the model did: numeric
-//! columns are imputed and standardised by a [`Standardize`], categorical
+//! columns are transformed (`asinh`, clamped), imputed and standardised by a [`Standardize`], categorical
 //! columns are looked up in embedding tables, and the concatenation
 //! `[standardised numeric..., embedding vectors...]` goes through the hidden
 //! layers (dense → optional norm → activation) and one output layer, whose
@@ -225,6 +225,17 @@ pub fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
+/// `x` clamped into `[lo, hi]`; a missing value (`NaN`) stays missing.
+pub fn clamp_to(x: f64, [lo, hi]: [f64; 2]) -> f64 {
+    if x < lo {
+        lo
+    } else if x > hi {
+        hi
+    } else {
+        x
+    }
+}
+
 /// `ln(1 + e^x)`, without overflow for large `x`.
 pub fn softplus(x: f64) -> f64 {
     if x > 20.0 { x } else { x.exp().ln_1p() }
@@ -238,6 +249,16 @@ pub struct NetworkSpec {
     pub numeric: Vec<u32>,
     /// Imputation and scaling of the `numeric` columns (indexed like them).
     pub standardize: Standardize,
+    /// Numeric columns go through `asinh` first (heavy-tailed counts and
+    /// amounts); `standardize` and `clamp` are in those units.
+    #[serde(default)]
+    pub asinh: bool,
+    /// The training range `[min, max]` of each `numeric` column: inputs are
+    /// clamped into it before standardising, so the network is never
+    /// evaluated where it never trained (a ZILN scale extrapolated to an
+    /// outlier makes `exp(mu + sigma^2 / 2)` explode). Empty: no clamp.
+    #[serde(default)]
+    pub clamp: Vec<[f64; 2]>,
     pub embeddings: Vec<EmbeddingSpec>,
     pub hidden: Vec<HiddenLayer>,
     pub output: Dense,
@@ -264,6 +285,17 @@ impl NetworkSpec {
             return Err(CoreError::Shape(format!(
                 "standardisation of {} columns for {k} numeric features",
                 s.mean.len()
+            )));
+        }
+        if !self.clamp.is_empty() && self.clamp.len() != k {
+            return Err(CoreError::Shape(format!(
+                "input ranges of {} columns for {k} numeric features",
+                self.clamp.len()
+            )));
+        }
+        if let Some(j) = self.clamp.iter().position(|&[lo, hi]| !(lo <= hi)) {
+            return Err(CoreError::Shape(format!(
+                "input range of numeric column {j} is empty or not a number"
             )));
         }
         let mut width = k;
@@ -316,7 +348,12 @@ impl NetworkSpec {
             .numeric
             .iter()
             .enumerate()
-            .map(|(k, &j)| self.standardize.apply(k, row[j as usize]))
+            .map(|(k, &j)| {
+                let x = row[j as usize];
+                let x = if self.asinh { x.asinh() } else { x };
+                let x = self.clamp.get(k).map_or(x, |&r| clamp_to(x, r));
+                self.standardize.apply(k, x)
+            })
             .collect();
         for e in &self.embeddings {
             let i = e.index(row[e.feature as usize]);

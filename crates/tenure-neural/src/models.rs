@@ -340,8 +340,17 @@ pub fn breslow_baseline(time: &[f64], event: &[bool], eta: &[f64]) -> (Vec<f64>,
 }
 
 impl tenure_core::PredictSurvival for DeepSurvModel {
+    /// `out[k][i]`: row `i`'s survival at `times[k]`, the trait's layout
+    /// (transposed from [`DeepSurvModel::survival_function`]'s).
     fn predict_survival(&self, x: &Matrix, times: &[f64]) -> Result<Vec<Vec<f64>>> {
-        self.survival_function(x, times)
+        let risk: Vec<f64> = self.predict(x)?.iter().map(|e| e.exp()).collect();
+        Ok(times
+            .iter()
+            .map(|&t| {
+                let h0 = self.baseline_at(t);
+                risk.iter().map(|r| (-h0 * r).exp()).collect()
+            })
+            .collect())
     }
 }
 

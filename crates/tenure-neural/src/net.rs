@@ -285,6 +285,8 @@ impl Net {
             feature_names: feature_names.to_vec(),
             numeric: pre.numeric.iter().map(|&j| j as u32).collect(),
             standardize: pre.standardize.clone(),
+            asinh: true,
+            clamp: pre.clamp.clone(),
             embeddings,
             hidden,
             output: dense(&self.output),

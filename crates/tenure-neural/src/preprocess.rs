@@ -1,8 +1,12 @@
 //! Raw features → network inputs, fitted on the training rows only.
 //!
-//! Numeric columns: a missing value becomes the training mean, then the
+//! Numeric columns: each value goes through `asinh` (customer features are
+//! counts and amounts with heavy right tails: `asinh` is about `ln 2x` far
+//! out and about `x` near zero, and keeps the sign), is clamped into its
+//! training range, a missing value becomes the training mean, then the
 //! column is centred and divided by its training standard deviation (1 for
-//! a constant column). Categorical columns: each training code gets an
+//! a constant column). Without the first two steps a ZILN network fitted
+//! to a few extreme spenders gave others expected values of 10^8. Categorical columns: each training code gets an
 //! index from 1; missing and unseen codes share index 0. The fitted state is
 //! part of the model and of its [`NetworkSpec`](tenure_core::NetworkSpec),
 //! so an exported model takes raw features.
@@ -41,6 +45,9 @@ pub struct Preprocessor {
     /// Columns standardised, in input order.
     pub numeric: Vec<usize>,
     pub standardize: Standardize,
+    /// Training `[min, max]` of each numeric column after `asinh`; inputs
+    /// are clamped into it (see [`tenure_core::NetworkSpec::clamp`]).
+    pub clamp: Vec<[f64; 2]>,
     pub categories: Vec<CategoryIndex>,
 }
 
@@ -66,10 +73,11 @@ impl Preprocessor {
         }
         let numeric: Vec<usize> = (0..x.n_cols()).filter(|j| !cat_cols.contains(j)).collect();
         let (mut impute, mut mean, mut scale) = (Vec::new(), Vec::new(), Vec::new());
+        let mut clamp = Vec::with_capacity(numeric.len());
         for &j in &numeric {
             let mut n = 0usize;
             let mut sum = 0.0;
-            for (r, v) in x.column(j).enumerate() {
+            for (r, v) in x.column(j).map(f64::asinh).enumerate() {
                 if v.is_infinite() {
                     return Err(NeuralError::BadFeature {
                         column: names[j].clone(),
@@ -83,8 +91,18 @@ impl Preprocessor {
                 }
             }
             let m = if n > 0 { sum / n as f64 } else { 0.0 };
+            let (lo, hi) = x
+                .column(j)
+                .map(f64::asinh)
+                .filter(|v| !v.is_nan())
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                    (lo.min(v), hi.max(v))
+                });
+            // An all-missing column is imputed to its (zero) mean.
+            clamp.push(if n > 0 { [lo, hi] } else { [m, m] });
             let ss: f64 = x
                 .column(j)
+                .map(f64::asinh)
                 .filter(|v| !v.is_nan())
                 .map(|v| (v - m).powi(2))
                 .sum();
@@ -133,6 +151,7 @@ impl Preprocessor {
                 mean,
                 scale,
             },
+            clamp,
             categories,
         })
     }
@@ -156,7 +175,8 @@ impl Preprocessor {
         let mut categories = Vec::with_capacity(n * self.categories.len());
         for row in x.rows() {
             for (k, &j) in self.numeric.iter().enumerate() {
-                numeric.push(self.standardize.apply(k, row[j]) as f32);
+                let x = tenure_core::spec_network::clamp_to(row[j].asinh(), self.clamp[k]);
+                numeric.push(self.standardize.apply(k, x) as f32);
             }
             for c in &self.categories {
                 categories.push((c.offset + c.index(row[c.column])) as i64);

@@ -117,6 +117,20 @@ pub fn resolve_device(request: DeviceRequest) -> Result<Resolution> {
     Ok(tenure_device::resolve_here(request)?)
 }
 
+/// [`resolve_device`] for an experiment: when none of its models has GPU
+/// code, every model runs on the CPU whatever was asked, and no GPU driver
+/// is woken (drivers can be slow to load and noisy on stderr).
+pub fn resolve_device_for(request: DeviceRequest, exp: &Experiment) -> Result<Resolution> {
+    if exp.models.iter().any(|m| m.uses_device()) {
+        return resolve_device(request);
+    }
+    Ok(Resolution {
+        request,
+        device: ResolvedDevice::Cpu,
+        reason: format!("{request} requested"),
+    })
+}
+
 /// The device line of a run: where its models run and why.
 pub fn device_note(resolution: &Resolution, exp: &Experiment) -> String {
     let on_device: Vec<&str> = exp
@@ -324,7 +338,7 @@ pub fn split_summary(prepared: &Prepared) -> Vec<FoldSummary> {
 pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
     let started = Instant::now();
     let progress = Progress::new(opts.progress);
-    let resolution = resolve_device(opts.device)?;
+    let resolution = resolve_device_for(opts.device, exp)?;
     let device_note = device_note(&resolution, exp);
     let device = resolution.device.kind().to_string();
     let prepared = prepare(exp, &progress)?;
