@@ -1,9 +1,13 @@
 //! Gradient histograms: per feature and bin, the sums of gradients and
 //! hessians of a leaf's rows.
 //!
-//! Each feature's sums are accumulated over the rows in one fixed order
-//! whatever the thread count (threads split the features, never the rows),
-//! so trees are bit-identical with 1 or 64 threads.
+//! Large leaves are built row-parallel: the rows are cut into blocks of
+//! [`BLOCK_ROWS`], each block fills its own histogram of every feature
+//! (one pass over each row's bins, read once), and the block histograms are
+//! added in block order. Smaller leaves split the features among threads
+//! and add the rows in order. Which path a leaf takes, and every addition's
+//! order, depends only on its rows, never on the thread count, so trees are
+//! bit-identical with 1 or 64 threads.
 
 use rayon::prelude::*;
 
@@ -30,6 +34,153 @@ pub fn unpack(v: Packed) -> (i64, i64) {
     ((v - h) >> 32, h)
 }
 
+/// Rows per block of a row-parallel build. A constant, not a share of the
+/// threads: it fixes the order in which `f64` sums are added. Large enough
+/// that zeroing and merging a block's histograms (`F x 256` entries) costs
+/// little next to its `BLOCK_ROWS x F` scattered adds.
+pub const BLOCK_ROWS: usize = 16_384;
+
+/// Leaves smaller than this are built on one thread: below it, waking a
+/// second thread costs more than it saves.
+const PARALLEL_MIN_ROWS: usize = 4096;
+
+/// What a histogram bin accumulates: `f64` pairs or packed integers.
+pub trait Accumulate: Copy + Send + Sync + 'static {
+    const ZERO: Self;
+    fn add(&mut self, v: Self);
+    fn sub(&mut self, v: Self);
+}
+
+impl Accumulate for Entry {
+    const ZERO: Self = [0.0; 2];
+    #[inline(always)]
+    fn add(&mut self, v: Self) {
+        self[0] += v[0];
+        self[1] += v[1];
+    }
+    #[inline(always)]
+    fn sub(&mut self, v: Self) {
+        self[0] -= v[0];
+        self[1] -= v[1];
+    }
+}
+
+impl Accumulate for Packed {
+    const ZERO: Self = 0;
+    #[inline(always)]
+    fn add(&mut self, v: Self) {
+        *self += v;
+    }
+    #[inline(always)]
+    fn sub(&mut self, v: Self) {
+        *self -= v;
+    }
+}
+
+/// Fills `out` (one 256-bin histogram per feature) with the sums of
+/// `values[i]` over the rows `i` in `rows`, in the order the module doc
+/// describes. `blocks` is scratch kept by the caller between builds.
+pub fn build_into<A: Accumulate>(
+    out: &mut [[A; 256]],
+    data: &BinnedData,
+    rows: &[u32],
+    values: &[A],
+    blocks: &mut Vec<Vec<[A; 256]>>,
+    threads: usize,
+) {
+    let f = data.n_features;
+    debug_assert_eq!(out.len(), f);
+    if f == 0 {
+        return;
+    }
+    let n_blocks = rows.len().div_ceil(BLOCK_ROWS);
+    if n_blocks < 2 {
+        let chunks = if rows.len() < PARALLEL_MIN_ROWS || threads <= 1 {
+            1
+        } else {
+            (2 * threads).min(f)
+        };
+        let per = f.div_ceil(chunks);
+        out.par_chunks_mut(per).enumerate().for_each(|(c, hs)| {
+            hs.fill([A::ZERO; 256]);
+            accumulate(hs, data, c * per, rows, values);
+        });
+        return;
+    }
+    if blocks.len() < n_blocks {
+        blocks.resize_with(n_blocks, || vec![[A::ZERO; 256]; f]);
+    }
+    blocks[..n_blocks]
+        .par_iter_mut()
+        .zip(rows.par_chunks(BLOCK_ROWS))
+        .for_each(|(hs, rows)| {
+            hs.fill([A::ZERO; 256]);
+            accumulate(hs, data, 0, rows, values);
+        });
+    let blocks = &blocks[..n_blocks];
+    out.par_iter_mut().enumerate().for_each(|(j, o)| {
+        *o = blocks[0][j];
+        for b in &blocks[1..] {
+            for (e, &v) in o.iter_mut().zip(&b[j]) {
+                e.add(v);
+            }
+        }
+    });
+}
+
+/// Rows gathered at a time by [`accumulate`].
+const GATHER_ROWS: usize = 256;
+
+/// The hot loop: every row of `rows`, features `lo..lo + hs.len()`.
+///
+/// A leaf's rows are scattered through the bin matrix, so each is a cache
+/// miss. Copying a few hundred rows' bins into a small contiguous buffer
+/// first lets the CPU keep many of those misses in flight (the copy loop is
+/// short), where the adding loop, 50 read-modify-writes per row, would
+/// wait for each row in turn.
+#[inline]
+fn accumulate<A: Accumulate>(
+    hs: &mut [[A; 256]],
+    data: &BinnedData,
+    lo: usize,
+    rows: &[u32],
+    values: &[A],
+) {
+    let f = data.n_features;
+    let width = hs.len();
+    let add = |hs: &mut [[A; 256]], bins: &[u8], v: A| {
+        for (h, &b) in hs.iter_mut().zip(bins) {
+            h[b as usize].add(v);
+        }
+    };
+    if rows.len() == data.n_rows {
+        // The root: rows are `0..n`, read in order.
+        for (row, &v) in data.rows.chunks_exact(f).zip(values) {
+            add(hs, &row[lo..lo + width], v);
+        }
+        return;
+    }
+    let mut bins = vec![0u8; GATHER_ROWS * width];
+    let mut vals = [A::ZERO; GATHER_ROWS];
+    for chunk in rows.chunks(GATHER_ROWS) {
+        for ((dst, v), &i) in bins.chunks_exact_mut(width).zip(&mut vals).zip(chunk) {
+            let start = i as usize * f + lo;
+            dst.copy_from_slice(&data.rows[start..start + width]);
+            *v = values[i as usize];
+        }
+        for (row, &v) in bins.chunks_exact(width).zip(&vals[..chunk.len()]) {
+            add(hs, row, v);
+        }
+    }
+}
+
+/// Block histograms of row-parallel builds, kept between builds.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    feats: Vec<Vec<FeatureHist>>,
+    quant: Vec<Vec<[Packed; 256]>>,
+}
+
 /// Histograms of every feature for one leaf: `f64` sums, or packed
 /// quantised sums (`use_quantized_grad`).
 #[derive(Debug, Clone)]
@@ -37,10 +188,6 @@ pub struct Histogram {
     pub feats: Vec<FeatureHist>,
     pub quant: Vec<[Packed; 256]>,
 }
-
-/// Leaves smaller than this are built on one thread: below it, waking a
-/// second thread costs more than it saves.
-const PARALLEL_MIN_ROWS: usize = 4096;
 
 impl Histogram {
     pub fn zeros(n_features: usize) -> Self {
@@ -74,89 +221,37 @@ impl Histogram {
         std::borrow::Cow::Owned(out)
     }
 
-    /// The quantised twin of [`Histogram::build`]: `packed` holds the rows'
-    /// packed values in the order of `rows`.
+    /// Fills the histogram from the rows `rows`; `gh` holds every row's
+    /// gradient/hessian pair, by row index.
+    pub fn build(
+        &mut self,
+        data: &BinnedData,
+        rows: &[u32],
+        gh: &[Entry],
+        scratch: &mut Scratch,
+        threads: usize,
+    ) {
+        build_into(&mut self.feats, data, rows, gh, &mut scratch.feats, threads);
+    }
+
+    /// The quantised twin of [`Histogram::build`]: `packed` holds every
+    /// row's packed value, by row index.
     pub fn build_quantized(
         &mut self,
         data: &BinnedData,
         rows: &[u32],
         packed: &[Packed],
+        scratch: &mut Scratch,
         threads: usize,
     ) {
-        let f = data.n_features;
-        if f == 0 {
-            return;
-        }
-        if rows.len() == data.n_rows && data.n_rows > 0 {
-            self.quant.par_iter_mut().enumerate().for_each(|(j, h)| {
-                *h = [0; 256];
-                for (&b, &v) in data.col(j).iter().zip(packed) {
-                    h[b as usize] += v;
-                }
-            });
-            return;
-        }
-        let chunks = if rows.len() < PARALLEL_MIN_ROWS || threads <= 1 {
-            1
-        } else {
-            (2 * threads).min(f)
-        };
-        let per = f.div_ceil(chunks);
-        self.quant
-            .par_chunks_mut(per)
-            .enumerate()
-            .for_each(|(c, hs)| {
-                let lo = c * per;
-                for h in hs.iter_mut() {
-                    *h = [0; 256];
-                }
-                let width = hs.len();
-                for (&i, &v) in rows.iter().zip(packed) {
-                    let start = i as usize * f + lo;
-                    for (h, &b) in hs.iter_mut().zip(&data.rows[start..start + width]) {
-                        h[b as usize] += v;
-                    }
-                }
-            });
-    }
-
-    /// Fills the histogram from the rows `rows` whose gradient/hessian pairs
-    /// are `gh` (in the same order: the caller gathers them once, so the hot
-    /// loop reads them sequentially).
-    pub fn build(&mut self, data: &BinnedData, rows: &[u32], gh: &[Entry], threads: usize) {
-        debug_assert_eq!(rows.len(), gh.len());
-        let f = data.n_features;
-        if f == 0 {
-            return;
-        }
-        if rows.len() == data.n_rows && data.n_rows > 0 {
-            // The root: rows are 0..n in order, so read columns sequentially.
-            self.feats.par_iter_mut().enumerate().for_each(|(j, h)| {
-                *h = [[0.0; 2]; 256];
-                for (&b, e) in data.col(j).iter().zip(gh) {
-                    let slot = &mut h[b as usize];
-                    slot[0] += e[0];
-                    slot[1] += e[1];
-                }
-            });
-            return;
-        }
-        let chunks = if rows.len() < PARALLEL_MIN_ROWS || threads <= 1 {
-            1
-        } else {
-            (2 * threads).min(f)
-        };
-        let per = f.div_ceil(chunks);
-        self.feats
-            .par_chunks_mut(per)
-            .enumerate()
-            .for_each(|(c, hs)| {
-                let lo = c * per;
-                for h in hs.iter_mut() {
-                    *h = [[0.0; 2]; 256];
-                }
-                accumulate_rows(hs, data, lo, rows, gh);
-            });
+        build_into(
+            &mut self.quant,
+            data,
+            rows,
+            packed,
+            &mut scratch.quant,
+            threads,
+        );
     }
 
     /// `self -= other`: turns a parent's histogram into its larger
@@ -166,39 +261,17 @@ impl Histogram {
             .par_iter_mut()
             .zip(other.quant.par_iter())
             .for_each(|(p, s)| {
-                for (pe, se) in p.iter_mut().zip(s) {
-                    *pe -= se;
+                for (pe, &se) in p.iter_mut().zip(s) {
+                    pe.sub(se);
                 }
             });
         self.feats
             .par_iter_mut()
             .zip(other.feats.par_iter())
             .for_each(|(p, s)| {
-                for (pe, se) in p.iter_mut().zip(s) {
-                    pe[0] -= se[0];
-                    pe[1] -= se[1];
+                for (pe, &se) in p.iter_mut().zip(s) {
+                    pe.sub(se);
                 }
             });
-    }
-}
-
-/// The hot loop: every row of the leaf, every feature of the chunk.
-fn accumulate_rows(
-    hs: &mut [FeatureHist],
-    data: &BinnedData,
-    lo: usize,
-    rows: &[u32],
-    gh: &[Entry],
-) {
-    let f = data.n_features;
-    let width = hs.len();
-    for (&i, e) in rows.iter().zip(gh) {
-        let start = i as usize * f + lo;
-        let bins = &data.rows[start..start + width];
-        for (h, &b) in hs.iter_mut().zip(bins) {
-            let slot = &mut h[b as usize];
-            slot[0] += e[0];
-            slot[1] += e[1];
-        }
     }
 }

@@ -4,8 +4,9 @@
 //! Features are quantile-binned once (at most 255 bins; missing values get
 //! their own bin and every split learns where they go); trees grow leaf-wise
 //! from gradient histograms, building the smaller child and subtracting for
-//! the larger. Threads split features, never rows, so a model is
-//! bit-identical whatever the thread count. A trained [`Booster`] converts
+//! the larger. Threads share the rows of large leaves in fixed blocks
+//! added in a fixed order, so a model is bit-identical whatever the thread
+//! count. A trained [`Booster`] converts
 //! to the plain [`tenure_core::TreeEnsemble`] that the ONNX exporter reads,
 //! and predicts exactly what that specification predicts.
 //!

@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::bin::{BinMapper, BinnedData};
-use crate::hist::{Entry, Histogram, Packed};
+use rayon::prelude::*;
+
+use crate::hist::{BLOCK_ROWS, Entry, Histogram, Packed, Scratch};
 use crate::params::GbdtValidParams;
 use crate::split::{LeafScan, Split, SplitRule, Sums, best_split, leaf_gain, leaf_output};
 
@@ -66,8 +68,7 @@ struct Leaf {
 #[derive(Debug)]
 pub struct Grower {
     pool: Vec<Histogram>,
-    ordered: Vec<Entry>,
-    ordered_packed: Vec<Packed>,
+    blocks: Scratch,
     scratch: Vec<u32>,
     n_features: usize,
 }
@@ -92,8 +93,7 @@ impl Grower {
     pub fn new(n_features: usize) -> Self {
         Self {
             pool: Vec::new(),
-            ordered: Vec::new(),
-            ordered_packed: Vec::new(),
+            blocks: Scratch::default(),
             scratch: Vec::new(),
             n_features,
         }
@@ -114,20 +114,12 @@ impl Grower {
         match quant {
             Some(q) => {
                 let mut h = pooled.unwrap_or_else(|| Histogram::zeros_quantized(self.n_features));
-                let mut ordered = std::mem::take(&mut self.ordered_packed);
-                ordered.clear();
-                ordered.extend(rows.iter().map(|&i| q.packed[i as usize]));
-                h.build_quantized(data, rows, &ordered, threads);
-                self.ordered_packed = ordered;
+                h.build_quantized(data, rows, q.packed, &mut self.blocks, threads);
                 h
             }
             None => {
                 let mut h = pooled.unwrap_or_else(|| Histogram::zeros(self.n_features));
-                let mut ordered = std::mem::take(&mut self.ordered);
-                ordered.clear();
-                ordered.extend(rows.iter().map(|&i| gh[i as usize]));
-                h.build(data, rows, &ordered, threads);
-                self.ordered = ordered;
+                h.build(data, rows, gh, &mut self.blocks, threads);
                 h
             }
         }
@@ -184,7 +176,9 @@ impl Grower {
             let Some(li) = pick_leaf(&leaves) else { break };
             let split = leaves[li].best.take().expect("picked leaves have a split");
             let (start, end) = (leaves[li].start, leaves[li].end);
-            let mid = self.partition(data, &split, &mut indices[start..end]) + start;
+            let col = data.col(split.feature);
+            let goes_left = |i: u32| split.rule.goes_left(col[i as usize], split.missing_left);
+            let mid = partition(&mut indices[start..end], &mut self.scratch, goes_left) + start;
 
             let node_ix = nodes.len();
             let right_leaf = leaves.len();
@@ -310,25 +304,62 @@ impl Grower {
         };
         leaf.best = best_split(&scan, hist, scale, mappers, features);
     }
+}
 
-    /// Stable partition of a leaf's rows: left rows first. Returns the
-    /// number of left rows.
-    fn partition(&mut self, data: &BinnedData, split: &Split, rows: &mut [u32]) -> usize {
-        let col = data.col(split.feature);
-        self.scratch.clear();
+/// Stable partition of a leaf's rows: left rows first, each side in its
+/// original order. Returns the number of left rows. Large leaves count each
+/// block's left rows in parallel, then scatter every block to its place
+/// from a copy kept in `scratch`; the result is the serial partition's.
+pub fn partition(
+    rows: &mut [u32],
+    scratch: &mut Vec<u32>,
+    goes_left: impl Fn(u32) -> bool + Sync,
+) -> usize {
+    scratch.clear();
+    if rows.len() < 2 * BLOCK_ROWS {
         let mut nl = 0;
         for k in 0..rows.len() {
             let i = rows[k];
-            if split.rule.goes_left(col[i as usize], split.missing_left) {
+            if goes_left(i) {
                 rows[nl] = i;
                 nl += 1;
             } else {
-                self.scratch.push(i);
+                scratch.push(i);
             }
         }
-        rows[nl..].copy_from_slice(&self.scratch);
-        nl
+        rows[nl..].copy_from_slice(scratch);
+        return nl;
     }
+    let lefts: Vec<usize> = rows
+        .par_chunks(BLOCK_ROWS)
+        .map(|c| c.iter().filter(|&&i| goes_left(i)).count())
+        .collect();
+    let nl: usize = lefts.iter().sum();
+    scratch.extend_from_slice(rows);
+    let (mut left, mut right) = rows.split_at_mut(nl);
+    let mut dests = Vec::with_capacity(lefts.len());
+    for (src, &l) in scratch.chunks(BLOCK_ROWS).zip(&lefts) {
+        let (l_dst, l_rest) = std::mem::take(&mut left).split_at_mut(l);
+        let (r_dst, r_rest) = std::mem::take(&mut right).split_at_mut(src.len() - l);
+        (left, right) = (l_rest, r_rest);
+        dests.push((l_dst, r_dst));
+    }
+    scratch
+        .par_chunks(BLOCK_ROWS)
+        .zip(dests)
+        .for_each(|(src, (l_dst, r_dst))| {
+            let (mut a, mut b) = (0, 0);
+            for &i in src {
+                if goes_left(i) {
+                    l_dst[a] = i;
+                    a += 1;
+                } else {
+                    r_dst[b] = i;
+                    b += 1;
+                }
+            }
+        });
+    nl
 }
 
 fn placeholder() -> Leaf {

@@ -81,6 +81,28 @@ proptest! {
     }
 }
 
+/// Leaves larger than two row blocks take the row-parallel histogram and
+/// partition paths: still the same trees with any thread count, in both
+/// histogram modes.
+#[test]
+fn large_leaves_give_the_same_trees_with_any_thread_count() {
+    let data = binary_data(2 * tenure_gbdt::hist::BLOCK_ROWS + 5_000, 77);
+    for quantized in [false, true] {
+        let fit = |t: usize| {
+            params(|c| {
+                c.num_iterations = 4;
+                c.num_leaves = 31;
+                c.num_threads = t;
+                c.use_quantized_grad = quantized;
+            })
+            .fit(&data)
+            .unwrap()
+        };
+        let (one, three) = (fit(1), fit(3));
+        assert_eq!(one.to_spec(), three.to_spec(), "quantized: {quantized}");
+    }
+}
+
 #[test]
 fn quantized_gradients_keep_accuracy_and_determinism() {
     let train_data = binary_data(20_000, 51);

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use tenure_core::{Matrix, ParamGuard};
 use tenure_gbdt::GbdtParams;
 use tenure_gbdt::bin::{BinMapper, BinnedData, fit_mappers};
-use tenure_gbdt::hist::Histogram;
+use tenure_gbdt::hist::{BLOCK_ROWS, Histogram, Scratch};
 use tenure_gbdt::split::{LeafScan, SplitRule, Sums, best_split, leaf_gain};
 
 fn matrix(cols: &[Vec<f64>]) -> Matrix {
@@ -70,13 +70,13 @@ proptest! {
         let data = BinnedData::new(&x, &mappers);
         let gh: Vec<[f64; 2]> = (0..5000).map(|i| [((i * 7919) % 13) as f64 - 6.0, 1.0 + (i % 3) as f64]).collect();
         let rows: Vec<u32> = (0..5000u32).filter(|&i| keep[i as usize]).collect();
-        let ordered: Vec<[f64; 2]> = rows.iter().map(|&i| gh[i as usize]).collect();
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let mut scratch = Scratch::default();
         let mut h = Histogram::zeros(f);
-        pool.install(|| h.build(&data, &rows, &ordered, threads));
+        pool.install(|| h.build(&data, &rows, &gh, &mut scratch, threads));
         let all: Vec<u32> = (0..5000).collect();
         let mut root = Histogram::zeros(f);
-        pool.install(|| root.build(&data, &all, &gh, threads));
+        pool.install(|| root.build(&data, &all, &gh, &mut scratch, threads));
         for j in 0..f {
             let mut naive = [[0.0f64; 2]; 256];
             let mut naive_rest = [[0.0f64; 2]; 256];
@@ -93,6 +93,86 @@ proptest! {
                 prop_assert_eq!(sub, naive_rest[b]);
             }
         }
+    }
+
+    /// Leaves spanning several row blocks: real-valued sums are the same
+    /// bits with any thread count, and equal the naive sums to rounding;
+    /// quantised sums are exactly the naive ones.
+    #[test]
+    fn row_parallel_histograms_do_not_depend_on_the_thread_count(
+        seed in any::<u64>(),
+        keep_one_in in 1u64..3,
+        threads in 2usize..5,
+    ) {
+        let n = 3 * BLOCK_ROWS + 123;
+        let mix = |k: u64| {
+            let z = (seed ^ k).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            z ^ (z >> 29)
+        };
+        let cols: Vec<Vec<f64>> = (0..3u64)
+            .map(|j| (0..n as u64).map(|i| (mix(i * 3 + j) % 40) as f64).collect())
+            .collect();
+        let x = matrix(&cols);
+        let names: Vec<String> = (0..3).map(|j| format!("x{j}")).collect();
+        let mappers = fit_mappers(&x, &names, &[false; 3], 32, 1, n).unwrap();
+        let data = BinnedData::new(&x, &mappers);
+        let gh: Vec<[f64; 2]> = (0..n as u64)
+            .map(|i| [(mix(i) % 1000) as f64 / 997.0 - 0.5, 0.1 + (mix(i + 7) % 100) as f64 / 101.0])
+            .collect();
+        let packed: Vec<i64> = (0..n as u64)
+            .map(|i| tenure_gbdt::hist::pack((mix(i) % 200) as i32 - 100, (mix(i + 7) % 50) as u32))
+            .collect();
+        let rows: Vec<u32> = (0..n as u32).filter(|&i| mix(u64::from(i) + 99).is_multiple_of(keep_one_in)).collect();
+        prop_assume!(rows.len() > 2 * BLOCK_ROWS);
+        let build = |t: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap();
+            let mut scratch = Scratch::default();
+            let mut h = Histogram::zeros(3);
+            let mut q = Histogram::zeros_quantized(3);
+            pool.install(|| {
+                h.build(&data, &rows, &gh, &mut scratch, t);
+                q.build_quantized(&data, &rows, &packed, &mut scratch, t);
+            });
+            (h, q)
+        };
+        let (one, one_q) = build(1);
+        let (many, many_q) = build(threads);
+        for j in 0..3 {
+            for b in 0..256 {
+                prop_assert_eq!(one.feats[j][b][0].to_bits(), many.feats[j][b][0].to_bits());
+                prop_assert_eq!(one.feats[j][b][1].to_bits(), many.feats[j][b][1].to_bits());
+            }
+            let mut naive = [[0.0f64; 2]; 256];
+            let mut naive_q = [0i64; 256];
+            for &i in &rows {
+                let b = data.col(j)[i as usize] as usize;
+                naive[b][0] += gh[i as usize][0];
+                naive[b][1] += gh[i as usize][1];
+                naive_q[b] += packed[i as usize];
+            }
+            prop_assert_eq!(&many_q.quant[j][..], &naive_q[..]);
+            prop_assert_eq!(&one_q.quant[j][..], &naive_q[..]);
+            for b in 0..256 {
+                prop_assert!((many.feats[j][b][0] - naive[b][0]).abs() <= 1e-9 * (1.0 + naive[b][0].abs()));
+                prop_assert!((many.feats[j][b][1] - naive[b][1]).abs() <= 1e-9 * (1.0 + naive[b][1].abs()));
+            }
+        }
+    }
+
+    /// The partition of a leaf's rows (parallel for large leaves) is the
+    /// stable one.
+    #[test]
+    fn partition_is_stable(
+        len in prop_oneof![0usize..2000, 2 * BLOCK_ROWS..3 * BLOCK_ROWS],
+        modulus in 1u32..7,
+    ) {
+        let mut rows: Vec<u32> = (0..len as u32).map(|i| i.wrapping_mul(2_654_435_761) % 1_000_003).collect();
+        let goes_left = |i: u32| i.is_multiple_of(modulus);
+        let (left, right): (Vec<u32>, Vec<u32>) = rows.iter().partition(|&&i| goes_left(i));
+        let nl = tenure_gbdt::tree::partition(&mut rows, &mut Vec::new(), goes_left);
+        prop_assert_eq!(nl, left.len());
+        prop_assert_eq!(&rows[..nl], &left[..]);
+        prop_assert_eq!(&rows[nl..], &right[..]);
     }
 
     /// The best numeric split equals an exhaustive search over thresholds
@@ -257,7 +337,7 @@ fn categorical_split_groups_levels_by_gradient() {
         .collect();
     let rows: Vec<u32> = (0..600).collect();
     let mut h = Histogram::zeros(1);
-    h.build(&data, &rows, &gh, 1);
+    h.build(&data, &rows, &gh, &mut Scratch::default(), 1);
     let p = GbdtParams::new()
         .with(|c| {
             c.min_data_in_leaf = 1;
