@@ -64,7 +64,7 @@ pub use error::{NeuralError, Result};
 pub use loss::{CoxMeta, CoxTies, binary_cross_entropy, cox_negative_log_likelihood, ziln_loss};
 pub use models::{
     DeepSurvModel, DeepSurvParams, DeepSurvValidParams, MlpModel, MlpParams, MlpValidParams,
-    ZilnDistribution, ZilnModel, ZilnParams, ZilnValidParams, breslow_baseline,
+    OnEpochScores, ZilnDistribution, ZilnModel, ZilnParams, ZilnValidParams, breslow_baseline,
 };
 pub use params::{
     ActivationKind, ClassWeight, ClassWeightPreset, LrSchedule, NetworkConfig, NeuralParams,

@@ -1,6 +1,8 @@
 //! The three models: parameters (`Params` → `ValidParams` → `Fit`) and the
 //! fitted networks (`Predict`, `to_spec`).
 
+use std::ops::ControlFlow;
+
 use burn::tensor::Device;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -14,7 +16,7 @@ use crate::loss::CoxTies;
 use crate::net::Net;
 use crate::params::{ClassWeight, NetworkConfig, NeuralParams, TrainConfig};
 use crate::preprocess::Preprocessor;
-use crate::train::{Targets, TrainReport, forward_all, train};
+use crate::train::{OnEpoch, Targets, TrainReport, forward_all, train};
 use crate::{NeuralError, Result};
 
 /// A trained network with its preprocessing, on the device it trained on.
@@ -28,6 +30,19 @@ struct Trained {
     report: TrainReport,
 }
 
+/// Watches a fit epoch by epoch: the 1-based epoch and the predictions of
+/// the watched rows after it (what [`Predict::predict`] would give);
+/// [`ControlFlow::Break`] ends training, keeping the best weights so far.
+pub type OnEpochScores<'a> = dyn FnMut(usize, &[f64]) -> ControlFlow<()> + 'a;
+
+/// Rows to score after every epoch, how a model turns its outputs into
+/// predictions, and who is told.
+struct Watch<'w, 'a> {
+    x: &'w Matrix,
+    score: fn(&[f64]) -> f64,
+    on_epoch: &'w mut OnEpochScores<'a>,
+}
+
 impl Trained {
     fn fit(
         params: &NeuralParams,
@@ -35,6 +50,7 @@ impl Trained {
         targets: Targets,
         n_out: usize,
         output_bias: bool,
+        watch: Option<Watch<'_, '_>>,
     ) -> Result<Self> {
         let device = burn_device(&params.device)?;
         let mut rng = StdRng::seed_from_u64(params.train.seed);
@@ -54,6 +70,20 @@ impl Trained {
             &mut rng,
             &device.clone().autodiff(),
         );
+        let mut observer = match watch {
+            Some(w) => {
+                let watched = pre.transform(w.x)?;
+                let device = device.clone();
+                Some(move |epoch: usize, net: &Net| {
+                    let scores: Vec<f64> = forward_all(net, &watched, &device)
+                        .chunks_exact(n_out)
+                        .map(|o| (w.score)(&o.iter().map(|&v| f64::from(v)).collect::<Vec<_>>()))
+                        .collect();
+                    (w.on_epoch)(epoch, &scores)
+                })
+            }
+            None => None,
+        };
         let (net, report) = train(
             net,
             &inputs,
@@ -62,6 +92,7 @@ impl Trained {
             params.network.dropout,
             &device,
             &mut rng,
+            observer.as_mut().map(|f| f as &mut OnEpoch<'_>),
         )?;
         Ok(Self {
             net,
@@ -213,6 +244,30 @@ impl Fit for MlpValidParams {
     type Error = NeuralError;
 
     fn fit(&self, data: &Dataset) -> Result<MlpModel> {
+        self.fit_watched(data, None)
+    }
+}
+
+impl MlpValidParams {
+    /// [`Fit::fit`], calling `on_epoch` after every epoch with the
+    /// predictions (churn probabilities) of `valid`'s rows; it may end training (a
+    /// search pruning a trial). An observer that never breaks changes
+    /// nothing.
+    pub fn fit_observed(
+        &self,
+        data: &Dataset,
+        valid: &Matrix,
+        on_epoch: &mut OnEpochScores<'_>,
+    ) -> Result<MlpModel> {
+        let watch = Watch {
+            x: valid,
+            score: |o| NetworkHead::Logistic.predict(o),
+            on_epoch,
+        };
+        self.fit_watched(data, Some(watch))
+    }
+
+    fn fit_watched(&self, data: &Dataset, watch: Option<Watch<'_, '_>>) -> Result<MlpModel> {
         let Target::Binary(y) = data.target() else {
             return Err(wrong_target("mlp", "binary", data));
         };
@@ -235,6 +290,7 @@ impl Fit for MlpValidParams {
             targets,
             1,
             true,
+            watch,
         )?))
     }
 }
@@ -268,6 +324,30 @@ impl Fit for DeepSurvValidParams {
     type Error = NeuralError;
 
     fn fit(&self, data: &Dataset) -> Result<DeepSurvModel> {
+        self.fit_watched(data, None)
+    }
+}
+
+impl DeepSurvValidParams {
+    /// [`Fit::fit`], calling `on_epoch` after every epoch with the
+    /// predictions (log hazard ratios) of `valid`'s rows; it may end training (a
+    /// search pruning a trial). An observer that never breaks changes
+    /// nothing.
+    pub fn fit_observed(
+        &self,
+        data: &Dataset,
+        valid: &Matrix,
+        on_epoch: &mut OnEpochScores<'_>,
+    ) -> Result<DeepSurvModel> {
+        let watch = Watch {
+            x: valid,
+            score: |o| o[0],
+            on_epoch,
+        };
+        self.fit_watched(data, Some(watch))
+    }
+
+    fn fit_watched(&self, data: &Dataset, watch: Option<Watch<'_, '_>>) -> Result<DeepSurvModel> {
         let Target::Survival { time, event } = data.target() else {
             return Err(wrong_target("deepsurv", "survival", data));
         };
@@ -289,7 +369,7 @@ impl Fit for DeepSurvValidParams {
             ties: self.ties,
         };
         // A bias would cancel out of the partial likelihood.
-        let trained = Trained::fit(&self.neural, data, targets, 1, false)?;
+        let trained = Trained::fit(&self.neural, data, targets, 1, false, watch)?;
         let eta: Vec<f64> = trained
             .outputs(data.x())?
             .iter()
@@ -435,6 +515,30 @@ impl Fit for ZilnValidParams {
     type Error = NeuralError;
 
     fn fit(&self, data: &Dataset) -> Result<ZilnModel> {
+        self.fit_watched(data, None)
+    }
+}
+
+impl ZilnValidParams {
+    /// [`Fit::fit`], calling `on_epoch` after every epoch with the
+    /// predictions (expected amounts) of `valid`'s rows; it may end training (a
+    /// search pruning a trial). An observer that never breaks changes
+    /// nothing.
+    pub fn fit_observed(
+        &self,
+        data: &Dataset,
+        valid: &Matrix,
+        on_epoch: &mut OnEpochScores<'_>,
+    ) -> Result<ZilnModel> {
+        let watch = Watch {
+            x: valid,
+            score: |o| NetworkHead::ZeroInflatedLognormal.predict(o),
+            on_epoch,
+        };
+        self.fit_watched(data, Some(watch))
+    }
+
+    fn fit_watched(&self, data: &Dataset, watch: Option<Watch<'_, '_>>) -> Result<ZilnModel> {
         let Target::Continuous(y) = data.target() else {
             return Err(wrong_target("ziln", "continuous", data));
         };
@@ -457,6 +561,7 @@ impl Fit for ZilnValidParams {
             targets,
             3,
             true,
+            watch,
         )?))
     }
 }

@@ -9,6 +9,8 @@
 //! dropout) comes from one seeded generator, so a fit on the CPU repeats bit
 //! for bit.
 
+use std::ops::ControlFlow;
+
 use burn::grad_clipping::GradientClippingConfig;
 use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsParams};
@@ -221,8 +223,14 @@ fn batches(n: usize, size: usize) -> Vec<std::ops::Range<usize>> {
     out
 }
 
+/// Watches training epoch by epoch: the 1-based epoch and the network after
+/// it, in inference mode; [`ControlFlow::Break`] ends training.
+pub(crate) type OnEpoch<'a> = dyn FnMut(usize, &Net) -> ControlFlow<()> + 'a;
+
 /// Trains `net` on the fold's rows; returns the weights of the best
 /// validation epoch (or the last, without validation) in inference mode.
+/// An observer that ends training early leaves the best weights so far.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn train(
     mut net: Net,
     inputs: &Inputs,
@@ -231,6 +239,7 @@ pub(crate) fn train(
     dropout: f64,
     device: &Device,
     rng: &mut StdRng,
+    mut on_epoch: Option<&mut OnEpoch<'_>>,
 ) -> Result<(Net, TrainReport)> {
     let n = inputs.n_rows;
     let mut rows: Vec<usize> = (0..n).collect();
@@ -337,7 +346,14 @@ pub(crate) fn train(
                 loss: train_loss,
             });
         }
+        let observed = match on_epoch.as_deref_mut() {
+            Some(watch) => watch(epoch + 1, &net.valid()),
+            None => ControlFlow::Continue(()),
+        };
         let Some(valid) = &valid else {
+            if observed.is_break() {
+                break;
+            }
             continue;
         };
         let snapshot = net.valid();
@@ -352,6 +368,9 @@ pub(crate) fn train(
             if since_best >= cfg.patience {
                 break;
             }
+        }
+        if observed.is_break() {
+            break;
         }
     }
     let net = match best {

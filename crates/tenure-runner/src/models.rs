@@ -424,12 +424,18 @@ impl ModelSpec {
     pub fn max_rounds(&self) -> Option<usize> {
         match &self.family {
             Family::Gbdt(p) => Some(p.num_iterations),
+            Family::Neural { params, .. } => Some(match params.as_ref() {
+                NeuralFamily::Mlp(p) => p.train().epochs,
+                NeuralFamily::DeepSurv(p) => p.train().epochs,
+                NeuralFamily::Ziln(p) => p.train().epochs,
+            }),
             _ => None,
         }
     }
 
     /// [`ModelSpec::fit_predict_full`], watching training round by round
-    /// when `stop` is [`EarlyStop::OnValid`] and the model trains in rounds:
+    /// (boosting rounds, network epochs) when `stop` is
+    /// [`EarlyStop::OnValid`] and the model trains in rounds:
     /// `on_round` gets each round's 1-based number and the scores of those
     /// validation rows after it, and may end training (a search pruning a
     /// trial). Models fitted in one go never call it. An observer that
@@ -467,18 +473,17 @@ impl ModelSpec {
         }
         // `spec` describes the fitted model for export, when its family
         // exports ([`crate::export::EXPORTABLE_KINDS`]).
-        fn go<P>(
-            p: &P,
-            train: &Dataset,
+        fn go<M, E>(
+            model: Result<M, E>,
             valid: &Matrix,
-            spec: impl FnOnce(&P::Model) -> Option<Model>,
+            spec: impl FnOnce(&M) -> Option<Model>,
         ) -> Result<Prediction, String>
         where
-            P: Fit,
-            P::Error: std::fmt::Display,
-            <P::Model as Predict>::Error: std::fmt::Display,
+            M: Predict,
+            E: std::fmt::Display,
+            M::Error: std::fmt::Display,
         {
-            let model = p.fit(train).map_err(|e| e.to_string())?;
+            let model = model.map_err(|e| e.to_string())?;
             Ok(Prediction {
                 score: model.predict(valid).map_err(|e| e.to_string())?,
                 survival: None,
@@ -487,20 +492,18 @@ impl ModelSpec {
                 baseline: None,
             })
         }
-        fn go_survival<P>(
-            p: &P,
-            train: &Dataset,
+        fn go_survival<M, E>(
+            model: Result<M, E>,
             valid: &Matrix,
             times: &[f64],
-            spec: impl FnOnce(&P::Model) -> Option<(Model, Option<Vec<f64>>)>,
+            spec: impl FnOnce(&M) -> Option<(Model, Option<Vec<f64>>)>,
         ) -> Result<Prediction, String>
         where
-            P: Fit,
-            P::Error: std::fmt::Display,
-            P::Model: PredictSurvival,
-            <P::Model as Predict>::Error: std::fmt::Display,
+            M: PredictSurvival,
+            E: std::fmt::Display,
+            M::Error: std::fmt::Display,
         {
-            let model = p.fit(train).map_err(|e| e.to_string())?;
+            let model = model.map_err(|e| e.to_string())?;
             let survival = if times.is_empty() {
                 None
             } else {
@@ -520,8 +523,8 @@ impl ModelSpec {
             })
         }
         match &self.family {
-            Family::Logistic(p) => go(p, train, valid, |m| Some(Model::Linear(m.to_spec()))),
-            Family::KaplanMeier(p) => go_survival(p, train, valid, survival_times, |_| None),
+            Family::Logistic(p) => go(p.fit(train), valid, |m| Some(Model::Linear(m.to_spec()))),
+            Family::KaplanMeier(p) => go_survival(p.fit(train), valid, survival_times, |_| None),
             Family::Cox(p) => {
                 // Cox takes complete inputs: impute and scale with the
                 // training rows' statistics only.
@@ -534,38 +537,56 @@ impl ModelSpec {
                 let scaled =
                     Dataset::new(scaler.transform(train.x()), names, train.target().clone())
                         .map_err(|e| e.to_string())?;
-                go_survival(p, &scaled, &scaler.transform(valid), survival_times, |m| {
-                    // One stratum: one baseline, which the export carries.
-                    let baseline = (m.n_strata() == 1).then(|| {
-                        let (times, h) = m.baseline_cumulative_hazard();
-                        survival_times
-                            .iter()
-                            .map(|&t| match times.partition_point(|&ti| ti <= t) {
-                                0 => 0.0,
-                                k => h[k - 1],
-                            })
-                            .collect()
-                    });
-                    Some((
-                        Model::Linear(scaler.before(&m.to_spec(), train.feature_names())),
-                        baseline,
-                    ))
-                })
-            }
-            Family::HistoricalAverage(p) => go(p, train, valid, |_| None),
-            Family::Ridge(p) => go(p, train, valid, |_| None),
-            Family::Gbdt(_) => unreachable!("gbdt is fitted by fit_gbdt"),
-            Family::Neural { params, .. } => match params.as_ref() {
-                NeuralFamily::Mlp(p) => go(&p.on_device(device.clone()), train, valid, |_| None),
-                NeuralFamily::DeepSurv(p) => go_survival(
-                    &p.on_device(device.clone()),
-                    train,
-                    valid,
+                go_survival(
+                    p.fit(&scaled),
+                    &scaler.transform(valid),
                     survival_times,
-                    |_| None,
-                ),
-                NeuralFamily::Ziln(p) => go(&p.on_device(device.clone()), train, valid, |_| None),
-            },
+                    |m| {
+                        // One stratum: one baseline, which the export carries.
+                        let baseline = (m.n_strata() == 1).then(|| {
+                            let (times, h) = m.baseline_cumulative_hazard();
+                            survival_times
+                                .iter()
+                                .map(|&t| match times.partition_point(|&ti| ti <= t) {
+                                    0 => 0.0,
+                                    k => h[k - 1],
+                                })
+                                .collect()
+                        });
+                        Some((
+                            Model::Linear(scaler.before(&m.to_spec(), train.feature_names())),
+                            baseline,
+                        ))
+                    },
+                )
+            }
+            Family::HistoricalAverage(p) => go(p.fit(train), valid, |_| None),
+            Family::Ridge(p) => go(p.fit(train), valid, |_| None),
+            Family::Gbdt(_) => unreachable!("gbdt is fitted by fit_gbdt"),
+            Family::Neural { params, .. } => {
+                // Tuning watches the validation rows epoch by epoch, as it
+                // watches boosting rounds.
+                let mut watch = match stop {
+                    EarlyStop::OnValid(_) => on_round,
+                    _ => None,
+                };
+                macro_rules! fit {
+                    ($p:expr) => {{
+                        let p = $p.on_device(device.clone());
+                        match watch.as_deref_mut() {
+                            Some(w) => p.fit_observed(train, valid, w),
+                            None => p.fit(train),
+                        }
+                    }};
+                }
+                match params.as_ref() {
+                    NeuralFamily::Mlp(p) => go(fit!(p), valid, |_| None),
+                    NeuralFamily::DeepSurv(p) => {
+                        go_survival(fit!(p), valid, survival_times, |_| None)
+                    }
+                    NeuralFamily::Ziln(p) => go(fit!(p), valid, |_| None),
+                }
+            }
             Family::BuyTillYouDie {
                 bgnbd,
                 gamma_gamma,

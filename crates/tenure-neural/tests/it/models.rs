@@ -315,3 +315,104 @@ fn bad_input_is_a_clear_error() {
         .unwrap();
     assert!(model.predict(&Matrix::zeros(2, 3)).is_err());
 }
+
+/// The epoch observer of hyperparameter search: one call per epoch with
+/// the watched rows' predictions; the fitted model predicts what the call
+/// of its best epoch saw; breaking ends training there.
+#[test]
+fn an_epoch_observer_sees_every_epoch_and_can_end_training() {
+    use std::ops::ControlFlow;
+    let (mlp, ds, ziln) = (
+        churn_data(1200, 5).0,
+        ph_data(1200, 6).0,
+        ziln_data(1200, 7).0,
+    );
+    // Without held-out rows the model is the last epoch's.
+    let train = TrainConfig {
+        validation_fraction: 0.0,
+        ..quick_train(6)
+    };
+    type Fitted = (Vec<f64>, usize);
+    let check =
+        |fit: &dyn Fn(&Dataset, &Matrix, &mut tenure_neural::OnEpochScores<'_>) -> Fitted,
+         plain: &dyn Fn(&Dataset, &Matrix) -> Vec<f64>,
+         data: &Dataset,
+         what: &str| {
+            let (train_rows, valid) = split(data, 900);
+            let mut seen: Vec<(usize, Vec<f64>)> = Vec::new();
+            let (pred, epochs) = fit(&train_rows, valid.x(), &mut |epoch, scores| {
+                seen.push((epoch, scores.to_vec()));
+                ControlFlow::Continue(())
+            });
+            assert_eq!(epochs, 6, "{what}");
+            assert_eq!(
+                seen.iter().map(|(e, _)| *e).collect::<Vec<_>>(),
+                (1..=6).collect::<Vec<_>>(),
+                "{what}"
+            );
+            assert_eq!(pred, seen[5].1, "{what}: the model is the last epoch's");
+            assert_eq!(
+                pred,
+                plain(&train_rows, valid.x()),
+                "{what}: watching changes nothing"
+            );
+            assert_ne!(
+                seen[0].1, seen[5].1,
+                "{what}: training moves the predictions"
+            );
+
+            let mut calls = 0;
+            let (pred, epochs) = fit(&train_rows, valid.x(), &mut |epoch, _| {
+                calls += 1;
+                if epoch == 2 {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            });
+            assert_eq!((epochs, calls), (2, 2), "{what}");
+            assert_eq!(pred, seen[1].1, "{what}: stopped at epoch 2");
+        };
+    let p = MlpParams::new()
+        .network(small_net())
+        .train(train.clone())
+        .check()
+        .unwrap();
+    check(
+        &|d, x, w| {
+            let m = p.fit_observed(d, x, w).unwrap();
+            (m.predict(x).unwrap(), m.report().epochs_run)
+        },
+        &|d, x| p.fit(d).unwrap().predict(x).unwrap(),
+        &mlp,
+        "mlp",
+    );
+    let p = DeepSurvParams::new()
+        .network(small_net())
+        .train(train.clone())
+        .check()
+        .unwrap();
+    check(
+        &|d, x, w| {
+            let m = p.fit_observed(d, x, w).unwrap();
+            (m.predict(x).unwrap(), m.report().epochs_run)
+        },
+        &|d, x| p.fit(d).unwrap().predict(x).unwrap(),
+        &ds,
+        "deepsurv",
+    );
+    let p = ZilnParams::new()
+        .network(small_net())
+        .train(train)
+        .check()
+        .unwrap();
+    check(
+        &|d, x, w| {
+            let m = p.fit_observed(d, x, w).unwrap();
+            (m.predict(x).unwrap(), m.report().epochs_run)
+        },
+        &|d, x| p.fit(d).unwrap().predict(x).unwrap(),
+        &ziln,
+        "ziln",
+    );
+}

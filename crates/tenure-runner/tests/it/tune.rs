@@ -1,7 +1,7 @@
-//! `tenure tune` on a boosted model: the pruner sees every boosting round of
-//! the first CV fold (steps `1..=R`), then the running mean after each fold
-//! (steps `R + k`), and a trial it leaves alone scores what `tenure run`
-//! scores with the same configuration.
+//! `tenure tune` on a boosted model and a network: the pruner sees every
+//! boosting round (or epoch) of the first CV fold (steps `1..=R`), then the
+//! running mean after each fold (steps `R + k`), and a trial it leaves
+//! alone scores what `tenure run` scores with the same configuration.
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -283,4 +283,111 @@ fn observed_fits_stop_where_the_observer_says_and_otherwise_change_nothing() {
         )
         .unwrap();
     assert!(!called);
+}
+
+/// ASHA over an MLP's learning rate and epoch count: the pruner sees the
+/// first fold's epochs as steps `1..=R`, as it sees boosting rounds.
+const TUNED_MLP: &str = r#"
+[[models]]
+name = "mlp"
+kind = "mlp"
+params = { hidden = [8], batch_size = 256 }
+
+[tune]
+model = "mlp"
+metric = "auc"
+trials = 6
+sampler = "random"
+pruner = "asha"
+[tune.space]
+epochs = { type = "int", low = 6, high = 12, step = 3 }
+learning_rate = { type = "float", low = 0.0003, high = 0.03, log = true }
+"#;
+
+#[test]
+fn pruned_mlp_trials_stop_inside_the_first_fold_at_an_epoch_rung() {
+    let dir = tempfile::tempdir().unwrap();
+    write_data(dir.path());
+    let path = write(dir.path(), "tune.toml", TUNED_MLP);
+    let exp = Experiment::load(&path).unwrap();
+    let out = tune(
+        &exp,
+        &TuneOptions {
+            tracking_dir: Some(dir.path().join("runs")),
+            ..TuneOptions::default()
+        },
+    )
+    .unwrap();
+    // R: the most epochs the space allows.
+    assert_eq!(out.round_steps, 12);
+    let spec = exp.tune.as_ref().unwrap();
+    let study = Study::open(
+        &out.storage,
+        &out.study,
+        spec.direction,
+        &spec.space,
+        exp.file.seed,
+    )
+    .unwrap();
+    let trials = study.trials().unwrap();
+    let asked = |t: &tenure_runner::hpo::Trial| match t.params["epochs"] {
+        ParamValue::Int(n) => n as u64,
+        ref other => panic!("epochs sampled as {other:?}"),
+    };
+    let pruned: Vec<_> = trials
+        .iter()
+        .filter(|t| t.state == TrialState::Pruned)
+        .collect();
+    assert!(!pruned.is_empty(), "ASHA pruned nothing: {:?}", out.trials);
+    for t in &pruned {
+        let steps: Vec<u64> = t.intermediate.keys().copied().collect();
+        let last = *steps.last().unwrap();
+        assert_eq!(steps, (1..=last).collect::<Vec<_>>(), "trial {}", t.number);
+        assert!([1, 3, 9].contains(&last), "trial {}: {steps:?}", t.number);
+        assert!(last < asked(t), "trial {}", t.number);
+    }
+    for t in trials.iter().filter(|t| t.state == TrialState::Complete) {
+        let epochs = t.intermediate.range(..=12).count() as u64;
+        assert!(epochs >= 1 && epochs <= asked(t), "trial {}", t.number);
+        let folds: Vec<u64> = t.intermediate.range(13..).map(|(s, _)| *s).collect();
+        assert_eq!(folds, [13, 14], "trial {}", t.number);
+    }
+}
+
+/// A network's epochs are observed like boosting rounds, and watching
+/// changes nothing.
+#[test]
+fn observed_network_fits_report_every_epoch_and_stop_on_request() {
+    let (train, valid) = (churn_data(1500, 3), churn_data(600, 4));
+    let cfg: tenure_runner::config::ModelConfig =
+        toml::from_str("kind = \"mlp\"\nparams = { hidden = [8], epochs = 5 }").unwrap();
+    let model = ModelSpec::from_config(&cfg, Task::Churn, 90).unwrap();
+    assert_eq!(model.max_rounds(), Some(5));
+    let stop = EarlyStop::OnValid(&valid);
+    let plain = model
+        .fit_predict_full(&train, valid.x(), &[], stop)
+        .unwrap();
+    let mut seen = Vec::new();
+    let watched = model
+        .fit_predict_observed(&train, valid.x(), &[], stop, &mut |epoch, pred| {
+            assert_eq!(pred.len(), valid.x().n_rows());
+            assert!(pred.iter().all(|p| (0.0..=1.0).contains(p)));
+            seen.push(epoch);
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    assert_eq!(seen, [1, 2, 3, 4, 5]);
+    assert_eq!(watched, plain);
+    let mut seen = Vec::new();
+    model
+        .fit_predict_observed(&train, valid.x(), &[], stop, &mut |epoch, _| {
+            seen.push(epoch);
+            if epoch == 2 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+        .unwrap();
+    assert_eq!(seen, [1, 2]);
 }
