@@ -102,12 +102,15 @@ fn read_labels(path: &Path, table: &ColumnTable, roles: &Roles<'_>) -> Result<Ow
     })
 }
 
-/// Reads the named feature columns (and label columns) into a matrix.
+/// Reads the named feature columns into a matrix, and the label columns;
+/// the returned table holds the labels only, so the features are not kept
+/// twice while the booster trains.
 fn read_table(path: &Path, features: &[String], labels: &[&str]) -> Result<(ColumnTable, Matrix)> {
     let mut wanted: Vec<&str> = features.iter().map(String::as_str).collect();
     wanted.extend_from_slice(labels);
-    let table = read_columns(path, &wanted, &[])?;
+    let mut table = read_columns(path, &wanted, &[])?;
     let x = crate::fit::design(&table, features)?;
+    table.numeric.retain(|(name, _)| !features.contains(name));
     Ok((table, x))
 }
 
