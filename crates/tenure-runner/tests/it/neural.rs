@@ -191,18 +191,6 @@ params = { hidden = [32, 16], epochs = 40, batch_size = 512, learning_rate = 0.0
             tenure_metrics::normalized_gini(y, &pred.prediction).unwrap(),
         )
     };
-    {
-        let pred = &out.models[1].predictions[fold].prediction;
-        let mut v: Vec<(f64, usize)> = pred.iter().copied().zip(0..).collect();
-        v.sort_by(|a, b| b.0.total_cmp(&a.0));
-        eprintln!("DEBUG top {:?} n {}", &v[..8], v.len());
-        let mut w: Vec<f64> = pred.clone();
-        w.sort_by(f64::total_cmp);
-        eprintln!(
-            "DEBUG quantiles {:?}",
-            [0.5, 0.9, 0.99, 0.999].map(|q| w[(q * (w.len() - 1) as f64) as usize])
-        );
-    }
     let (hist_truth, hist_rmse, hist_gini) = score(0);
     let (ziln_truth, ziln_rmse, ziln_gini) = score(1);
     eprintln!(
