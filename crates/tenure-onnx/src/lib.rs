@@ -85,6 +85,7 @@ mod graph;
 mod head;
 mod infer;
 mod linear;
+mod network;
 pub mod proto;
 mod trees;
 pub mod validate;
@@ -98,6 +99,7 @@ pub use card::{
 pub use error::{OnnxError, Result};
 pub use export::{OnnxModel, export};
 pub use head::{PREDICTION, PROBABILITIES, RAW_SCORE, SURVIVAL, UNCALIBRATED};
+pub use network::SPEND_PROBABILITY;
 use tenure_core::spec::SavedSpec;
 
 /// File names of an exported model's bundle, in one directory per model.
