@@ -199,7 +199,7 @@ fn bgnbd(c: &mut Criterion) {
 /// quantised; split search over one leaf's histograms; batch prediction.
 fn gbdt(c: &mut Criterion) {
     use tenure_gbdt::bin::{BinnedData, fit_mappers};
-    use tenure_gbdt::hist::{Histogram, pack};
+    use tenure_gbdt::hist::{Histogram, Scratch, pack};
     use tenure_gbdt::split::{LeafScan, Sums, best_split, leaf_gain};
     let (n, f) = (100_000, 50);
     // The peers benchmark's data (`tenure bench gbdt` uses the same).
@@ -208,20 +208,25 @@ fn gbdt(c: &mut Criterion) {
     let mappers = fit_mappers(&x, &names, &vec![false; f], 255, 100, 200_000).unwrap();
     let data = BinnedData::new(&x, &mappers);
     let rows: Vec<u32> = (0..n as u32).filter(|i| i % 2 == 0).collect();
-    let gh: Vec<[f64; 2]> = rows.iter().map(|&i| [y[i as usize] - 0.5, 0.25]).collect();
+    // Every row's values, by row index, as the booster keeps them.
+    let gh: Vec<[f64; 2]> = y.iter().map(|&v| [v - 0.5, 0.25]).collect();
     let packed: Vec<i64> = gh.iter().map(|e| pack((e[0] * 4.0) as i32, 1)).collect();
+    let mut scratch = Scratch::default();
     let mut g = c.benchmark_group("gbdt");
     g.throughput(Throughput::Elements((rows.len() * f) as u64));
     let mut h = Histogram::zeros(f);
     g.bench_function("histogram 50k rows x 50 f64", |b| {
-        b.iter(|| h.build(&data, black_box(&rows), &gh, 1))
+        b.iter(|| h.build(&data, black_box(&rows), &gh, &mut scratch, 1))
     });
     let mut q = Histogram::zeros_quantized(f);
     g.bench_function("histogram 50k rows x 50 quantised", |b| {
-        b.iter(|| q.build_quantized(&data, black_box(&rows), &packed, 1))
+        b.iter(|| q.build_quantized(&data, black_box(&rows), &packed, &mut scratch, 1))
     });
     let params = tenure_gbdt::GbdtParams::new().check().unwrap();
-    let (tg, th) = gh.iter().fold((0.0, 0.0), |a, e| (a.0 + e[0], a.1 + e[1]));
+    let (tg, th) = rows
+        .iter()
+        .map(|&i| gh[i as usize])
+        .fold((0.0, 0.0), |a, e| (a.0 + e[0], a.1 + e[1]));
     let scan = LeafScan {
         params: &params,
         total: Sums {

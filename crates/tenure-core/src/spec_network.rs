@@ -304,7 +304,11 @@ impl NetworkSpec {
                 self.clamp.len()
             )));
         }
-        if let Some(j) = self.clamp.iter().position(|&[lo, hi]| !(lo <= hi)) {
+        if let Some(j) = self
+            .clamp
+            .iter()
+            .position(|&[lo, hi]| lo.is_nan() || hi.is_nan() || lo > hi)
+        {
             return Err(CoreError::Shape(format!(
                 "input range of numeric column {j} is empty or not a number"
             )));
