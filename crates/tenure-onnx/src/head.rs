@@ -8,6 +8,7 @@
 //! | `probabilities` | `float32 [N, 2]` | sigmoid link only: `[1 - p, p]` of `prediction`, the layout converted classifiers use |
 //! | `uncalibrated` | `float32 [N, 1]` | calibrated models only: `link(raw_score)` before the calibrator |
 //! | `survival` | `float32 [N, K]` | survival models with curves: `S(t_k \| x)` at the `K` times of `tenure.survival_days` |
+//! | `spend_probability` | `float32 [N, 1]` | ZILN networks: the probability of any spend |
 //!
 //! The link is applied in the raw score's own precision (double for linear
 //! models) before the cast to `float32`. A calibrated model computes the

@@ -556,15 +556,24 @@ impl ModelSpec {
             Family::Ridge(p) => go(p, train, valid, |_| None),
             Family::Gbdt(_) => unreachable!("gbdt is fitted by fit_gbdt"),
             Family::Neural { params, .. } => match params.as_ref() {
-                NeuralFamily::Mlp(p) => go(&p.on_device(device.clone()), train, valid, |_| None),
+                NeuralFamily::Mlp(p) => go(&p.on_device(device.clone()), train, valid, |m| {
+                    Some(Model::Network(m.to_spec()))
+                }),
                 NeuralFamily::DeepSurv(p) => go_survival(
                     &p.on_device(device.clone()),
                     train,
                     valid,
                     survival_times,
-                    |_| None,
+                    |m| {
+                        // `H₀` where `predict_survival` reads it, so that
+                        // the export's curves are the run's.
+                        let baseline = survival_times.iter().map(|&t| m.baseline_at(t)).collect();
+                        Some((Model::Network(m.to_spec()), Some(baseline)))
+                    },
                 ),
-                NeuralFamily::Ziln(p) => go(&p.on_device(device.clone()), train, valid, |_| None),
+                NeuralFamily::Ziln(p) => go(&p.on_device(device.clone()), train, valid, |m| {
+                    Some(Model::Network(m.to_spec()))
+                }),
             },
             Family::BuyTillYouDie {
                 bgnbd,
