@@ -53,7 +53,8 @@ pub struct InputCard {
 pub struct ColumnCard {
     pub index: usize,
     pub name: String,
-    /// Read as an integer category code (tree ensembles).
+    /// Read as an integer category code (tree ensembles' category splits,
+    /// networks' embeddings).
     pub categorical: bool,
     /// Imputation and standardisation done inside the graph.
     pub preprocessing: Option<Preprocessing>,
@@ -61,6 +62,14 @@ pub struct ColumnCard {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Preprocessing {
+    /// Networks: the value goes through `asinh` first; `clamp`, `impute`,
+    /// `mean` and `scale` are then in `asinh` units.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub asinh: bool,
+    /// Networks: the training range `[min, max]` the value is clamped into
+    /// before a missing value is imputed and the result standardised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clamp: Option<[f64; 2]>,
     pub impute: f64,
     pub mean: f64,
     pub scale: f64,
@@ -120,6 +129,8 @@ pub fn model_card(spec: &SavedSpec, onnx: &OnnxModel, file_name: &str) -> ModelC
             },
             preprocessing: match &spec.model {
                 Model::Linear(m) => m.preprocess.as_ref().map(|p| Preprocessing {
+                    asinh: false,
+                    clamp: None,
                     impute: p.impute[j],
                     mean: p.mean[j],
                     scale: p.scale[j],
@@ -130,6 +141,8 @@ pub fn model_card(spec: &SavedSpec, onnx: &OnnxModel, file_name: &str) -> ModelC
                         .iter()
                         .position(|&c| c == j as u32)
                         .map(|k| Preprocessing {
+                            asinh: m.asinh,
+                            clamp: m.clamp.get(k).copied(),
                             impute: m.standardize.impute[k],
                             mean: m.standardize.mean[k],
                             scale: m.standardize.scale[k],

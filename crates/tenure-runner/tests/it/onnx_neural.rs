@@ -199,6 +199,14 @@ fn fit_saves_networks_to_onnx() {
         let card: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(card_path).unwrap()).unwrap();
         assert_eq!(card["model"]["kind"], kind);
+        let recency = &card["input"]["columns"][0]["preprocessing"];
+        assert_eq!(recency["asinh"], true, "{kind}: {recency}");
+        assert!(recency["clamp"].is_array(), "{kind}: {recency}");
+        let plan = &card["input"]["columns"][2];
+        assert!(
+            plan["categorical"] == true && plan["preprocessing"].is_null(),
+            "{plan}"
+        );
         let s = &score(&[(std::fs::read(&onnx).unwrap().as_slice(), &x)])[0];
         let pred: Vec<f64> = s
             .column(tenure_onnx::PREDICTION)
