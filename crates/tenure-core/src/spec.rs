@@ -202,6 +202,8 @@ impl LinearModel {
 pub enum Model {
     TreeEnsemble(TreeEnsemble),
     Linear(LinearModel),
+    /// A feed-forward network (MLP, DeepSurv, ZILN).
+    Network(crate::NetworkSpec),
 }
 
 impl Model {
@@ -210,6 +212,7 @@ impl Model {
         match self {
             Model::TreeEnsemble(m) => &m.feature_names,
             Model::Linear(m) => &m.feature_names,
+            Model::Network(m) => &m.feature_names,
         }
     }
 
@@ -217,6 +220,13 @@ impl Model {
         match self {
             Model::TreeEnsemble(m) => m.link,
             Model::Linear(m) => m.link,
+            // The raw score of a network: the logit, the log hazard ratio,
+            // the log of the expected spend.
+            Model::Network(m) => match m.head {
+                crate::NetworkHead::Logistic => Link::Sigmoid,
+                crate::NetworkHead::CoxLogHazard { .. } => Link::Identity,
+                crate::NetworkHead::ZeroInflatedLognormal => Link::Exp,
+            },
         }
     }
 
@@ -225,6 +235,14 @@ impl Model {
         match self {
             Model::TreeEnsemble(m) => m.predict_raw(x),
             Model::Linear(m) => m.predict_raw(x),
+            Model::Network(m) => Ok(m
+                .forward(x)?
+                .iter()
+                .map(|out| match m.head {
+                    crate::NetworkHead::ZeroInflatedLognormal => m.head.predict(out).ln(),
+                    _ => out[0],
+                })
+                .collect()),
         }
     }
 
@@ -233,6 +251,7 @@ impl Model {
         match self {
             Model::TreeEnsemble(m) => m.predict(x),
             Model::Linear(m) => m.predict(x),
+            Model::Network(m) => m.predict(x),
         }
     }
 }

@@ -189,7 +189,7 @@ pub enum NetworkHead {
         cumulative_hazard: Vec<f64>,
     },
     /// Three outputs (ZILN): the logit of P(spend > 0), the lognormal `mu`,
-    /// and the raw scale; `sigma = softplus(raw)`. The prediction is the
+    /// and the raw scale; `sigma = max(softplus(raw), ZILN_MIN_SIGMA)`. The prediction is the
     /// expected spend `p * exp(mu + sigma^2 / 2)`.
     ZeroInflatedLognormal,
 }
@@ -216,9 +216,20 @@ impl NetworkHead {
     }
 }
 
+/// Smallest ZILN scale, as in the authors' implementation (`sqrt(1e-7)`):
+/// training floors `sigma` here, so prediction (and the ONNX export) does.
+pub const ZILN_MIN_SIGMA: f64 = 3.162_277_7e-4;
+
 /// `(P(spend > 0), mu, sigma)` from a ZILN output triple.
 pub fn ziln_params(out: &[f64]) -> (f64, f64, f64) {
-    (sigmoid(out[0]), out[1], softplus(out[2]))
+    // Not `f64::max`, which would turn a NaN scale into the floor.
+    let sigma = softplus(out[2]);
+    let sigma = if sigma < ZILN_MIN_SIGMA {
+        ZILN_MIN_SIGMA
+    } else {
+        sigma
+    };
+    (sigmoid(out[0]), out[1], sigma)
 }
 
 pub fn sigmoid(x: f64) -> f64 {

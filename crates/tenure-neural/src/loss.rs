@@ -141,8 +141,8 @@ pub fn cox_negative_log_likelihood(
     f64::from(loss.into_scalar::<f32>())
 }
 
-/// Smallest ZILN scale, as in the authors' implementation (`sqrt(1e-7)`).
-pub(crate) const ZILN_MIN_SIGMA: f64 = 3.162_277_7e-4;
+/// Smallest ZILN scale: shared with prediction, so the two agree.
+pub(crate) use tenure_core::spec_network::ZILN_MIN_SIGMA;
 
 /// Wang, Liu & Miao (2019)'s zero-inflated lognormal loss of outputs
 /// `[logit, mu, raw scale]` per row: the cross-entropy of "any spend" plus,

@@ -53,7 +53,8 @@ pub struct InputCard {
 pub struct ColumnCard {
     pub index: usize,
     pub name: String,
-    /// Read as an integer category code (tree ensembles).
+    /// Read as an integer category code (tree ensembles' category splits,
+    /// networks' embeddings).
     pub categorical: bool,
     /// Imputation and standardisation done inside the graph.
     pub preprocessing: Option<Preprocessing>,
@@ -61,6 +62,14 @@ pub struct ColumnCard {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Preprocessing {
+    /// Networks: the value goes through `asinh` first; `clamp`, `impute`,
+    /// `mean` and `scale` are then in `asinh` units.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub asinh: bool,
+    /// Networks: the training range `[min, max]` the value is clamped into
+    /// before a missing value is imputed and the result standardised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clamp: Option<[f64; 2]>,
     pub impute: f64,
     pub mean: f64,
     pub scale: f64,
@@ -91,6 +100,14 @@ pub enum Summary {
         coefficients: Vec<(String, f64)>,
         link: String,
     },
+    Network {
+        /// Units of each hidden layer, then of the output layer.
+        layers: Vec<usize>,
+        /// Embedding width of each categorical column.
+        embeddings: Vec<(String, usize)>,
+        head: String,
+        link: String,
+    },
 }
 
 /// The card of `onnx` (exported from `spec`), for a file named `file_name`.
@@ -108,14 +125,29 @@ pub fn model_card(spec: &SavedSpec, onnx: &OnnxModel, file_name: &str) -> ModelC
             categorical: match &spec.model {
                 Model::TreeEnsemble(m) => m.categorical.contains(&(j as u32)),
                 Model::Linear(_) => false,
+                Model::Network(m) => m.embeddings.iter().any(|e| e.feature == j as u32),
             },
             preprocessing: match &spec.model {
                 Model::Linear(m) => m.preprocess.as_ref().map(|p| Preprocessing {
+                    asinh: false,
+                    clamp: None,
                     impute: p.impute[j],
                     mean: p.mean[j],
                     scale: p.scale[j],
                 }),
                 Model::TreeEnsemble(_) => None,
+                Model::Network(m) => {
+                    m.numeric
+                        .iter()
+                        .position(|&c| c == j as u32)
+                        .map(|k| Preprocessing {
+                            asinh: m.asinh,
+                            clamp: m.clamp.get(k).copied(),
+                            impute: m.standardize.impute[k],
+                            mean: m.standardize.mean[k],
+                            scale: m.standardize.scale[k],
+                        })
+                }
             },
         })
         .collect();
@@ -198,6 +230,26 @@ fn summary(model: &Model) -> Summary {
                 .zip(m.coef.iter().copied())
                 .collect(),
             link: link_name(m.link).to_string(),
+        },
+        Model::Network(m) => Summary::Network {
+            layers: m
+                .hidden
+                .iter()
+                .map(|l| l.dense.n_out)
+                .chain([m.output.n_out])
+                .collect(),
+            embeddings: m
+                .embeddings
+                .iter()
+                .map(|e| (m.feature_names[e.feature as usize].clone(), e.dim))
+                .collect(),
+            head: match m.head {
+                tenure_core::NetworkHead::Logistic => "logistic",
+                tenure_core::NetworkHead::CoxLogHazard { .. } => "cox_log_hazard",
+                tenure_core::NetworkHead::ZeroInflatedLognormal => "zero_inflated_lognormal",
+            }
+            .to_string(),
+            link: link_name(model.link()).to_string(),
         },
     }
 }

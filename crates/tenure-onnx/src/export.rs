@@ -103,6 +103,8 @@ pub struct OutputDocs {
     pub uncalibrated: Option<String>,
     /// Survival models with curves: `S(t | x)` at the times.
     pub survival: Option<String>,
+    /// ZILN networks: the probability of any spend.
+    pub spend_probability: Option<String>,
 }
 
 impl OutputDocs {
@@ -140,6 +142,7 @@ impl OutputDocs {
             raw_score,
             uncalibrated: None,
             survival: None,
+            spend_probability: None,
         }
     }
 
@@ -147,6 +150,17 @@ impl OutputDocs {
     /// prediction calibrated when the spec has a calibrator.
     pub fn for_spec(spec: &SavedSpec) -> Self {
         let mut docs = Self::new(&spec.info, spec.model.link());
+        if let Model::Network(m) = &spec.model
+            && m.head == tenure_core::NetworkHead::ZeroInflatedLognormal
+        {
+            let within = spec
+                .info
+                .horizon_days
+                .map_or(String::new(), |h| format!(" within {h} days"));
+            docs.spend_probability = Some(format!(
+                "probability of any spend{within} (the zero-inflated lognormal's p)"
+            ));
+        }
         docs.survival = spec.survival.as_ref().map(|c| {
             let calibrated = if c.calibrators.iter().any(Option::is_some) {
                 ", calibrated where a calibrator was fitted for the time"
@@ -169,6 +183,7 @@ impl OutputDocs {
                     prediction,
                     raw_score: docs.raw_score,
                     survival: docs.survival,
+                    spend_probability: docs.spend_probability,
                 }
             }
         }
@@ -185,6 +200,9 @@ impl OutputDocs {
         }
         if let Some(u) = &self.uncalibrated {
             out.push((crate::head::UNCALIBRATED, u.as_str()));
+        }
+        if let Some(p) = &self.spend_probability {
+            out.push((crate::network::SPEND_PROBABILITY, p.as_str()));
         }
         if let Some(s) = &self.survival {
             out.push((crate::head::SURVIVAL, s.as_str()));
@@ -245,11 +263,21 @@ pub fn export(spec: &SavedSpec) -> Result<OnnxModel> {
             names.join(", ")
         ),
     )?;
+    let mut spend_probability = None;
     let raw = match &spec.model {
         Model::TreeEnsemble(m) => crate::trees::build(&mut g, &features, m)?,
         Model::Linear(m) => crate::linear::build(&mut g, &features, m)?,
+        Model::Network(m) => {
+            let (raw, p) = crate::network::build(&mut g, &features, m)?;
+            spend_probability = p;
+            raw
+        }
     };
     crate::head::outputs(&mut g, &raw, link, spec.calibrator.as_ref(), &docs)?;
+    if let Some(p) = &spend_probability {
+        let out = g.rename_as(p, Elem::F32, crate::network::SPEND_PROBABILITY)?;
+        g.output(&out, docs.spend_probability.as_deref().unwrap_or_default());
+    }
     if let Some(curves) = &spec.survival {
         ensure_spec!(
             info.task == Task::Survival,
@@ -306,6 +334,11 @@ fn metadata(spec: &SavedSpec, link: Link, docs: &OutputDocs) -> Vec<StringString
             .map(|&j| names[j as usize].as_str())
             .collect(),
         Model::Linear(_) => Vec::new(),
+        Model::Network(m) => m
+            .embeddings
+            .iter()
+            .map(|e| names[e.feature as usize].as_str())
+            .collect(),
     };
     let outputs: Vec<&str> = docs.outputs(link).iter().map(|(n, _)| *n).collect();
     let mut props = vec![

@@ -8,6 +8,7 @@
 //! | `probabilities` | `float32 [N, 2]` | sigmoid link only: `[1 - p, p]` of `prediction`, the layout converted classifiers use |
 //! | `uncalibrated` | `float32 [N, 1]` | calibrated models only: `link(raw_score)` before the calibrator |
 //! | `survival` | `float32 [N, K]` | survival models with curves: `S(t_k \| x)` at the `K` times of `tenure.survival_days` |
+//! | `spend_probability` | `float32 [N, 1]` | ZILN networks: the probability of any spend |
 //!
 //! The link is applied in the raw score's own precision (double for linear
 //! models) before the cast to `float32`. A calibrated model computes the
@@ -168,7 +169,7 @@ fn apply_link(g: &mut GraphBuilder, raw: &Value, link: Link) -> Result<Value> {
 /// `1 / (1 + exp(−x))`, as [`Link::apply`] computes it. In double it is
 /// written with `Neg`, `Exp`, `Add` and `Div`, since some runtimes (tract)
 /// implement `Sigmoid` in single precision only.
-fn sigmoid(g: &mut GraphBuilder, x: &Value) -> Result<Value> {
+pub(crate) fn sigmoid(g: &mut GraphBuilder, x: &Value) -> Result<Value> {
     if x.elem() != Elem::F64 {
         return g.op("Sigmoid", &[x], None);
     }
@@ -265,7 +266,7 @@ fn isotonic(g: &mut GraphBuilder, p: &Value, x: &[f64], y: &[f64]) -> Result<Val
 /// binary search over `[-inf, x..., +inf...]` padded to a power of two: the
 /// largest index whose entry is `<= p`. A `NaN` compares false everywhere
 /// and lands in segment 0, whose interpolation then gives `NaN`.
-fn search(g: &mut GraphBuilder, p: &Value, x: &[f64]) -> Result<Value> {
+pub(crate) fn search(g: &mut GraphBuilder, p: &Value, x: &[f64]) -> Result<Value> {
     let size = (x.len() + 1).next_power_of_two();
     let mut table = Vec::with_capacity(size);
     table.push(f64::NEG_INFINITY);

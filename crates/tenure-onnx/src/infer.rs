@@ -61,7 +61,7 @@ pub fn node_types(node: &NodeProto, inputs: &[&TensorType]) -> Result<Vec<Tensor
             arity(1)?;
             inputs[0].clone()
         }
-        ("", "Sigmoid" | "Exp" | "Log" | "Neg") => {
+        ("", "Sigmoid" | "Exp" | "Log" | "Neg" | "Sqrt" | "Relu" | "Tanh" | "Abs") => {
             arity(1)?;
             float(inputs[0])?;
             inputs[0].clone()
@@ -88,7 +88,16 @@ pub fn node_types(node: &NodeProto, inputs: &[&TensorType]) -> Result<Vec<Tensor
                 shape: broadcast(&at, &[&inputs[0].shape, &inputs[1].shape])?,
             }
         }
-        ("", "LessOrEqual") => {
+        ("", "Max" | "Min") => {
+            arity(2)?;
+            float(inputs[0])?;
+            same_elem(&at, inputs[0], inputs[1])?;
+            TensorType {
+                elem: inputs[0].elem,
+                shape: broadcast(&at, &[&inputs[0].shape, &inputs[1].shape])?,
+            }
+        }
+        ("", "LessOrEqual" | "Less" | "Equal") => {
             arity(2)?;
             float(inputs[0])?;
             same_elem(&at, inputs[0], inputs[1])?;
@@ -112,26 +121,58 @@ pub fn node_types(node: &NodeProto, inputs: &[&TensorType]) -> Result<Vec<Tensor
         }
         ("", "Gather") => {
             arity(2)?;
+            let (data, indices) = (inputs[0], inputs[1]);
             ensure_valid!(
-                int_attr(node, "axis").unwrap_or(0) == 0,
+                indices.elem == Elem::I64,
                 at,
-                "tenure gathers along axis 0 only"
+                "Gather's indices must be int64, got {indices}"
             );
+            match int_attr(node, "axis").unwrap_or(0) {
+                // Entries of a vector: the indices' shape.
+                0 => {
+                    ensure_valid!(
+                        data.shape.len() == 1,
+                        at,
+                        "tenure gathers along axis 0 from vectors only, got {data}"
+                    );
+                    TensorType {
+                        elem: data.elem,
+                        shape: indices.shape.clone(),
+                    }
+                }
+                // Columns of a matrix by a vector of constant indices.
+                1 => {
+                    ensure_valid!(
+                        data.shape.len() == 2 && indices.shape.len() == 1,
+                        at,
+                        "tenure gathers columns of a matrix by a vector, got {data} and {indices}"
+                    );
+                    TensorType {
+                        elem: data.elem,
+                        shape: vec![data.shape[0].clone(), indices.shape[0].clone()],
+                    }
+                }
+                axis => {
+                    return Err(crate::OnnxError::Invalid {
+                        at,
+                        reason: format!("tenure gathers along axis 0 or 1, not {axis}"),
+                    });
+                }
+            }
+        }
+        ("", "ReduceMean") => {
+            arity(1)?;
+            float(inputs[0])?;
+            let axes = ints_attr(node, "axes")?;
             ensure_valid!(
-                inputs[0].shape.len() == 1,
+                inputs[0].shape.len() == 2 && axes == [1] && int_attr(node, "keepdims")? == 1,
                 at,
-                "tenure gathers from vectors only, got {}",
+                "tenure averages the rows of a matrix only (axes [1], keepdims 1), got {}",
                 inputs[0]
-            );
-            ensure_valid!(
-                inputs[1].elem == Elem::I64,
-                at,
-                "Gather's indices must be int64, got {}",
-                inputs[1]
             );
             TensorType {
                 elem: inputs[0].elem,
-                shape: inputs[1].shape.clone(),
+                shape: vec![inputs[0].shape[0].clone(), Dim::Fixed(1)],
             }
         }
         ("", "Where") => {

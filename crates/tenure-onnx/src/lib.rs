@@ -14,6 +14,15 @@
 //! - Linear models (logistic regression, Cox PH): imputation and
 //!   standardisation, `MatMul`, intercept and link, all standard operators
 //!   in double precision.
+//! - Networks (MLP, DeepSurv, ZILN; `tenure_core::NetworkSpec`): numeric
+//!   columns through `asinh` (as `±ln(|x| + √(x² + 1))`: onnxruntime has no
+//!   double `Asinh`), clamped into their training range (`Max`/`Min`),
+//!   imputed and standardised; categorical codes looked up in embedding
+//!   tables (row 0 for missing or unseen codes); `MatMul`/`Add` layers with
+//!   batch norm folded into the weights, layer norm, activations; all in
+//!   double. DeepSurv's raw score is the log hazard ratio (`survival` from
+//!   the spec's baseline), ZILN's the log of the expected spend with the
+//!   probability of spend as the extra output `spend_probability`.
 //!
 //! **Input** `features`: `float32 [N, F]`, `N` dynamic, columns in the order
 //! of the `tenure.feature_names` metadata, `NaN` for a missing value.
@@ -85,6 +94,7 @@ mod graph;
 mod head;
 mod infer;
 mod linear;
+mod network;
 pub mod proto;
 mod trees;
 pub mod validate;
@@ -98,6 +108,7 @@ pub use card::{
 pub use error::{OnnxError, Result};
 pub use export::{OnnxModel, export};
 pub use head::{PREDICTION, PROBABILITIES, RAW_SCORE, SURVIVAL, UNCALIBRATED};
+pub use network::SPEND_PROBABILITY;
 use tenure_core::spec::SavedSpec;
 
 /// File names of an exported model's bundle, in one directory per model.

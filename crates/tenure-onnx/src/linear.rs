@@ -37,6 +37,20 @@ pub fn build(g: &mut GraphBuilder, features: &Value, model: &LinearModel) -> Res
 /// own type before the cast to double, so that runtimes without a double
 /// `IsNaN` (tract) run the graph too.
 pub fn standardize(g: &mut GraphBuilder, x: &Value, p: &Standardize) -> Result<Value> {
+    standardize_after(g, x, p, |_, x| Ok(x))
+}
+
+/// [`standardize`] of `transform(x)`: the transform (a network's `asinh`
+/// and clamp) runs on the double values before imputation, and the missing
+/// values are those of `x` itself, so the result does not depend on what a
+/// runtime's `Max`/`Min` make of `NaN` (a missing value stays missing
+/// through the spec's transforms).
+pub fn standardize_after(
+    g: &mut GraphBuilder,
+    x: &Value,
+    p: &Standardize,
+    transform: impl FnOnce(&mut GraphBuilder, Value) -> Result<Value>,
+) -> Result<Value> {
     let f = x.ty.shape.last().cloned();
     let n = p.mean.len();
     ensure_spec!(
@@ -71,6 +85,7 @@ pub fn standardize(g: &mut GraphBuilder, x: &Value, p: &Standardize) -> Result<V
     } else {
         g.cast(x, Elem::F64, None)?
     };
+    let x = transform(g, x)?;
     let filled = g.op("Where", &[&missing, &impute, &x], None)?;
     let centred = g.op("Sub", &[&filled, &mean], None)?;
     g.op("Div", &[&centred, &scale], None)

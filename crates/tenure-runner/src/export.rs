@@ -18,7 +18,7 @@ use tenure_store::{LocalStore, TrackingStore};
 use crate::{Result, RunnerError};
 
 /// Model kinds whose fitted models export to ONNX.
-pub const EXPORTABLE_KINDS: &[&str] = &["logistic", "cox", "gbdt"];
+pub const EXPORTABLE_KINDS: &[&str] = &["logistic", "cox", "gbdt", "mlp", "deepsurv", "ziln"];
 
 /// The run-artifact directory of a model's bundle.
 pub fn artifact_dir(model_name: &str) -> String {

@@ -682,7 +682,7 @@ fn fit_neural(req: &FitRequest) -> Result<Value> {
     ];
     layers.extend(spec.hidden.iter().map(|l| l.dense.n_out));
     layers.push(spec.output.n_out);
-    Ok(json!({
+    let mut out = json!({
         "model": model,
         "rows": table.n_rows,
         "features": features,
@@ -696,5 +696,12 @@ fn fit_neural(req: &FitRequest) -> Result<Value> {
         "valid_loss": report.valid_loss.get(report.best_epoch.saturating_sub(1)),
         "seconds": seconds,
         "train": train,
-    }))
+    });
+    let task = match model {
+        "mlp" => Task::Churn,
+        "deepsurv" => Task::Survival,
+        _ => Task::Clv,
+    };
+    save_onnx(req, &mut out, task, &data, || Model::Network(spec))?;
+    Ok(out)
 }

@@ -580,11 +580,21 @@ impl ModelSpec {
                     }};
                 }
                 match params.as_ref() {
-                    NeuralFamily::Mlp(p) => go(fit!(p), valid, |_| None),
-                    NeuralFamily::DeepSurv(p) => {
-                        go_survival(fit!(p), valid, survival_times, |_| None)
+                    NeuralFamily::Mlp(p) => {
+                        go(fit!(p), valid, |m| Some(Model::Network(m.to_spec())))
                     }
-                    NeuralFamily::Ziln(p) => go(fit!(p), valid, |_| None),
+                    NeuralFamily::DeepSurv(p) => {
+                        go_survival(fit!(p), valid, survival_times, |m| {
+                            // `H₀` where `predict_survival` reads it, so that
+                            // the export's curves are the run's.
+                            let baseline =
+                                survival_times.iter().map(|&t| m.baseline_at(t)).collect();
+                            Some((Model::Network(m.to_spec()), Some(baseline)))
+                        })
+                    }
+                    NeuralFamily::Ziln(p) => {
+                        go(fit!(p), valid, |m| Some(Model::Network(m.to_spec())))
+                    }
                 }
             }
             Family::BuyTillYouDie {

@@ -132,6 +132,10 @@ pub fn rows(model: &Model, levels: u32, n: usize, missing: f64, seed: u64) -> Ma
     let (categorical, thresholds) = match model {
         Model::TreeEnsemble(m) => (m.categorical.clone(), thresholds(m)),
         Model::Linear(_) => (Vec::new(), vec![Vec::new(); f]),
+        Model::Network(m) => (
+            m.embeddings.iter().map(|e| e.feature).collect(),
+            vec![Vec::new(); f],
+        ),
     };
     let mut x = Matrix::zeros(n, f);
     for r in 0..n {
@@ -312,6 +316,14 @@ fn close_rel(what: &str, output: &str, want: &[f64], got: &[f32]) {
     // more than double sums in another order can give.
     compare(what, output, want, got, |w, g| {
         (w - g).abs() <= 1e-5 * w.abs().max(1e-6)
+    });
+}
+
+/// `got` (float32 outputs) within `rel` of `want` relatively, with an
+/// absolute floor of `1e-9` for values that are (almost) zero.
+pub fn close_within(what: &str, output: &str, want: &[f64], got: &[f32], rel: f64) {
+    compare(what, output, want, got, |w, g| {
+        (w - g).abs() <= rel * w.abs().max(1e-3)
     });
 }
 

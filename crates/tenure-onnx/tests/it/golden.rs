@@ -49,6 +49,58 @@ fn golden_two_tree_ensemble() {
     golden("two_trees.onnx", &spec);
 }
 
+/// A hand-built 2-layer MLP: two numeric columns through `asinh`, clamped
+/// into their training range and standardised, a plan code embedded in two
+/// dimensions, a hidden layer of three ReLU units, a logistic output.
+#[test]
+fn golden_two_layer_mlp() {
+    use tenure_core::spec::Standardize;
+    use tenure_core::spec_network::{
+        Activation, Dense, EmbeddingSpec, HiddenLayer, NetworkHead, NetworkSpec,
+    };
+    let net = NetworkSpec {
+        feature_names: vec!["recency".into(), "plan".into(), "spend".into()],
+        numeric: vec![0, 2],
+        standardize: Standardize {
+            impute: vec![3.9, 5.0],
+            mean: vec![4.0, 5.2],
+            scale: vec![1.0, 1.25],
+        },
+        asinh: true,
+        clamp: vec![[0.5, 4.0], [0.0, 5.5]],
+        embeddings: vec![EmbeddingSpec {
+            feature: 1,
+            levels: vec![0.0, 1.0, 3.0],
+            dim: 2,
+            table: vec![0.0, 0.0, 0.5, -0.25, -0.75, 1.0, 0.125, 0.375],
+        }],
+        hidden: vec![HiddenLayer {
+            dense: Dense {
+                n_in: 4,
+                n_out: 3,
+                weight: vec![
+                    0.5, -1.0, 0.25, //
+                    -0.5, 0.75, 1.0, //
+                    1.5, 0.0, -0.25, //
+                    -1.25, 0.5, 0.5,
+                ],
+                bias: vec![0.1, -0.2, 0.05],
+            },
+            norm: None,
+            activation: Activation::Relu,
+        }],
+        output: Dense {
+            n_in: 3,
+            n_out: 1,
+            weight: vec![1.0, -0.75, 0.5],
+            bias: vec![-0.3],
+        },
+        head: NetworkHead::Logistic,
+    };
+    let spec = SavedSpec::new(info("mlp", "mlp", Task::Churn), Model::Network(net));
+    golden("mlp.onnx", &spec);
+}
+
 #[test]
 fn golden_linear_model() {
     let spec = SavedSpec::new(

@@ -4,6 +4,7 @@ mod common;
 mod errors;
 mod fuzz;
 mod golden;
+mod network;
 mod onnxruntime;
 mod parity;
 mod survival;

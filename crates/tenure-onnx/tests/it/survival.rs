@@ -66,6 +66,12 @@ fn event_model(model: &Model, h: f64) -> Model {
             m.base_score += h.ln();
             Model::TreeEnsemble(m)
         }
+        Model::Network(m) => {
+            let mut m = m.clone();
+            m.head = tenure_core::NetworkHead::Logistic;
+            m.output.bias[0] += h.ln() as f32;
+            Model::Network(m)
+        }
     }
 }
 

@@ -13,7 +13,10 @@ use crate::onnxruntime::score;
 
 /// Runs a small experiment; returns its outcome, the test fold's
 /// validation features and the directory holding everything.
-fn run(labels: &str, models: &str) -> (tenure_runner::RunOutcome, Matrix, tempfile::TempDir) {
+pub(crate) fn run(
+    labels: &str,
+    models: &str,
+) -> (tenure_runner::RunOutcome, Matrix, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     synth::write(
         &SynthConfig {
@@ -61,12 +64,12 @@ folds = 2
 }
 
 /// The values onnxruntime sees: the input is `float32`.
-fn as_f32(x: &Matrix) -> Matrix {
+pub(crate) fn as_f32(x: &Matrix) -> Matrix {
     let v = x.as_slice().iter().map(|&v| f64::from(v as f32)).collect();
     Matrix::new(v, x.n_rows(), x.n_cols()).unwrap()
 }
 
-fn bundle(out: &tenure_runner::RunOutcome, model: usize) -> (SavedSpec, Vec<u8>) {
+pub(crate) fn bundle(out: &tenure_runner::RunOutcome, model: usize) -> (SavedSpec, Vec<u8>) {
     let onnx = out.models[model].onnx.as_ref().expect("exported");
     let dir = onnx.parent().unwrap();
     assert!(dir.ends_with(format!("artifacts/models/{}", out.models[model].name)));
@@ -82,7 +85,7 @@ fn bundle(out: &tenure_runner::RunOutcome, model: usize) -> (SavedSpec, Vec<u8>)
     (spec, std::fs::read(onnx).unwrap())
 }
 
-fn test_fold_prediction(out: &tenure_runner::RunOutcome, model: usize) -> &[f64] {
+pub(crate) fn test_fold_prediction(out: &tenure_runner::RunOutcome, model: usize) -> &[f64] {
     let p = out.models[model].predictions.last().unwrap();
     assert_eq!(p.fold, "test");
     &p.prediction
