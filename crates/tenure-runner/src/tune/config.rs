@@ -8,6 +8,9 @@
 //! trials = 30
 //! sampler = "auto"            # auto (default) | tpe | gp | random
 //! pruner = "median"           # none | median | asha (fed per round and per fold: see crate::tune)
+//! # or, with settings:
+//! # pruner = { kind = "asha", min_resource = 3, reduction_factor = 3 }
+//! # pruner = { kind = "median", n_warmup_steps = 10, n_startup_trials = 5 }
 //! [tune.space]
 //! l2 = { type = "float", low = 1e-4, high = 100.0, log = true }
 //! ```
@@ -24,6 +27,109 @@ use tenure_tune::{
 use crate::config::ModelConfig;
 use crate::models::ModelSpec;
 use crate::{Result, RunnerError};
+
+/// `pruner` as written: a name with the default settings, or a table with
+/// `kind` and the pruner's settings (the steps they count are rounds or
+/// epochs of the first fold, then folds).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum PrunerConfig {
+    Name(String),
+    Table(toml::Table),
+}
+
+impl PrunerConfig {
+    /// The pruner, or the offending key (`tune.pruner...`) and why.
+    pub fn build(&self) -> std::result::Result<Pruner, (String, String)> {
+        let table = match self {
+            PrunerConfig::Name(name) => {
+                return name
+                    .parse()
+                    .map_err(|e: tenure_tune::TuneError| ("tune.pruner".into(), e.to_string()));
+            }
+            PrunerConfig::Table(t) => t,
+        };
+        let key = |k: &str| format!("tune.pruner.{k}");
+        let kind = match table.get("kind") {
+            Some(toml::Value::String(k)) => k.as_str(),
+            Some(other) => {
+                return Err((key("kind"), format!("expected a string, found {other}")));
+            }
+            None => return Err((key("kind"), "missing (none, median or asha)".into())),
+        };
+        let allowed: &[&str] = match kind {
+            "none" => &[],
+            "median" => &["n_startup_trials", "n_warmup_steps", "n_min_trials"],
+            "asha" => &[
+                "min_resource",
+                "reduction_factor",
+                "min_early_stopping_rate",
+            ],
+            other => {
+                return Err((
+                    key("kind"),
+                    format!("unknown pruner `{other}` (expected none, median or asha)"),
+                ));
+            }
+        };
+        let mut settings = std::collections::BTreeMap::new();
+        for (k, v) in table.iter().filter(|(k, _)| *k != "kind") {
+            if !allowed.contains(&k.as_str()) {
+                return Err((
+                    key(k),
+                    format!(
+                        "not a setting of the {kind} pruner (expected {})",
+                        if allowed.is_empty() {
+                            "none".to_string()
+                        } else {
+                            allowed.join(", ")
+                        }
+                    ),
+                ));
+            }
+            match v.as_integer() {
+                Some(n) if n >= 0 => {
+                    settings.insert(k.as_str(), n as u64);
+                }
+                _ => return Err((key(k), format!("expected an integer >= 0, found {v}"))),
+            }
+        }
+        let checked = |e: tenure_core::CoreError| match e {
+            tenure_core::CoreError::InvalidParam { name, reason } => (key(name), reason),
+            other => ("tune.pruner".into(), other.to_string()),
+        };
+        use tenure_core::ParamGuard;
+        Ok(match kind {
+            "median" => {
+                let mut p = tenure_tune::MedianParams::new();
+                if let Some(&n) = settings.get("n_startup_trials") {
+                    p = p.n_startup_trials(n as usize);
+                }
+                if let Some(&n) = settings.get("n_warmup_steps") {
+                    p = p.n_warmup_steps(n);
+                }
+                if let Some(&n) = settings.get("n_min_trials") {
+                    p = p.n_min_trials(n as usize);
+                }
+                Pruner::Median(p.check().map_err(checked)?)
+            }
+            "asha" => {
+                let mut p = tenure_tune::AshaParams::new();
+                if let Some(&n) = settings.get("min_resource") {
+                    p = p.min_resource(n);
+                }
+                if let Some(&n) = settings.get("reduction_factor") {
+                    p = p.reduction_factor(n);
+                }
+                if let Some(&n) = settings.get("min_early_stopping_rate") {
+                    p = p.min_early_stopping_rate(n as u32);
+                }
+                Pruner::Asha(p.check().map_err(checked)?)
+            }
+            _ => Pruner::None,
+        })
+    }
+}
 
 /// The `[tune]` table as written.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -45,7 +151,7 @@ pub struct TuneConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sampler: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pruner: Option<String>,
+    pub pruner: Option<PrunerConfig>,
     /// Study name in the storage; defaults to the experiment's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub study: Option<String>,
@@ -150,9 +256,7 @@ impl TuneSpec {
             None => SamplerKind::default(),
         };
         let pruner = match &config.pruner {
-            Some(p) => p
-                .parse()
-                .map_err(|e: tenure_tune::TuneError| err("tune.pruner", e.to_string()))?,
+            Some(p) => p.build().map_err(|(key, reason)| err(&key, reason))?,
             None => Pruner::None,
         };
         if config.trials == 0 {

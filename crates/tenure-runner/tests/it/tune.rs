@@ -7,7 +7,7 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use tenure_core::spec::Model;
-use tenure_core::{Dataset, Matrix, Target, Task};
+use tenure_core::{Dataset, Matrix, ParamGuard, Target, Task};
 use tenure_runner::data::synth::{self, SynthConfig};
 use tenure_runner::hpo::{ParamValue, Study, TrialState};
 use tenure_runner::models::{EarlyStop, ModelSpec};
@@ -390,4 +390,84 @@ fn observed_network_fits_report_every_epoch_and_stop_on_request() {
         })
         .unwrap();
     assert_eq!(seen, [1, 2]);
+}
+
+/// `pruner` as a table: ASHA's first rung moves from step 1 to
+/// `min_resource`, and bad settings are config errors naming the key.
+#[test]
+fn pruner_settings_move_the_first_rung_and_bad_ones_name_their_key() {
+    let dir = tempfile::tempdir().unwrap();
+    write_data(dir.path());
+    let text = TUNED.replace(
+        "pruner = \"asha\"",
+        "pruner = { kind = \"asha\", min_resource = 3, reduction_factor = 3 }",
+    );
+    let exp = Experiment::load(&write(dir.path(), "tune.toml", &text)).unwrap();
+    let spec = exp.tune.as_ref().unwrap();
+    assert_eq!(
+        spec.pruner,
+        tenure_runner::hpo::Pruner::Asha(
+            tenure_runner::hpo::AshaParams::new()
+                .min_resource(3)
+                .reduction_factor(3)
+                .check()
+                .unwrap()
+        )
+    );
+    let out = tune(
+        &exp,
+        &TuneOptions {
+            tracking_dir: Some(dir.path().join("runs")),
+            ..TuneOptions::default()
+        },
+    )
+    .unwrap();
+    let study = Study::open(
+        &out.storage,
+        &out.study,
+        spec.direction,
+        &spec.space,
+        exp.file.seed,
+    )
+    .unwrap();
+    let pruned: Vec<u64> = study
+        .trials()
+        .unwrap()
+        .iter()
+        .filter(|t| t.state == TrialState::Pruned)
+        .map(|t| *t.intermediate.keys().last().unwrap())
+        .collect();
+    assert!(!pruned.is_empty(), "ASHA pruned nothing: {:?}", out.trials);
+    // Rungs at 3 · 3^k: never step 1 any more.
+    assert!(pruned.iter().all(|s| [3, 9, 27].contains(s)), "{pruned:?}");
+
+    for (setting, key, says) in [
+        (
+            "{ kind = \"asha\", warmup = 2 }",
+            "tune.pruner.warmup",
+            "not a setting of the asha pruner",
+        ),
+        (
+            "{ kind = \"asha\", reduction_factor = 1 }",
+            "tune.pruner.reduction_factor",
+            "at least 2",
+        ),
+        (
+            "{ kind = \"median\", n_warmup_steps = -1 }",
+            "tune.pruner.n_warmup_steps",
+            "integer >= 0",
+        ),
+        ("{ min_resource = 2 }", "tune.pruner.kind", "missing"),
+        (
+            "{ kind = \"hyperband\" }",
+            "tune.pruner.kind",
+            "unknown pruner",
+        ),
+    ] {
+        let text = TUNED.replace("pruner = \"asha\"", &format!("pruner = {setting}"));
+        let e = Experiment::load(&write(dir.path(), "bad.toml", &text))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(key) && e.contains(says), "{setting}: {e}");
+    }
 }
