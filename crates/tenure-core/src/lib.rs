@@ -24,6 +24,7 @@ pub mod calibrator;
 mod dataset;
 mod device;
 mod error;
+pub mod interrupt;
 mod model;
 pub mod spec;
 pub mod spec_network;

@@ -426,6 +426,9 @@ fn train_inner(
     let mut indices: Vec<u32> = Vec::with_capacity(n);
 
     for it in 0..params.num_iterations {
+        if tenure_core::interrupt::requested() {
+            return Err(GbdtError::Interrupted);
+        }
         loss.gradients(&score, &mut gh);
         if bagging && it % params.bagging_freq == 0 {
             let round = (it / params.bagging_freq) as u64;

@@ -8,6 +8,9 @@ pub type Result<T, E = GbdtError> = std::result::Result<T, E>;
 pub enum GbdtError {
     #[error(transparent)]
     Core(#[from] tenure_core::CoreError),
+    /// A stop was requested (Ctrl-C) while training: no model.
+    #[error("training interrupted")]
+    Interrupted,
     #[error("unknown gbdt parameter `{key}`; known parameters: {known}")]
     UnknownParam { key: String, known: String },
     #[error("invalid value `{value}` for gbdt parameter `{key}`: expected {expected}")]

@@ -6,6 +6,9 @@ use tenure_device::DeviceError;
 pub enum NeuralError {
     #[error(transparent)]
     Core(#[from] CoreError),
+    /// A stop was requested (Ctrl-C) while training: no model.
+    #[error("training interrupted")]
+    Interrupted,
     #[error(transparent)]
     Device(#[from] DeviceError),
     #[error("invalid parameter `{name}`: {reason}")]

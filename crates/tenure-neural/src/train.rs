@@ -313,6 +313,9 @@ pub(crate) fn train(
         let mut total = Tensor::<1>::zeros([1], device);
         let mut weight = 0usize;
         for (b, r) in ranges.iter().enumerate() {
+            if tenure_core::interrupt::requested() {
+                return Err(NeuralError::Interrupted);
+            }
             let idx = order_t.clone().slice(r.clone());
             let (x, c) = data.rows(&idx);
             let out = net.forward(x, c, Some((&pool, rng)));

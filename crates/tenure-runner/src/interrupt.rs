@@ -5,26 +5,24 @@
 //! between snapshots, folds, models and artifact writes, so an interrupt
 //! never lands inside a write: what was logged is whole, the run is marked
 //! KILLED in the tracking store, and a tuning study keeps its interrupted
-//! trial for the next `tenure tune` to take up again.
-//!
-//! The flag is process-wide because a signal is; nothing else is global.
-
-use std::sync::atomic::{AtomicBool, Ordering};
+//! trial for the next `tenure tune` to take up again. Inside a fit, the
+//! boosting and network training loops poll the same flag (it lives in
+//! `tenure_core::interrupt`) and return an error, which the pipeline reports
+//! as the interrupt it is.
 
 use crate::{Result, RunnerError};
 
-static REQUESTED: AtomicBool = AtomicBool::new(false);
-
-/// Asks the running pipeline to stop at its next step. Returns whether a
-/// stop had already been requested (a second Ctrl-C), so that a handler can
-/// exit at once when the user insists.
+/// Asks the running pipeline, and the fit inside it, to stop at its next
+/// step ([`tenure_core::interrupt::request`]). Returns whether a stop had
+/// already been requested (a second Ctrl-C), so that a handler can exit at
+/// once when the user insists.
 pub fn request() -> bool {
-    REQUESTED.swap(true, Ordering::SeqCst)
+    tenure_core::interrupt::request()
 }
 
 /// Whether a stop was requested.
 pub fn requested() -> bool {
-    REQUESTED.load(Ordering::SeqCst)
+    tenure_core::interrupt::requested()
 }
 
 /// `Err(RunnerError::Interrupted)` once a stop was requested.

@@ -442,6 +442,15 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
         store.end_run(&run_id, RunStatus::Finished)?;
         Ok(out)
     })();
+    // A fit that Ctrl-C stopped midway (uplift learners included) fails;
+    // the failure is the stop, and the run is KILLED, not FAILED.
+    let finished = finished.map_err(|e| {
+        if crate::interrupt::requested() {
+            RunnerError::Interrupted
+        } else {
+            e
+        }
+    });
     match finished {
         Ok(mut out) => {
             // After the run is FINISHED: only finished runs are registered,
@@ -535,9 +544,16 @@ fn train_and_log(
             };
             let pred = spec
                 .fit_predict_full_on(&data.train, data.valid.x(), &query_times, stop, device)
-                .map_err(|message| RunnerError::Model {
-                    model: spec.name.clone(),
-                    message: format!("{}: {message}", fold.name),
+                .map_err(|message| {
+                    // A fit stopped by Ctrl-C fails; the failure is the stop.
+                    if crate::interrupt::requested() {
+                        RunnerError::Interrupted
+                    } else {
+                        RunnerError::Model {
+                            model: spec.name.clone(),
+                            message: format!("{}: {message}", fold.name),
+                        }
+                    }
                 })?;
             if let (false, Some(b)) = (is_test, pred.best_iteration) {
                 best_rounds[m].push(b);

@@ -232,3 +232,58 @@ fn ctrl_c_during_tune_marks_runs_killed_and_the_study_resumes() {
     assert_eq!(parent.1, "finished", "{runs:?}");
     assert_eq!(leftovers(&store), Vec::<PathBuf>::new());
 }
+
+/// Waits for `child` to exit. The deadline only keeps a broken build from
+/// hanging the suite: a fit that ignored Ctrl-C would run for hours.
+fn exits_within_deadline(mut child: Child) -> std::process::Output {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("tenure kept training after Ctrl-C");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn ctrl_c_stops_a_single_long_fit_midway() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_experiment(dir.path(), "long-fit");
+    // One booster with a million rounds: hours of training, so the signal
+    // lands inside the fit, which must stop at its next round.
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "kind = \"logistic\"\nparams = { l2 = 1.0 }",
+        "kind = \"gbdt\"\nparams = { num_iterations = 1000000, num_leaves = 4, early_stopping_round = 0 }",
+    );
+    assert!(text.contains("1000000"));
+    std::fs::write(&config, text).unwrap();
+    let store = dir.path().join("store");
+    let child = {
+        let mut child = tenure()
+            .args(["run", "--quiet"])
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        wait_until(&mut child, "the run was created", || {
+            !run_metas(&store).is_empty()
+        });
+        // Let the fit start (a scheduling pause, not a timing assertion:
+        // a signal that lands earlier is honoured between steps).
+        std::thread::sleep(Duration::from_secs(2));
+        interrupt(&child);
+        child
+    };
+    let out = exits_within_deadline(child);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert_eq!(
+        statuses(&store),
+        [("long-fit".to_string(), "killed".to_string())]
+    );
+    assert_eq!(leftovers(&store), Vec::<PathBuf>::new());
+}

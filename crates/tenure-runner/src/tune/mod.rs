@@ -440,7 +440,11 @@ fn evaluate(
             }
             fitted
         } else {
-            objective.fold_metric(&model, data, None)
+            let fitted = objective.fold_metric(&model, data, None);
+            // A fit stopped by Ctrl-C fails: the trial is interrupted, not
+            // failed, and resumes later.
+            crate::interrupt::check()?;
+            fitted
         };
         let v = match fitted {
             Ok((v, rounds)) if v.is_finite() => {
