@@ -87,9 +87,10 @@ pub enum RunnerError {
     /// The data cannot train or score a model at all (one customer, say).
     #[error("{}: {reason}", path.display())]
     Insufficient { path: PathBuf, reason: String },
-    /// Ctrl-C (SIGINT) or SIGTERM: the run was stopped between two steps
-    /// and marked KILLED.
-    #[error("interrupted: stopped between two steps; the run is marked KILLED")]
+    /// Ctrl-C (SIGINT) or SIGTERM: the run stopped at its next step (a
+    /// boosting round, a training batch, a fold, an artifact) and was marked
+    /// KILLED.
+    #[error("interrupted: stopped at the next step; the run is marked KILLED")]
     Interrupted,
     #[error("{context}: {source}")]
     Io {
