@@ -235,38 +235,49 @@ impl ZilnValidParams {
     }
 }
 
+/// `Fit` through the model's `fit_watched`, and `fit_observed`: the same
+/// fit, telling `on_epoch` after every epoch the predictions (`$what`,
+/// from the outputs by `$score`) of `valid`'s rows; it may end training (a
+/// search pruning a trial). An observer that never breaks changes nothing.
+macro_rules! observable_fit {
+    ($params:ident, $model:ident, $what:literal, $score:expr) => {
+        impl Fit for $params {
+            type Model = $model;
+            type Error = NeuralError;
+
+            fn fit(&self, data: &Dataset) -> Result<$model> {
+                self.fit_watched(data, None)
+            }
+        }
+
+        impl $params {
+            #[doc = concat!("[`Fit::fit`], calling `on_epoch` after every epoch with the predictions (", $what, ") of `valid`'s rows; it may end training.")]
+            pub fn fit_observed(
+                &self,
+                data: &Dataset,
+                valid: &Matrix,
+                on_epoch: &mut OnEpochScores<'_>,
+            ) -> Result<$model> {
+                let watch = Watch {
+                    x: valid,
+                    score: $score,
+                    on_epoch,
+                };
+                self.fit_watched(data, Some(watch))
+            }
+        }
+    };
+}
+
 /// A fitted MLP churn classifier; predictions are churn probabilities.
 #[derive(Debug)]
 pub struct MlpModel(Trained);
 
-impl Fit for MlpValidParams {
-    type Model = MlpModel;
-    type Error = NeuralError;
-
-    fn fit(&self, data: &Dataset) -> Result<MlpModel> {
-        self.fit_watched(data, None)
-    }
-}
+observable_fit!(MlpValidParams, MlpModel, "churn probabilities", |o| {
+    NetworkHead::Logistic.predict(o)
+});
 
 impl MlpValidParams {
-    /// [`Fit::fit`], calling `on_epoch` after every epoch with the
-    /// predictions (churn probabilities) of `valid`'s rows; it may end training (a
-    /// search pruning a trial). An observer that never breaks changes
-    /// nothing.
-    pub fn fit_observed(
-        &self,
-        data: &Dataset,
-        valid: &Matrix,
-        on_epoch: &mut OnEpochScores<'_>,
-    ) -> Result<MlpModel> {
-        let watch = Watch {
-            x: valid,
-            score: |o| NetworkHead::Logistic.predict(o),
-            on_epoch,
-        };
-        self.fit_watched(data, Some(watch))
-    }
-
     fn fit_watched(&self, data: &Dataset, watch: Option<Watch<'_, '_>>) -> Result<MlpModel> {
         let Target::Binary(y) = data.target() else {
             return Err(wrong_target("mlp", "binary", data));
@@ -319,34 +330,14 @@ pub struct DeepSurvModel {
     cumulative_hazard: Vec<f64>,
 }
 
-impl Fit for DeepSurvValidParams {
-    type Model = DeepSurvModel;
-    type Error = NeuralError;
-
-    fn fit(&self, data: &Dataset) -> Result<DeepSurvModel> {
-        self.fit_watched(data, None)
-    }
-}
+observable_fit!(
+    DeepSurvValidParams,
+    DeepSurvModel,
+    "log hazard ratios",
+    |o| o[0]
+);
 
 impl DeepSurvValidParams {
-    /// [`Fit::fit`], calling `on_epoch` after every epoch with the
-    /// predictions (log hazard ratios) of `valid`'s rows; it may end training (a
-    /// search pruning a trial). An observer that never breaks changes
-    /// nothing.
-    pub fn fit_observed(
-        &self,
-        data: &Dataset,
-        valid: &Matrix,
-        on_epoch: &mut OnEpochScores<'_>,
-    ) -> Result<DeepSurvModel> {
-        let watch = Watch {
-            x: valid,
-            score: |o| o[0],
-            on_epoch,
-        };
-        self.fit_watched(data, Some(watch))
-    }
-
     fn fit_watched(&self, data: &Dataset, watch: Option<Watch<'_, '_>>) -> Result<DeepSurvModel> {
         let Target::Survival { time, event } = data.target() else {
             return Err(wrong_target("deepsurv", "survival", data));
@@ -510,34 +501,11 @@ impl MlpModel {
 #[derive(Debug)]
 pub struct ZilnModel(Trained);
 
-impl Fit for ZilnValidParams {
-    type Model = ZilnModel;
-    type Error = NeuralError;
-
-    fn fit(&self, data: &Dataset) -> Result<ZilnModel> {
-        self.fit_watched(data, None)
-    }
-}
+observable_fit!(ZilnValidParams, ZilnModel, "expected amounts", |o| {
+    NetworkHead::ZeroInflatedLognormal.predict(o)
+});
 
 impl ZilnValidParams {
-    /// [`Fit::fit`], calling `on_epoch` after every epoch with the
-    /// predictions (expected amounts) of `valid`'s rows; it may end training (a
-    /// search pruning a trial). An observer that never breaks changes
-    /// nothing.
-    pub fn fit_observed(
-        &self,
-        data: &Dataset,
-        valid: &Matrix,
-        on_epoch: &mut OnEpochScores<'_>,
-    ) -> Result<ZilnModel> {
-        let watch = Watch {
-            x: valid,
-            score: |o| NetworkHead::ZeroInflatedLognormal.predict(o),
-            on_epoch,
-        };
-        self.fit_watched(data, Some(watch))
-    }
-
     fn fit_watched(&self, data: &Dataset, watch: Option<Watch<'_, '_>>) -> Result<ZilnModel> {
         let Target::Continuous(y) = data.target() else {
             return Err(wrong_target("ziln", "continuous", data));

@@ -349,27 +349,28 @@ pub(crate) fn train(
                 loss: train_loss,
             });
         }
+        // One inference-mode copy per epoch serves the observer and the
+        // validation loss alike.
+        if on_epoch.is_none() && valid.is_none() {
+            continue;
+        }
+        let snapshot = net.valid();
         let observed = match on_epoch.as_deref_mut() {
-            Some(watch) => watch(epoch + 1, &net.valid()),
+            Some(watch) => watch(epoch + 1, &snapshot),
             None => ControlFlow::Continue(()),
         };
-        let Some(valid) = &valid else {
-            if observed.is_break() {
-                break;
-            }
-            continue;
-        };
-        let snapshot = net.valid();
-        let v = valid.loss(&snapshot, targets, &data);
-        report.valid_loss.push(v);
-        if best.as_ref().is_none_or(|(b, _)| v < *b) {
-            best = Some((v, snapshot));
-            report.best_epoch = epoch + 1;
-            since_best = 0;
-        } else {
-            since_best += 1;
-            if since_best >= cfg.patience {
-                break;
+        if let Some(valid) = &valid {
+            let v = valid.loss(&snapshot, targets, &data);
+            report.valid_loss.push(v);
+            if best.as_ref().is_none_or(|(b, _)| v < *b) {
+                best = Some((v, snapshot));
+                report.best_epoch = epoch + 1;
+                since_best = 0;
+            } else {
+                since_best += 1;
+                if since_best >= cfg.patience {
+                    break;
+                }
             }
         }
         if observed.is_break() {
