@@ -38,7 +38,11 @@ def main(manifest_path):
         )
         x = np.fromfile(job["input"], dtype="<f4").reshape(job["rows"], job["cols"])
         names = [o.name for o in session.get_outputs()]
-        values = session.run(names, {"features": x})
+        feeds = {"features": x}
+        if "categories" in job:
+            with open(job["categories"]) as f:
+                feeds["categories"] = np.array(json.load(f), dtype=object).reshape(job["rows"], -1)
+        values = session.run(names, feeds)
         shapes = {}
         for name, value in zip(names, values):
             value = np.asarray(value, dtype="<f4")

@@ -183,10 +183,14 @@ struct FitArgs {
     /// Print the fitted model as one JSON object.
     #[arg(long)]
     json: bool,
-    /// Export the fitted model (logistic, cox, gbdt) to this ONNX file, its model
-    /// card beside it.
+    /// Export the fitted model (logistic, cox, gbdt, mlp, deepsurv, ziln) to this
+    /// ONNX file, its model card beside it.
     #[arg(long)]
     save_onnx: Option<PathBuf>,
+    /// Survival models with --save-onnx: the file also outputs S(t | x) at these
+    /// days after the cutoff (`survival`), e.g. 30,60,90.
+    #[arg(long, value_delimiter = ',')]
+    survival_days: Vec<f64>,
 }
 
 #[derive(Debug, Args)]
@@ -407,6 +411,7 @@ fn fit(args: FitArgs) -> Result<()> {
         },
         device: args.device,
         save_onnx: args.save_onnx,
+        survival_days: args.survival_days,
     };
     let out = tenure_runner::fit::fit(&req)?;
     if args.json {

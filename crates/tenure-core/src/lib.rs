@@ -27,6 +27,7 @@ mod error;
 pub mod interrupt;
 mod model;
 pub mod spec;
+pub mod spec_categories;
 pub mod spec_network;
 mod task;
 

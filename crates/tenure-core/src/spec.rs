@@ -296,6 +296,11 @@ pub struct SavedSpec {
     /// fixed times from the baseline cumulative hazard there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub survival: Option<SurvivalCurves>,
+    /// Features computed from raw categorical columns (one-hot indicators,
+    /// target encodings, category codes): an export takes those columns'
+    /// levels as strings and computes the features itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub categories: Option<crate::spec_categories::CategoricalInputs>,
 }
 
 /// Survival probabilities at fixed times from a log hazard ratio `η`:
@@ -348,7 +353,18 @@ impl SavedSpec {
             model,
             calibrator: None,
             survival: None,
+            categories: None,
         }
+    }
+
+    /// The same specification reading `categories`' features from raw
+    /// categorical columns.
+    pub fn with_categories(
+        mut self,
+        categories: Option<crate::spec_categories::CategoricalInputs>,
+    ) -> Self {
+        self.categories = categories;
+        self
     }
 
     /// The same specification with survival probabilities at fixed times.

@@ -100,6 +100,11 @@ impl TargetEncoder {
         self.values.len()
     }
 
+    /// The encoding of each level, indexed by code.
+    pub fn values(&self) -> &[f64] {
+        &self.values
+    }
+
     pub fn transform(&self, codes: &[Option<u32>]) -> Vec<f64> {
         codes
             .iter()

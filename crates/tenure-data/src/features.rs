@@ -239,8 +239,22 @@ pub struct Snapshot {
 pub struct HighCardinality {
     /// Name of the encoded feature, `attr_{name}_te`.
     pub name: String,
+    /// The attribute's column in the customers table.
+    pub attribute: String,
+    /// Level names, indexed by code.
+    pub levels: Vec<String>,
     pub n_levels: usize,
     pub codes: Vec<Option<u32>>,
+}
+
+/// The one-hot columns of a static categorical attribute: one feature per
+/// level, 1 for the customer's level and 0 otherwise (all 0 when missing).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OneHotAttribute {
+    /// The attribute's column in the customers table.
+    pub attribute: String,
+    /// `(level, index of its feature)`.
+    pub columns: Vec<(String, usize)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -404,6 +418,33 @@ impl<'a> SnapshotBuilder<'a> {
         &self.names
     }
 
+    /// The attributes one-hot encoded among the features.
+    pub fn onehot_attributes(&self) -> Vec<OneHotAttribute> {
+        let Some(table) = self.log.customers() else {
+            return Vec::new();
+        };
+        let index = |name: &str| {
+            self.names
+                .iter()
+                .position(|n| n == name)
+                .expect("every one-hot column is named")
+        };
+        self.onehot_attrs
+            .iter()
+            .map(|&(k, _)| {
+                let attr = &table.categorical[k];
+                OneHotAttribute {
+                    attribute: attr.name.clone(),
+                    columns: attr
+                        .levels
+                        .iter()
+                        .map(|l| (l.clone(), index(&format!("attr_{}={l}", attr.name))))
+                        .collect(),
+                }
+            })
+            .collect()
+    }
+
     pub fn observation_end(&self) -> Timestamp {
         self.observation_end
     }
@@ -492,6 +533,8 @@ impl<'a> SnapshotBuilder<'a> {
                     let attr = &table.categorical[k];
                     HighCardinality {
                         name: format!("attr_{}_te", attr.name),
+                        attribute: attr.name.clone(),
+                        levels: attr.levels.clone(),
                         n_levels: attr.levels.len(),
                         codes: rows.iter().map(|&r| attr.codes[r]).collect(),
                     }

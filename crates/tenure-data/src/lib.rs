@@ -44,8 +44,8 @@ pub mod synth;
 pub use encoding::TargetEncoder;
 pub use error::{DataError, Result};
 pub use features::{
-    ChurnDefinition, FeatureConfig, HighCardinality, LabelConfig, Snapshot, SnapshotBuilder,
-    SurvivalEvent,
+    ChurnDefinition, FeatureConfig, HighCardinality, LabelConfig, OneHotAttribute, Snapshot,
+    SnapshotBuilder, SurvivalEvent,
 };
 pub use folds::{CvConfig, CvPlan, Fold, Scheme};
 pub use log::{

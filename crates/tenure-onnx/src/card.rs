@@ -22,6 +22,11 @@ pub struct ModelCard {
     /// The times, baseline and calibrators of the `survival` output.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub survival: Option<tenure_core::spec::SurvivalCurves>,
+    /// Models fed raw categorical levels: the `categories` input
+    /// (`string [N, columns]`, an empty string for a missing level) and the
+    /// lookup that gives each derived feature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub categories: Option<tenure_core::spec_categories::CategoricalInputs>,
 }
 
 impl ModelCard {
@@ -116,12 +121,18 @@ pub fn model_card(spec: &SavedSpec, onnx: &OnnxModel, file_name: &str) -> ModelC
     let link = spec.model.link();
     let docs = OutputDocs::for_spec(spec);
     let proto = onnx.proto();
-    let columns = names
+    // The `features` input's columns: every feature, or the numeric ones
+    // when categorical features are computed from raw levels.
+    let fed: Vec<usize> = match &spec.categories {
+        Some(c) => c.numeric_features(names.len()),
+        None => (0..names.len()).collect(),
+    };
+    let columns = fed
         .iter()
         .enumerate()
-        .map(|(j, name)| ColumnCard {
-            index: j,
-            name: name.clone(),
+        .map(|(index, &j)| ColumnCard {
+            index,
+            name: names[j].clone(),
             categorical: match &spec.model {
                 Model::TreeEnsemble(m) => m.categorical.contains(&(j as u32)),
                 Model::Linear(_) => false,
@@ -187,7 +198,7 @@ pub fn model_card(spec: &SavedSpec, onnx: &OnnxModel, file_name: &str) -> ModelC
         input: InputCard {
             name: INPUT.to_string(),
             dtype: "float32".into(),
-            shape: vec![BATCH.to_string(), names.len().to_string()],
+            shape: vec![BATCH.to_string(), fed.len().to_string()],
             missing: "NaN".into(),
             columns,
         },
@@ -195,6 +206,7 @@ pub fn model_card(spec: &SavedSpec, onnx: &OnnxModel, file_name: &str) -> ModelC
         summary: summary(&spec.model),
         calibration: spec.calibrator.clone(),
         survival: spec.survival.clone(),
+        categories: spec.categories.clone(),
     }
 }
 

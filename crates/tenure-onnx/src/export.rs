@@ -5,8 +5,7 @@ use tenure_core::spec::{Model, ModelInfo, SavedSpec};
 use tenure_core::{Link, Task};
 
 use crate::error::{OnnxError, Result, ensure_spec};
-use crate::graph::{Dim, Elem, GraphBuilder, ML_DOMAIN};
-use crate::infer::TensorType;
+use crate::graph::{Elem, GraphBuilder, ML_DOMAIN};
 use crate::proto::{ModelProto, OperatorSetIdProto, StringStringEntryProto};
 
 /// ONNX IR version written (that of ONNX 1.12, read by onnxruntime 1.12 on).
@@ -16,15 +15,25 @@ pub const OPSET: i64 = 17;
 /// Opset of `ai.onnx.ml` (tree ensembles): the one of `TreeEnsemble`, which
 /// returns double sums in double (onnxruntime 1.20 on).
 pub const ML_OPSET: i64 = 5;
-/// The one graph input.
+/// The numeric input (the only one, for a model without categorical
+/// inputs).
 pub const INPUT: &str = "features";
 /// The batch dimension's name.
 pub const BATCH: &str = "N";
 
 /// Metadata keys (`metadata_props`) every exported model carries.
 pub mod keys {
-    /// JSON array of the input's column names, in order.
+    /// JSON array of the `features` input's column names, in order.
     pub const FEATURE_NAMES: &str = "tenure.feature_names";
+    /// Models fed raw categorical levels only: the `categories` input's
+    /// columns and the features computed from them, as JSON
+    /// (`tenure_core::spec_categories::CategoricalInputs`: `columns`, and
+    /// per derived feature its index among the model's features, its
+    /// column, `levels`, `values` and the `unseen` value).
+    pub const CATEGORICAL_INPUTS: &str = "tenure.categorical_inputs";
+    /// Models fed raw categorical levels only: JSON array of the model's
+    /// own feature names (numeric and derived), in its order.
+    pub const MODEL_FEATURES: &str = "tenure.model_features";
     /// JSON array of the names of the columns read as category codes.
     pub const CATEGORICAL_FEATURES: &str = "tenure.categorical_features";
     pub const TASK: &str = "tenure.task";
@@ -252,17 +261,7 @@ pub fn export(spec: &SavedSpec) -> Result<OnnxModel> {
     let docs = OutputDocs::for_spec(spec);
 
     let mut g = GraphBuilder::new(&info.name);
-    let features = g.input(
-        INPUT,
-        TensorType {
-            elem: Elem::F32,
-            shape: vec![Dim::Param(BATCH.into()), Dim::Fixed(names.len() as i64)],
-        },
-        &format!(
-            "one row per customer, columns in tenure.feature_names order: {}; NaN = missing",
-            names.join(", ")
-        ),
-    )?;
+    let features = crate::categories::inputs(&mut g, &info.name, names, spec.categories.as_ref())?;
     let mut spend_probability = None;
     let raw = match &spec.model {
         Model::TreeEnsemble(m) => crate::trees::build(&mut g, &features, m)?,
@@ -341,8 +340,16 @@ fn metadata(spec: &SavedSpec, link: Link, docs: &OutputDocs) -> Vec<StringString
             .collect(),
     };
     let outputs: Vec<&str> = docs.outputs(link).iter().map(|(n, _)| *n).collect();
+    let inputs: Vec<&str> = match &spec.categories {
+        Some(c) => c
+            .numeric_features(names.len())
+            .into_iter()
+            .map(|j| names[j].as_str())
+            .collect(),
+        None => names.iter().map(String::as_str).collect(),
+    };
     let mut props = vec![
-        (keys::FEATURE_NAMES, json(serde_json::json!(names))),
+        (keys::FEATURE_NAMES, json(serde_json::json!(inputs))),
         (
             keys::CATEGORICAL_FEATURES,
             json(serde_json::json!(categorical)),
@@ -365,6 +372,10 @@ fn metadata(spec: &SavedSpec, link: Link, docs: &OutputDocs) -> Vec<StringString
     }
     if let Some(c) = &spec.calibrator {
         props.push((keys::CALIBRATION, json(serde_json::json!(c))));
+    }
+    if let Some(c) = &spec.categories {
+        props.push((keys::CATEGORICAL_INPUTS, json(serde_json::json!(c))));
+        props.push((keys::MODEL_FEATURES, json(serde_json::json!(names))));
     }
     if let Some(c) = &spec.survival {
         props.push((keys::SURVIVAL_DAYS, json(serde_json::json!(c.days))));

@@ -26,6 +26,8 @@ pub enum Elem {
     F64,
     I64,
     Bool,
+    /// UTF-8 strings (raw categorical levels).
+    Str,
 }
 
 impl Elem {
@@ -35,6 +37,7 @@ impl Elem {
             Elem::F64 => DataType::Double,
             Elem::I64 => DataType::Int64,
             Elem::Bool => DataType::Bool,
+            Elem::Str => DataType::String,
         }) as i32
     }
 
@@ -44,6 +47,7 @@ impl Elem {
             DataType::Double => Some(Elem::F64),
             DataType::Int64 => Some(Elem::I64),
             DataType::Bool => Some(Elem::Bool),
+            DataType::String => Some(Elem::Str),
             _ => None,
         }
     }
@@ -54,6 +58,7 @@ impl Elem {
             Elem::F64 => "float64",
             Elem::I64 => "int64",
             Elem::Bool => "bool",
+            Elem::Str => "string",
         }
     }
 
@@ -66,6 +71,8 @@ impl Elem {
             Elem::F32 => 4,
             Elem::F64 | Elem::I64 => 8,
             Elem::Bool => 1,
+            // Never stored as raw data: tenure has no string initializer.
+            Elem::Str => 0,
         }
     }
 }
@@ -349,6 +356,27 @@ pub fn attr_ints(name: &str, v: Vec<i64>) -> AttributeProto {
     AttributeProto {
         ints: v,
         ..attribute(name, AttributeType::Ints)
+    }
+}
+
+pub fn attr_float(name: &str, v: f32) -> AttributeProto {
+    AttributeProto {
+        f: Some(v),
+        ..attribute(name, AttributeType::Float)
+    }
+}
+
+pub fn attr_floats(name: &str, v: Vec<f32>) -> AttributeProto {
+    AttributeProto {
+        floats: v,
+        ..attribute(name, AttributeType::Floats)
+    }
+}
+
+pub fn attr_strings(name: &str, v: &[String]) -> AttributeProto {
+    AttributeProto {
+        strings: v.iter().map(|s| s.as_bytes().to_vec()).collect(),
+        ..attribute(name, AttributeType::Strings)
     }
 }
 

@@ -77,7 +77,7 @@ pub fn node_types(node: &NodeProto, inputs: &[&TensorType]) -> Result<Vec<Tensor
         ("", "Add" | "Sub" | "Mul" | "Div") => {
             arity(2)?;
             ensure_valid!(
-                inputs[0].elem != Elem::Bool,
+                matches!(inputs[0].elem, Elem::F32 | Elem::F64 | Elem::I64),
                 at,
                 "{op} takes numeric tensors, got {}",
                 inputs[0]
@@ -243,6 +243,36 @@ pub fn node_types(node: &NodeProto, inputs: &[&TensorType]) -> Result<Vec<Tensor
             TensorType {
                 elem: inputs[0].elem,
                 shape,
+            }
+        }
+        // A raw categorical level to a feature value.
+        (ML_DOMAIN, "LabelEncoder") => {
+            arity(1)?;
+            ensure_valid!(
+                inputs[0].elem == Elem::Str,
+                at,
+                "tenure's LabelEncoder maps strings, got {}",
+                inputs[0]
+            );
+            let keys = typed_attr(node, "keys_strings", AttributeType::Strings)?
+                .ok_or_else(|| missing(node, "keys_strings"))?;
+            let values = typed_attr(node, "values_floats", AttributeType::Floats)?
+                .ok_or_else(|| missing(node, "values_floats"))?;
+            ensure_valid!(
+                keys.strings.len() == values.floats.len(),
+                at,
+                "{} keys and {} values",
+                keys.strings.len(),
+                values.floats.len()
+            );
+            ensure_valid!(
+                typed_attr(node, "default_float", AttributeType::Float)?.is_some(),
+                at,
+                "attribute `default_float` is missing"
+            );
+            TensorType {
+                elem: Elem::F32,
+                shape: inputs[0].shape.clone(),
             }
         }
         (ML_DOMAIN, "TreeEnsemble") => {

@@ -25,7 +25,11 @@
 //!   probability of spend as the extra output `spend_probability`.
 //!
 //! **Input** `features`: `float32 [N, F]`, `N` dynamic, columns in the order
-//! of the `tenure.feature_names` metadata, `NaN` for a missing value.
+//! of the `tenure.feature_names` metadata, `NaN` for a missing value. A spec
+//! with [`categories`](tenure_core::spec::SavedSpec::categories) adds
+//! `categories`: `string [N, C]`, raw levels (`""` missing) from which the
+//! graph computes the derived features (one `ai.onnx.ml.LabelEncoder` each);
+//! `features` then holds the other columns.
 //! - Calibration: a spec's [`Calibrator`](tenure_core::Calibrator) (Platt,
 //!   isotonic, temperature) follows the link inside the graph, in double,
 //!   with standard operators only (see the `head` module).
@@ -85,6 +89,7 @@
 //! ```
 
 mod card;
+mod categories;
 mod error;
 pub mod export;
 mod fs;

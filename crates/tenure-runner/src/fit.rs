@@ -54,6 +54,9 @@ pub struct FitRequest {
     pub threads: Option<usize>,
     /// Export the fitted model to this ONNX file (model card beside it).
     pub save_onnx: Option<PathBuf>,
+    /// Survival models exported with `save_onnx`: add `S(t | x)` at these
+    /// days as the `survival` output (baseline fitted on the training rows).
+    pub survival_days: Vec<f64>,
 }
 
 /// An RFM summary table as it is, or one computed from transactions.
@@ -192,6 +195,12 @@ fn model_error(model: &str, e: impl std::fmt::Display) -> RunnerError {
 
 /// Fits the requested model and describes it as JSON.
 pub fn fit(req: &FitRequest) -> Result<Value> {
+    if !req.survival_days.is_empty() && req.save_onnx.is_none() {
+        return Err(model_error(
+            &req.model,
+            "--survival-days describes the exported file: add --save-onnx PATH",
+        ));
+    }
     let kind = req.model.as_str();
     if req.save_onnx.is_some()
         && FIT_MODELS.contains(&kind)
@@ -300,7 +309,8 @@ fn fit_logistic(req: &FitRequest) -> Result<Value> {
 }
 
 /// With `--save-onnx PATH`: exports the fitted model there, its card
-/// beside it, and adds both paths to the JSON description.
+/// beside it, and adds both paths to the JSON description. With
+/// `--survival-days`, a survival model's file also gives `S(t | x)` there.
 pub(crate) fn save_onnx(
     req: &FitRequest,
     out: &mut Value,
@@ -312,12 +322,60 @@ pub(crate) fn save_onnx(
         return Ok(());
     };
     let info = crate::export::model_info(&req.model, &req.model, "1", task, None, train, None);
-    let card = crate::export::save_onnx(path, &SavedSpec::new(info, spec()))?;
+    let model = spec();
+    let curves = survival_curves(req, train, &model)?;
+    let spec = SavedSpec::new(info, model).with_survival(curves);
+    let card = crate::export::save_onnx(path, &spec)?;
     out["onnx"] = json!({
         "path": path.display().to_string(),
         "model_card": card.display().to_string(),
     });
+    if let Some(c) = &spec.survival {
+        out["onnx"]["survival_days"] = json!(c.days);
+    }
     Ok(())
+}
+
+/// `--survival-days`: the Breslow baseline of the model's log hazard ratios
+/// on the training rows, read just before each day as `tenure run` reads it.
+fn survival_curves(
+    req: &FitRequest,
+    train: &Dataset,
+    model: &Model,
+) -> Result<Option<tenure_core::spec::SurvivalCurves>> {
+    if req.survival_days.is_empty() {
+        return Ok(None);
+    }
+    let Target::Survival { time, event } = train.target() else {
+        return Err(model_error(
+            &req.model,
+            "--survival-days needs a survival model (cox, deepsurv, gbdt --task survival)",
+        ));
+    };
+    if let Some(d) = req
+        .survival_days
+        .iter()
+        .find(|d| !(d.is_finite() && **d > 0.0))
+    {
+        return Err(model_error(
+            &req.model,
+            format!("--survival-days {d}: expected positive days"),
+        ));
+    }
+    let eta = model
+        .predict_raw(train.x())
+        .map_err(|e| model_error(&req.model, e))?;
+    let baseline = tenure_stats::BreslowBaseline::fit(time, event, &eta, train.weights())
+        .map_err(|e| model_error(&req.model, e))?;
+    let cumulative_hazard = crate::pipeline::query_times(&req.survival_days)
+        .iter()
+        .map(|&t| baseline.cumulative_hazard_at(t))
+        .collect();
+    Ok(Some(tenure_core::spec::SurvivalCurves {
+        days: req.survival_days.clone(),
+        cumulative_hazard,
+        calibrators: Vec::new(),
+    }))
 }
 
 fn fit_kaplan_meier(req: &FitRequest) -> Result<Value> {

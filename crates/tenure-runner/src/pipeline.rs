@@ -6,10 +6,12 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::Serialize;
+use tenure_core::spec_categories::{CategoricalInputs, DerivedFeature};
 use tenure_core::{Dataset, DeviceRequest, Matrix, Target, Task};
 use tenure_data::encoding::TargetEncoder;
 use tenure_data::{
-    CustomerLog, CvPlan, Fold, HighCardinality, Snapshot, SnapshotBuilder, format_date,
+    CustomerLog, CvPlan, Fold, HighCardinality, OneHotAttribute, Snapshot, SnapshotBuilder,
+    format_date,
 };
 use tenure_device::{Resolution, ResolvedDevice};
 use tenure_store::{Metric, RunStatus, TrackingStore};
@@ -162,6 +164,8 @@ pub struct Prepared {
     pub plan: CvPlan,
     pub snapshots: BTreeMap<i64, Snapshot>,
     pub feature_names: Vec<String>,
+    /// The attributes one-hot encoded among the features.
+    pub onehot: Vec<OneHotAttribute>,
 }
 
 pub fn prepare(exp: &Experiment, progress: &Progress) -> Result<Prepared> {
@@ -192,11 +196,13 @@ pub fn prepare(exp: &Experiment, progress: &Progress) -> Result<Prepared> {
     if let Some(s) = snapshots.values().next() {
         feature_names.extend(s.high_cardinality.iter().map(|h| h.name.clone()));
     }
+    let onehot = builder.onehot_attributes();
     Ok(Prepared {
         log,
         plan,
         snapshots,
         feature_names,
+        onehot,
     })
 }
 
@@ -207,6 +213,9 @@ pub struct FoldData {
     pub train: Dataset,
     pub valid: Dataset,
     pub valid_ids: Vec<String>,
+    /// The features computed from categorical attributes, as lookups on
+    /// the raw levels (what an export of the fold's model reads).
+    pub categories: Option<CategoricalInputs>,
 }
 
 pub fn fold_data(exp: &Experiment, prepared: &Prepared, fold: &Fold) -> Result<FoldData> {
@@ -234,16 +243,54 @@ pub fn fold_data(exp: &Experiment, prepared: &Prepared, fold: &Fold) -> Result<F
         },
         &train_y,
     )?;
+    let mut encodings = Vec::new();
     for e in encoded {
         train_x = train_x.hstack(&column(e.train))?;
         valid_x = valid_x.hstack(&column(e.valid))?;
+        encodings.push((e.attribute, e.levels, names.len(), e.encoder));
         names.push(e.name);
     }
+    let categories = categorical_inputs(&prepared.onehot, &encodings);
     Ok(FoldData {
         train: Dataset::new(train_x, names.clone(), train_y)?,
         valid: Dataset::new(valid_x, names, valid_snap.dataset.target().clone())?,
         valid_ids: valid_snap.customer_ids.clone(),
+        categories,
     })
+}
+
+/// The one-hot and target-encoded features as lookups on their
+/// attributes' raw levels; `None` without a categorical attribute.
+/// `encodings`: (attribute, levels, feature index, encoder) per
+/// target-encoded attribute.
+fn categorical_inputs(
+    onehot: &[OneHotAttribute],
+    encodings: &[(String, Vec<String>, usize, TargetEncoder)],
+) -> Option<CategoricalInputs> {
+    let mut columns = Vec::new();
+    let mut derived = Vec::new();
+    for a in onehot {
+        let column = columns.len() as u32;
+        columns.push(a.attribute.clone());
+        derived.extend(a.columns.iter().map(|(level, j)| DerivedFeature {
+            feature: *j as u32,
+            column,
+            levels: vec![level.clone()],
+            values: vec![1.0],
+            unseen: 0.0,
+        }));
+    }
+    for (attribute, levels, j, encoder) in encodings {
+        derived.push(DerivedFeature {
+            feature: *j as u32,
+            column: columns.len() as u32,
+            levels: levels.clone(),
+            values: encoder.values().to_vec(),
+            unseen: encoder.prior(),
+        });
+        columns.push(attribute.clone());
+    }
+    (!columns.is_empty()).then_some(CategoricalInputs { columns, derived })
 }
 
 /// A target-encoded attribute: its feature name and its values on the
@@ -252,6 +299,11 @@ pub(crate) struct EncodedColumn {
     pub name: String,
     pub train: Vec<f64>,
     pub valid: Vec<f64>,
+    /// The attribute's column in the customers table, and its levels.
+    pub attribute: String,
+    pub levels: Vec<String>,
+    /// Fitted on every training row: the one new rows get.
+    pub encoder: TargetEncoder,
 }
 
 /// One target-encoded column per high-cardinality attribute: the encoder is
@@ -281,6 +333,9 @@ pub(crate) fn target_encode(
                 name: hc.name.clone(),
                 train: oof,
                 valid: encoder.transform(&hc.codes),
+                attribute: hc.attribute.clone(),
+                levels: hc.levels.clone(),
+                encoder,
             })
         })
         .collect()
@@ -582,7 +637,9 @@ fn train_and_log(
                         calibrators: Vec::new(),
                     });
                 exports[m] = Some(
-                    tenure_core::spec::SavedSpec::new(info, model.clone()).with_survival(curves),
+                    tenure_core::spec::SavedSpec::new(info, model.clone())
+                        .with_survival(curves)
+                        .with_categories(data.categories.clone()),
                 );
             }
             let scores =
@@ -887,6 +944,7 @@ mod tests {
                 train,
                 valid,
                 valid_ids: ids,
+                categories: None,
             },
             pred,
         )

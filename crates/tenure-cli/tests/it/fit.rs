@@ -249,9 +249,8 @@ fn model_errors_name_the_row_a_user_sees_in_the_file() {
     );
 }
 
-#[test]
-fn cox_matches_lifelines_on_rossi() {
-    let g = golden("lifelines_cox.json");
+/// The Rossi recidivism data of the lifelines golden as a CSV file.
+fn rossi_csv(g: &Value, dir: &Path) -> std::path::PathBuf {
     let names = strings(&g["feature_names"]);
     let mut csv = format!("{},week,arrest\n", names.join(","));
     let events = g["event"].as_array().unwrap();
@@ -266,9 +265,16 @@ fn cox_matches_lifelines_on_rossi() {
         let e = u8::from(e.as_bool().unwrap());
         csv.push_str(&format!("{},{t},{e}\n", cells.join(",")));
     }
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("rossi.csv");
+    let path = dir.join("rossi.csv");
     std::fs::write(&path, csv).unwrap();
+    path
+}
+
+#[test]
+fn cox_matches_lifelines_on_rossi() {
+    let g = golden("lifelines_cox.json");
+    let dir = tempfile::tempdir().unwrap();
+    let path = rossi_csv(&g, dir.path());
     let case = g["cases"]
         .as_array()
         .unwrap()
@@ -315,6 +321,117 @@ fn cox_matches_lifelines_on_rossi() {
     assert!((ll - case["log_likelihood"].as_f64().unwrap()).abs() < 1e-6);
     let c = fitted["concordance"].as_f64().unwrap();
     assert!((c - case["concordance"].as_f64().unwrap()).abs() < 1e-6);
+}
+
+/// `tenure fit --model cox --save-onnx --survival-days`: onnxruntime's
+/// `survival` output is lifelines' `predict_survival_function` on Rossi.
+/// Days fall between the weekly event times (lifelines reads `H₀` at the
+/// times themselves, tenure just before each day, as `tenure run` does).
+#[test]
+fn cox_exports_survival_probabilities_like_lifelines() {
+    let g = golden("lifelines_cox.json");
+    let case = g["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "efron")
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = rossi_csv(&g, dir.path());
+    let onnx = dir.path().join("cox.onnx");
+    let times = floats(&case["baseline_times"]);
+    let days: Vec<String> = times.iter().map(|t| (t + 0.5).to_string()).collect();
+    let out = run_ok(
+        tenure()
+            .args([
+                "fit",
+                "--model",
+                "cox",
+                "--duration",
+                "week",
+                "--event",
+                "arrest",
+            ])
+            .args(["--json", "--survival-days", &days.join(",")])
+            .arg("--save-onnx")
+            .arg(&onnx)
+            .arg(&path),
+    );
+    let fitted: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(floats(&fitted["onnx"]["survival_days"]).len(), times.len());
+    let rows: Vec<usize> = case["survival_rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_u64().unwrap() as usize)
+        .collect();
+    let x: Vec<Vec<f64>> = rows.iter().map(|&r| floats(&g["x"][r])).collect();
+    let python = tenure_mlflow::testing::test_python();
+    let scored = std::process::Command::new(python)
+        .arg("-c")
+        .arg(
+            "import json, sys, numpy as np, onnxruntime as ort\n\
+             s = ort.InferenceSession(sys.argv[1])\n\
+             x = np.array(json.loads(sys.argv[2]), dtype=np.float32)\n\
+             print(json.dumps(s.run(['survival'], {'features': x})[0].tolist()))\n",
+        )
+        .arg(&onnx)
+        .arg(serde_json::to_string(&x).unwrap())
+        .output()
+        .unwrap();
+    assert!(
+        scored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&scored.stderr)
+    );
+    let got: Vec<Vec<f64>> = serde_json::from_slice(&scored.stdout).unwrap();
+    let want = case["survival"].as_array().unwrap();
+    for (k, (g_row, w_row)) in got.iter().zip(want).enumerate() {
+        for (j, (a, b)) in g_row.iter().zip(floats(w_row)).enumerate() {
+            assert!(
+                (a - b).abs() <= 2e-5,
+                "row {} day {}: onnx {a} vs lifelines {b}",
+                rows[k],
+                days[j]
+            );
+        }
+    }
+    // The flag describes the file: without one, or on a model without
+    // hazards, it is an error.
+    let e = tenure()
+        .args([
+            "fit",
+            "--model",
+            "cox",
+            "--duration",
+            "week",
+            "--event",
+            "arrest",
+        ])
+        .args(["--survival-days", "30"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(e.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&e.stderr).contains("--save-onnx"));
+    let e = tenure()
+        .args([
+            "fit",
+            "--model",
+            "logistic",
+            "--target",
+            "arrest",
+            "--survival-days",
+            "30",
+        ])
+        .arg("--save-onnx")
+        .arg(dir.path().join("lr.onnx"))
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(e.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&e.stderr).contains("needs a survival model"));
+    assert!(!dir.path().join("lr.onnx").exists());
 }
 
 fn cdnow(file: &str) -> std::path::PathBuf {

@@ -322,9 +322,9 @@ fn tenure_run_registers_gates_and_deploys_on_both_stores() {
             .arg(
                 "import sys, numpy as np, onnxruntime as ort\n\
                  s = ort.InferenceSession(sys.argv[1])\n\
-                 i = s.get_inputs()[0]\n\
-                 x = np.zeros((3, i.shape[1]), dtype=np.float32 if 'float)' in i.type else np.float64)\n\
-                 print(len(s.run(None, {i.name: x})[0]))\n",
+                 feed = {i.name: np.full((3, i.shape[1]), 'basic', dtype=object) if 'string' in i.type\n\
+                         else np.zeros((3, i.shape[1]), dtype=np.float32) for i in s.get_inputs()}\n\
+                 print(len(s.run(None, feed)[0]))\n",
             )
             .arg(out.join("model.onnx"))
             .output()

@@ -1,5 +1,6 @@
 mod bundle;
 mod calibration;
+mod categories;
 mod common;
 mod errors;
 mod fuzz;

@@ -55,10 +55,102 @@ fn script() -> PathBuf {
 }
 
 /// Checks and scores each `(ONNX file content, rows)` job in one Python run.
+///
+/// `rows` are the model's features. A model that reads raw categorical
+/// levels gets, for each derived feature, a level that gives the row's
+/// value ([`split_inputs`]), so every run-exported model is scored through
+/// its string lookups.
 pub fn score(jobs: &[(&[u8], &Matrix)]) -> Vec<Scored> {
+    let raw: Vec<(&[u8], Matrix, Option<Vec<Vec<String>>>)> = jobs
+        .iter()
+        .map(|&(model, x)| {
+            let onnx = tenure_onnx::OnnxModel::from_bytes(model).unwrap();
+            match onnx.metadata(tenure_onnx::export::keys::CATEGORICAL_INPUTS) {
+                None => (model, x.clone(), None),
+                Some(json) => {
+                    let cats = serde_json::from_str(json).unwrap();
+                    let (numeric, levels) = split_inputs(&cats, x);
+                    (model, numeric, Some(levels))
+                }
+            }
+        })
+        .collect();
+    let refs: Vec<(&[u8], &Matrix, Option<&[Vec<String>]>)> =
+        raw.iter().map(|(m, x, c)| (*m, x, c.as_deref())).collect();
+    score_raw(&refs)
+}
+
+/// The inputs that give the feature matrix `x`: its numeric columns, and
+/// per row and raw column a level (or `""`, missing) whose lookups give the
+/// row's derived values.
+pub fn split_inputs(
+    cats: &tenure_core::spec_categories::CategoricalInputs,
+    x: &Matrix,
+) -> (Matrix, Vec<Vec<String>>) {
+    let numeric_cols = cats.numeric_features(x.n_cols());
+    let rows: Vec<Vec<f64>> = x
+        .rows()
+        .map(|r| numeric_cols.iter().map(|&j| r[j]).collect())
+        .collect();
+    let numeric = Matrix::new(rows.concat(), x.n_rows(), numeric_cols.len()).unwrap();
+    let candidates: Vec<Vec<String>> = (0..cats.columns.len())
+        .map(|c| {
+            let mut levels: Vec<String> = cats
+                .derived
+                .iter()
+                .filter(|d| d.column as usize == c)
+                .flat_map(|d| d.levels.iter().cloned())
+                .collect();
+            levels.sort();
+            levels.dedup();
+            levels.push(String::new());
+            levels
+        })
+        .collect();
+    let f32_of = |v: f64| v as f32;
+    let levels = x
+        .rows()
+        .enumerate()
+        .map(|(i, r)| {
+            candidates
+                .iter()
+                .enumerate()
+                .map(|(c, cands)| {
+                    cands
+                        .iter()
+                        .find(|level| {
+                            cats.derived
+                                .iter()
+                                .filter(|d| d.column as usize == c)
+                                .all(|d| {
+                                    let v = d
+                                        .levels
+                                        .iter()
+                                        .position(|l| l == *level)
+                                        .map_or(d.unseen, |k| d.values[k]);
+                                    f32_of(v) == f32_of(r[d.feature as usize])
+                                })
+                        })
+                        .unwrap_or_else(|| {
+                            panic!(
+                                "row {i}: no level of `{}` gives its features",
+                                cats.columns[c]
+                            )
+                        })
+                        .clone()
+                })
+                .collect()
+        })
+        .collect();
+    (numeric, levels)
+}
+
+/// Scores `(ONNX file content, numeric features, raw levels)` jobs: the
+/// `features` input and, where given, the `categories` input.
+pub fn score_raw(jobs: &[(&[u8], &Matrix, Option<&[Vec<String>]>)]) -> Vec<Scored> {
     let dir = tempfile::tempdir().unwrap();
     let mut manifest = Vec::new();
-    for (k, (model, x)) in jobs.iter().enumerate() {
+    for (k, (model, x, categories)) in jobs.iter().enumerate() {
         let model_path = dir.path().join(format!("model_{k}.onnx"));
         std::fs::write(&model_path, model).unwrap();
         let input_path = dir.path().join(format!("input_{k}.f32"));
@@ -70,10 +162,16 @@ pub fn score(jobs: &[(&[u8], &Matrix)]) -> Vec<Scored> {
         std::fs::write(&input_path, bytes).unwrap();
         let out_dir = dir.path().join(format!("out_{k}"));
         std::fs::create_dir(&out_dir).unwrap();
-        manifest.push(serde_json::json!({
+        let mut job = serde_json::json!({
             "model": model_path, "input": input_path,
             "rows": x.n_rows(), "cols": x.n_cols(), "out_dir": out_dir,
-        }));
+        });
+        if let Some(levels) = categories {
+            let path = dir.path().join(format!("categories_{k}.json"));
+            std::fs::write(&path, serde_json::to_vec(levels).unwrap()).unwrap();
+            job["categories"] = serde_json::json!(path);
+        }
+        manifest.push(job);
     }
     let manifest_path = dir.path().join("manifest.json");
     std::fs::write(

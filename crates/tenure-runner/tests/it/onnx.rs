@@ -126,9 +126,22 @@ fn churn_run_exports_models_scoring_like_tenure() {
                 spec.info.name
             );
         }
+        // `features` holds the model's features less those computed from
+        // the raw `plan` and `region` levels.
+        let names = spec.model.feature_names();
+        let cats = spec.categories.as_ref().expect("plan and region");
+        let numeric: Vec<&String> = cats
+            .numeric_features(names.len())
+            .into_iter()
+            .map(|j| &names[j])
+            .collect();
         assert_eq!(
             s.metadata["tenure.feature_names"],
-            serde_json::to_string(&spec.model.feature_names()).unwrap()
+            serde_json::to_string(&numeric).unwrap()
+        );
+        assert_eq!(
+            s.metadata["tenure.model_features"],
+            serde_json::to_string(names).unwrap()
         );
     }
 }
@@ -409,5 +422,118 @@ fn gbdt_scores_like_tenure_with_unseen_categories_and_missing_values() {
             };
             assert!(ok, "{objective:?} row {r}: tenure {w}, onnxruntime {g}");
         }
+    }
+}
+
+/// A deployment pipeline feeds the customers table's own levels: the
+/// exported graph takes `plan` (one-hot in tenure) and `region` (target
+/// encoded, 40 levels) as strings and scores as tenure scored the test
+/// fold; an unseen or missing level scores as tenure would encode it.
+#[test]
+fn exports_take_the_customers_raw_categorical_levels() {
+    let (out, x, dir) = run(
+        "[labels]\ntask = \"churn\"\nhorizon_days = 90",
+        "[[models]]\nname = \"lr\"\nkind = \"logistic\"\n\
+         [[models]]\nkind = \"gbdt\"\nparams = { num_iterations = 40, num_leaves = 7 }",
+    );
+    let exp = Experiment::load(&dir.path().join("e.toml")).unwrap();
+    let prepared = tenure_runner::prepare(&exp, &Progress::new(false)).unwrap();
+    let test = prepared.plan.all_folds().last().unwrap();
+    let data = tenure_runner::pipeline::fold_data(&exp, &prepared, test).unwrap();
+    let log = &prepared.log;
+    let table = log.customers().unwrap();
+    let row_of: std::collections::HashMap<&str, usize> = log
+        .customer_ids()
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    let raw = |id: &str, attr: &str| -> String {
+        let a = table.categorical.iter().find(|a| a.name == attr).unwrap();
+        a.codes[row_of[id]].map_or(String::new(), |c| a.levels[c as usize].clone())
+    };
+    let mut levels: Vec<Vec<String>> = data
+        .valid_ids
+        .iter()
+        .map(|id| vec![raw(id, "plan"), raw(id, "region")])
+        .collect();
+    // Three more rows: an unseen plan, a missing region, both unseen.
+    let extra = [["gold", "r00"], ["basic", ""], ["zz", "r999"]];
+    levels.extend(extra.iter().map(|r| r.map(String::from).to_vec()));
+
+    for m in 0..2 {
+        let (spec, bytes) = bundle(&out, m);
+        let cats = spec
+            .categories
+            .clone()
+            .expect("plan and region are categorical");
+        assert_eq!(cats.columns, ["plan", "region"]);
+        let names = spec.model.feature_names();
+        let numeric_cols = cats.numeric_features(names.len());
+        assert!(
+            numeric_cols
+                .iter()
+                .all(|&j| !names[j].starts_with("attr_plan") && names[j] != "attr_region_te")
+        );
+        let mut rows: Vec<f64> = x
+            .rows()
+            .flat_map(|r| numeric_cols.iter().map(|&j| r[j]).collect::<Vec<_>>())
+            .collect();
+        for k in 0..extra.len() {
+            rows.extend(numeric_cols.iter().map(|&j| x.get(k, j)));
+        }
+        let numeric = Matrix::new(rows, levels.len(), numeric_cols.len()).unwrap();
+        // What tenure builds from the raw levels is the test fold's matrix.
+        let full = cats.encode(&numeric, &levels).unwrap();
+        for i in 0..x.n_rows() {
+            for j in 0..x.n_cols() {
+                // Numeric columns as given, derived ones in f32.
+                let (a, b) = (full.get(i, j), x.get(i, j));
+                assert!(
+                    a == b || a == f64::from(b as f32) || (a.is_nan() && b.is_nan()),
+                    "row {i} col {j}: {a} vs {b}"
+                );
+            }
+        }
+        let s = &crate::onnxruntime::score_raw(&[(&bytes, &numeric, Some(&levels))])[0];
+        let want = spec.model.predict(&full).unwrap();
+        let tenure = test_fold_prediction(&out, m);
+        let got = s.column(tenure_onnx::UNCALIBRATED);
+        for (i, (&g, &w)) in got.iter().zip(&want).enumerate() {
+            assert!(
+                (f64::from(g) - w).abs() <= 1e-5,
+                "{} row {i}: {g} vs {w}",
+                spec.info.name
+            );
+            if i < tenure.len() {
+                assert!(
+                    (f64::from(g) - tenure[i]).abs() <= 1e-5,
+                    "{} row {i}",
+                    spec.info.name
+                );
+            }
+        }
+        // The unseen and missing rows: no plan indicator, the prior as the
+        // region's encoding.
+        let n = x.n_rows();
+        let te = cats.derived.iter().find(|d| d.column == 1).unwrap();
+        let plan: Vec<usize> = cats
+            .derived
+            .iter()
+            .filter(|d| d.column == 0)
+            .map(|d| d.feature as usize)
+            .collect();
+        assert!(
+            plan.iter()
+                .all(|&j| full.get(n, j) == 0.0 && full.get(n + 2, j) == 0.0)
+        );
+        assert_eq!(
+            full.get(n + 1, te.feature as usize),
+            f64::from(te.unseen as f32)
+        );
+        assert_eq!(
+            full.get(n + 2, te.feature as usize),
+            f64::from(te.unseen as f32)
+        );
     }
 }
