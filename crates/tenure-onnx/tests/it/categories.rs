@@ -233,12 +233,15 @@ fn the_card_and_the_spec_file_describe_the_categories_input() {
     assert_eq!(tenure_onnx::read_spec(&paths.spec).unwrap(), spec);
 }
 
+/// Damages valid categorical inputs in one way.
+type Breakage = Box<dyn Fn(&mut CategoricalInputs)>;
+
 #[test]
 fn categorical_inputs_that_cannot_be_exported_are_named() {
     let mut rng = StdRng::seed_from_u64(6);
     let trees = random_ensemble_sized(&mut rng, Link::Sigmoid, 6, vec![], 3, 3);
     let base = plan_and_region(1, 5, &mut rng);
-    let broken: Vec<(&str, Box<dyn Fn(&mut CategoricalInputs)>)> = vec![
+    let broken: Vec<(&str, Breakage)> = vec![
         ("out of range", Box::new(|c| c.derived[0].feature = 6)),
         ("derived twice", Box::new(|c| c.derived[1].feature = 1)),
         (

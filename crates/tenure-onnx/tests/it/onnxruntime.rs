@@ -54,6 +54,12 @@ fn script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/testenv/onnx_score.py")
 }
 
+/// Raw categorical levels, one row per sample and one level per raw column.
+pub type Levels = Vec<Vec<String>>;
+
+/// One [`score_raw`] job: ONNX file content, numeric features, raw levels.
+pub type RawJob<'a> = (&'a [u8], &'a Matrix, Option<&'a [Vec<String>]>);
+
 /// Checks and scores each `(ONNX file content, rows)` job in one Python run.
 ///
 /// `rows` are the model's features. A model that reads raw categorical
@@ -61,7 +67,7 @@ fn script() -> PathBuf {
 /// value ([`split_inputs`]), so every run-exported model is scored through
 /// its string lookups.
 pub fn score(jobs: &[(&[u8], &Matrix)]) -> Vec<Scored> {
-    let raw: Vec<(&[u8], Matrix, Option<Vec<Vec<String>>>)> = jobs
+    let raw: Vec<(&[u8], Matrix, Option<Levels>)> = jobs
         .iter()
         .map(|&(model, x)| {
             let onnx = tenure_onnx::OnnxModel::from_bytes(model).unwrap();
@@ -75,8 +81,7 @@ pub fn score(jobs: &[(&[u8], &Matrix)]) -> Vec<Scored> {
             }
         })
         .collect();
-    let refs: Vec<(&[u8], &Matrix, Option<&[Vec<String>]>)> =
-        raw.iter().map(|(m, x, c)| (*m, x, c.as_deref())).collect();
+    let refs: Vec<RawJob> = raw.iter().map(|(m, x, c)| (*m, x, c.as_deref())).collect();
     score_raw(&refs)
 }
 
@@ -147,7 +152,7 @@ pub fn split_inputs(
 
 /// Scores `(ONNX file content, numeric features, raw levels)` jobs: the
 /// `features` input and, where given, the `categories` input.
-pub fn score_raw(jobs: &[(&[u8], &Matrix, Option<&[Vec<String>]>)]) -> Vec<Scored> {
+pub fn score_raw(jobs: &[RawJob]) -> Vec<Scored> {
     let dir = tempfile::tempdir().unwrap();
     let mut manifest = Vec::new();
     for (k, (model, x, categories)) in jobs.iter().enumerate() {
