@@ -90,6 +90,18 @@ pub enum RegistryCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Set tags: on the registered model (NAME) or on one version
+    /// (NAME/VERSION or NAME@ALIAS). Keys under `tenure.` are tenure's own.
+    Tag {
+        model: String,
+        /// KEY=VALUE pairs (an existing key is overwritten).
+        #[arg(required = true, value_name = "KEY=VALUE")]
+        tags: Vec<String>,
+        #[command(flatten)]
+        at: StoreArgs,
+        #[arg(long)]
+        json: bool,
+    },
     /// Write model.onnx and model_card.json of NAME@ALIAS (or NAME/VERSION)
     /// into DIR after verifying their sha256; fails if any is missing or
     /// corrupt, writing nothing.
@@ -113,6 +125,27 @@ fn who() -> String {
 
 fn parse_ref(s: &str) -> Result<ModelRef> {
     Ok(s.parse::<ModelRef>()?)
+}
+
+/// `KEY=VALUE` pairs, all checked before any is written.
+fn parse_tags(pairs: &[String]) -> Result<Vec<(String, String)>> {
+    pairs
+        .iter()
+        .map(|pair| {
+            let Some((key, value)) = pair.split_once('=') else {
+                anyhow::bail!("tag `{pair}` is not KEY=VALUE");
+            };
+            let key = key.trim();
+            anyhow::ensure!(!key.is_empty(), "tag `{pair}` has an empty key");
+            // tenure keeps lineage, file digests and the promotion log in
+            // these; a user tag there would corrupt the registry's records.
+            anyhow::ensure!(
+                !key.starts_with("tenure."),
+                "tag key `{key}` is reserved: keys under `tenure.` are written by tenure itself"
+            );
+            Ok((key.to_string(), value.to_string()))
+        })
+        .collect()
 }
 
 pub fn dispatch(cmd: RegistryCommand) -> Result<()> {
@@ -190,6 +223,39 @@ pub fn dispatch(cmd: RegistryCommand) -> Result<()> {
                     .previous
                     .map_or("nothing".to_string(), |v| format!("version {v}"));
                 println!("{}@{}: {} → version {}", p.model, p.alias, from, p.version);
+            }
+            Ok(())
+        }
+        RegistryCommand::Tag {
+            model,
+            tags,
+            at,
+            json,
+        } => {
+            let r = parse_ref(&model)?;
+            let tags = parse_tags(&tags)?;
+            let t = at.open()?;
+            let version = match r.selector {
+                Selector::Latest => None,
+                _ => Some(t.registry.resolve(&r)?.version),
+            };
+            for (key, value) in &tags {
+                match version {
+                    None => t.registry.set_model_tag(&r.name, key, value)?,
+                    Some(v) => t.registry.set_version_tag(&r.name, v, key, value)?,
+                }
+            }
+            let target = version.map_or(r.name.clone(), |v| format!("{}/{v}", r.name));
+            if json {
+                let tags: serde_json::Map<String, serde_json::Value> = tags
+                    .into_iter()
+                    .map(|(k, v)| (k, serde_json::Value::String(v)))
+                    .collect();
+                println!("{}", json!({"target": target, "tags": tags}));
+            } else {
+                for (key, value) in tags {
+                    println!("{target}: tag {key} = {value}");
+                }
             }
             Ok(())
         }
@@ -280,6 +346,9 @@ fn show(t: &Tracking, r: &ModelRef, json: bool) -> Result<()> {
         versions.len(),
         aliases_text(model.aliases.iter().map(|(a, v)| (a.as_str(), *v)))
     );
+    for (k, val) in &model.tags {
+        println!("  tag {k} = {val}");
+    }
     let metrics: std::collections::BTreeSet<&String> = versions
         .iter()
         .flat_map(|v| v.lineage.test_metrics.keys())

@@ -86,6 +86,7 @@ fn normalized_show(json: &str) -> Value {
                 "version": x["version"],
                 "aliases": x["aliases"],
                 "files": x["files"],
+                "tags": x["tags"],
                 "test_metrics": x["lineage"]["test_metrics"],
                 "model": x["lineage"]["model"],
                 "config_sha256": x["lineage"]["config_sha256"],
@@ -100,6 +101,7 @@ fn normalized_show(json: &str) -> Value {
         .collect();
     serde_json::json!({
         "aliases": v["model"]["aliases"],
+        "tags": v["model"]["tags"],
         "latest": v["model"]["latest_version"],
         "versions": versions,
         "promotions": promotions,
@@ -138,6 +140,33 @@ fn walk_through(at: &At, out: &Path) -> (Value, Vec<u8>) {
     );
     assert!(text.contains("version 1 → version 2"), "{text}");
 
+    // Tags on the model and, through the alias, on version 2.
+    let text = cli_ok(at, &["tag", &model, "owner=growth team"]);
+    assert_eq!(text.trim(), format!("{model}: tag owner = growth team"));
+    let tagged: Value = serde_json::from_str(&cli_ok(
+        at,
+        &[
+            "tag",
+            &format!("{model}@champion"),
+            "approved_by=ana",
+            "ticket=CHURN-12",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(tagged["target"], format!("{model}/2"));
+    let bad = [
+        (format!("{model}/1"), "tenure.files=x", "reserved"),
+        (format!("{model}/1"), "no-value", "is not KEY=VALUE"),
+        (format!("{model}/9"), "a=b", "has no version 9"),
+    ];
+    for (target, pair, says) in bad {
+        let o = cli(at, &["tag", &target, pair]);
+        assert!(!o.status.success(), "tag {target} {pair} succeeded");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(says), "tag {target} {pair}: {err}");
+    }
+
     let list: Value = serde_json::from_str(&cli_ok(at, &["list", "--json"])).unwrap();
     let entry = list
         .as_array()
@@ -155,10 +184,23 @@ fn walk_through(at: &At, out: &Path) -> (Value, Vec<u8>) {
     .unwrap();
     assert_eq!(one["version"], 2);
     assert_eq!(one["lineage"]["run_id"], r2.as_str());
+    assert_eq!(
+        one["tags"],
+        serde_json::json!({"approved_by": "ana", "ticket": "CHURN-12"})
+    );
     let human = cli_ok(at, &["show", &model]);
     assert!(
-        human.contains("auc +0.04") && human.contains("test auc"),
+        human.contains("auc +0.04")
+            && human.contains("test auc")
+            && human.contains("tag owner = growth team"),
         "{human}"
+    );
+    let v1: Value =
+        serde_json::from_str(&cli_ok(at, &["show", &format!("{model}/1"), "--json"])).unwrap();
+    assert_eq!(
+        v1["tags"],
+        serde_json::json!({}),
+        "refused tags wrote nothing"
     );
 
     let shown = normalized_show(&cli_ok(at, &["show", &model, "--json"]));
@@ -315,6 +357,16 @@ fn tenure_run_registers_gates_and_deploys_on_both_stores() {
             onnx,
             "the champion is the first run's model, byte for byte"
         );
+        // The version carries the run's evaluation and calibration reports.
+        let shown: Value =
+            serde_json::from_str(&cli_ok(&at, &["show", &format!("{name}/1"), "--json"])).unwrap();
+        for file in ["calibration.json", "metrics.json", "report.html"] {
+            assert_eq!(
+                shown["files"][file]["sha256"],
+                sha256_hex(&store.read_artifact(run_id, file).unwrap()).as_str(),
+                "{file} of version 1"
+            );
+        }
         // Score it as a deployment would.
         let python = tenure_mlflow::testing::test_python();
         let score = std::process::Command::new(python)

@@ -38,8 +38,9 @@ const MODEL_FILES: [(&str, bool); 3] = [
     ("model_card.json", true),
     ("spec.json", false),
 ];
-/// Run artifacts at the run's root that every version of that run carries.
-const RUN_FILES: [&str; 2] = ["report.html", "metrics.json"];
+/// Run artifacts at the run's root that every version of that run carries:
+/// the evaluation report and its figures, and the fitted calibrators.
+const RUN_FILES: [&str; 3] = ["report.html", "metrics.json", "calibration.json"];
 
 /// sha256 of `bytes`, lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {

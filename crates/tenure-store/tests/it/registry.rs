@@ -32,6 +32,9 @@ pub fn finished_run(store: &LocalStore, models: &[(&str, &[u8])]) -> String {
     store
         .log_artifact_bytes(&run, "metrics.json", b"{\"auc\": 0.8}")
         .unwrap();
+    store
+        .log_artifact_bytes(&run, "calibration.json", b"{\"method\": \"platt\"}")
+        .unwrap();
     for (name, onnx) in models {
         store
             .log_artifact_bytes(&run, &format!("models/{name}/model.onnx"), onnx)
@@ -70,6 +73,7 @@ fn register_records_files_and_lineage() {
     assert_eq!(
         names,
         BTreeSet::from([
+            "calibration.json",
             "metrics.json",
             "model.onnx",
             "model_card.json",
