@@ -6,6 +6,7 @@ use anyhow::Result;
 use clap::Args;
 use tenure_runner::ab::{AbRequest, ab};
 use tenure_runner::metrics::{AbOptions, OutcomeKind};
+use tenure_runner::output::write_atomic;
 
 #[derive(Debug, Args)]
 pub struct AbArgs {
@@ -41,6 +42,13 @@ pub struct AbArgs {
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
+    /// Also write the report as a self-contained HTML page (inline SVG
+    /// plots of the arms' means, the effect and the lift).
+    #[arg(long, value_name = "PATH")]
+    html: Option<PathBuf>,
+    /// Also write the report as Markdown (for CI comments).
+    #[arg(long, value_name = "PATH")]
+    markdown: Option<PathBuf>,
 }
 
 pub fn run(args: AbArgs) -> Result<()> {
@@ -70,6 +78,15 @@ pub fn run(args: AbArgs) -> Result<()> {
             out.report.control.n,
             out.report.srm.expected_treatment_share * 100.0
         );
+    }
+    if args.html.is_some() || args.markdown.is_some() {
+        let page = out.html();
+        if let Some(path) = &args.html {
+            write_atomic(path, &page.render())?;
+        }
+        if let Some(path) = &args.markdown {
+            write_atomic(path, &page.render_markdown())?;
+        }
     }
     if args.json {
         println!("{}", out.json());

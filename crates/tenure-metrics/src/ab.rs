@@ -214,7 +214,7 @@ fn standard_normal() -> Normal {
 
 /// Two-sided critical value `z_{1 − α/2}`, from the lower tail where the
 /// probability `α/2` is exact.
-fn z_two_sided(alpha: f64) -> f64 {
+pub fn z_two_sided(alpha: f64) -> f64 {
     -standard_normal().inverse_cdf(alpha / 2.0)
 }
 

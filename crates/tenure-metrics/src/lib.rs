@@ -77,7 +77,7 @@ mod uplift;
 pub use ab::{
     AbOptions, AbReport, Cuped, Effect, GroupStats, Lift, OutcomeKind, PowerAnalysis, SRM_ALPHA,
     SrmTest, ab_test, cuped, normal_effect_size, normal_power, proportion_effect_size,
-    relative_lift, sample_ratio_mismatch, two_proportion_test, welch_test,
+    relative_lift, sample_ratio_mismatch, two_proportion_test, welch_test, z_two_sided,
 };
 pub use calibration::{CalibrationBin, calibration_at_horizon};
 pub use classification::{

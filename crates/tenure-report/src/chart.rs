@@ -756,3 +756,164 @@ mod tests {
         assert!(bad.lo <= 5.0 && bad.hi >= 6.0);
     }
 }
+
+/// A forest plot: one horizontal interval per row (an estimate with its
+/// confidence interval) over a shared x axis, with an optional vertical
+/// reference line (0 for a difference: no effect).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IntervalChart {
+    pub x_label: String,
+    /// Drawn top to bottom.
+    pub rows: Vec<Interval>,
+    pub reference: Option<f64>,
+}
+
+/// One row of an [`IntervalChart`]. A row with a non-finite value is
+/// listed with "n/a" instead of a mark.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Interval {
+    pub label: String,
+    pub estimate: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+impl Interval {
+    pub fn new(label: impl Into<String>, estimate: f64, low: f64, high: f64) -> Self {
+        Self {
+            label: label.into(),
+            estimate,
+            low,
+            high,
+        }
+    }
+
+    fn is_finite(&self) -> bool {
+        self.estimate.is_finite() && self.low.is_finite() && self.high.is_finite()
+    }
+}
+
+const INTERVAL_ROW_PX: f64 = 34.0;
+
+/// The height [`svg_interval_chart`] needs for `rows` rows.
+pub fn interval_chart_height(rows: usize) -> u32 {
+    (12.0 + 48.0 + INTERVAL_ROW_PX * rows.max(1) as f64) as u32
+}
+
+/// Renders an [`IntervalChart`] as a standalone SVG document: the row
+/// labels on the left, each interval as a bar with the estimate as a dot,
+/// grid and ticks as in [`svg_line_chart`].
+pub fn svg_interval_chart(chart: &IntervalChart, width: u32, height: u32) -> String {
+    let w = f64::from(width.max(240));
+    let h = f64::from(height.max(interval_chart_height(chart.rows.len())));
+    let finite = || chart.rows.iter().filter(|r| r.is_finite());
+    let has_data = finite().next().is_some();
+
+    let top = 12.0;
+    let bottom = if chart.x_label.is_empty() { 30.0 } else { 48.0 };
+    let label_chars = chart
+        .rows
+        .iter()
+        .map(|r| truncate_label(&r.label).chars().count())
+        .max()
+        .unwrap_or(1);
+    let (x0, x1) = ((label_chars as f64 * CHAR_PX + 16.0).min(w * 0.4), w - 18.0);
+    let (y0, y1) = (top, h - bottom);
+    let x_target = ((x1 - x0) / 80.0).clamp(2.0, 10.0) as usize;
+    let x_axis = Axis::new(
+        None,
+        finite()
+            .flat_map(|r| [r.low, r.high, r.estimate])
+            .chain(chart.reference),
+        x_target,
+    );
+    let sx = |x: f64| x_axis.map(x, x0, x1);
+    let row_y = |i: usize| y0 + (i as f64 + 0.5) * (y1 - y0) / chart.rows.len().max(1) as f64;
+
+    let mut svg = String::with_capacity(4096);
+    let aria = escape(&format!("intervals of {}", chart.x_label));
+    let _ = writeln!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{aria}" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif" font-size="{FONT_PX}">"#
+    );
+    let (pw, ph) = (x1 - x0, y1 - y0);
+    let _ = writeln!(
+        svg,
+        r##"<rect x="{x0:.1}" y="{y0:.1}" width="{pw:.1}" height="{ph:.1}" fill="#ffffff"/>"##
+    );
+    let _ = writeln!(svg, r##"<g stroke="#e5e7eb" stroke-width="1">"##);
+    for &t in &x_axis.ticks {
+        let x = sx(t);
+        let _ = writeln!(
+            svg,
+            r#"<line x1="{x:.1}" y1="{y0:.1}" x2="{x:.1}" y2="{y1:.1}"/>"#
+        );
+    }
+    let _ = writeln!(svg, "</g>");
+    let _ = writeln!(svg, r##"<g fill="#4b5563">"##);
+    for (&t, label) in x_axis.ticks.iter().zip(&x_axis.labels) {
+        let (x, y) = (sx(t), y1 + 17.0);
+        let _ = writeln!(
+            svg,
+            r#"<text x="{x:.1}" y="{y:.1}" text-anchor="middle">{}</text>"#,
+            escape(label)
+        );
+    }
+    let _ = writeln!(svg, "</g>");
+    write_axis_titles(&mut svg, &chart.x_label, "", (x0, x1, y0, y1), h);
+    if let Some(r) = chart.reference.filter(|r| r.is_finite()) {
+        let x = sx(r);
+        let _ = writeln!(
+            svg,
+            r##"<line x1="{x:.1}" y1="{y0:.1}" x2="{x:.1}" y2="{y1:.1}" stroke="#6b7280" stroke-width="1.5" stroke-dasharray="5 4"/>"##
+        );
+    }
+    for (i, row) in chart.rows.iter().enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
+        let y = row_y(i);
+        let name = escape(&row.label);
+        let _ = writeln!(
+            svg,
+            r##"<text x="{:.1}" y="{:.1}" text-anchor="end" fill="#111827"><title>{name}</title>{}</text>"##,
+            x0 - 8.0,
+            y + 4.0,
+            escape(&truncate_label(&row.label))
+        );
+        if !row.is_finite() {
+            let _ = writeln!(
+                svg,
+                r##"<text x="{:.1}" y="{:.1}" fill="#9ca3af">n/a</text>"##,
+                x0 + 8.0,
+                y + 4.0
+            );
+            continue;
+        }
+        let (bx0, bx1) = (sx(row.low.min(row.high)), sx(row.low.max(row.high)));
+        let _ = writeln!(
+            svg,
+            r#"<g><title>{name}: {} [{}, {}]</title><rect x="{bx0:.1}" y="{:.1}" width="{:.1}" height="4" fill="{color}"/><rect x="{bx0:.1}" y="{:.1}" width="1.5" height="12" fill="{color}"/><rect x="{:.1}" y="{:.1}" width="1.5" height="12" fill="{color}"/><circle cx="{:.1}" cy="{y:.1}" r="5" fill="{color}" stroke="#ffffff" stroke-width="1.5"/></g>"#,
+            row.estimate,
+            row.low,
+            row.high,
+            y - 2.0,
+            (bx1 - bx0).max(1.0),
+            y - 6.0,
+            bx1 - 1.5,
+            y - 6.0,
+            sx(row.estimate),
+        );
+    }
+    if !has_data {
+        let (x, y) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+        let _ = writeln!(
+            svg,
+            r##"<text x="{x:.1}" y="{y:.1}" text-anchor="middle" fill="#9ca3af" font-size="14">no data</text>"##
+        );
+    }
+    let _ = writeln!(
+        svg,
+        r##"<rect x="{x0:.1}" y="{y0:.1}" width="{pw:.1}" height="{ph:.1}" fill="none" stroke="#9ca3af" stroke-width="1"/>"##
+    );
+    svg.push_str("</svg>\n");
+    svg
+}

@@ -4,7 +4,8 @@ use std::io::Write as _;
 use std::path::Path;
 
 use crate::chart::{
-    Band, BarChart, LineChart, svg_bar_chart, svg_line_chart, svg_line_chart_with_bands,
+    Band, BarChart, IntervalChart, LineChart, interval_chart_height, svg_bar_chart,
+    svg_interval_chart, svg_line_chart, svg_line_chart_with_bands,
 };
 use crate::error::ReportError;
 
@@ -146,6 +147,15 @@ impl HtmlReport {
         self.blocks.push(Block::Chart {
             heading: heading.to_string(),
             svg: svg_bar_chart(chart, CHART_WIDTH, CHART_HEIGHT / 4 * 3),
+        });
+        self
+    }
+
+    /// A forest plot of estimates with their intervals, as inline SVG.
+    pub fn interval_chart(&mut self, heading: &str, chart: &IntervalChart) -> &mut Self {
+        self.blocks.push(Block::Chart {
+            heading: heading.to_string(),
+            svg: svg_interval_chart(chart, CHART_WIDTH, interval_chart_height(chart.rows.len())),
         });
         self
     }

@@ -38,8 +38,9 @@ mod error;
 mod html;
 
 pub use chart::{
-    Band, BarChart, Bars, LineChart, PALETTE, Series, format_ticks, nice_ticks, svg_bar_chart,
-    svg_line_chart, svg_line_chart_with_bands,
+    Band, BarChart, Bars, Interval, IntervalChart, LineChart, PALETTE, Series, format_ticks,
+    interval_chart_height, nice_ticks, svg_bar_chart, svg_interval_chart, svg_line_chart,
+    svg_line_chart_with_bands,
 };
 pub use downsample::{MAX_SVG_POINTS, downsample, lttb};
 pub use error::ReportError;

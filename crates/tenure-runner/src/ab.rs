@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 use tenure_data::DataError;
 use tenure_data::io::read_columns;
-use tenure_metrics::{AbOptions, AbReport, OutcomeKind, SRM_ALPHA, ab_test};
+use tenure_metrics::{AbOptions, AbReport, OutcomeKind, SRM_ALPHA, ab_test, z_two_sided};
+use tenure_report::{HtmlReport, Interval, IntervalChart};
 
 use crate::output::p_value;
 use crate::{Result, RunnerError};
@@ -262,31 +263,38 @@ impl AbOutcome {
     /// The human-readable report, starting with the mismatch warning when
     /// there is one.
     pub fn text(&self) -> String {
-        let r = &self.report;
         let mut out = String::new();
-        if r.srm.mismatch {
-            out.push_str(&format!(
-                "WARNING: SAMPLE RATIO MISMATCH (p = {} < {SRM_ALPHA}): {} treated vs {} \
-                 control where {:.0}% treated was planned. The assignment or the logging is \
-                 broken; do not trust the effects below until it is explained.\n\n",
-                p_value(r.srm.p),
-                r.treatment.n,
-                r.control.n,
-                r.srm.expected_treatment_share * 100.0
-            ));
+        if let Some(warning) = self.srm_warning() {
+            out.push_str(&warning);
+            out.push_str("\n\n");
         }
-        let kind = match r.outcome_kind {
+        out.push_str(&self.setup_line());
+        out.push_str("\n\n");
+        let rows = self.summary_rows();
+        out.push_str(&crate::output::text_table(&["quantity", "value"], &rows));
+        out
+    }
+
+    /// Which table, arms and outcome, and the test used.
+    fn setup_line(&self) -> String {
+        let kind = match self.report.outcome_kind {
             OutcomeKind::Binary => "binary outcome: difference of proportions",
             OutcomeKind::Continuous => "continuous outcome: Welch t test",
         };
-        out.push_str(&format!(
-            "{} · treatment `{}` = {} vs {} · outcome `{}` ({kind})\n\n",
+        format!(
+            "{} · treatment `{}` = {} vs {} · outcome `{}` ({kind})",
             self.request.table.display(),
             self.request.treatment,
             self.treated_label,
             self.control_label,
             self.request.outcome,
-        ));
+        )
+    }
+
+    /// The quantities of the analysis as (name, value) rows, shared by the
+    /// text, HTML and Markdown reports.
+    fn summary_rows(&self) -> Vec<Vec<String>> {
+        let r = &self.report;
         let conf = format!("{:.0}% CI", (1.0 - r.power.alpha) * 100.0);
         let mut rows = vec![
             vec![
@@ -357,7 +365,100 @@ impl AbOutcome {
             "power at the observed effect".into(),
             format!("{:.1}%", r.power.observed_power * 100.0),
         ]);
-        out.push_str(&crate::output::text_table(&["quantity", "value"], &rows));
-        out
+        rows
+    }
+
+    fn srm_warning(&self) -> Option<String> {
+        let r = &self.report;
+        r.srm.mismatch.then(|| {
+            format!(
+                "WARNING: SAMPLE RATIO MISMATCH (p = {} < {SRM_ALPHA}): {} treated vs {} \
+                 control where {:.0}% treated was planned. The assignment or the logging is \
+                 broken; do not trust the effects below until it is explained.",
+                p_value(r.srm.p),
+                r.treatment.n,
+                r.control.n,
+                r.srm.expected_treatment_share * 100.0
+            )
+        })
+    }
+
+    /// The report as a self-contained HTML page (and, through
+    /// [`HtmlReport::render_markdown`], Markdown): the mismatch warning,
+    /// the quantities, and forest plots of each arm's mean, the effect
+    /// (with CUPED's) and the relative lift, all at the analysis' level.
+    pub fn html(&self) -> HtmlReport {
+        let r = &self.report;
+        let z = z_two_sided(r.power.alpha);
+        let conf = format!("{:.0}% CI", (1.0 - r.power.alpha) * 100.0);
+        let name = self.request.table.file_name().map_or_else(
+            || self.request.table.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let mut page = HtmlReport::new(format!("A/B test: {name}"));
+        if let Some(warning) = self.srm_warning() {
+            page.paragraph(warning);
+        }
+        page.paragraph(self.setup_line());
+        let rows = self.summary_rows();
+        page.table("Analysis", &["quantity".into(), "value".into()], &rows);
+        let arm = |label: &str, g: &tenure_metrics::GroupStats| {
+            let half = z * (g.variance / g.n as f64).sqrt();
+            Interval::new(
+                format!("{label} (n = {})", g.n),
+                g.mean,
+                g.mean - half,
+                g.mean + half,
+            )
+        };
+        page.interval_chart(
+            &format!("Mean outcome per arm ({conf})"),
+            &IntervalChart {
+                x_label: self.request.outcome.clone(),
+                rows: vec![
+                    arm(&self.treated_label, &r.treatment),
+                    arm(&self.control_label, &r.control),
+                ],
+                reference: None,
+            },
+        );
+        let mut effects = vec![Interval::new(
+            "difference",
+            r.ate.estimate,
+            r.ate.ci_low,
+            r.ate.ci_high,
+        )];
+        if let Some(c) = &r.cuped {
+            effects.push(Interval::new(
+                "CUPED difference",
+                c.effect.estimate,
+                c.effect.ci_low,
+                c.effect.ci_high,
+            ));
+        }
+        page.interval_chart(
+            &format!("Treatment effect ({conf}; dashed: no effect)"),
+            &IntervalChart {
+                x_label: format!("treated − control mean of {}", self.request.outcome),
+                rows: effects,
+                reference: Some(0.0),
+            },
+        );
+        if let Some(l) = &r.lift {
+            page.interval_chart(
+                &format!("Relative lift ({conf})"),
+                &IntervalChart {
+                    x_label: "lift over control (%)".into(),
+                    rows: vec![Interval::new(
+                        "lift",
+                        l.estimate * 100.0,
+                        l.ci_low * 100.0,
+                        l.ci_high * 100.0,
+                    )],
+                    reference: Some(0.0),
+                },
+            );
+        }
+        page
     }
 }

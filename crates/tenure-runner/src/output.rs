@@ -1,5 +1,7 @@
 //! What a run prints: a summary table for people, one JSON object for tools.
 
+use std::path::Path;
+
 use serde_json::{Value, json};
 
 use crate::RunOutcome;
@@ -305,6 +307,23 @@ pub fn calibration_table(out: &RunOutcome) -> Option<String> {
             &rows,
         )
     })
+}
+
+/// Writes `text` to `path` through a temporary file in the same directory.
+pub fn write_atomic(path: &Path, text: &str) -> crate::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let io = |source| crate::RunnerError::Io {
+        context: format!("cannot write {}", path.display()),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    std::io::Write::write_all(&mut tmp, text.as_bytes()).map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
 }
 
 #[cfg(test)]

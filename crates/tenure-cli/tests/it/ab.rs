@@ -154,6 +154,74 @@ fn the_text_report_shouts_about_a_broken_split() {
     assert!(stdout.contains("minimum detectable effect"), "{stdout}");
 }
 
+/// `--html` and `--markdown` beside `--json`: the page renders its three
+/// forest plots in Chromium, and both versions carry the JSON's numbers and
+/// the mismatch warning when there is one.
+#[test]
+fn ab_html_and_markdown_reports_render_and_match_the_json() {
+    let golden: Value = serde_json::from_str(GOLDEN).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["continuous_cuped", "srm_mismatch"] {
+        let case = golden["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap();
+        let table = write_case(dir.path(), case);
+        let html = dir.path().join(format!("reports/{name}.html"));
+        let md = dir.path().join(format!("reports/{name}.md"));
+        let mut cmd = tenure();
+        cmd.args(["ab", "--table"])
+            .arg(&table)
+            .args(["--treatment", "treatment", "--outcome", "outcome", "--json"])
+            .arg("--html")
+            .arg(&html)
+            .arg("--markdown")
+            .arg(&md);
+        if !case["covariate"].is_null() {
+            cmd.args(["--covariate", "covariate"]);
+        }
+        let json: Value = serde_json::from_slice(&run_ok(&mut cmd).stdout).unwrap();
+
+        let charts = crate::report::render(&html);
+        crate::report::assert_all_render(
+            &charts,
+            &["Mean outcome per arm", "Treatment effect", "Relative lift"],
+        );
+        assert_eq!(charts.len(), 3, "{name}");
+        let page = std::fs::read_to_string(&html).unwrap();
+        let markdown = std::fs::read_to_string(&md).unwrap();
+        let effect = format!(
+            "{:+.6} [{:+.6}, {:+.6}]",
+            json["ate"]["estimate"].as_f64().unwrap(),
+            json["ate"]["ci_low"].as_f64().unwrap(),
+            json["ate"]["ci_high"].as_f64().unwrap()
+        );
+        for (what, text) in [("html", &page), ("markdown", &markdown)] {
+            assert!(text.contains(&effect), "{name} {what} lacks {effect}");
+            assert_eq!(
+                text.contains("WARNING: SAMPLE RATIO MISMATCH"),
+                json["srm"]["mismatch"].as_bool().unwrap(),
+                "{name} {what}"
+            );
+            assert_eq!(
+                text.contains("CUPED effect"),
+                !json["cuped"].is_null(),
+                "{name} {what}"
+            );
+        }
+        assert!(markdown.starts_with("# A/B test: "), "{markdown}");
+        // The effect's dot sits inside its interval on the page.
+        assert!(page.contains(&format!(
+            "<title>difference: {} [{}, {}]</title>",
+            json["ate"]["estimate"].as_f64().unwrap(),
+            json["ate"]["ci_low"].as_f64().unwrap(),
+            json["ate"]["ci_high"].as_f64().unwrap()
+        )));
+    }
+}
+
 #[test]
 fn ab_reads_parquet_and_text_arms() {
     // The synthetic customers table: arms `control` / `treatment`, and age

@@ -58,8 +58,8 @@ fn chromium() -> PathBuf {
 }
 
 #[derive(Debug)]
-struct Chart {
-    title: String,
+pub struct Chart {
+    pub title: String,
     width: f64,
     height: f64,
     marks: u64,
@@ -68,7 +68,7 @@ struct Chart {
 
 /// Opens a copy of `report` with [`PROBE`] in headless Chromium and returns
 /// what it measured of each chart.
-fn render(report: &Path) -> Vec<Chart> {
+pub fn render(report: &Path) -> Vec<Chart> {
     let html = std::fs::read_to_string(report).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("report.html");
@@ -132,7 +132,7 @@ fn render(report: &Path) -> Vec<Chart> {
 }
 
 /// Every chart laid out at a visible size with data drawn in it.
-fn assert_all_render(charts: &[Chart], needed: &[&str]) {
+pub fn assert_all_render(charts: &[Chart], needed: &[&str]) {
     for c in charts {
         assert!(
             c.width >= 200.0 && c.height >= 100.0,

@@ -1,4 +1,7 @@
-use tenure_report::{HtmlReport, LineChart, MAX_SVG_POINTS, PALETTE, Series, svg_line_chart};
+use tenure_report::{
+    HtmlReport, Interval, IntervalChart, LineChart, MAX_SVG_POINTS, PALETTE, Series,
+    svg_interval_chart, svg_line_chart,
+};
 
 /// Number of vertices in all `<path d=...>` of an SVG.
 fn vertices(svg: &str) -> usize {
@@ -231,4 +234,75 @@ fn bar_charts_draw_one_rect_per_finite_bar_from_zero() {
     assert!(svg.contains(">0<"), "the y axis starts at 0: {svg}");
     let empty = svg_bar_chart(&BarChart::default(), 600, 300);
     assert!(empty.contains("no data"));
+}
+
+/// The numeric value of attribute `name` in each element starting `tag`.
+fn attrs(svg: &str, tag: &str, name: &str) -> Vec<f64> {
+    svg.split(tag)
+        .skip(1)
+        .map(|rest| {
+            let at = rest.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+            rest[at..at + rest[at..].find('"').unwrap()]
+                .parse()
+                .unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn intervals_sit_on_one_axis_with_the_reference_line() {
+    let chart = IntervalChart {
+        x_label: "effect".into(),
+        rows: vec![
+            Interval::new("difference", 0.02, -0.01, 0.05),
+            Interval::new("CUPED difference", 0.025, 0.005, 0.045),
+            Interval::new("undefined", f64::NAN, f64::NAN, f64::NAN),
+        ],
+        reference: Some(0.0),
+    };
+    let svg = svg_interval_chart(&chart, 600, 200);
+    assert_no_bad_numbers(&svg);
+    assert!(svg.contains(">n/a</text>"), "the NaN row is listed as n/a");
+    // One dot per finite row, top to bottom, each inside its bar.
+    let cx = attrs(&svg, "<circle", "cx");
+    let cy = attrs(&svg, "<circle", "cy");
+    assert_eq!(cx.len(), 2);
+    assert!(cy[0] < cy[1], "rows keep their order: {cy:?}");
+    // Bars are the 4-pixel-high rects; the x of the axis is linear, so the
+    // estimates' positions within their bars follow the data.
+    let bars: Vec<(f64, f64)> = svg
+        .split("<rect")
+        .skip(1)
+        .filter(|r| r.contains("height=\"4\""))
+        .map(|r| {
+            let x: f64 = attrs(&format!("<rect{r}"), "<rect", "x")[0];
+            let w: f64 = attrs(&format!("<rect{r}"), "<rect", "width")[0];
+            (x, x + w)
+        })
+        .collect();
+    assert_eq!(bars.len(), 2);
+    let scale = (bars[0].1 - bars[0].0) / 0.06;
+    for ((lo, hi), (x, (est, low))) in bars
+        .iter()
+        .zip(cx.iter().zip([(0.02, -0.01), (0.025, 0.005)]))
+    {
+        assert!(lo < x && x < hi, "dot {x} in bar [{lo}, {hi}]");
+        assert!(
+            ((x - lo) - (est - low) * scale).abs() < 0.3,
+            "dot at its estimate"
+        );
+    }
+    // The dashed reference line is at 0 on that axis.
+    let zero = bars[0].0 + 0.01 * scale;
+    let reference = svg
+        .split("<line")
+        .find(|l| l.contains("stroke-dasharray"))
+        .map(|l| attrs(&format!("<line{l}"), "<line", "x1")[0])
+        .expect("a reference line");
+    assert!((reference - zero).abs() < 0.3, "{reference} vs {zero}");
+
+    let mut report = HtmlReport::new("ab");
+    report.interval_chart("Effect", &chart);
+    let html = report.render();
+    assert_eq!(html.matches("<figure class=\"chart\">").count(), 1);
 }

@@ -2,7 +2,7 @@
 //! terminal and a Markdown summary for a pull-request comment, with a
 //! unicode sparkline of each value over the history when one is given.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::compare::{Check, Comparison, Status, read_results};
 use super::run::{BenchResults, ModelRecord};
@@ -408,22 +408,7 @@ pub fn markdown(
     out
 }
 
-/// Writes `text` to `path` through a temporary file in the same directory.
-pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let io = |source| RunnerError::Io {
-        context: format!("cannot write {}", path.display()),
-        source,
-    };
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    std::io::Write::write_all(&mut tmp, text.as_bytes()).map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
-}
+pub use crate::output::write_atomic;
 
 #[cfg(test)]
 mod tests {
