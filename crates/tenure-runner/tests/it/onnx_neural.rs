@@ -133,6 +133,56 @@ fn neural_runs_export_networks_scoring_like_tenure() {
     }
 }
 
+/// Temperature scaling, the calibration meant for networks: the run fits it
+/// on the MLP's out-of-fold predictions, and the exported graph divides the
+/// network's logit by the run's temperature, so onnxruntime gives the run's
+/// calibrated churn probabilities.
+#[test]
+fn mlp_with_temperature_scaling_exports_its_calibrated_probabilities() {
+    let (out, x, _dir) = run(
+        "[labels]\ntask = \"churn\"\nhorizon_days = 90\n\
+         [calibration]\nmethod = \"temperature\"",
+        &format!("[[models]]\nkind = \"mlp\"\n{SMALL}"),
+    );
+    let (spec, bytes) = bundle(&out, 0);
+    let fitted = out.models[0]
+        .calibration
+        .as_ref()
+        .and_then(|c| c.binary.as_ref())
+        .and_then(|b| b.calibrator.clone())
+        .expect("the run calibrated the network");
+    let tenure_core::Calibrator::Temperature { t } = fitted else {
+        panic!("not temperature scaling: {fitted:?}")
+    };
+    assert!(t.is_finite() && t > 0.0, "temperature {t}");
+    assert_eq!(spec.calibrator.as_ref(), Some(&fitted));
+
+    // The specification predicts the run's calibrated test probabilities.
+    let uncalibrated = test_fold_prediction(&out, 0);
+    let calibrated = fitted.apply_all(uncalibrated);
+    close_to_run("calibrated", &spec.predict(&x).unwrap(), &calibrated);
+    assert!(
+        calibrated
+            .iter()
+            .zip(uncalibrated)
+            .any(|(a, b)| (a - b).abs() > 1e-4),
+        "temperature {t} leaves the probabilities as they were: nothing under test"
+    );
+
+    let x32 = as_f32(&x);
+    let s = &score(&[(bytes.as_slice(), &x32)])[0];
+    close_to_spec(
+        "mlp calibrated prediction",
+        &spec.predict(&x32).unwrap(),
+        s.column(tenure_onnx::PREDICTION),
+    );
+    close_to_spec(
+        "mlp uncalibrated",
+        &spec.model.predict(&x32).unwrap(),
+        s.column(tenure_onnx::UNCALIBRATED),
+    );
+}
+
 /// A table with a categorical code column, missing values and three
 /// targets (churned, duration and event, amount).
 fn fit_table(dir: &Path) -> (std::path::PathBuf, Matrix, Vec<f64>) {
