@@ -797,7 +797,8 @@ const INTERVAL_ROW_PX: f64 = 34.0;
 
 /// The height [`svg_interval_chart`] needs for `rows` rows.
 pub fn interval_chart_height(rows: usize) -> u32 {
-    (12.0 + 48.0 + INTERVAL_ROW_PX * rows.max(1) as f64) as u32
+    // Two rows at least: one interval alone in a sliver reads as a rule.
+    (12.0 + 48.0 + INTERVAL_ROW_PX * rows.max(2) as f64) as u32
 }
 
 /// Renders an [`IntervalChart`] as a standalone SVG document: the row
@@ -891,7 +892,7 @@ pub fn svg_interval_chart(chart: &IntervalChart, width: u32, height: u32) -> Str
         let (bx0, bx1) = (sx(row.low.min(row.high)), sx(row.low.max(row.high)));
         let _ = writeln!(
             svg,
-            r#"<g><title>{name}: {} [{}, {}]</title><rect x="{bx0:.1}" y="{:.1}" width="{:.1}" height="4" fill="{color}"/><rect x="{bx0:.1}" y="{:.1}" width="1.5" height="12" fill="{color}"/><rect x="{:.1}" y="{:.1}" width="1.5" height="12" fill="{color}"/><circle cx="{:.1}" cy="{y:.1}" r="5" fill="{color}" stroke="#ffffff" stroke-width="1.5"/></g>"#,
+            r##"<g><title>{name}: {} [{}, {}]</title><rect x="{bx0:.1}" y="{:.1}" width="{:.1}" height="4" fill="{color}"/><rect x="{bx0:.1}" y="{:.1}" width="1.5" height="12" fill="{color}"/><rect x="{:.1}" y="{:.1}" width="1.5" height="12" fill="{color}"/><circle cx="{:.1}" cy="{y:.1}" r="5" fill="{color}" stroke="#ffffff" stroke-width="1.5"/></g>"##,
             row.estimate,
             row.low,
             row.high,
