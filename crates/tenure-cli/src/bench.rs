@@ -104,6 +104,13 @@ pub struct GbdtArgs {
     repeat: usize,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Where to train: on wgpu or cuda the histograms are summed on the
+    /// GPU from quantised gradients.
+    #[arg(long, default_value = "cpu", value_parser = parse_device)]
+    device: DeviceRequest,
+    /// Quantised gradients on the CPU too (the GPU path's CPU twin).
+    #[arg(long)]
+    quantized: bool,
     #[arg(long)]
     json: bool,
 }
@@ -239,6 +246,8 @@ fn gbdt(args: GbdtArgs) -> Result<()> {
         test_rows: args.test_rows,
         repeat: args.repeat,
         seed: args.seed,
+        device: args.device,
+        quantized: args.quantized,
         ..Default::default()
     })?;
     if args.json {
@@ -274,6 +283,10 @@ fn gbdt(args: GbdtArgs) -> Result<()> {
         r.predict_rows_per_second, s.test_rows, r.predict_seconds.median
     );
     println!("test AUC   {:.5} ({} trees)", r.test_auc, r.num_trees);
+    println!("device     {}", r.device_name);
+    if let Some(b) = r.device_bytes {
+        println!("on device  {:.1} MiB", b as f64 / (1024.0 * 1024.0));
+    }
     if let Some(m) = r.peak_rss_mb {
         println!("peak RSS   {m:.0} MiB");
     }

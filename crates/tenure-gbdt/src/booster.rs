@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use tenure_core::spec::{Condition, Node, Tree, TreeEnsemble};
 use tenure_core::{Dataset, Fit, Matrix, Predict, Target};
+use tenure_device::ResolvedDevice;
 
 use crate::bin::{BinMapper, BinnedData, fit_mappers};
 use crate::hist::{Entry, Packed, pack};
@@ -162,6 +163,9 @@ pub struct Booster {
     /// the trees up to it).
     pub best_iteration: Option<usize>,
     pub train_seconds: f64,
+    /// Bytes the training held on the GPU (none on the CPU).
+    #[serde(skip)]
+    pub device_bytes: Option<usize>,
     #[serde(skip)]
     fast: Vec<FastTree>,
 }
@@ -322,6 +326,23 @@ pub fn train_with(
     valid: Option<TrainSet<'_>>,
     on_round: &mut OnRound<'_>,
 ) -> Result<Booster> {
+    train_on(params, names, train, valid, on_round, &ResolvedDevice::Cpu)
+}
+
+/// [`train_with`] on a device: the CPU, or a GPU that `tenure-device`
+/// resolved (`--device`). On a GPU, gradients are always quantised
+/// (`use_quantized_grad`, whatever the parameters say) and histograms are
+/// summed there ([`crate::gpu`]); the trees are the quantised CPU
+/// booster's, bit for bit.
+pub fn train_on(
+    params: &GbdtValidParams,
+    names: &[String],
+    train: TrainSet<'_>,
+    valid: Option<TrainSet<'_>>,
+    on_round: &mut OnRound<'_>,
+    device: &ResolvedDevice,
+) -> Result<Booster> {
+    let gpu = gpu_device(device)?;
     let started = Instant::now();
     let threads = if params.num_threads == 0 {
         rayon::current_num_threads()
@@ -333,9 +354,28 @@ pub fn train_with(
         .build()
         .map_err(|e| GbdtError::Threads(e.to_string()))?;
     let mut booster =
-        pool.install(|| train_inner(params, names, train, valid, threads, on_round))?;
+        pool.install(|| train_inner(params, names, train, valid, threads, on_round, gpu.as_ref()))?;
     booster.train_seconds = started.elapsed().as_secs_f64();
     Ok(booster)
+}
+
+#[cfg(feature = "gpu")]
+type GpuDevice = crate::gpu::GpuDevice;
+/// Stands in for the GPU device in a build without the `gpu` feature.
+#[cfg(not(feature = "gpu"))]
+#[derive(Debug)]
+enum GpuDevice {}
+
+fn gpu_device(device: &ResolvedDevice) -> Result<Option<GpuDevice>> {
+    match device {
+        ResolvedDevice::Cpu => Ok(None),
+        #[cfg(feature = "gpu")]
+        gpu => Ok(Some(crate::gpu::GpuDevice::new(gpu)?)),
+        #[cfg(not(feature = "gpu"))]
+        _ => Err(GbdtError::Device(
+            "this build has no GPU booster: build tenure-gbdt with its `gpu` feature".into(),
+        )),
+    }
 }
 
 fn train_inner(
@@ -345,6 +385,7 @@ fn train_inner(
     valid: Option<TrainSet<'_>>,
     threads: usize,
     on_round: &mut OnRound<'_>,
+    gpu: Option<&GpuDevice>,
 ) -> Result<Booster> {
     let (n, f) = (train.x.n_rows(), train.x.n_cols());
     if n == 0 {
@@ -393,12 +434,10 @@ fn train_inner(
     let base_score = loss.init_score();
     let mut score = vec![base_score; n];
     let mut gh: Vec<Entry> = vec![[0.0; 2]; n];
-    let mut packed: Vec<Packed> = if params.use_quantized_grad {
-        vec![0; n]
-    } else {
-        Vec::new()
-    };
-    if params.use_quantized_grad && (n as u64) * (params.num_grad_quant_bins as u64) >= 1 << 31 {
+    // The GPU adds integers only.
+    let quantized = params.use_quantized_grad || gpu.is_some();
+    let mut packed: Vec<Packed> = if quantized { vec![0; n] } else { Vec::new() };
+    if quantized && (n as u64) * (params.num_grad_quant_bins as u64) >= 1 << 31 {
         return Err(GbdtError::Core(tenure_core::CoreError::InvalidParam {
             name: "num_grad_quant_bins",
             reason: format!(
@@ -418,6 +457,10 @@ fn train_inner(
     let link = params.objective.link();
 
     let mut grower = Grower::new(f);
+    #[cfg(feature = "gpu")]
+    if let Some(device) = gpu {
+        grower.gpu = Some(crate::gpu::GpuHistograms::new(device, &data));
+    }
     let mut trees: Vec<BinTree> = Vec::with_capacity(params.num_iterations);
     let mut history = Vec::new();
     let mut best: Option<(usize, f64)> = None;
@@ -444,12 +487,14 @@ fn train_inner(
         indices.extend_from_slice(&bag);
         let features = sample_features(f, params.feature_fraction, params.seed, it);
 
-        let quant = params.use_quantized_grad.then(|| {
-            let scale = quantize(&gh, &mut packed, params, it);
-            Quantized {
-                packed: &packed,
-                scale,
-            }
+        let scale = quantized.then(|| quantize(&gh, &mut packed, params, it));
+        #[cfg(feature = "gpu")]
+        if let Some(g) = &mut grower.gpu {
+            g.set_gradients(&packed);
+        }
+        let quant = scale.map(|scale| Quantized {
+            packed: &packed,
+            scale,
         });
         let grown = grower.grow(
             &data,
@@ -537,6 +582,10 @@ fn train_inner(
         eval_history: history,
         best_iteration,
         train_seconds: 0.0,
+        #[cfg(feature = "gpu")]
+        device_bytes: grower.gpu.as_ref().map(|g| g.device_bytes()),
+        #[cfg(not(feature = "gpu"))]
+        device_bytes: None,
         fast: Vec::new(),
     };
     booster.build_fast();

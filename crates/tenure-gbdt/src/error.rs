@@ -57,4 +57,7 @@ pub enum GbdtError {
     },
     #[error("{0}")]
     Format(String),
+    /// The GPU asked for cannot train the booster.
+    #[error("gbdt on the GPU: {0}")]
+    Device(String),
 }

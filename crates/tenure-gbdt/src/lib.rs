@@ -32,6 +32,8 @@
 pub mod bin;
 mod booster;
 mod error;
+#[cfg(feature = "gpu")]
+pub mod gpu;
 pub mod hist;
 pub mod metric;
 pub mod objective;
@@ -41,7 +43,8 @@ pub mod synthetic;
 pub mod tree;
 
 pub use booster::{
-    Booster, EvalRecord, ImportanceKind, OnRound, Round, TrainLabels, TrainSet, train, train_with,
+    Booster, EvalRecord, ImportanceKind, OnRound, Round, TrainLabels, TrainSet, train, train_on,
+    train_with,
 };
 pub use error::{GbdtError, Result};
 pub use metric::EvalMetric;

@@ -71,6 +71,11 @@ pub struct Grower {
     blocks: Scratch,
     scratch: Vec<u32>,
     n_features: usize,
+    /// Where histograms are built when training on a GPU (quantised
+    /// gradients only): the device keeps each row's leaf, numbered as
+    /// `grow` numbers them.
+    #[cfg(feature = "gpu")]
+    pub gpu: Option<crate::gpu::GpuHistograms>,
 }
 
 /// Quantised gradients of one round: packed values per row and the scales
@@ -96,17 +101,26 @@ impl Grower {
             blocks: Scratch::default(),
             scratch: Vec::new(),
             n_features,
+            #[cfg(feature = "gpu")]
+            gpu: None,
         }
     }
 
+    /// The histogram of leaf `leaf`, whose rows are `rows`.
     fn build_hist(
         &mut self,
         data: &BinnedData,
-        rows: &[u32],
+        (leaf, rows): (usize, &[u32]),
         gh: &[Entry],
         quant: Option<Quantized<'_>>,
         threads: usize,
     ) -> Histogram {
+        #[cfg(feature = "gpu")]
+        if let Some(gpu) = &mut self.gpu {
+            assert!(quant.is_some(), "the GPU sums quantised gradients only");
+            return gpu.build(leaf as u32);
+        }
+        let _ = leaf;
         let pooled = self
             .pool
             .pop()
@@ -140,7 +154,11 @@ impl Grower {
         threads: usize,
     ) -> Grown {
         let scale = quant.map_or((1.0, 1.0), |q| q.scale);
-        let root_hist = self.build_hist(data, indices, gh, quant, threads);
+        #[cfg(feature = "gpu")]
+        if let Some(gpu) = &mut self.gpu {
+            gpu.start_tree(indices);
+        }
+        let root_hist = self.build_hist(data, (0, indices), gh, quant, threads);
         let (mut g, mut h) = (0.0, 0.0);
         if quant.is_some() {
             // Splits compare quantised sums: the leaf's totals must be
@@ -179,6 +197,11 @@ impl Grower {
             let col = data.col(split.feature);
             let goes_left = |i: u32| split.rule.goes_left(col[i as usize], split.missing_left);
             let mid = partition(&mut indices[start..end], &mut self.scratch, goes_left) + start;
+            #[cfg(feature = "gpu")]
+            if let Some(gpu) = &mut self.gpu {
+                let right = leaves.len() as u32;
+                gpu.split(li as u32, right, split.feature, &split.rule, split.missing_left);
+            }
 
             let node_ix = nodes.len();
             let right_leaf = leaves.len();
@@ -214,8 +237,18 @@ impl Grower {
             };
             // Build the smaller child, subtract for the larger.
             let left_smaller = mid - start <= end - mid;
-            let small_rows = if left_smaller { start..mid } else { mid..end };
-            let small = self.build_hist(data, &indices[small_rows], gh, quant, threads);
+            let (small_leaf, small_rows) = if left_smaller {
+                (li, start..mid)
+            } else {
+                (right_leaf, mid..end)
+            };
+            let small = self.build_hist(
+                data,
+                (small_leaf, &indices[small_rows]),
+                gh,
+                quant,
+                threads,
+            );
             let mut large = parent_hist;
             large.subtract(&small);
             let (left_hist, right_hist) = if left_smaller {

@@ -194,8 +194,17 @@ pub fn fit(req: &FitRequest) -> Result<Value> {
         labels: y.borrow(),
         weights: None,
     });
+    let resolution = tenure_device::resolve_here(req.device)?;
     let cpu = crate::output::CpuTimer::start();
-    let booster = tenure_gbdt::train(&params, &features, train_set, valid_set).map_err(err)?;
+    let booster = tenure_gbdt::train_on(
+        &params,
+        &features,
+        train_set,
+        valid_set,
+        &mut |_| std::ops::ControlFlow::Continue(()),
+        &resolution.device,
+    )
+    .map_err(err)?;
     let train_cpu_seconds = cpu.elapsed();
 
     let mut metrics = serde_json::Map::new();
@@ -262,6 +271,10 @@ pub fn fit(req: &FitRequest) -> Result<Value> {
         "features": features.len(),
         "train_seconds": booster.train_seconds,
         "train_cpu_seconds": train_cpu_seconds,
+        "device": resolution.device.kind(),
+        "device_name": resolution.device.to_string(),
+        "device_reason": resolution.reason,
+        "device_bytes": booster.device_bytes,
         "num_trees": booster.num_trees(),
         "best_iteration": booster.best_iteration,
         "predict_seconds": predict_seconds,

@@ -373,9 +373,14 @@ impl ModelSpec {
     }
 
     /// Whether this model runs on the resolved `--device` (the others run on
-    /// the CPU whatever is asked).
+    /// the CPU whatever is asked): the networks, and the booster in a build
+    /// with its GPU kernels.
     pub fn uses_device(&self) -> bool {
-        matches!(self.family, Family::Neural { .. })
+        match self.family {
+            Family::Neural { .. } => true,
+            Family::Gbdt(_) => cfg!(any(feature = "wgpu", feature = "cuda")),
+            _ => false,
+        }
     }
 
     /// Fits on `train` and scores `valid`, on the CPU.
@@ -469,7 +474,7 @@ impl ModelSpec {
         on_round: Option<&mut OnRound<'_>>,
     ) -> Result<Prediction, String> {
         if let Family::Gbdt(p) = &self.family {
-            return fit_gbdt(p, train, valid, stop, on_round);
+            return fit_gbdt(p, train, valid, stop, on_round, device);
         }
         // `spec` describes the fitted model for export, when its family
         // exports ([`crate::export::EXPORTABLE_KINDS`]).
@@ -691,9 +696,10 @@ fn fit_gbdt(
     valid: &Matrix,
     stop: EarlyStop<'_>,
     on_round: Option<&mut OnRound<'_>>,
+    device: &ResolvedDevice,
 ) -> Result<Prediction, String> {
     let early = p.early_stopping_round > 0;
-    let booster = fit_booster(p, train, stop, on_round)?;
+    let booster = fit_booster(p, train, stop, on_round, device)?;
     Ok(Prediction {
         score: booster.predict(valid).map_err(|e| e.to_string())?,
         survival: None,
@@ -706,21 +712,39 @@ fn fit_gbdt(
 
 /// Trains a booster as `stop` allows: early stopping on validation rows, a
 /// fixed number of rounds, or as configured; `on_round` watches each round
-/// on the validation rows (tuning's pruner).
+/// on the validation rows (tuning's pruner). On a GPU `device` the booster
+/// sums quantised gradients there (`tenure_gbdt::gpu`).
 pub(crate) fn fit_booster(
     p: &GbdtValidParams,
     train: &Dataset,
     stop: EarlyStop<'_>,
     on_round: Option<&mut OnRound<'_>>,
+    device: &ResolvedDevice,
 ) -> Result<tenure_gbdt::Booster, String> {
+    use tenure_gbdt::{TrainSet, train_on};
     let early = p.early_stopping_round > 0;
+    let names = train.feature_names();
+    let rows = TrainSet::from_dataset(train);
+    let mut unwatched = |_: tenure_gbdt::Round<'_>| std::ops::ControlFlow::Continue(());
     match (stop, on_round) {
         // Without early stopping the validation rows are scored each round
         // for the observer only; the trees are those of a plain fit.
-        (EarlyStop::OnValid(v), Some(watch)) => {
-            p.fit_with_valid_observed(train, v, &mut |r| watch(r.iteration, r.valid_pred))
-        }
-        (EarlyStop::OnValid(v), None) if early => p.fit_with_valid(train, v),
+        (EarlyStop::OnValid(v), Some(watch)) => train_on(
+            p,
+            names,
+            rows,
+            Some(TrainSet::from_dataset(v)),
+            &mut |r| watch(r.iteration, r.valid_pred),
+            device,
+        ),
+        (EarlyStop::OnValid(v), None) if early => train_on(
+            p,
+            names,
+            rows,
+            Some(TrainSet::from_dataset(v)),
+            &mut unwatched,
+            device,
+        ),
         (EarlyStop::Rounds(r), _) if early => {
             let mut config = (**p).clone();
             config.num_iterations = r.max(1);
@@ -728,9 +752,9 @@ pub(crate) fn fit_booster(
             let p = GbdtParams::from(config)
                 .check()
                 .map_err(|e| e.to_string())?;
-            p.fit(train)
+            train_on(&p, names, rows, None, &mut unwatched, device)
         }
-        _ => p.fit(train),
+        _ => train_on(p, names, rows, None, &mut unwatched, device),
     }
     .map_err(|e| e.to_string())
 }

@@ -278,3 +278,43 @@ fn gbdt_runs_in_an_experiment_with_early_stopping() {
     assert!(auc["mean"].as_f64().unwrap() > 0.6, "{auc}");
     assert!(auc["test"].as_f64().unwrap() > 0.6, "{auc}");
 }
+
+/// `--device wgpu` trains the booster on the GPU (lavapipe in CI): the
+/// quantised CPU model, prediction for prediction, and about LightGBM's AUC.
+#[test]
+fn gbdt_fit_on_wgpu_gives_the_quantised_cpu_model() {
+    let dir = scratch("wgpu");
+    let (train, test) = tables(&dir, &["binary"]);
+    let fit = |device: &str| -> (Value, Vec<f64>) {
+        let pred = dir.join(format!("pred-{device}.csv"));
+        let out = run_ok(
+            tenure()
+                .args(["fit", "--table"])
+                .arg(&train)
+                .args(["--task", "binary", "--model", "gbdt", "--label", "binary"])
+                .args(PARAMS)
+                .args(["--param", "use_quantized_grad=true", "--device", device])
+                .arg("--eval")
+                .arg(&test)
+                .arg("--predict")
+                .arg(&test)
+                .arg("--out")
+                .arg(&pred)
+                .arg("--json"),
+        );
+        (
+            serde_json::from_slice(&out.stdout).unwrap(),
+            read_predictions(&pred),
+        )
+    };
+    let (gpu, gpu_pred) = fit("wgpu");
+    let (cpu, cpu_pred) = fit("cpu");
+    assert_eq!(gpu["device"], "wgpu", "{gpu}");
+    assert_eq!(cpu["device"], "cpu", "{cpu}");
+    assert!(gpu["device_bytes"].as_u64().unwrap() > 0, "{gpu}");
+    assert!(cpu["device_bytes"].is_null(), "{cpu}");
+    assert_eq!(gpu_pred, cpu_pred);
+    let auc = gpu["metrics"]["auc"].as_f64().unwrap();
+    let lgb = golden()["binary"]["auc"].as_f64().unwrap();
+    assert!((auc - lgb).abs() < 0.005, "AUC {auc} vs LightGBM {lgb}");
+}

@@ -1,4 +1,6 @@
 mod basics;
 mod booster;
+#[cfg(feature = "gpu")]
+mod gpu;
 mod kernels;
 mod peers;

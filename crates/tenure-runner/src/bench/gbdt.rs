@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use serde::Serialize;
-use tenure_core::{Dataset, Fit, ParamGuard, Target};
+use tenure_core::{Dataset, ParamGuard, Target};
 use tenure_gbdt::{GbdtParams, Objective, synthetic};
 
 use super::spread::Spread;
@@ -24,6 +24,13 @@ pub struct GbdtBench {
     pub test_rows: usize,
     pub repeat: usize,
     pub seed: u64,
+    /// Where to train (`--device`): on a GPU the booster sums quantised
+    /// gradients there.
+    #[serde(skip)]
+    pub device: tenure_core::DeviceRequest,
+    /// Quantised gradients on the CPU too (`use_quantized_grad`), the CPU
+    /// twin of the GPU path.
+    pub quantized: bool,
 }
 
 impl Default for GbdtBench {
@@ -38,6 +45,8 @@ impl Default for GbdtBench {
             test_rows: 100_000,
             repeat: 1,
             seed: 1,
+            device: tenure_core::DeviceRequest::Cpu,
+            quantized: false,
         }
     }
 }
@@ -58,6 +67,11 @@ pub struct GbdtBenchResult {
     pub test_auc: f64,
     /// Peak resident memory of the process, MiB (the data included).
     pub peak_rss_mb: Option<f64>,
+    /// `cpu`, `wgpu` or `cuda`, and the device's name.
+    pub device: String,
+    pub device_name: String,
+    /// Bytes the training held on the GPU.
+    pub device_bytes: Option<usize>,
 }
 
 /// Trains and times the booster; data are generated before the clock
@@ -84,24 +98,35 @@ pub fn run(b: &GbdtBench) -> Result<GbdtBenchResult> {
             c.num_leaves = b.num_leaves;
             c.learning_rate = b.learning_rate;
             c.num_threads = b.threads;
+            c.use_quantized_grad = b.quantized;
         })
         .check()
         .map_err(|e| bad(e.to_string()))?;
+    let device = tenure_device::resolve_here(b.device)?.device;
+    let names = synthetic::feature_names(b.features);
     super::memory::reset_peak_rss();
     let (mut train_s, mut train_cpu, mut predict_s) = (Vec::new(), Vec::new(), Vec::new());
     let mut last = None;
     for _ in 0..b.repeat {
         let cpu = crate::output::CpuTimer::start();
         let t0 = Instant::now();
-        let booster = params.fit(&data).map_err(|e| bad(e.to_string()))?;
+        let booster = tenure_gbdt::train_on(
+            &params,
+            &names,
+            tenure_gbdt::TrainSet::from_dataset(&data),
+            None,
+            &mut |_| std::ops::ControlFlow::Continue(()),
+            &device,
+        )
+        .map_err(|e| bad(e.to_string()))?;
         train_s.push(t0.elapsed().as_secs_f64());
         train_cpu.extend(cpu.elapsed());
         let t0 = Instant::now();
         let pred = booster.predict(&xt).map_err(|e| bad(e.to_string()))?;
         predict_s.push(t0.elapsed().as_secs_f64());
-        last = Some((booster.num_trees(), pred));
+        last = Some((booster.num_trees(), booster.device_bytes, pred));
     }
-    let (num_trees, pred) = last.expect("repeat >= 1");
+    let (num_trees, device_bytes, pred) = last.expect("repeat >= 1");
     let test_auc = tenure_metrics::roc_auc(&yt, &pred).map_err(|e| bad(e.to_string()))?;
     let predict_seconds = Spread::of(&predict_s).ok_or_else(|| bad("no timing".into()))?;
     Ok(GbdtBenchResult {
@@ -113,5 +138,8 @@ pub fn run(b: &GbdtBench) -> Result<GbdtBenchResult> {
         num_trees,
         test_auc,
         peak_rss_mb: crate::output::peak_rss_mb(),
+        device: device.kind().to_string(),
+        device_name: device.to_string(),
+        device_bytes,
     })
 }

@@ -262,7 +262,7 @@ fn run_entry(
         for _ in 0..repeat {
             let mut scorer = None;
             let (fit, cpu) = timed_loop(|| {
-                match fit_scorer(spec, &test.train, stop) {
+                match fit_scorer(spec, &test.train, stop, device) {
                     Some(fitted) => scorer = Some(fitted?),
                     None => {
                         spec.fit_predict_full_on(&test.train, x, &query_times, stop, device)?;
@@ -331,6 +331,7 @@ fn fit_scorer(
     spec: &ModelSpec,
     train: &Dataset,
     stop: EarlyStop<'_>,
+    device: &ResolvedDevice,
 ) -> Option<std::result::Result<Scorer, String>> {
     fn boxed<P>(p: &P, train: &Dataset) -> std::result::Result<Scorer, String>
     where
@@ -367,7 +368,7 @@ fn fit_scorer(
                     .map_err(|e| e.to_string())
             }))
         })(),
-        Family::Gbdt(p) => crate::models::fit_booster(p, train, stop, None).map(|b| {
+        Family::Gbdt(p) => crate::models::fit_booster(p, train, stop, None, device).map(|b| {
             let scorer: Scorer =
                 Box::new(move |x: &Matrix| b.predict(x).map_err(|e| e.to_string()));
             scorer

@@ -1,0 +1,518 @@
+//! Gradient histograms on a GPU, with kernels written once in cubecl for
+//! wgpu (Vulkan, Metal, DX12; Mesa's lavapipe in CI) and CUDA.
+//!
+//! The binned matrix goes to the device once per training, four rows' bins
+//! to a 32-bit word, column by column. There it stays, with each row's
+//! current leaf; a round uploads its quantised gradients, and each leaf's
+//! histogram is summed on the device and read back (`2 x 256` integers per
+//! feature), where the host finds the split, as LightGBM's GPU learner does.
+//! A split moves its rows to their new leaf on the device too.
+//!
+//! Float atomics are missing on some wgpu backends (lavapipe among them)
+//! and make sums depend on the order threads arrive in, so the device only
+//! ever adds integers: the booster's quantised gradients
+//! (`use_quantized_grad`, one level being a per-round scale), with `i32`
+//! atomics. Integer sums are exact in any order, so a histogram built here
+//! equals the CPU's quantised histogram bit for bit, and the trees are the
+//! CPU's quantised trees.
+
+use cubecl::client::Client;
+use cubecl::prelude::*;
+use cubecl::server::Handle;
+use tenure_device::ResolvedDevice;
+
+use crate::bin::{BinnedData, MISSING_BIN};
+use crate::error::{GbdtError, Result};
+use crate::hist::{Histogram, Packed, pack, unpack};
+use crate::split::SplitRule;
+use crate::tree::BinTree;
+
+/// Rows a unit of work handles together: one cube of this many units.
+const CUBE: u32 = 256;
+/// A row that is in no leaf of the tree being grown (out of the bag).
+pub const NO_LEAF: u32 = u32::MAX;
+
+/// Sums every row of `leaf` into `hist` (`[gradient, hessian]` per feature
+/// and bin): one unit per row, integer atomics.
+#[cube(launch_unchecked)]
+fn histogram_kernel(
+    bins: &[u32],
+    leaf_of_row: &[u32],
+    grad: &[i32],
+    hess: &[i32],
+    hist: &[Atomic<i32>],
+    leaf: u32,
+    n_rows: usize,
+    n_features: usize,
+    words: usize,
+) {
+    let i = ABSOLUTE_POS;
+    if i >= n_rows {
+        terminate!();
+    }
+    if leaf_of_row[i] != leaf {
+        terminate!();
+    }
+    let g = grad[i];
+    let h = hess[i];
+    let word = i / 4;
+    let shift = u32::cast_from(i % 4) * 8;
+    for j in 0..n_features {
+        let b = (bins[j * words + word] >> shift) & 255;
+        let k = (j * 256 + usize::cast_from(b)) * 2;
+        hist[k].fetch_add(g);
+        hist[k + 1].fetch_add(h);
+    }
+}
+
+/// Moves the rows of `leaf` whose bin of `feature` is not in `mask` (a
+/// 256-bit set of the bins that go left) to leaf `right`.
+#[cube(launch_unchecked)]
+fn split_kernel(
+    bins: &[u32],
+    leaf_of_row: &mut [u32],
+    mask: &[u32],
+    leaf: u32,
+    right: u32,
+    feature: usize,
+    n_rows: usize,
+    words: usize,
+) {
+    let i = ABSOLUTE_POS;
+    if i >= n_rows {
+        terminate!();
+    }
+    if leaf_of_row[i] == leaf {
+        let shift = u32::cast_from(i % 4) * 8;
+        let b = (bins[feature * words + i / 4] >> shift) & 255;
+        let left = (mask[usize::cast_from(b / 32)] >> (b % 32)) & 1;
+        if left == 0 {
+            leaf_of_row[i] = right;
+        }
+    }
+}
+
+#[cube(launch_unchecked)]
+fn fill_kernel(out: &mut [u32], value: u32, n: usize) {
+    if ABSOLUTE_POS >= n {
+        terminate!();
+    }
+    out[ABSOLUTE_POS] = value;
+}
+
+/// Sums, per row, the leaf value each tree gives it. Trees are flattened:
+/// tree `t` has nodes `node_start[t]..node_start[t + 1]` (children relative
+/// to that start, a negative child `c` being leaf `-c - 1`) and leaves from
+/// `leaf_start[t]`; each node's left bins are a 256-bit set.
+#[cube(launch_unchecked)]
+#[allow(clippy::too_many_arguments)]
+fn predict_kernel(
+    bins: &[u32],
+    node_feature: &[u32],
+    node_left: &[i32],
+    node_right: &[i32],
+    node_mask: &[u32],
+    node_start: &[u32],
+    leaf_start: &[u32],
+    leaf_value: &[f32],
+    out: &mut [f32],
+    n_trees: usize,
+    n_rows: usize,
+    words: usize,
+) {
+    let i = ABSOLUTE_POS;
+    if i >= n_rows {
+        terminate!();
+    }
+    let shift = u32::cast_from(i % 4) * 8;
+    let mut total = f32::new(0.0);
+    for t in 0..n_trees {
+        let root = usize::cast_from(node_start[t]);
+        let n_nodes = usize::cast_from(node_start[t + 1]) - root;
+        let mut leaf = 0u32;
+        if n_nodes > 0 {
+            let mut node = 0i32;
+            let mut walking = true;
+            while walking {
+                let k = root + usize::cast_from(node);
+                let feature = usize::cast_from(node_feature[k]);
+                let b = (bins[feature * words + i / 4] >> shift) & 255;
+                let left = (node_mask[k * 8 + usize::cast_from(b / 32)] >> (b % 32)) & 1;
+                let mut next = node_right[k];
+                if left == 1 {
+                    next = node_left[k];
+                }
+                if next < 0 {
+                    leaf = u32::cast_from(-next - 1);
+                    walking = false;
+                } else {
+                    node = next;
+                }
+            }
+        }
+        total += leaf_value[usize::cast_from(leaf_start[t] + leaf)];
+    }
+    out[i] = total;
+}
+
+/// The 256-bit set of bins that go left, missing bin included.
+pub fn left_mask(rule: &SplitRule, missing_left: bool) -> [u32; 8] {
+    let mut mask = [0u32; 8];
+    for b in 0..=255u8 {
+        let left = if b == MISSING_BIN {
+            missing_left
+        } else {
+            rule.left(b)
+        };
+        if left {
+            mask[usize::from(b / 32)] |= 1 << (b % 32);
+        }
+    }
+    mask
+}
+
+/// A cubecl client on the device `tenure-device` resolved.
+#[derive(Clone)]
+pub struct GpuDevice {
+    client: Client,
+    /// What `--device` got, for messages: `wgpu: lavapipe (software)`.
+    pub name: String,
+}
+
+impl std::fmt::Debug for GpuDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GpuDevice")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl GpuDevice {
+    /// The device for a resolved GPU; the CPU, or a backend this build
+    /// left out, is an error.
+    pub fn new(device: &ResolvedDevice) -> Result<Self> {
+        let unavailable = |why: String| GbdtError::Device(why);
+        let dev = match device {
+            ResolvedDevice::Cpu => {
+                return Err(unavailable(
+                    "the CPU is not a GPU device: train with the CPU booster".into(),
+                ));
+            }
+            ResolvedDevice::Wgpu(adapter) => wgpu_device(adapter)?,
+            ResolvedDevice::Cuda(cuda) => cuda_device(cuda)?,
+        };
+        let name = match device {
+            ResolvedDevice::Wgpu(a) => format!("wgpu: {} ({})", a.name, a.kind.as_str()),
+            ResolvedDevice::Cuda(c) => format!("cuda: {}", c.name),
+            ResolvedDevice::Cpu => unreachable!("returned above"),
+        };
+        let client = dev.client();
+        let atomic = cubecl::ir::Type::atomic(i32::elem_type_native());
+        if !client
+            .properties()
+            .atomic_type_usage(atomic)
+            .contains(cubecl::features::AtomicUsage::Add)
+        {
+            return Err(unavailable(format!(
+                "{name} has no 32-bit integer atomic add, which the histogram kernel needs"
+            )));
+        }
+        Ok(Self { client, name })
+    }
+
+    fn cubes(&self, n: usize) -> CubeCount {
+        let cubes = n.div_ceil(CUBE as usize).max(1);
+        // Past 65,535 cubes in one dimension, spread over a second.
+        let x = cubes.min(65_535) as u32;
+        let y = cubes.div_ceil(65_535) as u32;
+        CubeCount::Static(x, y, 1)
+    }
+}
+
+fn wgpu_device(adapter: &tenure_device::WgpuAdapter) -> Result<cubecl::Device> {
+    use cubecl::device::WgpuDeviceKind;
+    use tenure_device::AdapterKind;
+    let i = adapter.kind_index;
+    let kind = match adapter.kind {
+        AdapterKind::DiscreteGpu => WgpuDeviceKind::DiscreteGpu(i),
+        AdapterKind::IntegratedGpu => WgpuDeviceKind::IntegratedGpu(i),
+        AdapterKind::VirtualGpu => WgpuDeviceKind::VirtualGpu(i),
+        AdapterKind::Cpu => WgpuDeviceKind::Cpu,
+        AdapterKind::Other => WgpuDeviceKind::DefaultDevice,
+    };
+    cubecl::Device::wgpu(kind).map_err(|e| GbdtError::Device(format!("{}: {e}", adapter.name)))
+}
+
+#[cfg(feature = "cuda")]
+fn cuda_device(cuda: &tenure_device::CudaDevice) -> Result<cubecl::Device> {
+    cubecl::Device::cuda(cuda.index).map_err(|e| GbdtError::Device(format!("{}: {e}", cuda.name)))
+}
+
+#[cfg(not(feature = "cuda"))]
+fn cuda_device(_: &tenure_device::CudaDevice) -> Result<cubecl::Device> {
+    Err(tenure_device::DeviceError::NotCompiled { backend: "cuda" }.to_string())
+        .map_err(GbdtError::Device)
+}
+
+/// One training's state on the device: the binned matrix, each row's leaf,
+/// the round's quantised gradients and a histogram buffer.
+pub struct GpuHistograms {
+    device: GpuDevice,
+    bins: Handle,
+    leaf_of_row: Handle,
+    grad: Handle,
+    hess: Handle,
+    hist: Handle,
+    n_rows: usize,
+    n_features: usize,
+    words: usize,
+}
+
+impl std::fmt::Debug for GpuHistograms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GpuHistograms")
+            .field("device", &self.device.name)
+            .field("n_rows", &self.n_rows)
+            .field("n_features", &self.n_features)
+            .finish()
+    }
+}
+
+/// `data`'s bins, column by column, four rows to a little-endian word.
+fn packed_columns(data: &BinnedData) -> (Vec<u32>, usize) {
+    let words = data.n_rows.div_ceil(4).max(1);
+    let mut out = vec![0u32; words * data.n_features.max(1)];
+    for j in 0..data.n_features {
+        let col = data.col(j);
+        for (w, chunk) in out[j * words..(j + 1) * words]
+            .iter_mut()
+            .zip(col.chunks(4))
+        {
+            let mut bytes = [0u8; 4];
+            bytes[..chunk.len()].copy_from_slice(chunk);
+            *w = u32::from_le_bytes(bytes);
+        }
+    }
+    (out, words)
+}
+
+impl GpuHistograms {
+    /// Moves `data` to the device; every row starts in leaf 0.
+    pub fn new(device: &GpuDevice, data: &BinnedData) -> Self {
+        let client = &device.client;
+        let (bins, words) = packed_columns(data);
+        let n = data.n_rows;
+        let hist_len = 2 * 256 * data.n_features.max(1);
+        let out = Self {
+            device: device.clone(),
+            bins: client.create_from_slice(u32::as_bytes(&bins)),
+            leaf_of_row: client.create_from_slice(u32::as_bytes(&vec![0u32; n.max(1)])),
+            grad: client.create_from_slice(i32::as_bytes(&vec![0i32; n.max(1)])),
+            hess: client.create_from_slice(i32::as_bytes(&vec![0i32; n.max(1)])),
+            hist: client.empty(hist_len * size_of::<i32>()),
+            n_rows: n,
+            n_features: data.n_features,
+            words,
+        };
+        out
+    }
+
+    /// Bytes held on the device for this training.
+    pub fn device_bytes(&self) -> usize {
+        (self.words * self.n_features + 3 * self.n_rows + 2 * 256 * self.n_features) * 4
+    }
+
+    pub fn device_name(&self) -> &str {
+        &self.device.name
+    }
+
+    /// Uploads a round's quantised gradients (`hist::pack` per row).
+    pub fn set_gradients(&mut self, packed: &[Packed]) {
+        debug_assert_eq!(packed.len(), self.n_rows);
+        let (g, h): (Vec<i32>, Vec<i32>) = packed
+            .iter()
+            .map(|&p| {
+                let (g, h) = unpack(p);
+                (g as i32, h as i32)
+            })
+            .unzip();
+        let client = &self.device.client;
+        self.grad = client.create_from_slice(i32::as_bytes(&g));
+        self.hess = client.create_from_slice(i32::as_bytes(&h));
+    }
+
+    /// Starts a tree: the rows in `rows` (all of them, or a bag) are in
+    /// leaf 0, the others in none.
+    pub fn start_tree(&mut self, rows: &[u32]) {
+        if rows.len() == self.n_rows {
+            self.fill(0);
+            return;
+        }
+        let mut leaf = vec![NO_LEAF; self.n_rows.max(1)];
+        for &i in rows {
+            leaf[i as usize] = 0;
+        }
+        self.leaf_of_row = self.device.client.create_from_slice(u32::as_bytes(&leaf));
+    }
+
+    fn fill(&mut self, value: u32) {
+        let client = &self.device.client;
+        // Safety: the buffer holds `n_rows` words and the kernel writes no
+        // position at or past `n_rows`.
+        unsafe {
+            fill_kernel::launch_unchecked(
+                client,
+                self.device.cubes(self.n_rows),
+                CubeDim::new_1d(CUBE),
+                BufferArg::from_raw_parts(self.leaf_of_row.clone(), self.n_rows.max(1)),
+                value,
+                self.n_rows,
+            )
+        };
+    }
+
+    /// The quantised histogram of the rows in `leaf`, as the CPU's
+    /// `Histogram::build_quantized` gives it.
+    pub fn build(&mut self, leaf: u32) -> Histogram {
+        let client = &self.device.client;
+        let f = self.n_features;
+        let len = 2 * 256 * f.max(1);
+        // Safety: `hist` holds `len` words; the fill writes below `len`,
+        // and the histogram kernel reads `bins` below `f * words`, the row
+        // arrays below `n_rows` and adds below `2 * 256 * f`.
+        unsafe {
+            fill_kernel::launch_unchecked(
+                client,
+                self.device.cubes(len),
+                CubeDim::new_1d(CUBE),
+                BufferArg::from_raw_parts(self.hist.clone(), len),
+                0u32,
+                len,
+            );
+            histogram_kernel::launch_unchecked(
+                client,
+                self.device.cubes(self.n_rows),
+                CubeDim::new_1d(CUBE),
+                BufferArg::from_raw_parts(self.bins.clone(), self.words * f.max(1)),
+                BufferArg::from_raw_parts(self.leaf_of_row.clone(), self.n_rows.max(1)),
+                BufferArg::from_raw_parts(self.grad.clone(), self.n_rows.max(1)),
+                BufferArg::from_raw_parts(self.hess.clone(), self.n_rows.max(1)),
+                BufferArg::from_raw_parts(self.hist.clone(), len),
+                leaf,
+                self.n_rows,
+                f,
+                self.words,
+            );
+        }
+        let bytes = client.read_one_unchecked(self.hist.clone());
+        let sums = i32::from_bytes(&bytes);
+        let mut out = Histogram::zeros_quantized(f);
+        for (j, feature) in out.quant.iter_mut().enumerate() {
+            for (b, v) in feature.iter_mut().enumerate() {
+                let k = (j * 256 + b) * 2;
+                *v = pack(sums[k], sums[k + 1] as u32);
+            }
+        }
+        out
+    }
+
+    /// Moves the rows of `leaf` that do not go left under the split to
+    /// leaf `right`.
+    pub fn split(
+        &mut self,
+        leaf: u32,
+        right: u32,
+        feature: usize,
+        rule: &SplitRule,
+        missing_left: bool,
+    ) {
+        let client = &self.device.client;
+        let mask = client.create_from_slice(u32::as_bytes(&left_mask(rule, missing_left)));
+        // Safety: `feature < n_features`, so `bins` is read below
+        // `f * words`; `leaf_of_row` below `n_rows`; `mask` below 8.
+        unsafe {
+            split_kernel::launch_unchecked(
+                client,
+                self.device.cubes(self.n_rows),
+                CubeDim::new_1d(CUBE),
+                BufferArg::from_raw_parts(self.bins.clone(), self.words * self.n_features.max(1)),
+                BufferArg::from_raw_parts(self.leaf_of_row.clone(), self.n_rows.max(1)),
+                BufferArg::from_raw_parts(mask, 8),
+                leaf,
+                right,
+                feature,
+                self.n_rows,
+                self.words,
+            )
+        };
+    }
+
+    /// Each row's leaf (or [`NO_LEAF`]), read back.
+    pub fn leaves(&self) -> Vec<u32> {
+        let bytes = self.device.client.read_one_unchecked(self.leaf_of_row.clone());
+        u32::from_bytes(&bytes)[..self.n_rows].to_vec()
+    }
+
+    /// The sum of the trees' leaf values for every row, computed on the
+    /// device in `f32`.
+    pub fn predict(&self, trees: &[BinTree]) -> Vec<f32> {
+        assert!(
+            trees.iter().all(|t| t.nodes.iter().all(|n| (n.feature as usize) < self.n_features)),
+            "the trees split on features of this matrix"
+        );
+        let mut feature = Vec::new();
+        let (mut left, mut right) = (Vec::new(), Vec::new());
+        let mut mask = Vec::new();
+        let (mut node_start, mut leaf_start) = (vec![0u32], vec![]);
+        let mut values = Vec::new();
+        for t in trees {
+            for n in &t.nodes {
+                feature.push(n.feature);
+                left.push(n.left);
+                right.push(n.right);
+                mask.extend(left_mask(&n.rule, n.missing_left));
+            }
+            node_start.push(feature.len() as u32);
+            leaf_start.push(values.len() as u32);
+            values.extend(t.leaf_values.iter().map(|&v| v as f32));
+        }
+        // Empty buffers are not bindable: pad each to one element.
+        feature.push(0);
+        left.push(-1);
+        right.push(-1);
+        mask.extend([0; 8]);
+        leaf_start.push(0);
+        values.push(0.0);
+        let client = &self.device.client;
+        let out = client.empty(self.n_rows.max(1) * size_of::<f32>());
+        let up_u32 = |v: &[u32]| client.create_from_slice(u32::as_bytes(v));
+        let up_i32 = |v: &[i32]| client.create_from_slice(i32::as_bytes(v));
+        // Safety: every node's children are inside its tree (BinTree's
+        // invariant), features below `n_features`, leaves below the tree's
+        // leaf count; rows below `n_rows`.
+        unsafe {
+            predict_kernel::launch_unchecked(
+                client,
+                self.device.cubes(self.n_rows),
+                CubeDim::new_1d(CUBE),
+                BufferArg::from_raw_parts(self.bins.clone(), self.words * self.n_features.max(1)),
+                BufferArg::from_raw_parts(up_u32(&feature), feature.len()),
+                BufferArg::from_raw_parts(up_i32(&left), left.len()),
+                BufferArg::from_raw_parts(up_i32(&right), right.len()),
+                BufferArg::from_raw_parts(up_u32(&mask), mask.len()),
+                BufferArg::from_raw_parts(up_u32(&node_start), node_start.len()),
+                BufferArg::from_raw_parts(up_u32(&leaf_start), leaf_start.len()),
+                BufferArg::from_raw_parts(
+                    client.create_from_slice(f32::as_bytes(&values)),
+                    values.len(),
+                ),
+                BufferArg::from_raw_parts(out.clone(), self.n_rows.max(1)),
+                trees.len(),
+                self.n_rows,
+                self.words,
+            )
+        };
+        let bytes = client.read_one_unchecked(out);
+        f32::from_bytes(&bytes)[..self.n_rows].to_vec()
+    }
+}

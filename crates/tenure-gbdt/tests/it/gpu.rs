@@ -1,0 +1,305 @@
+//! The GPU kernels against the CPU, on wgpu (Mesa's lavapipe in CI): each
+//! kernel on random inputs, then whole trainings, which must give the
+//! quantised CPU booster's trees bit for bit.
+
+use std::ops::ControlFlow;
+use std::sync::OnceLock;
+
+use proptest::prelude::*;
+use tenure_core::{Dataset, Matrix, Target};
+use tenure_device::{DeviceRequest, ResolvedDevice};
+use tenure_gbdt::bin::BinnedData;
+use tenure_gbdt::gpu::{GpuDevice, GpuHistograms, NO_LEAF};
+use tenure_gbdt::hist::{Histogram, Packed, Scratch, pack};
+use tenure_gbdt::split::SplitRule;
+use tenure_gbdt::tree::{BinNode, BinTree};
+use tenure_gbdt::{Booster, GbdtParams, GbdtValidParams, Objective, TrainSet, train_on};
+
+use crate::booster::{lcg, synthetic};
+
+/// The wgpu device CI has (lavapipe); a machine without any wgpu adapter
+/// fails here, saying so, rather than skipping the GPU tests.
+fn wgpu() -> &'static ResolvedDevice {
+    static DEVICE: OnceLock<ResolvedDevice> = OnceLock::new();
+    DEVICE.get_or_init(|| {
+        tenure_device::resolve_here(DeviceRequest::Wgpu)
+            .unwrap_or_else(|e| {
+                panic!("the GPU tests need a wgpu adapter (lavapipe: mesa-vulkan-drivers): {e}")
+            })
+            .device
+    })
+}
+
+fn device() -> GpuDevice {
+    GpuDevice::new(wgpu()).unwrap()
+}
+
+/// `n` rows of `f` features with bins below `n_bins` (bin 0, missing,
+/// included), and packed gradients with `levels` quantisation levels.
+fn random_data(n: usize, f: usize, n_bins: u8, levels: i32, seed: u64) -> (BinnedData, Vec<Packed>) {
+    let mut r = lcg(seed);
+    let mut cols = vec![0u8; n * f];
+    for b in &mut cols {
+        *b = (r() * f64::from(n_bins)) as u8;
+    }
+    let mut rows = vec![0u8; n * f];
+    for i in 0..n {
+        for j in 0..f {
+            rows[i * f + j] = cols[j * n + i];
+        }
+    }
+    let data = BinnedData {
+        n_rows: n,
+        n_features: f,
+        rows,
+        cols,
+    };
+    let packed = (0..n)
+        .map(|_| {
+            let g = (r() * f64::from(levels + 1)) as i32 - levels / 2;
+            let h = (r() * f64::from(levels + 1)) as u32;
+            pack(g, h)
+        })
+        .collect();
+    (data, packed)
+}
+
+fn cpu_histogram(data: &BinnedData, rows: &[u32], packed: &[Packed]) -> Histogram {
+    let mut h = Histogram::zeros_quantized(data.n_features);
+    h.build_quantized(data, rows, packed, &mut Scratch::default(), 2);
+    h
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    /// A leaf's histogram summed with integer atomics equals the CPU's sum
+    /// of the same rows exactly, for the root, a bag, and both children
+    /// of a split that the split kernel applied as `goes_left` says.
+    #[test]
+    fn histogram_and_split_kernels_match_the_cpu(
+        n in 1usize..3000,
+        f in 1usize..7,
+        n_bins in 2u8..=255,
+        levels in 2i32..64,
+        bag in 0.3f64..1.0,
+        threshold in 0u8..255,
+        categorical in any::<bool>(),
+        missing_left in any::<bool>(),
+        seed in 0u64..1_000_000,
+    ) {
+        let (data, packed) = random_data(n, f, n_bins, levels, seed);
+        let mut gpu = GpuHistograms::new(&device(), &data);
+        gpu.set_gradients(&packed);
+
+        let all: Vec<u32> = (0..n as u32).collect();
+        gpu.start_tree(&all);
+        prop_assert_eq!(gpu.build(0).quant, cpu_histogram(&data, &all, &packed).quant);
+
+        let mut r = lcg(seed ^ 0xBA6);
+        let rows: Vec<u32> = all.iter().copied().filter(|_| r() < bag).collect();
+        gpu.start_tree(&rows);
+        let leaves = gpu.leaves();
+        for (i, &l) in leaves.iter().enumerate() {
+            prop_assert_eq!(l == 0, rows.binary_search(&(i as u32)).is_ok());
+            prop_assert!(l == 0 || l == NO_LEAF);
+        }
+        prop_assert_eq!(gpu.build(0).quant, cpu_histogram(&data, &rows, &packed).quant);
+
+        let feature = (seed as usize) % f;
+        let rule = if categorical {
+            let mut mask = [0u64; 4];
+            for (k, m) in mask.iter_mut().enumerate() {
+                *m = (seed.rotate_left(k as u32 * 17)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            }
+            SplitRule::In { mask }
+        } else {
+            SplitRule::Le { bin: threshold }
+        };
+        gpu.split(0, 1, feature, &rule, missing_left);
+        let col = data.col(feature);
+        let (left, right): (Vec<u32>, Vec<u32>) = rows
+            .iter()
+            .partition(|&&i| rule.goes_left(col[i as usize], missing_left));
+        let leaves = gpu.leaves();
+        for &i in &left {
+            prop_assert_eq!(leaves[i as usize], 0);
+        }
+        for &i in &right {
+            prop_assert_eq!(leaves[i as usize], 1);
+        }
+        prop_assert_eq!(gpu.build(0).quant, cpu_histogram(&data, &left, &packed).quant);
+        prop_assert_eq!(gpu.build(1).quant, cpu_histogram(&data, &right, &packed).quant);
+    }
+}
+
+/// A random tree over `f` features with up to `splits` splits, grown by
+/// splitting random leaves, with random rules and leaf values.
+fn random_tree(f: usize, splits: usize, r: &mut impl FnMut() -> f64) -> BinTree {
+    let mut nodes: Vec<BinNode> = Vec::new();
+    // Where each leaf hangs: (node, is_left), None for the root leaf.
+    let mut parents: Vec<Option<(usize, bool)>> = vec![None];
+    for _ in 0..splits {
+        let leaf = (r() * parents.len() as f64) as usize;
+        let rule = if r() < 0.3 {
+            SplitRule::In {
+                mask: [0; 4].map(|_| (r() * u64::MAX as f64) as u64),
+            }
+        } else {
+            SplitRule::Le {
+                bin: (r() * 255.0) as u8,
+            }
+        };
+        let node = nodes.len();
+        let right = parents.len();
+        nodes.push(BinNode {
+            feature: (r() * f as f64) as u32,
+            rule,
+            missing_left: r() < 0.5,
+            left: !(leaf as i32),
+            right: !(right as i32),
+            gain: 1.0,
+        });
+        if let Some((p, is_left)) = parents[leaf] {
+            if is_left {
+                nodes[p].left = node as i32;
+            } else {
+                nodes[p].right = node as i32;
+            }
+        }
+        parents[leaf] = Some((node, true));
+        parents.push(Some((node, false)));
+    }
+    let leaf_values = (0..parents.len()).map(|_| r() * 2.0 - 1.0).collect();
+    BinTree { nodes, leaf_values }
+}
+
+/// The prediction kernel walks every tree as `BinTree::leaf` does: its
+/// sums equal the CPU's to float rounding.
+#[test]
+fn prediction_kernel_walks_the_trees_as_the_cpu_does() {
+    let mut r = lcg(3);
+    let (data, _) = random_data(2_345, 6, 255, 4, 4);
+    let mut trees: Vec<BinTree> = (0..25).map(|k| random_tree(6, k % 12, &mut r)).collect();
+    trees.push(BinTree {
+        nodes: Vec::new(),
+        leaf_values: vec![0.25],
+    });
+    let gpu = GpuHistograms::new(&device(), &data);
+    let got = gpu.predict(&trees);
+    for (i, &g) in got.iter().enumerate() {
+        let want: f64 = trees
+            .iter()
+            .map(|t| t.leaf_values[t.leaf(|j| data.row(i)[j])])
+            .sum();
+        assert!(
+            (f64::from(g) - want).abs() <= 1e-5 * want.abs().max(1.0),
+            "row {i}: device {g}, cpu {want}"
+        );
+    }
+}
+
+fn fit(p: &GbdtValidParams, data: &Dataset, device: &ResolvedDevice) -> Booster {
+    train_on(
+        p,
+        data.feature_names(),
+        TrainSet::from_dataset(data),
+        None,
+        &mut |_| ControlFlow::Continue(()),
+        device,
+    )
+    .unwrap()
+}
+
+/// Whole trainings on the device give the quantised CPU booster's trees:
+/// binary with bagging and feature sampling, a categorical feature, and
+/// Cox; the GPU quantises even when the parameters do not ask for it.
+#[test]
+fn gpu_training_gives_the_quantised_cpu_trees() {
+    let (x, s) = synthetic(6_000, 5, 21);
+    let mut r = lcg(22);
+    let churn: Vec<f64> = s
+        .iter()
+        .map(|v| f64::from(r() < 1.0 / (1.0 + (-2.0 * v).exp())))
+        .collect();
+    let names: Vec<String> = (0..5).map(|j| format!("x{j}")).collect();
+    // Feature 4 as 12 category codes.
+    let mut coded = x.as_slice().to_vec();
+    for i in 0..x.n_rows() {
+        coded[i * 5 + 4] = ((x.get(i, 4) + 1.0) * 6.0).floor();
+    }
+    let coded = Matrix::new(coded, x.n_rows(), 5).unwrap();
+    let (mut time, mut event) = (Vec::new(), Vec::new());
+    for v in &s {
+        let t = -(1.0 - r()).ln() / v.exp();
+        let c = -(1.0 - r()).ln() / 0.4;
+        time.push(t.min(c));
+        event.push(t <= c);
+    }
+    let cases: Vec<(&str, Dataset, GbdtValidParams)> = vec![
+        (
+            "binary, bagged and feature-sampled",
+            Dataset::new(x.clone(), names.clone(), Target::Binary(churn.clone())).unwrap(),
+            GbdtParams::new()
+                .with(|c| {
+                    c.num_iterations = 12;
+                    c.num_leaves = 31;
+                    c.bagging_fraction = 0.7;
+                    c.bagging_freq = 1;
+                    c.feature_fraction = 0.8;
+                    c.use_quantized_grad = true;
+                })
+                .check()
+                .unwrap(),
+        ),
+        (
+            "binary with a categorical feature",
+            Dataset::new(coded, names.clone(), Target::Binary(churn)).unwrap(),
+            GbdtParams::new()
+                .with(|c| {
+                    c.num_iterations = 10;
+                    c.categorical_feature = vec!["x4".into()];
+                    c.use_quantized_grad = true;
+                    c.num_grad_quant_bins = 8;
+                })
+                .check()
+                .unwrap(),
+        ),
+        (
+            "cox",
+            Dataset::new(x, names, Target::Survival { time, event }).unwrap(),
+            GbdtParams::new()
+                .with(|c| {
+                    c.objective = Objective::Cox;
+                    c.num_iterations = 10;
+                    c.num_leaves = 7;
+                    c.use_quantized_grad = true;
+                })
+                .check()
+                .unwrap(),
+        ),
+    ];
+    for (what, data, p) in &cases {
+        let cpu = fit(p, data, &ResolvedDevice::Cpu);
+        let gpu = fit(p, data, wgpu());
+        assert_eq!(cpu.to_spec(), gpu.to_spec(), "{what}");
+        assert_eq!(
+            cpu.predict(data.x()).unwrap(),
+            gpu.predict(data.x()).unwrap(),
+            "{what}"
+        );
+        assert!(cpu.device_bytes.is_none());
+        assert!(gpu.device_bytes.unwrap() > data.n_rows() * 4, "{what}");
+    }
+    // Without `use_quantized_grad` the device still quantises: the trees
+    // are the quantised CPU ones, not the f64 ones.
+    let (what, data, p) = &cases[0];
+    let mut plain = (**p).clone();
+    plain.use_quantized_grad = false;
+    let plain = GbdtParams::from(plain).check().unwrap();
+    assert_eq!(
+        fit(&plain, data, wgpu()).to_spec(),
+        fit(p, data, &ResolvedDevice::Cpu).to_spec(),
+        "{what}"
+    );
+}
