@@ -459,7 +459,7 @@ fn train_inner(
     let mut grower = Grower::new(f);
     #[cfg(feature = "gpu")]
     if let Some(device) = gpu {
-        grower.gpu = Some(crate::gpu::GpuHistograms::new(device, &data));
+        grower.gpu = Some(crate::gpu::GpuHistograms::new(device, &data)?);
     }
     let mut trees: Vec<BinTree> = Vec::with_capacity(params.num_iterations);
     let mut history = Vec::new();

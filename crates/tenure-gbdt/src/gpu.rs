@@ -32,8 +32,18 @@ const CUBE: u32 = 256;
 /// A row that is in no leaf of the tree being grown (out of the bag).
 pub const NO_LEAF: u32 = u32::MAX;
 
-/// Sums every row of `leaf` into `hist` (`[gradient, hessian]` per feature
-/// and bin): one unit per row, integer atomics.
+/// Rows each unit of a histogram cube visits: a cube covers
+/// `CUBE * ROWS_PER_UNIT` rows of one feature.
+const ROWS_PER_UNIT: usize = 16;
+const ROWS_PER_CUBE: usize = CUBE as usize * ROWS_PER_UNIT;
+// The kernel spells these as literals (`256 * 16`, `0..16`).
+const _: () = assert!(CUBE == 256 && ROWS_PER_UNIT == 16);
+
+/// Sums the rows of `leaf` into `hist` (`[gradient, hessian]` per feature
+/// and bin). Cube `(x, y)` takes feature `y` over the `x`-th block of
+/// [`ROWS_PER_CUBE`] rows and sums it in shared memory first, so each
+/// cube adds at most 512 values to global memory: far fewer contended
+/// global atomics than one per row and feature. `CUBE` units per cube.
 #[cube(launch_unchecked)]
 fn histogram_kernel(
     bins: &[u32],
@@ -43,25 +53,34 @@ fn histogram_kernel(
     hist: &[Atomic<i32>],
     leaf: u32,
     n_rows: usize,
-    n_features: usize,
     words: usize,
 ) {
-    let i = ABSOLUTE_POS;
-    if i >= n_rows {
-        terminate!();
+    let feature = usize::cast_from(CUBE_POS_Y);
+    let unit = usize::cast_from(UNIT_POS);
+    let local = Shared::<[Atomic<i32>]>::new_slice(512usize);
+    local[unit].store(0i32);
+    local[unit + 256].store(0i32);
+    sync_cube();
+    let start = usize::cast_from(CUBE_POS_X) * (256 * 16);
+    for k in 0..16usize {
+        let i = start + k * 256 + unit;
+        if i < n_rows {
+            if leaf_of_row[i] == leaf {
+                let shift = u32::cast_from(i % 4) * 8;
+                let b = (bins[feature * words + i / 4] >> shift) & 255;
+                let s = usize::cast_from(b) * 2;
+                local[s].fetch_add(grad[i]);
+                local[s + 1].fetch_add(hess[i]);
+            }
+        }
     }
-    if leaf_of_row[i] != leaf {
-        terminate!();
-    }
-    let g = grad[i];
-    let h = hess[i];
-    let word = i / 4;
-    let shift = u32::cast_from(i % 4) * 8;
-    for j in 0..n_features {
-        let b = (bins[j * words + word] >> shift) & 255;
-        let k = (j * 256 + usize::cast_from(b)) * 2;
-        hist[k].fetch_add(g);
-        hist[k + 1].fetch_add(h);
+    sync_cube();
+    for half in 0..2usize {
+        let k = unit + half * 256;
+        let v = local[k].load();
+        if v != 0 {
+            hist[feature * 512 + k].fetch_add(v);
+        }
     }
 }
 
@@ -298,7 +317,17 @@ fn packed_columns(data: &BinnedData) -> (Vec<u32>, usize) {
 
 impl GpuHistograms {
     /// Moves `data` to the device; every row starts in leaf 0.
-    pub fn new(device: &GpuDevice, data: &BinnedData) -> Self {
+    pub fn new(device: &GpuDevice, data: &BinnedData) -> Result<Self> {
+        // One histogram cube per block of rows and feature, at most 65,535
+        // blocks along x.
+        if data.n_rows.div_ceil(ROWS_PER_CUBE) > 65_535 || data.n_features > 65_535 {
+            return Err(GbdtError::Device(format!(
+                "{} rows x {} features is past the GPU booster's grid ({} rows, 65,535 features)",
+                data.n_rows,
+                data.n_features,
+                65_535 * ROWS_PER_CUBE
+            )));
+        }
         let client = &device.client;
         let (bins, words) = packed_columns(data);
         let n = data.n_rows;
@@ -314,7 +343,7 @@ impl GpuHistograms {
             n_features: data.n_features,
             words,
         };
-        out
+        Ok(out)
     }
 
     /// Bytes held on the device for this training.
@@ -391,7 +420,11 @@ impl GpuHistograms {
             );
             histogram_kernel::launch_unchecked(
                 client,
-                self.device.cubes(self.n_rows),
+                CubeCount::Static(
+                    self.n_rows.div_ceil(ROWS_PER_CUBE).max(1) as u32,
+                    f.max(1) as u32,
+                    1,
+                ),
                 CubeDim::new_1d(CUBE),
                 BufferArg::from_raw_parts(self.bins.clone(), self.words * f.max(1)),
                 BufferArg::from_raw_parts(self.leaf_of_row.clone(), self.n_rows.max(1)),
@@ -400,7 +433,6 @@ impl GpuHistograms {
                 BufferArg::from_raw_parts(self.hist.clone(), len),
                 leaf,
                 self.n_rows,
-                f,
                 self.words,
             );
         }

@@ -89,7 +89,7 @@ proptest! {
         seed in 0u64..1_000_000,
     ) {
         let (data, packed) = random_data(n, f, n_bins, levels, seed);
-        let mut gpu = GpuHistograms::new(&device(), &data);
+        let mut gpu = GpuHistograms::new(&device(), &data).unwrap();
         gpu.set_gradients(&packed);
 
         let all: Vec<u32> = (0..n as u32).collect();
@@ -185,7 +185,7 @@ fn prediction_kernel_walks_the_trees_as_the_cpu_does() {
         nodes: Vec::new(),
         leaf_values: vec![0.25],
     });
-    let gpu = GpuHistograms::new(&device(), &data);
+    let gpu = GpuHistograms::new(&device(), &data).unwrap();
     let got = gpu.predict(&trees);
     for (i, &g) in got.iter().enumerate() {
         let want: f64 = trees
