@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # tenure's booster vs LightGBM and XGBoost on the same data, params and
 # threads, in one run. Prints train/predict time, peak memory, test AUC.
-# Usage: bash scripts/bench_gbdt_peers.sh [rows=100000,1000000] [rounds=500] [threads=2]
+# Usage: bash scripts/bench_gbdt_peers.sh [rows=100000,1000000] [rounds=500] [threads=2] [gpu=]
+# gpu: comma-separated tenure devices to add, e.g. `cuda,wgpu` on a GPU
+# machine (cuda builds with `--features cuda` and adds XGBoost device=cuda).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
-cargo build --release --locked -p tenure-cli
+gpu="${4:-}"
+features=()
+case ",$gpu," in *,cuda,*) features=(--features cuda) ;; esac
+cargo build --release --locked -p tenure-cli "${features[@]}"
 venv=scripts/bench/.venv-gbdt
 if [ ! -f "$venv/.complete" ]; then
   python3 -m venv "$venv"
@@ -13,5 +18,5 @@ if [ ! -f "$venv/.complete" ]; then
   touch "$venv/.complete"
 fi
 "$venv/bin/python" scripts/bench/gbdt_peers.py "$CARGO_TARGET_DIR/release/tenure" \
-  --rows "${1:-100000,1000000}" --rounds "${2:-500}" --threads "${3:-2}" \
+  --rows "${1:-100000,1000000}" --rounds "${2:-500}" --threads "${3:-2}" --gpu "$gpu" \
   --out scripts/bench/gbdt_peers.last.json

@@ -62,12 +62,14 @@ def worker(lib, d, rounds, threads):
         t0 = time.perf_counter()
         pred = booster.predict(xt, num_threads=threads)
         predict_s = time.perf_counter() - t0
-    elif lib == "xgboost":
+    elif lib in ("xgboost", "xgboost-cuda"):
         import xgboost as xgb
 
         params = dict(objective="binary:logistic", tree_method="hist", grow_policy="lossguide",
                       max_leaves=255, max_depth=0, eta=0.1, max_bin=255, min_child_weight=1e-3,
                       nthread=threads, seed=0)
+        if lib == "xgboost-cuda":
+            params["device"] = "cuda"
         t0, c0 = time.perf_counter(), time.process_time()
         dtrain = xgb.QuantileDMatrix(x, y, max_bin=255, nthread=threads)
         booster = xgb.train(params, dtrain, num_boost_round=rounds)
@@ -98,6 +100,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=500)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--test-rows", type=int, default=200_000)
+    ap.add_argument("--gpu", default="",
+                    help="comma-separated tenure devices to add (cuda, wgpu); cuda also runs "
+                         "XGBoost with device=cuda")
     ap.add_argument("--out")
     ap.add_argument("--worker")
     ap.add_argument("--dir")
@@ -119,45 +124,66 @@ def main():
             write_parquet(os.path.join(d, "train.parquet"), x, y)
             write_parquet(os.path.join(d, "test.parquet"), xt)
             row = {"rows": n, "features": F, "rounds": a.rounds, "threads": a.threads}
-            for lib in ["lightgbm", "xgboost"]:
+            gpus = [g for g in a.gpu.split(",") if g]
+            peers = ["lightgbm", "xgboost"] + (["xgboost-cuda"] if "cuda" in gpus else [])
+            for lib in peers:
                 out, _ = run_child([sys.executable, __file__, "--worker", lib, "--dir", d,
                                     "--rounds", str(a.rounds), "--threads", str(a.threads)], env)
                 r = json.loads(out)
                 r["auc"] = float(roc_auc_score(yt, np.load(os.path.join(d, f"pred_{lib}.npy"))))
                 row[lib] = r
                 print(f"  {n} rows {lib}: {r}", file=sys.stderr)
-            cmd = [a.tenure, "fit", "--table", os.path.join(d, "train.parquet"), "--task", "binary",
-                   "--model", "gbdt", "--label", "y", "--threads", str(a.threads),
-                   "--param", f"num_iterations={a.rounds}", "--param", "num_leaves=255",
-                   "--param", "learning_rate=0.1", "--param", "max_bin=255",
-                   "--param", "min_data_in_leaf=20",
-                   "--predict", os.path.join(d, "test.parquet"), "--out", os.path.join(d, "pred.csv"),
-                   "--json"]
-            out, _ = run_child(cmd, env)
-            fit = json.loads(out)
-            pred = np.loadtxt(os.path.join(d, "pred.csv"), skiprows=1)
-            row["tenure"] = {"train_s": fit["train_seconds"], "train_cpu_s": fit.get("train_cpu_seconds"),
-                             "predict_s": fit.get("predict_seconds"),
-                             "auc": float(roc_auc_score(yt, pred)), "num_trees": fit["num_trees"]}
-            row["tenure"]["peak_mb"] = fit["peak_rss_mb"]
-            print(f"  {n} rows tenure: {row['tenure']}", file=sys.stderr)
+            for dev in ["cpu"] + gpus:
+                key = "tenure" if dev == "cpu" else f"tenure-{dev}"
+                cmd = [a.tenure, "fit", "--table", os.path.join(d, "train.parquet"), "--task",
+                       "binary", "--model", "gbdt", "--label", "y", "--threads", str(a.threads),
+                       "--device", dev,
+                       "--param", f"num_iterations={a.rounds}", "--param", "num_leaves=255",
+                       "--param", "learning_rate=0.1", "--param", "max_bin=255",
+                       "--param", "min_data_in_leaf=20",
+                       "--predict", os.path.join(d, "test.parquet"),
+                       "--out", os.path.join(d, "pred.csv"), "--json"]
+                out, _ = run_child(cmd, env)
+                fit = json.loads(out)
+                pred = np.loadtxt(os.path.join(d, "pred.csv"), skiprows=1)
+                row[key] = {"train_s": fit["train_seconds"],
+                            "train_cpu_s": fit.get("train_cpu_seconds"),
+                            "predict_s": fit.get("predict_seconds"),
+                            "auc": float(roc_auc_score(yt, pred)), "num_trees": fit["num_trees"],
+                            "peak_mb": fit["peak_rss_mb"], "device": fit.get("device_name"),
+                            "device_mb": (fit.get("device_bytes") or 0) / 2**20 or None}
+                print(f"  {n} rows {key}: {row[key]}", file=sys.stderr)
+            for dev in gpus:
+                r = row[f"tenure-{dev}"]
+                r["speedup_vs_tenure_cpu"] = row["tenure"]["train_s"] / r["train_s"]
+                if "xgboost-cuda" in row:
+                    r["ratio_train_vs_xgboost_cuda"] = r["train_s"] / row["xgboost-cuda"]["train_s"]
         row["ratio_train_vs_lightgbm"] = row["tenure"]["train_s"] / row["lightgbm"]["train_s"]
         row["ratio_train_cpu_vs_lightgbm"] = row["tenure"]["train_cpu_s"] / row["lightgbm"]["train_cpu_s"]
         results.append(row)
 
-    print(f"{'rows':>9} {'library':>9} {'train s':>9} {'train CPU s':>11} {'predict s':>10} "
+    print(f"{'rows':>9} {'library':>12} {'train s':>9} {'train CPU s':>11} {'predict s':>10} "
           f"{'peak MB':>9} {'test AUC':>9}")
     for row in results:
-        for lib in ["lightgbm", "xgboost", "tenure"]:
+        libs = [k for k in row if isinstance(row[k], dict)]
+        for lib in libs:
             r = row[lib]
             pk = r.get("peak_mb")
             ps = r.get("predict_s")
-            print(f"{row['rows']:>9} {lib:>9} {r['train_s']:>9.2f} {r['train_cpu_s']:>11.2f} "
+            print(f"{row['rows']:>9} {lib:>12} {r['train_s']:>9.2f} {r['train_cpu_s']:>11.2f} "
                   f"{(ps if ps is not None else float('nan')):>10.3f} "
                   f"{(pk if pk is not None else float('nan')):>9.0f} {r['auc']:>9.5f}")
         print(f"{'':>9} tenure/LightGBM train time: {row['ratio_train_vs_lightgbm']:.3f}x wall, "
               f"{row['ratio_train_cpu_vs_lightgbm']:.3f}x CPU, "
               f"AUC diff {row['tenure']['auc'] - row['lightgbm']['auc']:+.5f}")
+        for lib in libs:
+            r = row[lib]
+            if "speedup_vs_tenure_cpu" in r:
+                vs = r.get("ratio_train_vs_xgboost_cuda")
+                print(f"{'':>9} {lib}: {r['speedup_vs_tenure_cpu']:.2f}x faster than tenure on "
+                      f"the CPU" + (f", {vs:.2f}x XGBoost cuda's time" if vs else "")
+                      + f", AUC diff vs CPU {r['auc'] - row['tenure']['auc']:+.5f}"
+                      + f", {r['device_mb'] or 0:.0f} MiB on {r['device']}")
     if a.out:
         with open(a.out, "w") as fh:
             json.dump(results, fh, indent=2)
