@@ -44,7 +44,10 @@ const _: () = assert!(CUBE == 256 && ROWS_PER_UNIT == 16);
 /// [`ROWS_PER_CUBE`] rows and sums it in shared memory first, so each
 /// cube adds at most 512 values to global memory: far fewer contended
 /// global atomics than one per row and feature. `CUBE` units per cube.
-#[cube(launch_unchecked)]
+#[cube(launch)]
+// Nested, not `&&`: a kernel's `&&` evaluates both sides, and the second
+// reads row `i`.
+#[allow(clippy::collapsible_if)]
 fn histogram_kernel(
     bins: &[u32],
     leaf_of_row: &[u32],
@@ -59,34 +62,48 @@ fn histogram_kernel(
     let unit = usize::cast_from(UNIT_POS);
     let local = Shared::<[Atomic<i32>]>::new_slice(512usize);
     local[unit].store(0i32);
-    local[unit + 256].store(0i32);
+    local[unit + 256usize].store(0i32);
     sync_cube();
-    let start = usize::cast_from(CUBE_POS_X) * (256 * 16);
+    let start = usize::cast_from(CUBE_POS_X) * 4096usize;
     for k in 0..16usize {
-        let i = start + k * 256 + unit;
+        let i = start + k * 256usize + unit;
         if i < n_rows {
             if leaf_of_row[i] == leaf {
-                let shift = u32::cast_from(i % 4) * 8;
-                let b = (bins[feature * words + i / 4] >> shift) & 255;
-                let s = usize::cast_from(b) * 2;
+                let b = bin_of(bins, feature, i, words);
+                let s = usize::cast_from(b) * 2usize;
                 local[s].fetch_add(grad[i]);
-                local[s + 1].fetch_add(hess[i]);
+                local[s + 1usize].fetch_add(hess[i]);
             }
         }
     }
     sync_cube();
     for half in 0..2usize {
-        let k = unit + half * 256;
+        let k = unit + half * 256usize;
         let v = local[k].load();
-        if v != 0 {
-            hist[feature * 512 + k].fetch_add(v);
+        if v != 0i32 {
+            hist[feature * 512usize + k].fetch_add(v);
         }
     }
 }
 
+/// Row `i`'s bin of `feature`: byte `i % 4` of word `i / 4` of the
+/// feature's column.
+#[cube]
+fn bin_of(bins: &[u32], feature: usize, i: usize, words: usize) -> u32 {
+    let shift = u32::cast_from(i % 4usize) * 8u32;
+    (bins[feature * words + i / 4usize] >> shift) & 255u32
+}
+
+/// Whether bin `b` is in the 256-bit set starting at `mask[offset]`.
+#[cube]
+fn in_mask(mask: &[u32], offset: usize, b: u32) -> bool {
+    ((mask[offset + usize::cast_from(b / 32u32)] >> (b % 32u32)) & 1u32) == 1u32
+}
+
 /// Moves the rows of `leaf` whose bin of `feature` is not in `mask` (a
 /// 256-bit set of the bins that go left) to leaf `right`.
-#[cube(launch_unchecked)]
+#[cube(launch)]
+#[allow(clippy::collapsible_if)]
 fn split_kernel(
     bins: &[u32],
     leaf_of_row: &mut [u32],
@@ -98,32 +115,28 @@ fn split_kernel(
     words: usize,
 ) {
     let i = ABSOLUTE_POS;
-    if i >= n_rows {
-        terminate!();
-    }
-    if leaf_of_row[i] == leaf {
-        let shift = u32::cast_from(i % 4) * 8;
-        let b = (bins[feature * words + i / 4] >> shift) & 255;
-        let left = (mask[usize::cast_from(b / 32)] >> (b % 32)) & 1;
-        if left == 0 {
-            leaf_of_row[i] = right;
+    if i < n_rows {
+        if leaf_of_row[i] == leaf {
+            let b = bin_of(bins, feature, i, words);
+            if !in_mask(mask, 0usize, b) {
+                leaf_of_row[i] = right;
+            }
         }
     }
 }
 
-#[cube(launch_unchecked)]
+#[cube(launch)]
 fn fill_kernel(out: &mut [u32], value: u32, n: usize) {
-    if ABSOLUTE_POS >= n {
-        terminate!();
+    if ABSOLUTE_POS < n {
+        out[ABSOLUTE_POS] = value;
     }
-    out[ABSOLUTE_POS] = value;
 }
 
 /// Sums, per row, the leaf value each tree gives it. Trees are flattened:
 /// tree `t` has nodes `node_start[t]..node_start[t + 1]` (children relative
 /// to that start, a negative child `c` being leaf `-c - 1`) and leaves from
 /// `leaf_start[t]`; each node's left bins are a 256-bit set.
-#[cube(launch_unchecked)]
+#[cube(launch)]
 #[allow(clippy::too_many_arguments)]
 fn predict_kernel(
     bins: &[u32],
@@ -140,38 +153,54 @@ fn predict_kernel(
     words: usize,
 ) {
     let i = ABSOLUTE_POS;
-    if i >= n_rows {
-        terminate!();
-    }
-    let shift = u32::cast_from(i % 4) * 8;
-    let mut total = f32::new(0.0);
-    for t in 0..n_trees {
-        let root = usize::cast_from(node_start[t]);
-        let n_nodes = usize::cast_from(node_start[t + 1]) - root;
-        let mut leaf = 0u32;
-        if n_nodes > 0 {
-            let mut node = 0i32;
-            let mut walking = true;
-            while walking {
-                let k = root + usize::cast_from(node);
-                let feature = usize::cast_from(node_feature[k]);
-                let b = (bins[feature * words + i / 4] >> shift) & 255;
-                let left = (node_mask[k * 8 + usize::cast_from(b / 32)] >> (b % 32)) & 1;
-                let mut next = node_right[k];
-                if left == 1 {
-                    next = node_left[k];
-                }
-                if next < 0 {
-                    leaf = u32::cast_from(-next - 1);
-                    walking = false;
-                } else {
-                    node = next;
+    if i < n_rows {
+        let mut total = f32::new(0.0);
+        for t in 0..n_trees {
+            let root = usize::cast_from(node_start[t]);
+            let n_nodes = usize::cast_from(node_start[t + 1usize]) - root;
+            let mut leaf = 0u32;
+            if n_nodes > 0usize {
+                let mut node = 0i32;
+                let mut walking = true;
+                while walking {
+                    let k = root + usize::cast_from(node);
+                    let b = bin_of(bins, usize::cast_from(node_feature[k]), i, words);
+                    let mut next = node_right[k];
+                    if in_mask(node_mask, k * 8usize, b) {
+                        next = node_left[k];
+                    }
+                    if next < 0i32 {
+                        leaf = u32::cast_from(-1i32 - next);
+                        walking = false;
+                    } else {
+                        node = next;
+                    }
                 }
             }
+            total += leaf_value[usize::cast_from(leaf_start[t] + leaf)];
         }
-        total += leaf_value[usize::cast_from(leaf_start[t] + leaf)];
+        out[i] = total;
     }
-    out[i] = total;
+}
+
+/// A kernel argument of `len` 4-byte elements (`u32`, `i32`, `f32`: all
+/// this module's buffers) over `handle`.
+///
+/// cubecl takes the length on trust (`BufferArg::from_raw_parts` is
+/// `unsafe`): a length past the allocation would let a kernel run off the
+/// end of the buffer. It is checked against the buffer's size here, and
+/// the kernels are launched checked (`launch`, which bounds-checks every
+/// index), so this is the crate's one `unsafe` block.
+#[allow(unsafe_code)]
+fn buffer(handle: &Handle, len: usize) -> BufferArg {
+    assert!(
+        (len as u64) * 4 <= handle.size(),
+        "{len} elements do not fit in a buffer of {} bytes",
+        handle.size()
+    );
+    // SAFETY: the buffer holds at least `len` 4-byte elements (checked
+    // above).
+    unsafe { BufferArg::from_raw_parts(handle.clone(), len) }
 }
 
 /// The 256-bit set of bins that go left, missing bin included.
@@ -269,8 +298,9 @@ fn cuda_device(cuda: &tenure_device::CudaDevice) -> Result<cubecl::Device> {
 
 #[cfg(not(feature = "cuda"))]
 fn cuda_device(_: &tenure_device::CudaDevice) -> Result<cubecl::Device> {
-    Err(tenure_device::DeviceError::NotCompiled { backend: "cuda" }.to_string())
-        .map_err(GbdtError::Device)
+    Err(GbdtError::Device(
+        tenure_device::DeviceError::NotCompiled { backend: "cuda" }.to_string(),
+    ))
 }
 
 /// One training's state on the device: the binned matrix, each row's leaf,
@@ -385,19 +415,14 @@ impl GpuHistograms {
     }
 
     fn fill(&mut self, value: u32) {
-        let client = &self.device.client;
-        // Safety: the buffer holds `n_rows` words and the kernel writes no
-        // position at or past `n_rows`.
-        unsafe {
-            fill_kernel::launch_unchecked(
-                client,
-                self.device.cubes(self.n_rows),
-                CubeDim::new_1d(CUBE),
-                BufferArg::from_raw_parts(self.leaf_of_row.clone(), self.n_rows.max(1)),
-                value,
-                self.n_rows,
-            )
-        };
+        fill_kernel::launch(
+            &self.device.client,
+            self.device.cubes(self.n_rows),
+            CubeDim::new_1d(CUBE),
+            buffer(&self.leaf_of_row, self.n_rows.max(1)),
+            value,
+            self.n_rows,
+        );
     }
 
     /// The quantised histogram of the rows in `leaf`, as the CPU's
@@ -406,36 +431,31 @@ impl GpuHistograms {
         let client = &self.device.client;
         let f = self.n_features;
         let len = 2 * 256 * f.max(1);
-        // Safety: `hist` holds `len` words; the fill writes below `len`,
-        // and the histogram kernel reads `bins` below `f * words`, the row
-        // arrays below `n_rows` and adds below `2 * 256 * f`.
-        unsafe {
-            fill_kernel::launch_unchecked(
-                client,
-                self.device.cubes(len),
-                CubeDim::new_1d(CUBE),
-                BufferArg::from_raw_parts(self.hist.clone(), len),
-                0u32,
-                len,
-            );
-            histogram_kernel::launch_unchecked(
-                client,
-                CubeCount::Static(
-                    self.n_rows.div_ceil(ROWS_PER_CUBE).max(1) as u32,
-                    f.max(1) as u32,
-                    1,
-                ),
-                CubeDim::new_1d(CUBE),
-                BufferArg::from_raw_parts(self.bins.clone(), self.words * f.max(1)),
-                BufferArg::from_raw_parts(self.leaf_of_row.clone(), self.n_rows.max(1)),
-                BufferArg::from_raw_parts(self.grad.clone(), self.n_rows.max(1)),
-                BufferArg::from_raw_parts(self.hess.clone(), self.n_rows.max(1)),
-                BufferArg::from_raw_parts(self.hist.clone(), len),
-                leaf,
-                self.n_rows,
-                self.words,
-            );
-        }
+        fill_kernel::launch(
+            client,
+            self.device.cubes(len),
+            CubeDim::new_1d(CUBE),
+            buffer(&self.hist, len),
+            0u32,
+            len,
+        );
+        histogram_kernel::launch(
+            client,
+            CubeCount::Static(
+                self.n_rows.div_ceil(ROWS_PER_CUBE).max(1) as u32,
+                f.max(1) as u32,
+                1,
+            ),
+            CubeDim::new_1d(CUBE),
+            buffer(&self.bins, self.words * f.max(1)),
+            buffer(&self.leaf_of_row, self.n_rows.max(1)),
+            buffer(&self.grad, self.n_rows.max(1)),
+            buffer(&self.hess, self.n_rows.max(1)),
+            buffer(&self.hist, len),
+            leaf,
+            self.n_rows,
+            self.words,
+        );
         let bytes = client.read_one_unchecked(self.hist.clone());
         let sums = i32::from_bytes(&bytes);
         let mut out = Histogram::zeros_quantized(f);
@@ -460,28 +480,27 @@ impl GpuHistograms {
     ) {
         let client = &self.device.client;
         let mask = client.create_from_slice(u32::as_bytes(&left_mask(rule, missing_left)));
-        // Safety: `feature < n_features`, so `bins` is read below
-        // `f * words`; `leaf_of_row` below `n_rows`; `mask` below 8.
-        unsafe {
-            split_kernel::launch_unchecked(
-                client,
-                self.device.cubes(self.n_rows),
-                CubeDim::new_1d(CUBE),
-                BufferArg::from_raw_parts(self.bins.clone(), self.words * self.n_features.max(1)),
-                BufferArg::from_raw_parts(self.leaf_of_row.clone(), self.n_rows.max(1)),
-                BufferArg::from_raw_parts(mask, 8),
-                leaf,
-                right,
-                feature,
-                self.n_rows,
-                self.words,
-            )
-        };
+        split_kernel::launch(
+            client,
+            self.device.cubes(self.n_rows),
+            CubeDim::new_1d(CUBE),
+            buffer(&self.bins, self.words * self.n_features.max(1)),
+            buffer(&self.leaf_of_row, self.n_rows.max(1)),
+            buffer(&mask, 8),
+            leaf,
+            right,
+            feature,
+            self.n_rows,
+            self.words,
+        );
     }
 
     /// Each row's leaf (or [`NO_LEAF`]), read back.
     pub fn leaves(&self) -> Vec<u32> {
-        let bytes = self.device.client.read_one_unchecked(self.leaf_of_row.clone());
+        let bytes = self
+            .device
+            .client
+            .read_one_unchecked(self.leaf_of_row.clone());
         u32::from_bytes(&bytes)[..self.n_rows].to_vec()
     }
 
@@ -489,7 +508,10 @@ impl GpuHistograms {
     /// device in `f32`.
     pub fn predict(&self, trees: &[BinTree]) -> Vec<f32> {
         assert!(
-            trees.iter().all(|t| t.nodes.iter().all(|n| (n.feature as usize) < self.n_features)),
+            trees.iter().all(|t| t
+                .nodes
+                .iter()
+                .all(|n| (n.feature as usize) < self.n_features)),
             "the trees split on features of this matrix"
         );
         let mut feature = Vec::new();
@@ -517,33 +539,26 @@ impl GpuHistograms {
         values.push(0.0);
         let client = &self.device.client;
         let out = client.empty(self.n_rows.max(1) * size_of::<f32>());
-        let up_u32 = |v: &[u32]| client.create_from_slice(u32::as_bytes(v));
-        let up_i32 = |v: &[i32]| client.create_from_slice(i32::as_bytes(v));
-        // Safety: every node's children are inside its tree (BinTree's
-        // invariant), features below `n_features`, leaves below the tree's
-        // leaf count; rows below `n_rows`.
-        unsafe {
-            predict_kernel::launch_unchecked(
-                client,
-                self.device.cubes(self.n_rows),
-                CubeDim::new_1d(CUBE),
-                BufferArg::from_raw_parts(self.bins.clone(), self.words * self.n_features.max(1)),
-                BufferArg::from_raw_parts(up_u32(&feature), feature.len()),
-                BufferArg::from_raw_parts(up_i32(&left), left.len()),
-                BufferArg::from_raw_parts(up_i32(&right), right.len()),
-                BufferArg::from_raw_parts(up_u32(&mask), mask.len()),
-                BufferArg::from_raw_parts(up_u32(&node_start), node_start.len()),
-                BufferArg::from_raw_parts(up_u32(&leaf_start), leaf_start.len()),
-                BufferArg::from_raw_parts(
-                    client.create_from_slice(f32::as_bytes(&values)),
-                    values.len(),
-                ),
-                BufferArg::from_raw_parts(out.clone(), self.n_rows.max(1)),
-                trees.len(),
-                self.n_rows,
-                self.words,
-            )
-        };
+        let up_u32 = |v: &[u32]| buffer(&client.create_from_slice(u32::as_bytes(v)), v.len());
+        let up_i32 = |v: &[i32]| buffer(&client.create_from_slice(i32::as_bytes(v)), v.len());
+        let up_f32 = |v: &[f32]| buffer(&client.create_from_slice(f32::as_bytes(v)), v.len());
+        predict_kernel::launch(
+            client,
+            self.device.cubes(self.n_rows),
+            CubeDim::new_1d(CUBE),
+            buffer(&self.bins, self.words * self.n_features.max(1)),
+            up_u32(&feature),
+            up_i32(&left),
+            up_i32(&right),
+            up_u32(&mask),
+            up_u32(&node_start),
+            up_u32(&leaf_start),
+            up_f32(&values),
+            buffer(&out, self.n_rows.max(1)),
+            trees.len(),
+            self.n_rows,
+            self.words,
+        );
         let bytes = client.read_one_unchecked(out);
         f32::from_bytes(&bytes)[..self.n_rows].to_vec()
     }

@@ -200,7 +200,13 @@ impl Grower {
             #[cfg(feature = "gpu")]
             if let Some(gpu) = &mut self.gpu {
                 let right = leaves.len() as u32;
-                gpu.split(li as u32, right, split.feature, &split.rule, split.missing_left);
+                gpu.split(
+                    li as u32,
+                    right,
+                    split.feature,
+                    &split.rule,
+                    split.missing_left,
+                );
             }
 
             let node_ix = nodes.len();
@@ -242,13 +248,8 @@ impl Grower {
             } else {
                 (right_leaf, mid..end)
             };
-            let small = self.build_hist(
-                data,
-                (small_leaf, &indices[small_rows]),
-                gh,
-                quant,
-                threads,
-            );
+            let small =
+                self.build_hist(data, (small_leaf, &indices[small_rows]), gh, quant, threads);
             let mut large = parent_hist;
             large.subtract(&small);
             let (left_hist, right_hist) = if left_smaller {

@@ -376,11 +376,9 @@ impl ModelSpec {
     /// the CPU whatever is asked): the networks, and the booster in a build
     /// with its GPU kernels.
     pub fn uses_device(&self) -> bool {
-        match self.family {
-            Family::Neural { .. } => true,
-            Family::Gbdt(_) => cfg!(any(feature = "wgpu", feature = "cuda")),
-            _ => false,
-        }
+        const GPU_BOOSTER: bool = cfg!(any(feature = "wgpu", feature = "cuda"));
+        matches!(self.family, Family::Neural { .. })
+            || (GPU_BOOSTER && matches!(self.family, Family::Gbdt(_)))
     }
 
     /// Fits on `train` and scores `valid`, on the CPU.

@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
-use tenure_core::{Dataset, Matrix, Target};
+use tenure_core::{Dataset, Matrix, ParamGuard, Target};
 use tenure_device::{DeviceRequest, ResolvedDevice};
 use tenure_gbdt::bin::BinnedData;
 use tenure_gbdt::gpu::{GpuDevice, GpuHistograms, NO_LEAF};
@@ -36,7 +36,13 @@ fn device() -> GpuDevice {
 
 /// `n` rows of `f` features with bins below `n_bins` (bin 0, missing,
 /// included), and packed gradients with `levels` quantisation levels.
-fn random_data(n: usize, f: usize, n_bins: u8, levels: i32, seed: u64) -> (BinnedData, Vec<Packed>) {
+fn random_data(
+    n: usize,
+    f: usize,
+    n_bins: u8,
+    levels: i32,
+    seed: u64,
+) -> (BinnedData, Vec<Packed>) {
     let mut r = lcg(seed);
     let mut cols = vec![0u8; n * f];
     for b in &mut cols {
