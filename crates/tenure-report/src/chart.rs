@@ -374,21 +374,15 @@ pub fn svg_line_chart_with_bands(
 
     let mut svg = String::with_capacity(series_svg.len() + 4096);
     let aria = escape(&format!("{} vs {}", chart.y_label, chart.x_label));
-    let _ = writeln!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{aria}" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif" font-size="{FONT_PX}">"#
-    );
+    write_svg_start(&mut svg, w, h, &aria);
     let (pw, ph) = (x1 - x0, y1 - y0);
     let _ = writeln!(
         svg,
         r#"<defs><clipPath id="{clip_id}"><rect x="{x0:.1}" y="{y0:.1}" width="{pw:.1}" height="{ph:.1}"/></clipPath></defs>"#
     );
-    let _ = writeln!(
-        svg,
-        r##"<rect x="{x0:.1}" y="{y0:.1}" width="{pw:.1}" height="{ph:.1}" fill="#ffffff"/>"##
-    );
+    write_plot_background(&mut svg, (x0, x1, y0, y1));
 
-    write_grid(&mut svg, &x_axis, &y_axis, &sx, &sy, (x0, x1, y0, y1));
+    write_grid(&mut svg, &x_axis, Some(&y_axis), &sx, &sy, (x0, x1, y0, y1));
     write_axis_titles(
         &mut svg,
         &chart.x_label,
@@ -505,16 +499,10 @@ pub fn svg_bar_chart(chart: &BarChart, width: u32, height: u32) -> String {
 
     let mut svg = String::with_capacity(8192);
     let aria = escape(&format!("{} by {}", chart.y_label, chart.x_label));
-    let _ = writeln!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{aria}" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif" font-size="{FONT_PX}">"#
-    );
+    write_svg_start(&mut svg, w, h, &aria);
     let (pw, ph) = (x1 - x0, y1 - y0);
-    let _ = writeln!(
-        svg,
-        r##"<rect x="{x0:.1}" y="{y0:.1}" width="{pw:.1}" height="{ph:.1}" fill="#ffffff"/>"##
-    );
-    write_grid(&mut svg, &x_axis, &y_axis, &sx, &sy, (x0, x1, y0, y1));
+    write_plot_background(&mut svg, (x0, x1, y0, y1));
+    write_grid(&mut svg, &x_axis, Some(&y_axis), &sx, &sy, (x0, x1, y0, y1));
     write_axis_titles(
         &mut svg,
         &chart.x_label,
@@ -552,11 +540,28 @@ pub fn svg_bar_chart(chart: &BarChart, width: u32, height: u32) -> String {
     svg
 }
 
-/// Grid lines and tick labels of both axes.
+/// The `<svg>` element's opening tag.
+fn write_svg_start(svg: &mut String, w: f64, h: f64, aria: &str) {
+    let _ = writeln!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{aria}" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif" font-size="{FONT_PX}">"#
+    );
+}
+
+/// The white plot area under the grid.
+fn write_plot_background(svg: &mut String, (x0, x1, y0, y1): (f64, f64, f64, f64)) {
+    let (pw, ph) = (x1 - x0, y1 - y0);
+    let _ = writeln!(
+        svg,
+        r##"<rect x="{x0:.1}" y="{y0:.1}" width="{pw:.1}" height="{ph:.1}" fill="#ffffff"/>"##
+    );
+}
+
+/// Grid lines and tick labels of the x axis and, when given, the y axis.
 fn write_grid(
     svg: &mut String,
     x_axis: &Axis,
-    y_axis: &Axis,
+    y_axis: Option<&Axis>,
     sx: &impl Fn(f64) -> f64,
     sy: &impl Fn(f64) -> f64,
     (x0, x1, y0, y1): (f64, f64, f64, f64),
@@ -569,7 +574,7 @@ fn write_grid(
             r#"<line x1="{x:.1}" y1="{y0:.1}" x2="{x:.1}" y2="{y1:.1}"/>"#
         );
     }
-    for &t in &y_axis.ticks {
+    for &t in y_axis.iter().flat_map(|a| &a.ticks) {
         let y = sy(t);
         let _ = writeln!(
             svg,
@@ -586,7 +591,7 @@ fn write_grid(
             escape(label)
         );
     }
-    for (&t, label) in y_axis.ticks.iter().zip(&y_axis.labels) {
+    for (&t, label) in y_axis.iter().flat_map(|a| a.ticks.iter().zip(&a.labels)) {
         let (x, y) = (x0 - 7.0, sy(t) + 4.0);
         let _ = writeln!(
             svg,
@@ -833,34 +838,10 @@ pub fn svg_interval_chart(chart: &IntervalChart, width: u32, height: u32) -> Str
 
     let mut svg = String::with_capacity(4096);
     let aria = escape(&format!("intervals of {}", chart.x_label));
-    let _ = writeln!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{aria}" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif" font-size="{FONT_PX}">"#
-    );
+    write_svg_start(&mut svg, w, h, &aria);
     let (pw, ph) = (x1 - x0, y1 - y0);
-    let _ = writeln!(
-        svg,
-        r##"<rect x="{x0:.1}" y="{y0:.1}" width="{pw:.1}" height="{ph:.1}" fill="#ffffff"/>"##
-    );
-    let _ = writeln!(svg, r##"<g stroke="#e5e7eb" stroke-width="1">"##);
-    for &t in &x_axis.ticks {
-        let x = sx(t);
-        let _ = writeln!(
-            svg,
-            r#"<line x1="{x:.1}" y1="{y0:.1}" x2="{x:.1}" y2="{y1:.1}"/>"#
-        );
-    }
-    let _ = writeln!(svg, "</g>");
-    let _ = writeln!(svg, r##"<g fill="#4b5563">"##);
-    for (&t, label) in x_axis.ticks.iter().zip(&x_axis.labels) {
-        let (x, y) = (sx(t), y1 + 17.0);
-        let _ = writeln!(
-            svg,
-            r#"<text x="{x:.1}" y="{y:.1}" text-anchor="middle">{}</text>"#,
-            escape(label)
-        );
-    }
-    let _ = writeln!(svg, "</g>");
+    write_plot_background(&mut svg, (x0, x1, y0, y1));
+    write_grid(&mut svg, &x_axis, None, &sx, &|y: f64| y, (x0, x1, y0, y1));
     write_axis_titles(&mut svg, &chart.x_label, "", (x0, x1, y0, y1), h);
     if let Some(r) = chart.reference.filter(|r| r.is_finite()) {
         let x = sx(r);
