@@ -409,19 +409,7 @@ pub fn svg_line_chart_with_bands(
     }
     svg.push_str(&series_svg);
     let _ = writeln!(svg, "</g>");
-    if !has_data {
-        let (x, y) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
-        let _ = writeln!(
-            svg,
-            r##"<text x="{x:.1}" y="{y:.1}" text-anchor="middle" fill="#9ca3af" font-size="14">no data</text>"##
-        );
-    }
-
-    // Frame on top of the data so lines ending on the edge look crisp.
-    let _ = writeln!(
-        svg,
-        r##"<rect x="{x0:.1}" y="{y0:.1}" width="{pw:.1}" height="{ph:.1}" fill="none" stroke="#9ca3af" stroke-width="1"/>"##
-    );
+    write_plot_end(&mut svg, has_data, (x0, x1, y0, y1));
 
     let names: Vec<&str> = chart.series.iter().map(|s| s.name.as_str()).collect();
     write_legend(&mut svg, &names, x1 + 14.0, y0, y1);
@@ -500,7 +488,6 @@ pub fn svg_bar_chart(chart: &BarChart, width: u32, height: u32) -> String {
     let mut svg = String::with_capacity(8192);
     let aria = escape(&format!("{} by {}", chart.y_label, chart.x_label));
     write_svg_start(&mut svg, w, h, &aria);
-    let (pw, ph) = (x1 - x0, y1 - y0);
     write_plot_background(&mut svg, (x0, x1, y0, y1));
     write_grid(&mut svg, &x_axis, Some(&y_axis), &sx, &sy, (x0, x1, y0, y1));
     write_axis_titles(
@@ -524,17 +511,7 @@ pub fn svg_bar_chart(chart: &BarChart, width: u32, height: u32) -> String {
             );
         }
     }
-    if !has_data {
-        let (x, y) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
-        let _ = writeln!(
-            svg,
-            r##"<text x="{x:.1}" y="{y:.1}" text-anchor="middle" fill="#9ca3af" font-size="14">no data</text>"##
-        );
-    }
-    let _ = writeln!(
-        svg,
-        r##"<rect x="{x0:.1}" y="{y0:.1}" width="{pw:.1}" height="{ph:.1}" fill="none" stroke="#9ca3af" stroke-width="1"/>"##
-    );
+    write_plot_end(&mut svg, has_data, (x0, x1, y0, y1));
     write_legend(&mut svg, &names, x1 + 14.0, y0, y1);
     svg.push_str("</svg>\n");
     svg
@@ -554,6 +531,23 @@ fn write_plot_background(svg: &mut String, (x0, x1, y0, y1): (f64, f64, f64, f64
     let _ = writeln!(
         svg,
         r##"<rect x="{x0:.1}" y="{y0:.1}" width="{pw:.1}" height="{ph:.1}" fill="#ffffff"/>"##
+    );
+}
+
+/// "no data" across an empty plot, and the frame, drawn over the data so
+/// that lines ending on the edge look crisp.
+fn write_plot_end(svg: &mut String, has_data: bool, (x0, x1, y0, y1): (f64, f64, f64, f64)) {
+    if !has_data {
+        let (x, y) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+        let _ = writeln!(
+            svg,
+            r##"<text x="{x:.1}" y="{y:.1}" text-anchor="middle" fill="#9ca3af" font-size="14">no data</text>"##
+        );
+    }
+    let (pw, ph) = (x1 - x0, y1 - y0);
+    let _ = writeln!(
+        svg,
+        r##"<rect x="{x0:.1}" y="{y0:.1}" width="{pw:.1}" height="{ph:.1}" fill="none" stroke="#9ca3af" stroke-width="1"/>"##
     );
 }
 
@@ -839,7 +833,6 @@ pub fn svg_interval_chart(chart: &IntervalChart, width: u32, height: u32) -> Str
     let mut svg = String::with_capacity(4096);
     let aria = escape(&format!("intervals of {}", chart.x_label));
     write_svg_start(&mut svg, w, h, &aria);
-    let (pw, ph) = (x1 - x0, y1 - y0);
     write_plot_background(&mut svg, (x0, x1, y0, y1));
     write_grid(&mut svg, &x_axis, None, &sx, &|y: f64| y, (x0, x1, y0, y1));
     write_axis_titles(&mut svg, &chart.x_label, "", (x0, x1, y0, y1), h);
@@ -885,17 +878,7 @@ pub fn svg_interval_chart(chart: &IntervalChart, width: u32, height: u32) -> Str
             sx(row.estimate),
         );
     }
-    if !has_data {
-        let (x, y) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
-        let _ = writeln!(
-            svg,
-            r##"<text x="{x:.1}" y="{y:.1}" text-anchor="middle" fill="#9ca3af" font-size="14">no data</text>"##
-        );
-    }
-    let _ = writeln!(
-        svg,
-        r##"<rect x="{x0:.1}" y="{y0:.1}" width="{pw:.1}" height="{ph:.1}" fill="none" stroke="#9ca3af" stroke-width="1"/>"##
-    );
+    write_plot_end(&mut svg, has_data, (x0, x1, y0, y1));
     svg.push_str("</svg>\n");
     svg
 }
