@@ -10,6 +10,12 @@
 //! to the plain [`tenure_core::TreeEnsemble`] that the ONNX exporter reads,
 //! and predicts exactly what that specification predicts.
 //!
+//! With the `gpu` feature (`cuda` for CUDA), [`train_on`] trains on a GPU
+//! that `tenure-device` resolved: the binned matrix stays on the device and
+//! every leaf's histogram is summed there from quantised gradients with
+//! integer atomics (`gpu`), so the trees are the CPU's with
+//! `use_quantized_grad`, bit for bit.
+//!
 //! ```
 //! use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Target};
 //! use tenure_gbdt::{GbdtParams, Objective};
