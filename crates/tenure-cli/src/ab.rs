@@ -82,7 +82,7 @@ pub fn run(args: AbArgs) -> Result<()> {
     if args.html.is_some() || args.markdown.is_some() {
         let page = out.html();
         if let Some(path) = &args.html {
-            write_atomic(path, &page.render())?;
+            page.write(path)?;
         }
         if let Some(path) = &args.markdown {
             write_atomic(path, &page.render_markdown())?;

@@ -239,20 +239,17 @@ impl GpuDevice {
     /// The device for a resolved GPU; the CPU, or a backend this build
     /// left out, is an error.
     pub fn new(device: &ResolvedDevice) -> Result<Self> {
-        let unavailable = |why: String| GbdtError::Device(why);
-        let dev = match device {
+        let (dev, name) = match device {
             ResolvedDevice::Cpu => {
-                return Err(unavailable(
+                return Err(GbdtError::Device(
                     "the CPU is not a GPU device: train with the CPU booster".into(),
                 ));
             }
-            ResolvedDevice::Wgpu(adapter) => wgpu_device(adapter)?,
-            ResolvedDevice::Cuda(cuda) => cuda_device(cuda)?,
-        };
-        let name = match device {
-            ResolvedDevice::Wgpu(a) => format!("wgpu: {} ({})", a.name, a.kind.as_str()),
-            ResolvedDevice::Cuda(c) => format!("cuda: {}", c.name),
-            ResolvedDevice::Cpu => unreachable!("returned above"),
+            ResolvedDevice::Wgpu(a) => (
+                wgpu_device(a)?,
+                format!("wgpu: {} ({})", a.name, a.kind.as_str()),
+            ),
+            ResolvedDevice::Cuda(c) => (cuda_device(c)?, format!("cuda: {}", c.name)),
         };
         let client = dev.client();
         let atomic = cubecl::ir::Type::atomic(i32::elem_type_native());
@@ -261,7 +258,7 @@ impl GpuDevice {
             .atomic_type_usage(atomic)
             .contains(cubecl::features::AtomicUsage::Add)
         {
-            return Err(unavailable(format!(
+            return Err(GbdtError::Device(format!(
                 "{name} has no 32-bit integer atomic add, which the histogram kernel needs"
             )));
         }
@@ -312,6 +309,8 @@ pub struct GpuHistograms {
     grad: Handle,
     hess: Handle,
     hist: Handle,
+    /// Host copies of the round's gradients and hessians, as uploaded.
+    staged: (Vec<i32>, Vec<i32>),
     n_rows: usize,
     n_features: usize,
     words: usize,
@@ -362,18 +361,18 @@ impl GpuHistograms {
         let (bins, words) = packed_columns(data);
         let n = data.n_rows;
         let hist_len = 2 * 256 * data.n_features.max(1);
-        let out = Self {
+        Ok(Self {
             device: device.clone(),
             bins: client.create_from_slice(u32::as_bytes(&bins)),
             leaf_of_row: client.create_from_slice(u32::as_bytes(&vec![0u32; n.max(1)])),
             grad: client.create_from_slice(i32::as_bytes(&vec![0i32; n.max(1)])),
             hess: client.create_from_slice(i32::as_bytes(&vec![0i32; n.max(1)])),
             hist: client.empty(hist_len * size_of::<i32>()),
+            staged: (Vec::with_capacity(n), Vec::with_capacity(n)),
             n_rows: n,
             n_features: data.n_features,
             words,
-        };
-        Ok(out)
+        })
     }
 
     /// Bytes held on the device for this training.
@@ -388,16 +387,17 @@ impl GpuHistograms {
     /// Uploads a round's quantised gradients (`hist::pack` per row).
     pub fn set_gradients(&mut self, packed: &[Packed]) {
         debug_assert_eq!(packed.len(), self.n_rows);
-        let (g, h): (Vec<i32>, Vec<i32>) = packed
-            .iter()
-            .map(|&p| {
-                let (g, h) = unpack(p);
-                (g as i32, h as i32)
-            })
-            .unzip();
+        // Staging buffers kept between rounds: this runs once a round.
+        self.staged.0.clear();
+        self.staged.1.clear();
+        for &p in packed {
+            let (g, h) = unpack(p);
+            self.staged.0.push(g as i32);
+            self.staged.1.push(h as i32);
+        }
         let client = &self.device.client;
-        self.grad = client.create_from_slice(i32::as_bytes(&g));
-        self.hess = client.create_from_slice(i32::as_bytes(&h));
+        self.grad = client.create_from_slice(i32::as_bytes(&self.staged.0));
+        self.hess = client.create_from_slice(i32::as_bytes(&self.staged.1));
     }
 
     /// Starts a tree: the rows in `rows` (all of them, or a bag) are in

@@ -197,20 +197,13 @@ impl Grower {
             let col = data.col(split.feature);
             let goes_left = |i: u32| split.rule.goes_left(col[i as usize], split.missing_left);
             let mid = partition(&mut indices[start..end], &mut self.scratch, goes_left) + start;
-            #[cfg(feature = "gpu")]
-            if let Some(gpu) = &mut self.gpu {
-                let right = leaves.len() as u32;
-                gpu.split(
-                    li as u32,
-                    right,
-                    split.feature,
-                    &split.rule,
-                    split.missing_left,
-                );
-            }
-
             let node_ix = nodes.len();
             let right_leaf = leaves.len();
+            #[cfg(feature = "gpu")]
+            if let Some(gpu) = &mut self.gpu {
+                let (left, right) = (li as u32, right_leaf as u32);
+                gpu.split(left, right, split.feature, &split.rule, split.missing_left);
+            }
             nodes.push(BinNode {
                 feature: split.feature as u32,
                 rule: split.rule.clone(),

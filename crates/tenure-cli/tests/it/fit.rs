@@ -250,6 +250,17 @@ fn model_errors_name_the_row_a_user_sees_in_the_file() {
 }
 
 /// The Rossi recidivism data of the lifelines golden as a CSV file.
+/// `tenure fit` of Cox PH on the Rossi table [`rossi_csv`] writes.
+const COX_ROSSI: [&str; 7] = [
+    "fit",
+    "--model",
+    "cox",
+    "--duration",
+    "week",
+    "--event",
+    "arrest",
+];
+
 fn rossi_csv(g: &Value, dir: &Path) -> std::path::PathBuf {
     let names = strings(&g["feature_names"]);
     let mut csv = format!("{},week,arrest\n", names.join(","));
@@ -285,20 +296,7 @@ fn cox_matches_lifelines_on_rossi() {
                 && c["strata"].as_array().is_none_or(|s| s.is_empty())
         })
         .expect("an unpenalised, unstratified Efron case");
-    let out = run_ok(
-        tenure()
-            .args([
-                "fit",
-                "--model",
-                "cox",
-                "--duration",
-                "week",
-                "--event",
-                "arrest",
-                "--json",
-            ])
-            .arg(&path),
-    );
+    let out = run_ok(tenure().args(COX_ROSSI).arg("--json").arg(&path));
     let fitted: Value = serde_json::from_slice(&out.stdout).unwrap();
     let case_names = strings(&case["feature_names"]);
     for ((name, coef), se) in case_names
@@ -343,15 +341,7 @@ fn cox_exports_survival_probabilities_like_lifelines() {
     let days: Vec<String> = times.iter().map(|t| (t + 0.5).to_string()).collect();
     let out = run_ok(
         tenure()
-            .args([
-                "fit",
-                "--model",
-                "cox",
-                "--duration",
-                "week",
-                "--event",
-                "arrest",
-            ])
+            .args(COX_ROSSI)
             .args(["--json", "--survival-days", &days.join(",")])
             .arg("--save-onnx")
             .arg(&onnx)
@@ -399,15 +389,7 @@ fn cox_exports_survival_probabilities_like_lifelines() {
     // The flag describes the file: without one, or on a model without
     // hazards, it is an error.
     let e = tenure()
-        .args([
-            "fit",
-            "--model",
-            "cox",
-            "--duration",
-            "week",
-            "--event",
-            "arrest",
-        ])
+        .args(COX_ROSSI)
         .args(["--survival-days", "30"])
         .arg(&path)
         .output()

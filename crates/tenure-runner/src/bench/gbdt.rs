@@ -103,7 +103,6 @@ pub fn run(b: &GbdtBench) -> Result<GbdtBenchResult> {
         .check()
         .map_err(|e| bad(e.to_string()))?;
     let device = tenure_device::resolve_here(b.device)?.device;
-    let names = synthetic::feature_names(b.features);
     super::memory::reset_peak_rss();
     let (mut train_s, mut train_cpu, mut predict_s) = (Vec::new(), Vec::new(), Vec::new());
     let mut last = None;
@@ -112,7 +111,7 @@ pub fn run(b: &GbdtBench) -> Result<GbdtBenchResult> {
         let t0 = Instant::now();
         let booster = tenure_gbdt::train_on(
             &params,
-            &names,
+            data.feature_names(),
             tenure_gbdt::TrainSet::from_dataset(&data),
             None,
             &mut |_| std::ops::ControlFlow::Continue(()),
