@@ -5,12 +5,13 @@
 #
 #   scripts/bench_scale.sh CUSTOMERS [WORK_DIR]
 #   TENURE=path/to/tenure scripts/bench_scale.sh 1000000
+#   RATE_SCALE=1.4 scripts/bench_scale.sh 10000000 /big/disk/scale
 #
 # Issue 12's budget: features for 10M customers / 200M transactions within
-# 24 GiB. `tenure synth` writes about 14 transactions per customer; peak
-# memory grows with the transactions (about 110 bytes each, measured at 1M
-# customers / 14M transactions: 1.5 GiB), so smaller sizes give the slope
-# to extrapolate from (200M transactions: about 21 GiB).
+# 24 GiB. `tenure synth` writes about 14 transactions per customer;
+# RATE_SCALE (its --purchase-rate-scale, default 1) multiplies that, so 1.4
+# gives 10M customers about 200M transactions. `tenure synth` streams the
+# transactions to disk, so its own peak grows with the customers only.
 # Prints one line per step and a JSON summary on the last line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +35,8 @@ measure() {
 }
 
 if [ ! -f "$work/data/transactions.parquet" ]; then
-    measure "$TENURE" synth --customers "$customers" --seed 1 --out "$work/data" >"$work/synth.txt"
+    measure "$TENURE" synth --customers "$customers" --seed 1 \
+        --purchase-rate-scale "${RATE_SCALE:-1}" --out "$work/data" >"$work/synth.txt"
     echo "synth: $(head -1 "$work/synth.txt") · peak $((peak_kb / 1024)) MiB · ${wall_s} s" >&2
 fi
 events=$(sed -n 's/.* customers and \([0-9]*\) transactions.*/\1/p' "$work/synth.txt" 2>/dev/null || echo "?")
@@ -65,5 +67,5 @@ TOML
 measure "$TENURE" split "$work/scale.toml" --json >"$work/split.json"
 rows=$(grep -o '"valid_rows": *[0-9]*' "$work/split.json" | awk -F: '{s += $2} END {print s}')
 echo "features: $customers customers, $events transactions, 6 snapshots ($rows validation rows) · peak $((peak_kb / 1024)) MiB · ${wall_s} s" >&2
-printf '{"customers": %s, "transactions": %s, "peak_rss_mib": %s, "wall_s": %s}\n' \
-    "$customers" "$events" "$((peak_kb / 1024))" "$wall_s"
+printf '{"customers": %s, "transactions": %s, "validation_rows": %s, "peak_rss_mib": %s, "wall_s": %s}\n' \
+    "$customers" "$events" "$rows" "$((peak_kb / 1024))" "$wall_s"

@@ -158,6 +158,10 @@ pub struct SynthConfig {
     pub campaign_date: Timestamp,
     /// Probability that a customer is in the treatment arm.
     pub treated_share: f64,
+    /// Multiplies every customer's purchase rate `λ_i` (1 draws the model
+    /// above): more transactions per customer at the same population, for
+    /// scale tests. The truth's expected spend uses the scaled rate.
+    pub purchase_rate_scale: f64,
 }
 
 impl Default for SynthConfig {
@@ -171,6 +175,7 @@ impl Default for SynthConfig {
             truth_horizon_days: 90,
             campaign_date: midnight(2022, 7, 1),
             treated_share: 0.5,
+            purchase_rate_scale: 1.0,
         }
     }
 }
@@ -211,6 +216,12 @@ impl SynthConfig {
             "treated_share",
             "must be in [0, 1], got {}",
             self.treated_share
+        );
+        ensure_config!(
+            self.purchase_rate_scale.is_finite() && self.purchase_rate_scale > 0.0,
+            "purchase_rate_scale",
+            "must be a positive number, got {}",
+            self.purchase_rate_scale
         );
         Ok(())
     }
@@ -464,6 +475,15 @@ impl Population {
         }
     }
 
+    fn n_blocks(&self) -> usize {
+        self.cfg.customers.div_ceil(BLOCK_SIZE)
+    }
+
+    /// Blocks `range`, drawn in parallel.
+    fn blocks(&self, range: std::ops::Range<usize>) -> Vec<Block> {
+        range.into_par_iter().map(|b| self.block(b)).collect()
+    }
+
     fn block(&self, b: usize) -> Block {
         let cfg = &self.cfg;
         let mut rng = stream(cfg.seed, b as u64);
@@ -485,7 +505,9 @@ impl Population {
                 + CHANNEL_EFFECTS[channel]
                 + self.region_effects[region];
             let tau = -0.6 + if plan == PREMIUM { 0.5 } else { 0.0 } + 0.01 * (age - 40.0);
-            let rate = self.rate.sample(&mut rng) * (RATE_RISK_SLOPE * eta).exp();
+            let rate = self.rate.sample(&mut rng)
+                * (RATE_RISK_SLOPE * eta).exp()
+                * cfg.purchase_rate_scale;
             let nu = self.spend_scale.sample(&mut rng);
             let mut customer = LatentCustomer {
                 customer_id: customer_id(first + k),
@@ -584,24 +606,8 @@ pub fn customer_id(i: usize) -> String {
 pub fn generate(cfg: &SynthConfig) -> Result<SynthData> {
     cfg.check()?;
     let population = Population::new(cfg);
-    let n_blocks = cfg.customers.div_ceil(BLOCK_SIZE);
-    let blocks: Vec<Block> = (0..n_blocks)
-        .into_par_iter()
-        .map(|b| population.block(b))
-        .collect();
-    // One chunk per block: polars writes such a frame in row groups without
-    // re-slicing one huge string array, which is far slower.
-    let block_transactions = blocks
-        .par_iter()
-        .map(Block::transactions_frame)
-        .collect::<Result<Vec<_>>>()?;
-    let transactions =
-        block_transactions
-            .into_iter()
-            .try_fold(empty_transactions_frame(), |mut all, df| {
-                all.vstack_mut_owned(df)?;
-                Ok::<_, DataError>(all)
-            })?;
+    let blocks = population.blocks(0..population.n_blocks());
+    let transactions = transactions_frame(&blocks)?;
     let (customers, truth) = rayon::join(
         || customers_frame(&blocks, cfg),
         || truth_frame(&blocks, cfg),
@@ -613,6 +619,26 @@ pub fn generate(cfg: &SynthConfig) -> Result<SynthData> {
         truth: truth?,
         latent,
     })
+}
+
+/// Blocks generated together when [`write`] streams transactions to disk:
+/// memory holds one group's transactions (about a million), not all of them.
+const WRITE_GROUP_BLOCKS: usize = 64;
+
+/// The transactions of `blocks`, one chunk per block: polars writes such a
+/// frame in row groups without re-slicing one huge string array, which is
+/// far slower.
+fn transactions_frame(blocks: &[Block]) -> Result<DataFrame> {
+    let frames = blocks
+        .par_iter()
+        .map(Block::transactions_frame)
+        .collect::<Result<Vec<_>>>()?;
+    frames
+        .into_iter()
+        .try_fold(empty_transactions_frame(), |mut all, df| {
+            all.vstack_mut_owned(df)?;
+            Ok::<_, DataError>(all)
+        })
 }
 
 fn strings<'a>(name: &str, values: impl Iterator<Item = &'a str>) -> Column {
@@ -656,6 +682,13 @@ fn latents(blocks: &[Block]) -> impl Iterator<Item = &LatentCustomer> {
 }
 
 impl Block {
+    fn drop_transactions(&mut self) {
+        self.tx_customer = Vec::new();
+        self.tx_time_us = Vec::new();
+        self.tx_amount = Vec::new();
+        self.tx_category = Vec::new();
+    }
+
     fn transactions_frame(&self) -> Result<DataFrame> {
         let ids = self
             .tx_customer
@@ -772,15 +805,39 @@ fn truth_frame(blocks: &[Block], cfg: &SynthConfig) -> Result<DataFrame> {
 }
 
 /// Generates the population and writes `transactions.parquet`,
-/// `customers.parquet` and `truth.parquet` into `dir` (created if needed).
-/// Each file is written under a temporary name and renamed, so a reader never
-/// sees a half-written file.
+/// `customers.parquet` and `truth.parquet` into `dir` (created if needed),
+/// with the same rows as [`generate`]. Transactions stream to disk a group
+/// of blocks at a time, so memory grows with the customers, not with their
+/// transactions. Each file is written under a temporary name and renamed,
+/// so a reader never sees a half-written file.
 pub fn write(cfg: &SynthConfig, dir: &Path) -> Result<SynthSummary> {
-    let mut data = generate(cfg)?;
+    cfg.check()?;
     std::fs::create_dir_all(dir).map_err(|source| DataError::Io {
         path: dir.to_path_buf(),
         source,
     })?;
+    let population = Population::new(cfg);
+    let n_blocks = population.n_blocks();
+    let mut blocks = Vec::with_capacity(n_blocks);
+    let mut transactions = 0;
+    let tx_path = write_parquet(dir, "transactions.parquet", None, |file| {
+        let mut writer = file.batched(empty_transactions_frame().schema())?;
+        for first in (0..n_blocks).step_by(WRITE_GROUP_BLOCKS) {
+            let mut group = population.blocks(first..(first + WRITE_GROUP_BLOCKS).min(n_blocks));
+            let mut df = transactions_frame(&group)?;
+            writer.write_batch(df.rechunk_mut_par())?;
+            transactions += df.height();
+            group.iter_mut().for_each(Block::drop_transactions);
+            blocks.append(&mut group);
+        }
+        writer.finish()?;
+        Ok(())
+    })?;
+    let (customers, truth) = rayon::join(
+        || customers_frame(&blocks, cfg),
+        || truth_frame(&blocks, cfg),
+    );
+    let (mut customers, mut truth) = (customers?, truth?);
     let metadata = vec![
         (
             "tenure.synth.truth_cutoff".to_string(),
@@ -795,43 +852,61 @@ pub fn write(cfg: &SynthConfig, dir: &Path) -> Result<SynthSummary> {
             format_date(cfg.campaign_date),
         ),
         ("tenure.synth.seed".to_string(), cfg.seed.to_string()),
+        (
+            "tenure.synth.purchase_rate_scale".to_string(),
+            cfg.purchase_rate_scale.to_string(),
+        ),
     ];
     let files = vec![
-        write_parquet(dir, "transactions.parquet", &mut data.transactions, None)?,
-        write_parquet(dir, "customers.parquet", &mut data.customers, None)?,
-        write_parquet(dir, "truth.parquet", &mut data.truth, Some(metadata))?,
+        tx_path,
+        write_parquet(dir, "customers.parquet", None, |w| {
+            w.finish(&mut customers)?;
+            Ok(())
+        })?,
+        write_parquet(dir, "truth.parquet", Some(metadata), |w| {
+            w.finish(&mut truth)?;
+            Ok(())
+        })?,
     ];
     Ok(SynthSummary {
-        customers: data.customers.height(),
-        transactions: data.transactions.height(),
+        customers: customers.height(),
+        transactions,
         files,
     })
 }
 
+/// Writes `dir/name` through `fill` under a temporary name, then renames it;
+/// on any error the temporary file is removed.
 fn write_parquet(
     dir: &Path,
     name: &str,
-    df: &mut DataFrame,
     metadata: Option<Vec<(String, String)>>,
+    fill: impl FnOnce(ParquetWriter<File>) -> Result<()>,
 ) -> Result<PathBuf> {
     let path = dir.join(name);
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let write_error = |message: String| DataError::Write {
-        path: path.clone(),
-        message,
-    };
     let file = File::create(&tmp).map_err(|e| DataError::Io {
         path: tmp.clone(),
         source: e,
     })?;
-    let written = ParquetWriter::new(file)
-        .with_key_value_metadata(metadata.map(KeyValueMetadata::from_static))
-        .finish(df);
+    let writer = ParquetWriter::new(file)
+        .with_key_value_metadata(metadata.map(KeyValueMetadata::from_static));
+    let written = fill(writer).and_then(|()| {
+        std::fs::rename(&tmp, &path).map_err(|e| DataError::Io {
+            path: path.clone(),
+            source: e,
+        })
+    });
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
-        return Err(write_error(e.to_string()));
+        return Err(match e {
+            DataError::Polars(e) => DataError::Write {
+                path,
+                message: e.to_string(),
+            },
+            e => e,
+        });
     }
-    std::fs::rename(&tmp, &path).map_err(|e| write_error(e.to_string()))?;
     Ok(path)
 }
 

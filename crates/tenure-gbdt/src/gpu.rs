@@ -2,11 +2,16 @@
 //! wgpu (Vulkan, Metal, DX12; Mesa's lavapipe in CI) and CUDA.
 //!
 //! The binned matrix goes to the device once per training, four rows' bins
-//! to a 32-bit word, column by column. There it stays, with each row's
-//! current leaf; a round uploads its quantised gradients, and each leaf's
-//! histogram is summed on the device and read back (`2 x 256` integers per
-//! feature), where the host finds the split, as LightGBM's GPU learner does.
-//! A split moves its rows to their new leaf on the device too.
+//! to a 32-bit word, column by column. There it stays, with the rows of
+//! the tree being grown partitioned by leaf: each leaf owns a range of
+//! positions in a row-index array, the same ranges the host's leaves own,
+//! and a split partitions its leaf's range on the device. A round uploads
+//! its quantised gradients; a leaf's histogram is summed on the device over
+//! that leaf's rows only (so a tree costs rows x features x depth, not
+//! rows x features x leaves) and read back (`2 x 256` integers per
+//! feature), where the host finds the split, as LightGBM's GPU learner
+//! does. Within a leaf the device's row order is free (atomics place
+//! rows): the sums are integers, so no order changes them.
 //!
 //! Float atomics are missing on some wgpu backends (lavapipe among them)
 //! and make sums depend on the order threads arrive in, so the device only
@@ -15,6 +20,8 @@
 //! atomics. Integer sums are exact in any order, so a histogram built here
 //! equals the CPU's quantised histogram bit for bit, and the trees are the
 //! CPU's quantised trees.
+
+use std::ops::Range;
 
 use cubecl::client::Client;
 use cubecl::prelude::*;
@@ -29,8 +36,6 @@ use crate::tree::BinTree;
 
 /// Rows a unit of work handles together: one cube of this many units.
 const CUBE: u32 = 256;
-/// A row that is in no leaf of the tree being grown (out of the bag).
-pub const NO_LEAF: u32 = u32::MAX;
 
 /// Rows each unit of a histogram cube visits: a cube covers
 /// `CUBE * ROWS_PER_UNIT` rows of one feature.
@@ -39,23 +44,21 @@ const ROWS_PER_CUBE: usize = CUBE as usize * ROWS_PER_UNIT;
 // The kernel spells these as literals (`256 * 16`, `0..16`).
 const _: () = assert!(CUBE == 256 && ROWS_PER_UNIT == 16);
 
-/// Sums the rows of `leaf` into `hist` (`[gradient, hessian]` per feature
-/// and bin). Cube `(x, y)` takes feature `y` over the `x`-th block of
-/// [`ROWS_PER_CUBE`] rows and sums it in shared memory first, so each
-/// cube adds at most 512 values to global memory: far fewer contended
-/// global atomics than one per row and feature. `CUBE` units per cube.
+/// Sums the rows at positions `lo..hi` of `rows` into `hist` (`[gradient,
+/// hessian]` per feature and bin). Cube `(x, y)` takes feature `y` over
+/// the `x`-th block of [`ROWS_PER_CUBE`] positions and sums it in shared
+/// memory first, so each cube adds at most 512 values to global memory:
+/// far fewer contended global atomics than one per row and feature.
+/// `CUBE` units per cube.
 #[cube(launch)]
-// Nested, not `&&`: a kernel's `&&` evaluates both sides, and the second
-// reads row `i`.
-#[allow(clippy::collapsible_if)]
 fn histogram_kernel(
     bins: &[u32],
-    leaf_of_row: &[u32],
+    rows: &[u32],
     grad: &[i32],
     hess: &[i32],
     hist: &[Atomic<i32>],
-    leaf: u32,
-    n_rows: usize,
+    lo: usize,
+    hi: usize,
     words: usize,
 ) {
     let feature = usize::cast_from(CUBE_POS_Y);
@@ -64,16 +67,15 @@ fn histogram_kernel(
     local[unit].store(0i32);
     local[unit + 256usize].store(0i32);
     sync_cube();
-    let start = usize::cast_from(CUBE_POS_X) * 4096usize;
+    let start = lo + usize::cast_from(CUBE_POS_X) * 4096usize;
     for k in 0..16usize {
-        let i = start + k * 256usize + unit;
-        if i < n_rows {
-            if leaf_of_row[i] == leaf {
-                let b = bin_of(bins, feature, i, words);
-                let s = usize::cast_from(b) * 2usize;
-                local[s].fetch_add(grad[i]);
-                local[s + 1usize].fetch_add(hess[i]);
-            }
+        let p = start + k * 256usize + unit;
+        if p < hi {
+            let i = usize::cast_from(rows[p]);
+            let b = bin_of(bins, feature, i, words);
+            let s = usize::cast_from(b) * 2usize;
+            local[s].fetch_add(grad[i]);
+            local[s + 1usize].fetch_add(hess[i]);
         }
     }
     sync_cube();
@@ -100,28 +102,49 @@ fn in_mask(mask: &[u32], offset: usize, b: u32) -> bool {
     ((mask[offset + usize::cast_from(b / 32u32)] >> (b % 32u32)) & 1u32) == 1u32
 }
 
-/// Moves the rows of `leaf` whose bin of `feature` is not in `mask` (a
-/// 256-bit set of the bins that go left) to leaf `right`.
+/// Partitions the rows at positions `lo..hi` of `rows` into `out`: those
+/// whose bin of `feature` is in `mask` (a 256-bit set of the bins that go
+/// left) from `lo` up, the others from `hi - 1` down, each side counted by
+/// an atomic in `count`. Whatever the counts, every row lands in `lo..hi`
+/// exactly once.
 #[cube(launch)]
-#[allow(clippy::collapsible_if)]
-fn split_kernel(
+fn partition_kernel(
     bins: &[u32],
-    leaf_of_row: &mut [u32],
+    rows: &[u32],
+    out: &mut [u32],
+    count: &[Atomic<u32>],
     mask: &[u32],
-    leaf: u32,
-    right: u32,
     feature: usize,
-    n_rows: usize,
+    lo: usize,
+    hi: usize,
     words: usize,
 ) {
-    let i = ABSOLUTE_POS;
-    if i < n_rows {
-        if leaf_of_row[i] == leaf {
-            let b = bin_of(bins, feature, i, words);
-            if !in_mask(mask, 0usize, b) {
-                leaf_of_row[i] = right;
-            }
+    let p = lo + ABSOLUTE_POS;
+    if p < hi {
+        let i = rows[p];
+        let b = bin_of(bins, feature, usize::cast_from(i), words);
+        if in_mask(mask, 0usize, b) {
+            out[lo + usize::cast_from(count[0usize].fetch_add(1u32))] = i;
+        } else {
+            out[hi - 1usize - usize::cast_from(count[1usize].fetch_add(1u32))] = i;
         }
+    }
+}
+
+/// Copies positions `lo..hi` of `from` to `to`.
+#[cube(launch)]
+fn copy_kernel(from: &[u32], to: &mut [u32], lo: usize, hi: usize) {
+    let p = lo + ABSOLUTE_POS;
+    if p < hi {
+        to[p] = from[p];
+    }
+}
+
+/// `out[p] = p` for `p < n`: every row, in order.
+#[cube(launch)]
+fn iota_kernel(out: &mut [u32], n: usize) {
+    if ABSOLUTE_POS < n {
+        out[ABSOLUTE_POS] = u32::cast_from(ABSOLUTE_POS);
     }
 }
 
@@ -300,17 +323,26 @@ fn cuda_device(_: &tenure_device::CudaDevice) -> Result<cubecl::Device> {
     ))
 }
 
-/// One training's state on the device: the binned matrix, each row's leaf,
-/// the round's quantised gradients and a histogram buffer.
+/// One training's state on the device: the binned matrix, the tree's rows
+/// partitioned by leaf, the round's quantised gradients and a histogram
+/// buffer.
 pub struct GpuHistograms {
     device: GpuDevice,
     bins: Handle,
-    leaf_of_row: Handle,
+    /// Row indices of the tree being grown (the bag), each leaf's rows in
+    /// its range of positions.
+    rows: Handle,
+    /// Where a split's partition is written before it is copied back.
+    scratch: Handle,
+    /// The two side counters of a partition.
+    count: Handle,
     grad: Handle,
     hess: Handle,
     hist: Handle,
     /// Host copies of the round's gradients and hessians, as uploaded.
     staged: (Vec<i32>, Vec<i32>),
+    /// Rows of the tree being grown (`rows`' used length).
+    tree_rows: usize,
     n_rows: usize,
     n_features: usize,
     words: usize,
@@ -364,11 +396,14 @@ impl GpuHistograms {
         Ok(Self {
             device: device.clone(),
             bins: client.create_from_slice(u32::as_bytes(&bins)),
-            leaf_of_row: client.create_from_slice(u32::as_bytes(&vec![0u32; n.max(1)])),
+            rows: client.empty(n.max(1) * size_of::<u32>()),
+            scratch: client.empty(n.max(1) * size_of::<u32>()),
+            count: client.empty(2 * size_of::<u32>()),
             grad: client.create_from_slice(i32::as_bytes(&vec![0i32; n.max(1)])),
             hess: client.create_from_slice(i32::as_bytes(&vec![0i32; n.max(1)])),
             hist: client.empty(hist_len * size_of::<i32>()),
             staged: (Vec::with_capacity(n), Vec::with_capacity(n)),
+            tree_rows: 0,
             n_rows: n,
             n_features: data.n_features,
             words,
@@ -377,7 +412,7 @@ impl GpuHistograms {
 
     /// Bytes held on the device for this training.
     pub fn device_bytes(&self) -> usize {
-        (self.words * self.n_features + 3 * self.n_rows + 2 * 256 * self.n_features) * 4
+        (self.words * self.n_features + 4 * self.n_rows + 2 * 256 * self.n_features + 2) * 4
     }
 
     pub fn device_name(&self) -> &str {
@@ -400,62 +435,69 @@ impl GpuHistograms {
         self.hess = client.create_from_slice(i32::as_bytes(&self.staged.1));
     }
 
-    /// Starts a tree: the rows in `rows` (all of them, or a bag) are in
-    /// leaf 0, the others in none.
+    /// Starts a tree over `rows` (all of them, in order, or a bag): they
+    /// are leaf 0's, at positions `0..rows.len()`.
     pub fn start_tree(&mut self, rows: &[u32]) {
+        debug_assert!(rows.len() <= self.n_rows);
+        self.tree_rows = rows.len();
         if rows.len() == self.n_rows {
-            self.fill(0);
-            return;
+            if self.rows.size() < (self.n_rows.max(1) * size_of::<u32>()) as u64 {
+                // The last tree's bag was smaller.
+                self.rows = self
+                    .device
+                    .client
+                    .empty(self.n_rows.max(1) * size_of::<u32>());
+            }
+            iota_kernel::launch(
+                &self.device.client,
+                self.device.cubes(self.n_rows),
+                CubeDim::new_1d(CUBE),
+                buffer(&self.rows, self.n_rows.max(1)),
+                self.n_rows,
+            );
+        } else if !rows.is_empty() {
+            self.rows = self.device.client.create_from_slice(u32::as_bytes(rows));
         }
-        let mut leaf = vec![NO_LEAF; self.n_rows.max(1)];
-        for &i in rows {
-            leaf[i as usize] = 0;
-        }
-        self.leaf_of_row = self.device.client.create_from_slice(u32::as_bytes(&leaf));
     }
 
-    fn fill(&mut self, value: u32) {
+    fn fill(&self, handle: &Handle, len: usize) {
         fill_kernel::launch(
             &self.device.client,
-            self.device.cubes(self.n_rows),
-            CubeDim::new_1d(CUBE),
-            buffer(&self.leaf_of_row, self.n_rows.max(1)),
-            value,
-            self.n_rows,
-        );
-    }
-
-    /// The quantised histogram of the rows in `leaf`, as the CPU's
-    /// `Histogram::build_quantized` gives it.
-    pub fn build(&mut self, leaf: u32) -> Histogram {
-        let client = &self.device.client;
-        let f = self.n_features;
-        let len = 2 * 256 * f.max(1);
-        fill_kernel::launch(
-            client,
             self.device.cubes(len),
             CubeDim::new_1d(CUBE),
-            buffer(&self.hist, len),
+            buffer(handle, len),
             0u32,
             len,
         );
-        histogram_kernel::launch(
-            client,
-            CubeCount::Static(
-                self.n_rows.div_ceil(ROWS_PER_CUBE).max(1) as u32,
-                f.max(1) as u32,
-                1,
-            ),
-            CubeDim::new_1d(CUBE),
-            buffer(&self.bins, self.words * f.max(1)),
-            buffer(&self.leaf_of_row, self.n_rows.max(1)),
-            buffer(&self.grad, self.n_rows.max(1)),
-            buffer(&self.hess, self.n_rows.max(1)),
-            buffer(&self.hist, len),
-            leaf,
-            self.n_rows,
-            self.words,
-        );
+    }
+
+    /// The quantised histogram of the rows at positions `range` (a leaf),
+    /// as the CPU's `Histogram::build_quantized` gives it.
+    pub fn build(&mut self, range: Range<usize>) -> Histogram {
+        assert!(range.start <= range.end && range.end <= self.tree_rows);
+        let client = &self.device.client;
+        let f = self.n_features;
+        let len = 2 * 256 * f.max(1);
+        self.fill(&self.hist, len);
+        if !range.is_empty() {
+            histogram_kernel::launch(
+                client,
+                CubeCount::Static(
+                    range.len().div_ceil(ROWS_PER_CUBE) as u32,
+                    f.max(1) as u32,
+                    1,
+                ),
+                CubeDim::new_1d(CUBE),
+                buffer(&self.bins, self.words * f.max(1)),
+                buffer(&self.rows, self.tree_rows.max(1)),
+                buffer(&self.grad, self.n_rows.max(1)),
+                buffer(&self.hess, self.n_rows.max(1)),
+                buffer(&self.hist, len),
+                range.start,
+                range.end,
+                self.words,
+            );
+        }
         let bytes = client.read_one_unchecked(self.hist.clone());
         let sums = i32::from_bytes(&bytes);
         let mut out = Histogram::zeros_quantized(f);
@@ -468,40 +510,53 @@ impl GpuHistograms {
         out
     }
 
-    /// Moves the rows of `leaf` that do not go left under the split to
-    /// leaf `right`.
+    /// Splits the leaf at positions `range`: the rows that go left under
+    /// the split end up at its first positions, the others after them.
     pub fn split(
         &mut self,
-        leaf: u32,
-        right: u32,
+        range: Range<usize>,
         feature: usize,
         rule: &SplitRule,
         missing_left: bool,
     ) {
+        assert!(range.start <= range.end && range.end <= self.tree_rows);
+        if range.is_empty() {
+            return;
+        }
         let client = &self.device.client;
         let mask = client.create_from_slice(u32::as_bytes(&left_mask(rule, missing_left)));
-        split_kernel::launch(
+        self.fill(&self.count, 2);
+        let n = self.tree_rows.max(1);
+        partition_kernel::launch(
             client,
-            self.device.cubes(self.n_rows),
+            self.device.cubes(range.len()),
             CubeDim::new_1d(CUBE),
             buffer(&self.bins, self.words * self.n_features.max(1)),
-            buffer(&self.leaf_of_row, self.n_rows.max(1)),
+            buffer(&self.rows, n),
+            buffer(&self.scratch, n),
+            buffer(&self.count, 2),
             buffer(&mask, 8),
-            leaf,
-            right,
             feature,
-            self.n_rows,
+            range.start,
+            range.end,
             self.words,
+        );
+        copy_kernel::launch(
+            client,
+            self.device.cubes(range.len()),
+            CubeDim::new_1d(CUBE),
+            buffer(&self.scratch, n),
+            buffer(&self.rows, n),
+            range.start,
+            range.end,
         );
     }
 
-    /// Each row's leaf (or [`NO_LEAF`]), read back.
-    pub fn leaves(&self) -> Vec<u32> {
-        let bytes = self
-            .device
-            .client
-            .read_one_unchecked(self.leaf_of_row.clone());
-        u32::from_bytes(&bytes)[..self.n_rows].to_vec()
+    /// The rows at positions `range`, read back (in the device's order).
+    pub fn rows(&self, range: Range<usize>) -> Vec<u32> {
+        assert!(range.end <= self.tree_rows);
+        let bytes = self.device.client.read_one_unchecked(self.rows.clone());
+        u32::from_bytes(&bytes)[range].to_vec()
     }
 
     /// The sum of the trees' leaf values for every row, computed on the

@@ -72,8 +72,8 @@ pub struct Grower {
     scratch: Vec<u32>,
     n_features: usize,
     /// Where histograms are built when training on a GPU (quantised
-    /// gradients only): the device keeps each row's leaf, numbered as
-    /// `grow` numbers them.
+    /// gradients only): the device partitions the rows by leaf as `grow`
+    /// partitions `indices`, so a leaf's positions are the same there.
     #[cfg(feature = "gpu")]
     pub gpu: Option<crate::gpu::GpuHistograms>,
 }
@@ -106,11 +106,12 @@ impl Grower {
         }
     }
 
-    /// The histogram of leaf `leaf`, whose rows are `rows`.
+    /// The histogram of the leaf at positions `range` of `indices`.
     fn build_hist(
         &mut self,
         data: &BinnedData,
-        (leaf, rows): (usize, &[u32]),
+        indices: &[u32],
+        range: std::ops::Range<usize>,
         gh: &[Entry],
         quant: Option<Quantized<'_>>,
         threads: usize,
@@ -118,9 +119,9 @@ impl Grower {
         #[cfg(feature = "gpu")]
         if let Some(gpu) = &mut self.gpu {
             assert!(quant.is_some(), "the GPU sums quantised gradients only");
-            return gpu.build(leaf as u32);
+            return gpu.build(range);
         }
-        let _ = leaf;
+        let rows = &indices[range];
         let pooled = self
             .pool
             .pop()
@@ -158,7 +159,7 @@ impl Grower {
         if let Some(gpu) = &mut self.gpu {
             gpu.start_tree(indices);
         }
-        let root_hist = self.build_hist(data, (0, indices), gh, quant, threads);
+        let root_hist = self.build_hist(data, indices, 0..indices.len(), gh, quant, threads);
         let (mut g, mut h) = (0.0, 0.0);
         if quant.is_some() {
             // Splits compare quantised sums: the leaf's totals must be
@@ -201,8 +202,7 @@ impl Grower {
             let right_leaf = leaves.len();
             #[cfg(feature = "gpu")]
             if let Some(gpu) = &mut self.gpu {
-                let (left, right) = (li as u32, right_leaf as u32);
-                gpu.split(left, right, split.feature, &split.rule, split.missing_left);
+                gpu.split(start..end, split.feature, &split.rule, split.missing_left);
             }
             nodes.push(BinNode {
                 feature: split.feature as u32,
@@ -236,13 +236,8 @@ impl Grower {
             };
             // Build the smaller child, subtract for the larger.
             let left_smaller = mid - start <= end - mid;
-            let (small_leaf, small_rows) = if left_smaller {
-                (li, start..mid)
-            } else {
-                (right_leaf, mid..end)
-            };
-            let small =
-                self.build_hist(data, (small_leaf, &indices[small_rows]), gh, quant, threads);
+            let small_rows = if left_smaller { start..mid } else { mid..end };
+            let small = self.build_hist(data, indices, small_rows, gh, quant, threads);
             let mut large = parent_hist;
             large.subtract(&small);
             let (left_hist, right_hist) = if left_smaller {

@@ -175,6 +175,20 @@ fn invalid_configs_are_rejected() {
             },
             "end",
         ),
+        (
+            SynthConfig {
+                purchase_rate_scale: 0.0,
+                ..config(10)
+            },
+            "purchase_rate_scale",
+        ),
+        (
+            SynthConfig {
+                purchase_rate_scale: f64::NAN,
+                ..config(10)
+            },
+            "purchase_rate_scale",
+        ),
     ] {
         match generate(&cfg) {
             Err(DataError::Config { key: k, .. }) => assert_eq!(k, key),
@@ -416,6 +430,50 @@ fn files_load_back_with_io() {
     assert_eq!(meta["tenure.synth.truth_cutoff"], "2023-07-01");
     assert_eq!(meta["tenure.synth.truth_horizon_days"], "90");
     assert_eq!(meta["tenure.synth.campaign_date"], "2022-07-01");
+}
+
+/// `write` streams transactions a group of blocks at a time; the files must
+/// still hold exactly `generate`'s tables, across group boundaries (64
+/// blocks of 1,024 customers) and a short last block.
+#[test]
+fn streamed_files_hold_the_generated_tables() {
+    let cfg = config(2 * 64 * 1024 + 300);
+    let dir = TempDir::new().unwrap();
+    let summary = write(&cfg, dir.path()).unwrap();
+    let data = generate(&cfg).unwrap();
+    let read = |name: &str| {
+        ParquetReader::new(std::fs::File::open(dir.path().join(name)).unwrap())
+            .finish()
+            .unwrap()
+    };
+    assert_eq!(summary.transactions, data.transactions.height());
+    assert!(read("transactions.parquet").equals_missing(&data.transactions));
+    assert!(read("customers.parquet").equals_missing(&data.customers));
+    assert!(read("truth.parquet").equals_missing(&data.truth));
+}
+
+/// The rate scale multiplies purchase rates: about `scale` times the
+/// transactions from the same population model. (Draws after the first
+/// purchase count differ, so customers are compared in distribution.)
+#[test]
+fn purchase_rate_scale_multiplies_the_purchases() {
+    let base = generate(&config(5_000)).unwrap();
+    let scaled = generate(&SynthConfig {
+        purchase_rate_scale: 1.4,
+        ..config(5_000)
+    })
+    .unwrap();
+    let mean_rate = |d: &SynthData| {
+        d.latent
+            .iter()
+            .map(|c| c.purchase_rate_per_day)
+            .sum::<f64>()
+            / d.latent.len() as f64
+    };
+    let rates = mean_rate(&scaled) / mean_rate(&base);
+    assert!((rates - 1.4).abs() < 0.1, "mean rate ratio {rates}");
+    let ratio = scaled.transactions.height() as f64 / base.transactions.height() as f64;
+    assert!((ratio - 1.4).abs() < 0.1, "transaction ratio {ratio}");
 }
 
 #[test]

@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use tenure_core::{Dataset, Matrix, ParamGuard, Target};
 use tenure_device::{DeviceRequest, ResolvedDevice};
 use tenure_gbdt::bin::BinnedData;
-use tenure_gbdt::gpu::{GpuDevice, GpuHistograms, NO_LEAF};
+use tenure_gbdt::gpu::{GpuDevice, GpuHistograms};
 use tenure_gbdt::hist::{Histogram, Packed, Scratch, pack};
 use tenure_gbdt::split::SplitRule;
 use tenure_gbdt::tree::{BinNode, BinTree};
@@ -80,10 +80,11 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(12))]
 
     /// A leaf's histogram summed with integer atomics equals the CPU's sum
-    /// of the same rows exactly, for the root, a bag, and both children
-    /// of a split that the split kernel applied as `goes_left` says.
+    /// of the same rows exactly, for the root, a bag, and both children of
+    /// a split partitioned on the device as `goes_left` says, then of a
+    /// split of the right child (a range that does not start at 0).
     #[test]
-    fn histogram_and_split_kernels_match_the_cpu(
+    fn histogram_and_partition_kernels_match_the_cpu(
         n in 1usize..3000,
         f in 1usize..7,
         n_bins in 2u8..=255,
@@ -100,17 +101,17 @@ proptest! {
 
         let all: Vec<u32> = (0..n as u32).collect();
         gpu.start_tree(&all);
-        prop_assert_eq!(gpu.build(0).quant, cpu_histogram(&data, &all, &packed).quant);
+        prop_assert_eq!(gpu.rows(0..n), all.clone());
+        prop_assert_eq!(gpu.build(0..n).quant, cpu_histogram(&data, &all, &packed).quant);
 
         let mut r = lcg(seed ^ 0xBA6);
         let rows: Vec<u32> = all.iter().copied().filter(|_| r() < bag).collect();
         gpu.start_tree(&rows);
-        let leaves = gpu.leaves();
-        for (i, &l) in leaves.iter().enumerate() {
-            prop_assert_eq!(l == 0, rows.binary_search(&(i as u32)).is_ok());
-            prop_assert!(l == 0 || l == NO_LEAF);
-        }
-        prop_assert_eq!(gpu.build(0).quant, cpu_histogram(&data, &rows, &packed).quant);
+        prop_assert_eq!(gpu.rows(0..rows.len()), rows.clone());
+        prop_assert_eq!(
+            gpu.build(0..rows.len()).quant,
+            cpu_histogram(&data, &rows, &packed).quant
+        );
 
         let feature = (seed as usize) % f;
         let rule = if categorical {
@@ -122,20 +123,26 @@ proptest! {
         } else {
             SplitRule::Le { bin: threshold }
         };
-        gpu.split(0, 1, feature, &rule, missing_left);
-        let col = data.col(feature);
-        let (left, right): (Vec<u32>, Vec<u32>) = rows
-            .iter()
-            .partition(|&&i| rule.goes_left(col[i as usize], missing_left));
-        let leaves = gpu.leaves();
-        for &i in &left {
-            prop_assert_eq!(leaves[i as usize], 0);
-        }
-        for &i in &right {
-            prop_assert_eq!(leaves[i as usize], 1);
-        }
-        prop_assert_eq!(gpu.build(0).quant, cpu_histogram(&data, &left, &packed).quant);
-        prop_assert_eq!(gpu.build(1).quant, cpu_histogram(&data, &right, &packed).quant);
+        let split = |gpu: &mut GpuHistograms, range: std::ops::Range<usize>, rows: &[u32], feature: usize|
+            -> Result<(Vec<u32>, Vec<u32>), TestCaseError> {
+            let col = data.col(feature);
+            let (left, right): (Vec<u32>, Vec<u32>) = rows
+                .iter()
+                .partition(|&&i| rule.goes_left(col[i as usize], missing_left));
+            gpu.split(range.clone(), feature, &rule, missing_left);
+            let mid = range.start + left.len();
+            let sorted = |mut v: Vec<u32>| { v.sort_unstable(); v };
+            prop_assert_eq!(sorted(gpu.rows(range.start..mid)), left.clone());
+            prop_assert_eq!(sorted(gpu.rows(mid..range.end)), right.clone());
+            prop_assert_eq!(gpu.build(range.start..mid).quant, cpu_histogram(&data, &left, &packed).quant);
+            prop_assert_eq!(gpu.build(mid..range.end).quant, cpu_histogram(&data, &right, &packed).quant);
+            Ok((left, right))
+        };
+        let (left, right) = split(&mut gpu, 0..rows.len(), &rows, feature)?;
+        // The left child's positions stay as they were.
+        let before = gpu.rows(0..left.len());
+        split(&mut gpu, left.len()..rows.len(), &right, (feature + 1) % f)?;
+        prop_assert_eq!(gpu.rows(0..left.len()), before);
     }
 }
 
