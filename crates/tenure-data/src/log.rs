@@ -124,7 +124,7 @@ pub struct CustomerTable {
 }
 
 /// Events as columns, as [`crate::io::load`] reads them.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub(crate) struct EventColumns {
     /// Distinct customer ids, in order of first appearance.
     pub ids: Vec<String>,
