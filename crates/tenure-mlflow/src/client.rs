@@ -92,6 +92,45 @@ impl RetryPolicy {
     }
 }
 
+/// The tag by which [`MlflowClient::post_create`]'s `find` recognises what
+/// its request created; readers leave it out of the tags they return.
+pub(crate) const CREATE_TOKEN_TAG: &str = "tenure.create_token";
+
+/// A token unique to one create request: 128 bits from the process's
+/// randomly keyed hasher, the clock, the process id and a counter.
+pub(crate) fn create_token() -> String {
+    use std::hash::BuildHasher;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let seed = (
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+    );
+    let keys = std::collections::hash_map::RandomState::new();
+    format!(
+        "{:016x}{:016x}",
+        keys.hash_one((seed, 0u8)),
+        keys.hash_one((seed, 1u8))
+    )
+}
+
+/// What one try of a request came to.
+enum Attempt {
+    /// An answer to read: a success, or an error retrying cannot mend.
+    Answer(Response),
+    /// A failure worth another try after `wait`; `maybe_done` when the
+    /// server may have carried the request out; `error` if no try is left.
+    Retry {
+        wait: Duration,
+        maybe_done: bool,
+        error: RemoteError,
+    },
+    Fail(RemoteError),
+}
+
 /// A connection to one MLflow server.
 #[derive(Debug, Clone)]
 pub struct MlflowClient {
@@ -210,48 +249,103 @@ impl MlflowClient {
     ) -> RemoteResult<Response> {
         let mut retry = 0;
         loop {
-            let last = retry >= self.retry.max_retries;
-            let outcome = self.auth.apply(build(&self.http)).send();
-            let wait = match outcome {
-                Ok(resp) => {
-                    let status = resp.status();
-                    if !(status.as_u16() == 429 || status.is_server_error()) {
-                        return Ok(resp);
+            match self.attempt(url, &build, retry) {
+                Attempt::Answer(resp) => return Ok(resp),
+                Attempt::Fail(e) => return Err(e),
+                Attempt::Retry { wait, error, .. } => {
+                    if retry >= self.retry.max_retries {
+                        return Err(error);
+                    }
+                    std::thread::sleep(wait.min(self.retry.max_backoff));
+                    retry += 1;
+                }
+            }
+        }
+    }
+
+    /// POSTs a request that creates something (a run, a model version),
+    /// which a blind retry could create twice: a gateway's 5xx or a timeout
+    /// can hide a request the server carried out. After such a failure,
+    /// `find` looks for what the request created (by a token its body
+    /// carries) before the request is sent again. A refused connection or
+    /// a 429 cannot have reached the server and is retried directly.
+    pub(crate) fn post_create<T: DeserializeOwned, B: Serialize + ?Sized, E: From<RemoteError>>(
+        &self,
+        endpoint: &str,
+        body: &B,
+        find: impl Fn() -> Result<Option<T>, E>,
+    ) -> Result<T, E> {
+        let url = self.url(&["api/2.0/mlflow", endpoint]);
+        let mut retry = 0;
+        loop {
+            match self.attempt(&url, |c| c.post(url.clone()).json(body), retry) {
+                Attempt::Answer(resp) => return Ok(self.parse(&url, resp)?),
+                Attempt::Fail(e) => return Err(e.into()),
+                Attempt::Retry {
+                    wait,
+                    maybe_done,
+                    error,
+                } => {
+                    let last = retry >= self.retry.max_retries;
+                    if !last {
+                        std::thread::sleep(wait.min(self.retry.max_backoff));
+                    }
+                    if maybe_done && let Some(done) = find()? {
+                        return Ok(done);
                     }
                     if last {
-                        let code = status.as_u16();
-                        let body = body_snippet(resp);
-                        return Err(self.error(
-                            RemoteErrorKind::Unavailable,
-                            url,
-                            Some(code),
-                            format!(
-                                "HTTP {code} after {} attempts: {body}",
-                                self.retry.max_retries + 1
-                            ),
-                        ));
+                        return Err(error.into());
                     }
-                    retry_after(&resp).unwrap_or_else(|| self.retry.delay(retry))
+                    retry += 1;
                 }
-                Err(e) => {
-                    let transient = e.is_connect() || e.is_timeout() || e.is_request();
-                    if last || !transient {
-                        return Err(self.error(
-                            RemoteErrorKind::Unavailable,
-                            url,
-                            None,
-                            format!(
-                                "cannot reach the server after {} attempts: {}",
-                                retry + 1,
-                                error_chain(&e)
-                            ),
-                        ));
-                    }
-                    self.retry.delay(retry)
+            }
+        }
+    }
+
+    /// One try of a request; `retry` counts the tries before it.
+    fn attempt(&self, url: &Url, build: impl Fn(&Client) -> RequestBuilder, retry: u32) -> Attempt {
+        match self.auth.apply(build(&self.http)).send() {
+            Ok(resp) => {
+                let status = resp.status();
+                let code = status.as_u16();
+                if !(code == 429 || status.is_server_error()) {
+                    return Attempt::Answer(resp);
                 }
-            };
-            std::thread::sleep(wait.min(self.retry.max_backoff));
-            retry += 1;
+                let wait = retry_after(&resp).unwrap_or_else(|| self.retry.delay(retry));
+                let body = body_snippet(resp);
+                Attempt::Retry {
+                    wait,
+                    // 429: refused before any work. A 5xx may come from a
+                    // proxy after the server did the work.
+                    maybe_done: code != 429,
+                    error: self.error(
+                        RemoteErrorKind::Unavailable,
+                        url,
+                        Some(code),
+                        format!("HTTP {code} after {} attempts: {body}", retry + 1),
+                    ),
+                }
+            }
+            Err(e) => {
+                let error = self.error(
+                    RemoteErrorKind::Unavailable,
+                    url,
+                    None,
+                    format!(
+                        "cannot reach the server after {} attempts: {}",
+                        retry + 1,
+                        error_chain(&e)
+                    ),
+                );
+                if !(e.is_connect() || e.is_timeout() || e.is_request()) {
+                    return Attempt::Fail(error);
+                }
+                Attempt::Retry {
+                    wait: self.retry.delay(retry),
+                    maybe_done: !e.is_connect(),
+                    error,
+                }
+            }
         }
     }
 

@@ -18,7 +18,7 @@ use tenure_store::registry::{
 };
 use tenure_store::{RemoteError, RemoteErrorKind, Result, StoreError, TrackingStore};
 
-use crate::client::PageTokens;
+use crate::client::{CREATE_TOKEN_TAG, PageTokens, create_token};
 use crate::tracking::{MlflowStore, now_ms};
 
 const FILES_TAG: &str = "tenure.files";
@@ -244,7 +244,7 @@ impl MlflowRegistry {
             tags: w
                 .tags
                 .into_iter()
-                .filter(|t| t.key != FILES_TAG && t.key != LINEAGE_TAG)
+                .filter(|t| ![FILES_TAG, LINEAGE_TAG, CREATE_TOKEN_TAG].contains(&t.key.as_str()))
                 .map(|t| (t.key, t.value))
                 .collect(),
         })
@@ -348,7 +348,16 @@ impl ModelRegistry for MlflowRegistry {
         struct Resp {
             model_version: WireVersion,
         }
-        let resp: Resp = self.store.client().post(
+        let token = create_token();
+        let find = || -> Result<Option<Resp>> {
+            let found = self.search_versions(name)?.into_iter().find(|v| {
+                v.tags
+                    .iter()
+                    .any(|t| t.key == CREATE_TOKEN_TAG && t.value == token)
+            });
+            Ok(found.map(|model_version| Resp { model_version }))
+        };
+        let resp: Resp = self.store.client().post_create(
             "model-versions/create",
             &json!({
                 "name": name,
@@ -360,8 +369,10 @@ impl ModelRegistry for MlflowRegistry {
                 "tags": [
                     {"key": FILES_TAG, "value": files_json},
                     {"key": LINEAGE_TAG, "value": lineage_json},
+                    {"key": CREATE_TOKEN_TAG, "value": token},
                 ],
             }),
+            find,
         )?;
         let aliases = aliases(&self.wire_model(name)?.aliases);
         self.to_version(name, resp.model_version, &aliases)

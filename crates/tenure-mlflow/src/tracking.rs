@@ -10,7 +10,7 @@ use tenure_store::{
     RunInfo, RunStatus, StoreError, TrackingStore,
 };
 
-use crate::client::{MlflowClient, PageTokens};
+use crate::client::{CREATE_TOKEN_TAG, MlflowClient, PageTokens, RemoteResult, create_token};
 
 /// The server's per-request limits on `runs/log-batch`.
 pub const MAX_METRICS_PER_BATCH: usize = 1000;
@@ -483,6 +483,8 @@ impl TrackingStore for MlflowStore {
         all.insert("mlflow.user", &user);
         all.insert("mlflow.source.type", "LOCAL");
         all.extend(tags.iter().copied());
+        let token = create_token();
+        all.insert(CREATE_TOKEN_TAG, &token);
         let name = if run_name.is_empty() {
             all.get(tenure_store::RUN_NAME_TAG).copied().unwrap_or("")
         } else {
@@ -501,9 +503,24 @@ impl TrackingStore for MlflowStore {
         struct Resp {
             run: WireRun,
         }
+        let find = || -> RemoteResult<Option<Resp>> {
+            let body = json!({
+                "experiment_ids": [experiment_id],
+                "filter": format!("tags.`{CREATE_TOKEN_TAG}` = '{token}'"),
+                "run_view_type": "ALL",
+                "max_results": 1,
+            });
+            #[derive(Deserialize)]
+            struct Found {
+                #[serde(default)]
+                runs: Vec<WireRun>,
+            }
+            let found: Found = self.client.post("runs/search", &body)?;
+            Ok(found.runs.into_iter().next().map(|run| Resp { run }))
+        };
         let resp: Resp = self
             .client
-            .post("runs/create", &body)
+            .post_create("runs/create", &body, find)
             .map_err(|e| match e.kind {
                 RemoteErrorKind::NotFound => StoreError::ExperimentNotFound {
                     experiment_id: experiment_id.to_string(),
@@ -638,6 +655,7 @@ impl TrackingStore for MlflowStore {
                 .data
                 .tags
                 .into_iter()
+                .filter(|kv| kv.key != CREATE_TOKEN_TAG)
                 .map(|kv| (kv.key, kv.value))
                 .collect(),
             info: to_run_info(wire.info),
