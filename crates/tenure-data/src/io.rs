@@ -230,18 +230,19 @@ fn read_event_columns_in(src: &TransactionsSource, slice_rows: usize) -> Result<
     if let Some(c) = &src.category {
         overrides.push((c.as_str(), DataType::String));
     }
-    let slices = match format_of(&src.path)? {
+    let (slices, rows): (Vec<_>, usize) = match format_of(&src.path)? {
         Format::Parquet => {
             let n = parquet_rows(&src.path)?;
             if n > u32::MAX as usize {
                 // Event positions are u32 in the columnar log.
                 return Err(too_many_events(src, n));
             }
-            (0..n.div_ceil(slice_rows).max(1))
+            let slices = (0..n.div_ceil(slice_rows).max(1))
                 .map(|k| Some((k * slice_rows, slice_rows.min(n - k * slice_rows))))
-                .collect()
+                .collect();
+            (slices, n)
         }
-        Format::Csv => vec![None],
+        Format::Csv => (vec![None], 0),
     };
     let mut ids = Interner::default();
     let mut categories = src.category.as_ref().map(|_| Interner::default());
@@ -253,6 +254,13 @@ fn read_event_columns_in(src: &TransactionsSource, slice_rows: usize) -> Result<
         category: None,
     };
     let mut category_codes = Vec::new();
+    // Growing by doubling would hold two copies of a column at once.
+    out.customer.reserve_exact(rows);
+    out.times.reserve_exact(rows);
+    out.amounts.reserve_exact(rows);
+    if categories.is_some() {
+        category_codes.reserve_exact(rows);
+    }
     for slice in slices {
         let table = Table::read_rows(&src.path, &overrides, slice)?;
         let n = table.offset + table.df.height();

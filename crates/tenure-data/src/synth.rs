@@ -808,8 +808,9 @@ fn truth_frame(blocks: &[Block], cfg: &SynthConfig) -> Result<DataFrame> {
 /// `customers.parquet` and `truth.parquet` into `dir` (created if needed),
 /// with the same rows as [`generate`]. Transactions stream to disk a group
 /// of blocks at a time, so memory grows with the customers, not with their
-/// transactions. Each file is written under a temporary name and renamed,
-/// so a reader never sees a half-written file.
+/// transactions. The files are written under temporary names and renamed
+/// together at the end, so a reader never sees a half-written file, nor
+/// one population's transactions beside another's customers.
 pub fn write(cfg: &SynthConfig, dir: &Path) -> Result<SynthSummary> {
     cfg.check()?;
     std::fs::create_dir_all(dir).map_err(|source| DataError::Io {
@@ -820,13 +821,15 @@ pub fn write(cfg: &SynthConfig, dir: &Path) -> Result<SynthSummary> {
     let n_blocks = population.n_blocks();
     let mut blocks = Vec::with_capacity(n_blocks);
     let mut transactions = 0;
-    let tx_path = write_parquet(dir, "transactions.parquet", None, |file| {
+    let mut staged = Staged::new(dir);
+    staged.write("transactions.parquet", None, |file| {
         let mut writer = file.batched(empty_transactions_frame().schema())?;
         for first in (0..n_blocks).step_by(WRITE_GROUP_BLOCKS) {
             let mut group = population.blocks(first..(first + WRITE_GROUP_BLOCKS).min(n_blocks));
             let mut df = transactions_frame(&group)?;
-            writer.write_batch(df.rechunk_mut_par())?;
             transactions += df.height();
+            let chunked = polars::frame::chunk_df_for_writing(&mut df, ROW_GROUP_ROWS)?;
+            writer.write_batch(chunked.as_ref())?;
             group.iter_mut().for_each(Block::drop_transactions);
             blocks.append(&mut group);
         }
@@ -857,57 +860,89 @@ pub fn write(cfg: &SynthConfig, dir: &Path) -> Result<SynthSummary> {
             cfg.purchase_rate_scale.to_string(),
         ),
     ];
-    let files = vec![
-        tx_path,
-        write_parquet(dir, "customers.parquet", None, |w| {
-            w.finish(&mut customers)?;
-            Ok(())
-        })?,
-        write_parquet(dir, "truth.parquet", Some(metadata), |w| {
-            w.finish(&mut truth)?;
-            Ok(())
-        })?,
-    ];
+    staged.write("customers.parquet", None, |w| {
+        w.finish(&mut customers)?;
+        Ok(())
+    })?;
+    staged.write("truth.parquet", Some(metadata), |w| {
+        w.finish(&mut truth)?;
+        Ok(())
+    })?;
     Ok(SynthSummary {
         customers: customers.height(),
         transactions,
-        files,
+        files: staged.commit()?,
     })
 }
 
-/// Writes `dir/name` through `fill` under a temporary name, then renames it;
-/// on any error the temporary file is removed.
-fn write_parquet(
-    dir: &Path,
-    name: &str,
-    metadata: Option<Vec<(String, String)>>,
-    fill: impl FnOnce(ParquetWriter<File>) -> Result<()>,
-) -> Result<PathBuf> {
-    let path = dir.join(name);
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let file = File::create(&tmp).map_err(|e| DataError::Io {
-        path: tmp.clone(),
-        source: e,
-    })?;
-    let writer = ParquetWriter::new(file)
-        .with_key_value_metadata(metadata.map(KeyValueMetadata::from_static));
-    let written = fill(writer).and_then(|()| {
-        std::fs::rename(&tmp, &path).map_err(|e| DataError::Io {
-            path: path.clone(),
+/// Rows per Parquet row group of the transactions, polars' default.
+const ROW_GROUP_ROWS: usize = 512 * 512;
+
+/// Files written under temporary names in one folder and renamed to their
+/// names together by [`Staged::commit`]; dropped before that, it removes
+/// them.
+struct Staged<'a> {
+    dir: &'a Path,
+    /// (temporary, final) paths.
+    files: Vec<(PathBuf, PathBuf)>,
+}
+
+impl<'a> Staged<'a> {
+    fn new(dir: &'a Path) -> Self {
+        Self {
+            dir,
+            files: Vec::new(),
+        }
+    }
+
+    /// Writes `name`'s temporary file through `fill`.
+    fn write(
+        &mut self,
+        name: &str,
+        metadata: Option<Vec<(String, String)>>,
+        fill: impl FnOnce(ParquetWriter<File>) -> Result<()>,
+    ) -> Result<()> {
+        let path = self.dir.join(name);
+        let tmp = self.dir.join(format!(".{name}.{}.tmp", std::process::id()));
+        self.files.push((tmp.clone(), path.clone()));
+        let file = File::create(&tmp).map_err(|e| DataError::Io {
+            path: tmp.clone(),
             source: e,
-        })
-    });
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(match e {
+        })?;
+        let writer = ParquetWriter::new(file)
+            .with_key_value_metadata(metadata.map(KeyValueMetadata::from_static));
+        fill(writer).map_err(|e| match e {
             DataError::Polars(e) => DataError::Write {
                 path,
                 message: e.to_string(),
             },
             e => e,
-        });
+        })
     }
-    Ok(path)
+
+    /// Renames every file to its name; returns the names.
+    fn commit(mut self) -> Result<Vec<PathBuf>> {
+        let files = std::mem::take(&mut self.files);
+        for (k, (tmp, path)) in files.iter().enumerate() {
+            if let Err(e) = std::fs::rename(tmp, path) {
+                // The ones not renamed are removed on drop.
+                self.files = files[k..].to_vec();
+                return Err(DataError::Write {
+                    path: path.clone(),
+                    message: e.to_string(),
+                });
+            }
+        }
+        Ok(files.into_iter().map(|(_, path)| path).collect())
+    }
+}
+
+impl Drop for Staged<'_> {
+    fn drop(&mut self) {
+        for (tmp, _) in &self.files {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
 }
 
 /// Reads `truth.parquet`'s `tenure.synth.*` key-value metadata.

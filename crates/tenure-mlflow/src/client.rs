@@ -265,17 +265,24 @@ impl MlflowClient {
 
     /// POSTs a request that creates something (a run, a model version),
     /// which a blind retry could create twice: a gateway's 5xx or a timeout
-    /// can hide a request the server carried out. After such a failure,
-    /// `find` looks for what the request created (by a token its body
-    /// carries) before the request is sent again. A refused connection or
-    /// a 429 cannot have reached the server and is retried directly.
+    /// can hide a request the server carried out. Once any try may have
+    /// reached the server, every later one is preceded by `find`, which
+    /// looks for what the request created (by a token its body carries)
+    /// with the client it is given: one try, no retries, since a failed
+    /// look only means "not known yet". A refused connection or a 429
+    /// before that cannot have reached the server and is retried directly.
     pub(crate) fn post_create<T: DeserializeOwned, B: Serialize + ?Sized, E: From<RemoteError>>(
         &self,
         endpoint: &str,
         body: &B,
-        find: impl Fn() -> Result<Option<T>, E>,
+        find: impl Fn(&MlflowClient) -> Result<Option<T>, E>,
     ) -> Result<T, E> {
         let url = self.url(&["api/2.0/mlflow", endpoint]);
+        let once = self.clone().with_retry(RetryPolicy {
+            max_retries: 0,
+            ..self.retry
+        });
+        let mut may_exist = false;
         let mut retry = 0;
         loop {
             match self.attempt(&url, |c| c.post(url.clone()).json(body), retry) {
@@ -286,14 +293,12 @@ impl MlflowClient {
                     maybe_done,
                     error,
                 } => {
-                    let last = retry >= self.retry.max_retries;
-                    if !last {
-                        std::thread::sleep(wait.min(self.retry.max_backoff));
-                    }
-                    if maybe_done && let Some(done) = find()? {
+                    may_exist |= maybe_done;
+                    std::thread::sleep(wait.min(self.retry.max_backoff));
+                    if may_exist && let Ok(Some(done)) = find(&once) {
                         return Ok(done);
                     }
-                    if last {
+                    if retry >= self.retry.max_retries {
                         return Err(error.into());
                     }
                     retry += 1;

@@ -18,7 +18,7 @@ use tenure_store::registry::{
 };
 use tenure_store::{RemoteError, RemoteErrorKind, Result, StoreError, TrackingStore};
 
-use crate::client::{CREATE_TOKEN_TAG, PageTokens, create_token};
+use crate::client::{CREATE_TOKEN_TAG, MlflowClient, PageTokens, RemoteResult, create_token};
 use crate::tracking::{MlflowStore, now_ms};
 
 const FILES_TAG: &str = "tenure.files";
@@ -349,13 +349,38 @@ impl ModelRegistry for MlflowRegistry {
             model_version: WireVersion,
         }
         let token = create_token();
-        let find = || -> Result<Option<Resp>> {
-            let found = self.search_versions(name)?.into_iter().find(|v| {
-                v.tags
+        // Search answers may leave tags out, so the versions this run
+        // registered under the name are read one by one.
+        let find = |client: &MlflowClient| -> RemoteResult<Option<Resp>> {
+            #[derive(Deserialize)]
+            struct Found {
+                #[serde(default)]
+                model_versions: Vec<WireVersion>,
+            }
+            let quote = |s: &str| s.replace('\'', "\\'");
+            let filter = format!(
+                "name='{}' AND run_id='{}'",
+                quote(name),
+                quote(&candidate.lineage.run_id)
+            );
+            let found: Found = client.get(
+                "model-versions/search",
+                &[("filter", filter.as_str()), ("max_results", "1000")],
+            )?;
+            for v in found.model_versions {
+                let full: Resp = client.get(
+                    "model-versions/get",
+                    &[("name", name), ("version", v.version.as_str())],
+                )?;
+                let tags = &full.model_version.tags;
+                if tags
                     .iter()
                     .any(|t| t.key == CREATE_TOKEN_TAG && t.value == token)
-            });
-            Ok(found.map(|model_version| Resp { model_version }))
+                {
+                    return Ok(Some(full));
+                }
+            }
+            Ok(None)
         };
         let resp: Resp = self.store.client().post_create(
             "model-versions/create",

@@ -503,7 +503,7 @@ impl TrackingStore for MlflowStore {
         struct Resp {
             run: WireRun,
         }
-        let find = || -> RemoteResult<Option<Resp>> {
+        let find = |client: &MlflowClient| -> RemoteResult<Option<Resp>> {
             let body = json!({
                 "experiment_ids": [experiment_id],
                 "filter": format!("tags.`{CREATE_TOKEN_TAG}` = '{token}'"),
@@ -515,7 +515,7 @@ impl TrackingStore for MlflowStore {
                 #[serde(default)]
                 runs: Vec<WireRun>,
             }
-            let found: Found = self.client.post("runs/search", &body)?;
+            let found: Found = client.post("runs/search", &body)?;
             Ok(found.runs.into_iter().next().map(|run| Resp { run }))
         };
         let resp: Resp = self

@@ -448,8 +448,42 @@ fn streamed_files_hold_the_generated_tables() {
     };
     assert_eq!(summary.transactions, data.transactions.height());
     assert!(read("transactions.parquet").equals_missing(&data.transactions));
+    // Row groups of about polars' default size (blocks are merged until
+    // they reach it), not one per group of blocks, however many rows a
+    // group has.
+    let mut reader =
+        ParquetReader::new(std::fs::File::open(dir.path().join("transactions.parquet")).unwrap());
+    let groups: Vec<usize> = reader
+        .get_metadata()
+        .unwrap()
+        .row_groups
+        .iter()
+        .map(|g| g.num_rows())
+        .collect();
+    assert!(groups.len() > 2, "{groups:?}");
+    assert!(groups.iter().all(|&n| n < 2 * 512 * 512), "{groups:?}");
     assert!(read("customers.parquet").equals_missing(&data.customers));
     assert!(read("truth.parquet").equals_missing(&data.truth));
+}
+
+/// A file that cannot be put in place fails the write with its path, and
+/// leaves no temporary file and none of the other tables behind.
+#[test]
+fn a_failed_write_leaves_nothing_half_done() {
+    let dir = TempDir::new().unwrap();
+    // A non-empty folder where transactions.parquet should go.
+    let blocker = dir.path().join("transactions.parquet");
+    std::fs::create_dir(&blocker).unwrap();
+    std::fs::write(blocker.join("keep"), b"x").unwrap();
+    match write(&config(300), dir.path()) {
+        Err(DataError::Write { path, .. }) => assert_eq!(path, blocker),
+        other => panic!("expected a write error naming {blocker:?}, got {other:?}"),
+    }
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["transactions.parquet"], "only the blocking folder");
 }
 
 /// The rate scale multiplies purchase rates: about `scale` times the
