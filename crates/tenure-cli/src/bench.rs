@@ -287,6 +287,17 @@ fn gbdt(args: GbdtArgs) -> Result<()> {
     if let Some(b) = r.device_bytes {
         println!("on device  {:.1} MiB", b as f64 / (1024.0 * 1024.0));
     }
+    if let Some(t) = r.device_traffic {
+        let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+        println!(
+            "moved      {:.1} MiB up at start, {:.2} MiB up a round, {:.2} MiB back a round \
+             ({:.0} reads a round)",
+            mib(t.uploaded_at_start),
+            mib(t.uploaded_in_rounds) / t.rounds.max(1) as f64,
+            mib(t.read_back) / t.rounds.max(1) as f64,
+            t.reads as f64 / t.rounds.max(1) as f64
+        );
+    }
     if let Some(m) = r.peak_rss_mb {
         println!("peak RSS   {m:.0} MiB");
     }

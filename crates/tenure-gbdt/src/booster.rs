@@ -146,6 +146,22 @@ pub struct EvalRecord {
     pub value: f64,
 }
 
+/// What a GPU training moved between the host and the device, counted as
+/// it happens. Each read is a wait for the device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct DeviceTraffic {
+    /// Bytes sent when the training started: the binned matrix and the
+    /// buffers it keeps there.
+    pub uploaded_at_start: u64,
+    /// Bytes sent after that, over all rounds: quantised gradients, bags,
+    /// split masks.
+    pub uploaded_in_rounds: u64,
+    /// Bytes read back (histograms), and in how many reads.
+    pub read_back: u64,
+    pub reads: u64,
+    pub rounds: u64,
+}
+
 /// A trained gradient-boosted ensemble.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Booster {
@@ -166,6 +182,9 @@ pub struct Booster {
     /// Bytes the training held on the GPU (none on the CPU).
     #[serde(skip)]
     pub device_bytes: Option<usize>,
+    /// What the training moved to and from the GPU (none on the CPU).
+    #[serde(skip)]
+    pub device_traffic: Option<DeviceTraffic>,
     #[serde(skip)]
     fast: Vec<FastTree>,
 }
@@ -586,6 +605,10 @@ fn train_inner(
         device_bytes: grower.gpu.as_ref().map(|g| g.device_bytes()),
         #[cfg(not(feature = "gpu"))]
         device_bytes: None,
+        #[cfg(feature = "gpu")]
+        device_traffic: grower.gpu.as_ref().map(|g| g.traffic()),
+        #[cfg(not(feature = "gpu"))]
+        device_traffic: None,
         fast: Vec::new(),
     };
     booster.build_fast();

@@ -28,6 +28,7 @@ use cubecl::prelude::*;
 use cubecl::server::Handle;
 use tenure_device::ResolvedDevice;
 
+use crate::DeviceTraffic;
 use crate::bin::{BinnedData, MISSING_BIN};
 use crate::error::{GbdtError, Result};
 use crate::hist::{Histogram, Packed, pack, unpack};
@@ -343,6 +344,7 @@ pub struct GpuHistograms {
     staged: (Vec<i32>, Vec<i32>),
     /// Rows of the tree being grown (`rows`' used length).
     tree_rows: usize,
+    traffic: DeviceTraffic,
     n_rows: usize,
     n_features: usize,
     words: usize,
@@ -404,6 +406,11 @@ impl GpuHistograms {
             hist: client.empty(hist_len * size_of::<i32>()),
             staged: (Vec::with_capacity(n), Vec::with_capacity(n)),
             tree_rows: 0,
+            traffic: DeviceTraffic {
+                // The matrix and the zeroed gradient buffers.
+                uploaded_at_start: ((bins.len() + 2 * n.max(1)) * 4) as u64,
+                ..DeviceTraffic::default()
+            },
             n_rows: n,
             n_features: data.n_features,
             words,
@@ -413,6 +420,11 @@ impl GpuHistograms {
     /// Bytes held on the device for this training.
     pub fn device_bytes(&self) -> usize {
         (self.words * self.n_features + 4 * self.n_rows + 2 * 256 * self.n_features + 2) * 4
+    }
+
+    /// What this training moved so far.
+    pub fn traffic(&self) -> DeviceTraffic {
+        self.traffic
     }
 
     pub fn device_name(&self) -> &str {
@@ -433,6 +445,8 @@ impl GpuHistograms {
         let client = &self.device.client;
         self.grad = client.create_from_slice(i32::as_bytes(&self.staged.0));
         self.hess = client.create_from_slice(i32::as_bytes(&self.staged.1));
+        self.traffic.uploaded_in_rounds += 8 * packed.len() as u64;
+        self.traffic.rounds += 1;
     }
 
     /// Starts a tree over `rows` (all of them, in order, or a bag): they
@@ -457,6 +471,7 @@ impl GpuHistograms {
             );
         } else if !rows.is_empty() {
             self.rows = self.device.client.create_from_slice(u32::as_bytes(rows));
+            self.traffic.uploaded_in_rounds += 4 * rows.len() as u64;
         }
     }
 
@@ -499,6 +514,8 @@ impl GpuHistograms {
             );
         }
         let bytes = client.read_one_unchecked(self.hist.clone());
+        self.traffic.read_back += bytes.len() as u64;
+        self.traffic.reads += 1;
         let sums = i32::from_bytes(&bytes);
         let mut out = Histogram::zeros_quantized(f);
         for (j, feature) in out.quant.iter_mut().enumerate() {
@@ -525,6 +542,7 @@ impl GpuHistograms {
         }
         let client = &self.device.client;
         let mask = client.create_from_slice(u32::as_bytes(&left_mask(rule, missing_left)));
+        self.traffic.uploaded_in_rounds += 32;
         self.fill(&self.count, 2);
         let n = self.tree_rows.max(1);
         partition_kernel::launch(

@@ -49,8 +49,8 @@ pub mod synthetic;
 pub mod tree;
 
 pub use booster::{
-    Booster, EvalRecord, ImportanceKind, OnRound, Round, TrainLabels, TrainSet, train, train_on,
-    train_with,
+    Booster, DeviceTraffic, EvalRecord, ImportanceKind, OnRound, Round, TrainLabels, TrainSet,
+    train, train_on, train_with,
 };
 pub use error::{GbdtError, Result};
 pub use metric::EvalMetric;

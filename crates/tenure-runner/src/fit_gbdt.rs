@@ -275,6 +275,7 @@ pub fn fit(req: &FitRequest) -> Result<Value> {
         "device_name": resolution.device.to_string(),
         "device_reason": resolution.reason,
         "device_bytes": booster.device_bytes,
+        "device_traffic": booster.device_traffic,
         "num_trees": booster.num_trees(),
         "best_iteration": booster.best_iteration,
         "predict_seconds": predict_seconds,

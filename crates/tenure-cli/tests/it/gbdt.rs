@@ -313,6 +313,14 @@ fn gbdt_fit_on_wgpu_gives_the_quantised_cpu_model() {
     assert_eq!(cpu["device"], "cpu", "{cpu}");
     assert!(gpu["device_bytes"].as_u64().unwrap() > 0, "{gpu}");
     assert!(cpu["device_bytes"].is_null(), "{cpu}");
+    // The exact counts are pinned in tenure-gbdt's tests; here they must
+    // reach the JSON: at least one read (the root) each round.
+    let traffic = &gpu["device_traffic"];
+    let rounds = traffic["rounds"].as_u64().unwrap();
+    assert!(rounds > 0, "{gpu}");
+    assert!(traffic["reads"].as_u64().unwrap() >= rounds, "{gpu}");
+    assert!(traffic["uploaded_at_start"].as_u64().unwrap() > 0, "{gpu}");
+    assert!(cpu["device_traffic"].is_null(), "{cpu}");
     assert_eq!(gpu_pred, cpu_pred);
     let auc = gpu["metrics"]["auc"].as_f64().unwrap();
     let lgb = golden()["binary"]["auc"].as_f64().unwrap();

@@ -316,3 +316,45 @@ fn gpu_training_gives_the_quantised_cpu_trees() {
         "{what}"
     );
 }
+
+/// What a training moves, counted exactly: the binned matrix (four rows'
+/// bins to a word) and two gradient buffers once; then per round the
+/// quantised gradients (8 bytes a row) and a 32-byte mask per split; and
+/// back, one histogram (`2 x 256` integers a feature) for the root and for
+/// the smaller child of each split, one read each.
+#[test]
+fn a_training_moves_the_matrix_once_and_one_histogram_per_built_leaf() {
+    let (n, f) = (5_000, 6);
+    let (x, s) = synthetic(n, f, 31);
+    let mut r = lcg(32);
+    let y: Vec<f64> = s
+        .iter()
+        .map(|v| f64::from(r() < 1.0 / (1.0 + (-v).exp())))
+        .collect();
+    let names: Vec<String> = (0..f).map(|j| format!("x{j}")).collect();
+    let data = Dataset::new(x, names, Target::Binary(y)).unwrap();
+    let p = GbdtParams::new()
+        .with(|c| {
+            c.num_iterations = 8;
+            c.num_leaves = 15;
+        })
+        .check()
+        .unwrap();
+    let booster = fit(&p, &data, wgpu());
+    let splits: u64 = booster
+        .feature_importance(tenure_gbdt::ImportanceKind::Split)
+        .iter()
+        .map(|(_, k)| *k as u64)
+        .sum();
+    let trees = booster.num_trees() as u64;
+    assert_eq!(trees, 8);
+    let t = booster.device_traffic.expect("trained on the device");
+    let (n, f) = (n as u64, f as u64);
+    assert_eq!(t.uploaded_at_start, (n.div_ceil(4) * f + 2 * n) * 4);
+    assert_eq!(t.rounds, trees);
+    assert_eq!(t.uploaded_in_rounds, trees * 8 * n + 32 * splits);
+    assert_eq!(t.reads, trees + splits);
+    assert_eq!(t.read_back, t.reads * f * 512 * 4);
+    let cpu = fit(&p, &data, &ResolvedDevice::Cpu);
+    assert!(cpu.device_traffic.is_none());
+}

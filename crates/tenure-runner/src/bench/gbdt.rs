@@ -72,6 +72,8 @@ pub struct GbdtBenchResult {
     pub device_name: String,
     /// Bytes the training held on the GPU.
     pub device_bytes: Option<usize>,
+    /// What the training moved to and from the GPU.
+    pub device_traffic: Option<tenure_gbdt::DeviceTraffic>,
 }
 
 /// Trains and times the booster; data are generated before the clock
@@ -123,9 +125,14 @@ pub fn run(b: &GbdtBench) -> Result<GbdtBenchResult> {
         let t0 = Instant::now();
         let pred = booster.predict(&xt).map_err(|e| bad(e.to_string()))?;
         predict_s.push(t0.elapsed().as_secs_f64());
-        last = Some((booster.num_trees(), booster.device_bytes, pred));
+        last = Some((
+            booster.num_trees(),
+            booster.device_bytes,
+            booster.device_traffic,
+            pred,
+        ));
     }
-    let (num_trees, device_bytes, pred) = last.expect("repeat >= 1");
+    let (num_trees, device_bytes, device_traffic, pred) = last.expect("repeat >= 1");
     let test_auc = tenure_metrics::roc_auc(&yt, &pred).map_err(|e| bad(e.to_string()))?;
     let predict_seconds = Spread::of(&predict_s).ok_or_else(|| bad("no timing".into()))?;
     Ok(GbdtBenchResult {
@@ -140,5 +147,6 @@ pub fn run(b: &GbdtBench) -> Result<GbdtBenchResult> {
         device: device.kind().to_string(),
         device_name: device.to_string(),
         device_bytes,
+        device_traffic,
     })
 }
