@@ -151,7 +151,8 @@ def main():
                             "predict_s": fit.get("predict_seconds"),
                             "auc": float(roc_auc_score(yt, pred)), "num_trees": fit["num_trees"],
                             "peak_mb": fit["peak_rss_mb"], "device": fit.get("device_name"),
-                            "device_mb": (fit.get("device_bytes") or 0) / 2**20 or None}
+                            "device_mb": (fit.get("device_bytes") or 0) / 2**20 or None,
+                            "device_traffic": fit.get("device_traffic")}
                 print(f"  {n} rows {key}: {row[key]}", file=sys.stderr)
             for dev in gpus:
                 r = row[f"tenure-{dev}"]
@@ -184,6 +185,13 @@ def main():
                       f"the CPU" + (f", {vs:.2f}x XGBoost cuda's time" if vs else "")
                       + f", AUC diff vs CPU {r['auc'] - row['tenure']['auc']:+.5f}"
                       + f", {r['device_mb'] or 0:.0f} MiB on {r['device']}")
+                t = r.get("device_traffic")
+                if t:
+                    rounds = max(t["rounds"], 1)
+                    print(f"{'':>9} {lib}: moved {t['uploaded_at_start'] / 2**20:.1f} MiB up at "
+                          f"start, then a round {t['uploaded_in_rounds'] / rounds / 2**20:.2f} MiB "
+                          f"up and {t['read_back'] / rounds / 2**20:.2f} MiB back in "
+                          f"{t['reads'] / rounds:.0f} reads")
     if a.out:
         with open(a.out, "w") as fh:
             json.dump(results, fh, indent=2)
