@@ -149,6 +149,22 @@ fn iota_kernel(out: &mut [u32], n: usize) {
     }
 }
 
+/// Packs each feature's used bins (`offsets[j + 1] - offsets[j]` values
+/// from the start of its 512) after one another, so a histogram read back
+/// carries no bins that no row can reach. One unit per (feature, value).
+#[cube(launch)]
+fn compact_kernel(hist: &[i32], offsets: &[u32], out: &mut [i32], n: usize) {
+    let pos = ABSOLUTE_POS;
+    if pos < n {
+        let j = pos / 512usize;
+        let k = pos % 512usize;
+        let start = usize::cast_from(offsets[j]);
+        if start + k < usize::cast_from(offsets[j + 1usize]) {
+            out[start + k] = hist[pos];
+        }
+    }
+}
+
 #[cube(launch)]
 fn fill_kernel(out: &mut [u32], value: u32, n: usize) {
     if ABSOLUTE_POS < n {
@@ -345,6 +361,10 @@ pub struct GpuHistograms {
     /// Rows of the tree being grown (`rows`' used length).
     tree_rows: usize,
     traffic: DeviceTraffic,
+    /// Per feature, its bins that a row can be in (the largest + 1).
+    used: Vec<usize>,
+    /// Where histograms are packed before reading, when that saves bytes.
+    compact: Option<Compact>,
     n_rows: usize,
     n_features: usize,
     words: usize,
@@ -358,6 +378,13 @@ impl std::fmt::Debug for GpuHistograms {
             .field("n_features", &self.n_features)
             .finish()
     }
+}
+
+/// A histogram's used bins, packed: feature `j` at `offsets[j]..offsets[j + 1]`.
+struct Compact {
+    offsets: Handle,
+    out: Handle,
+    len: usize,
 }
 
 /// `data`'s bins, column by column, four rows to a little-endian word.
@@ -395,6 +422,33 @@ impl GpuHistograms {
         let (bins, words) = packed_columns(data);
         let n = data.n_rows;
         let hist_len = 2 * 256 * data.n_features.max(1);
+        // Bins past a feature's largest are empty in every histogram of
+        // this training: reads leave them out (features with few levels,
+        // flags and one-hot columns, have a handful of bins, not 256).
+        let used: Vec<usize> = (0..data.n_features)
+            .map(|j| {
+                data.col(j)
+                    .iter()
+                    .copied()
+                    .max()
+                    .map_or(1, |b| usize::from(b) + 1)
+            })
+            .collect();
+        let mut offsets = vec![0u32];
+        for &u in &used {
+            offsets.push(offsets[offsets.len() - 1] + 2 * u as u32);
+        }
+        let compact_len = offsets[offsets.len() - 1] as usize;
+        let compact = (data.n_features > 0 && compact_len < hist_len).then(|| Compact {
+            offsets: client.create_from_slice(u32::as_bytes(&offsets)),
+            out: client.empty(compact_len.max(1) * size_of::<i32>()),
+            len: compact_len,
+        });
+        let offsets_bytes = if compact.is_some() {
+            offsets.len() * 4
+        } else {
+            0
+        };
         Ok(Self {
             device: device.clone(),
             bins: client.create_from_slice(u32::as_bytes(&bins)),
@@ -407,10 +461,12 @@ impl GpuHistograms {
             staged: (Vec::with_capacity(n), Vec::with_capacity(n)),
             tree_rows: 0,
             traffic: DeviceTraffic {
-                // The matrix and the zeroed gradient buffers.
-                uploaded_at_start: ((bins.len() + 2 * n.max(1)) * 4) as u64,
+                // The matrix, the zeroed gradient buffers and the offsets.
+                uploaded_at_start: ((bins.len() + 2 * n.max(1)) * 4 + offsets_bytes) as u64,
                 ..DeviceTraffic::default()
             },
+            used,
+            compact,
             n_rows: n,
             n_features: data.n_features,
             words,
@@ -419,7 +475,12 @@ impl GpuHistograms {
 
     /// Bytes held on the device for this training.
     pub fn device_bytes(&self) -> usize {
-        (self.words * self.n_features + 4 * self.n_rows + 2 * 256 * self.n_features + 2) * 4
+        let compact = self
+            .compact
+            .as_ref()
+            .map_or(0, |c| c.len + self.n_features + 1);
+        (self.words * self.n_features + 4 * self.n_rows + 2 * 256 * self.n_features + 2 + compact)
+            * 4
     }
 
     /// What this training moved so far.
@@ -513,16 +574,33 @@ impl GpuHistograms {
                 self.words,
             );
         }
-        let bytes = client.read_one_unchecked(self.hist.clone());
+        let bytes = match &self.compact {
+            Some(c) => {
+                compact_kernel::launch(
+                    client,
+                    self.device.cubes(len),
+                    CubeDim::new_1d(CUBE),
+                    buffer(&self.hist, len),
+                    buffer(&c.offsets, f + 1),
+                    buffer(&c.out, c.len.max(1)),
+                    len,
+                );
+                client.read_one_unchecked(c.out.clone())
+            }
+            None => client.read_one_unchecked(self.hist.clone()),
+        };
         self.traffic.read_back += bytes.len() as u64;
         self.traffic.reads += 1;
         let sums = i32::from_bytes(&bytes);
         let mut out = Histogram::zeros_quantized(f);
-        for (j, feature) in out.quant.iter_mut().enumerate() {
-            for (b, v) in feature.iter_mut().enumerate() {
-                let k = (j * 256 + b) * 2;
-                *v = pack(sums[k], sums[k + 1] as u32);
+        let mut k = 0;
+        for (feature, &used) in out.quant.iter_mut().zip(&self.used) {
+            let stride = if self.compact.is_some() { used } else { 256 };
+            for v in &mut feature[..used] {
+                *v = pack(sums[2 * k], sums[2 * k + 1] as u32);
+                k += 1;
             }
+            k += stride - used;
         }
         out
     }

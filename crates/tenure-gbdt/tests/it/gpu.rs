@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use proptest::prelude::*;
 use tenure_core::{Dataset, Matrix, ParamGuard, Target};
 use tenure_device::{DeviceRequest, ResolvedDevice};
-use tenure_gbdt::bin::BinnedData;
+use tenure_gbdt::bin::{BinnedData, fit_mappers};
 use tenure_gbdt::gpu::{GpuDevice, GpuHistograms};
 use tenure_gbdt::hist::{Histogram, Packed, Scratch, pack};
 use tenure_gbdt::split::SplitRule;
@@ -318,29 +318,43 @@ fn gpu_training_gives_the_quantised_cpu_trees() {
 }
 
 /// What a training moves, counted exactly: the binned matrix (four rows'
-/// bins to a word) and two gradient buffers once; then per round the
-/// quantised gradients (8 bytes a row) and a 32-byte mask per split; and
-/// back, one histogram (`2 x 256` integers a feature) for the root and for
-/// the smaller child of each split, one read each.
+/// bins to a word), two gradient buffers and the bin offsets once; then
+/// per round the quantised gradients (8 bytes a row) and a 32-byte mask
+/// per split; and back, one histogram for the root and for the smaller
+/// child of each split, one read each, of the bins each feature uses only
+/// (a flag has 3 with the missing bin, a continuous feature all 256).
 #[test]
 fn a_training_moves_the_matrix_once_and_one_histogram_per_built_leaf() {
     let (n, f) = (5_000, 6);
     let (x, s) = synthetic(n, f, 31);
+    // Feature 0 a flag, feature 1 three levels, the rest continuous.
+    let mut cells = x.as_slice().to_vec();
+    for i in 0..n {
+        cells[i * f] = f64::from(x.get(i, 0) > 0.0);
+        cells[i * f + 1] = (x.get(i, 1) * 1.5).round().clamp(-1.0, 1.0);
+    }
+    let x = Matrix::new(cells, n, f).unwrap();
     let mut r = lcg(32);
     let y: Vec<f64> = s
         .iter()
         .map(|v| f64::from(r() < 1.0 / (1.0 + (-v).exp())))
         .collect();
     let names: Vec<String> = (0..f).map(|j| format!("x{j}")).collect();
-    let data = Dataset::new(x, names, Target::Binary(y)).unwrap();
+    let data = Dataset::new(x, names.clone(), Target::Binary(y)).unwrap();
     let p = GbdtParams::new()
         .with(|c| {
             c.num_iterations = 8;
             c.num_leaves = 15;
+            c.use_quantized_grad = true;
         })
         .check()
         .unwrap();
     let booster = fit(&p, &data, wgpu());
+    // Packed reads change no sum: the trees are still the quantised CPU's.
+    assert_eq!(
+        booster.to_spec(),
+        fit(&p, &data, &ResolvedDevice::Cpu).to_spec()
+    );
     let splits: u64 = booster
         .feature_importance(tenure_gbdt::ImportanceKind::Split)
         .iter()
@@ -348,13 +362,21 @@ fn a_training_moves_the_matrix_once_and_one_histogram_per_built_leaf() {
         .sum();
     let trees = booster.num_trees() as u64;
     assert_eq!(trees, 8);
+    // Bins used per feature, from the binning the booster does.
+    let mappers = fit_mappers(data.x(), &names, &vec![false; f], 255, 1, 200_000).unwrap();
+    let binned = BinnedData::new(data.x(), &mappers);
+    let used: Vec<u64> = (0..f)
+        .map(|j| u64::from(*binned.col(j).iter().max().unwrap()) + 1)
+        .collect();
+    assert_eq!(&used[..2], [3, 4]);
+    assert!(used[2..].iter().all(|&u| u == 256), "{used:?}");
     let t = booster.device_traffic.expect("trained on the device");
     let (n, f) = (n as u64, f as u64);
-    assert_eq!(t.uploaded_at_start, (n.div_ceil(4) * f + 2 * n) * 4);
+    assert_eq!(t.uploaded_at_start, (n.div_ceil(4) * f + 2 * n + f + 1) * 4);
     assert_eq!(t.rounds, trees);
     assert_eq!(t.uploaded_in_rounds, trees * 8 * n + 32 * splits);
     assert_eq!(t.reads, trees + splits);
-    assert_eq!(t.read_back, t.reads * f * 512 * 4);
+    assert_eq!(t.read_back, t.reads * used.iter().sum::<u64>() * 2 * 4);
     let cpu = fit(&p, &data, &ResolvedDevice::Cpu);
     assert!(cpu.device_traffic.is_none());
 }
