@@ -6,12 +6,13 @@
 //! the tree being grown partitioned by leaf: each leaf owns a range of
 //! positions in a row-index array, the same ranges the host's leaves own,
 //! and a split partitions its leaf's range on the device. A round uploads
-//! its quantised gradients; a leaf's histogram is summed on the device over
-//! that leaf's rows only (so a tree costs rows x features x depth, not
-//! rows x features x leaves) and read back (`2 x 256` integers per
-//! feature), where the host finds the split, as LightGBM's GPU learner
-//! does. Within a leaf the device's row order is free (atomics place
-//! rows): the sums are integers, so no order changes them.
+//! its quantised gradient and hessian levels, a byte each per row; a
+//! leaf's histogram is summed on the device over that leaf's rows only (so
+//! a tree costs rows x features x depth, not rows x features x leaves) and
+//! read back (2 integers per bin a feature uses, at most 256 bins), where
+//! the host finds the split, as LightGBM's GPU learner does. Within a leaf
+//! the device's row order is free (atomics place rows): the sums are
+//! integers, so no order changes them.
 //!
 //! Float atomics are missing on some wgpu backends (lavapipe among them)
 //! and make sums depend on the order threads arrive in, so the device only
@@ -55,8 +56,7 @@ const _: () = assert!(CUBE == 256 && ROWS_PER_UNIT == 16);
 fn histogram_kernel(
     bins: &[u32],
     rows: &[u32],
-    grad: &[i32],
-    hess: &[i32],
+    gh: &[u32],
     hist: &[Atomic<i32>],
     lo: usize,
     hi: usize,
@@ -75,8 +75,12 @@ fn histogram_kernel(
             let i = usize::cast_from(rows[p]);
             let b = bin_of(bins, feature, i, words);
             let s = usize::cast_from(b) * 2usize;
-            local[s].fetch_add(grad[i]);
-            local[s + 1usize].fetch_add(hess[i]);
+            // Row `i`'s 16 bits: the gradient level as a signed byte,
+            // then the hessian level.
+            let half = (gh[i / 2usize] >> (u32::cast_from(i % 2usize) * 16u32)) & 65535u32;
+            let g = i32::cast_from(half & 255u32) - i32::cast_from((half & 128u32) * 2u32);
+            local[s].fetch_add(g);
+            local[s + 1usize].fetch_add(i32::cast_from(half >> 8u32));
         }
     }
     sync_cube();
@@ -353,11 +357,12 @@ pub struct GpuHistograms {
     scratch: Handle,
     /// The two side counters of a partition.
     count: Handle,
-    grad: Handle,
-    hess: Handle,
+    /// The round's quantised gradient and hessian levels, 16 bits a row
+    /// (see [`pack_levels`]).
+    gh: Handle,
     hist: Handle,
-    /// Host copies of the round's gradients and hessians, as uploaded.
-    staged: (Vec<i32>, Vec<i32>),
+    /// Host copy of the round's levels, as uploaded.
+    staged: Vec<u32>,
     /// Rows of the tree being grown (`rows`' used length).
     tree_rows: usize,
     traffic: DeviceTraffic,
@@ -378,6 +383,17 @@ impl std::fmt::Debug for GpuHistograms {
             .field("n_features", &self.n_features)
             .finish()
     }
+}
+
+/// A row's quantised levels in 16 bits: the gradient level as a signed
+/// byte, then the hessian level. `num_grad_quant_bins` is at most 126, so
+/// a gradient level is within `±64` and a hessian level within `0..=127`.
+pub fn pack_levels(g: i64, h: i64) -> u32 {
+    assert!(
+        (-128..128).contains(&g) && (0..256).contains(&h),
+        "quantised levels ({g}, {h}) fit in a byte each"
+    );
+    (g as u8 as u32) | (h as u32) << 8
 }
 
 /// A histogram's used bins, packed: feature `j` at `offsets[j]..offsets[j + 1]`.
@@ -455,14 +471,13 @@ impl GpuHistograms {
             rows: client.empty(n.max(1) * size_of::<u32>()),
             scratch: client.empty(n.max(1) * size_of::<u32>()),
             count: client.empty(2 * size_of::<u32>()),
-            grad: client.create_from_slice(i32::as_bytes(&vec![0i32; n.max(1)])),
-            hess: client.create_from_slice(i32::as_bytes(&vec![0i32; n.max(1)])),
+            gh: client.create_from_slice(u32::as_bytes(&vec![0u32; n.div_ceil(2).max(1)])),
             hist: client.empty(hist_len * size_of::<i32>()),
-            staged: (Vec::with_capacity(n), Vec::with_capacity(n)),
+            staged: Vec::with_capacity(n.div_ceil(2)),
             tree_rows: 0,
             traffic: DeviceTraffic {
-                // The matrix, the zeroed gradient buffers and the offsets.
-                uploaded_at_start: ((bins.len() + 2 * n.max(1)) * 4 + offsets_bytes) as u64,
+                // The matrix, the zeroed gradient buffer and the offsets.
+                uploaded_at_start: ((bins.len() + n.div_ceil(2).max(1)) * 4 + offsets_bytes) as u64,
                 ..DeviceTraffic::default()
             },
             used,
@@ -479,8 +494,10 @@ impl GpuHistograms {
             .compact
             .as_ref()
             .map_or(0, |c| c.len + self.n_features + 1);
-        (self.words * self.n_features + 4 * self.n_rows + 2 * 256 * self.n_features + 2 + compact)
-            * 4
+        // The matrix, rows and their partition scratch, the levels (two
+        // rows a word), the histogram, the counters.
+        let rows = 2 * self.n_rows + self.n_rows.div_ceil(2);
+        (self.words * self.n_features + rows + 2 * 256 * self.n_features + 2 + compact) * 4
     }
 
     /// What this training moved so far.
@@ -492,21 +509,27 @@ impl GpuHistograms {
         &self.device.name
     }
 
-    /// Uploads a round's quantised gradients (`hist::pack` per row).
+    /// Uploads a round's quantised gradients (`hist::pack` per row), 16
+    /// bits a row.
     pub fn set_gradients(&mut self, packed: &[Packed]) {
         debug_assert_eq!(packed.len(), self.n_rows);
-        // Staging buffers kept between rounds: this runs once a round.
-        self.staged.0.clear();
-        self.staged.1.clear();
-        for &p in packed {
-            let (g, h) = unpack(p);
-            self.staged.0.push(g as i32);
-            self.staged.1.push(h as i32);
+        // A staging buffer kept between rounds: this runs once a round.
+        self.staged.clear();
+        self.staged.extend(packed.chunks(2).map(|pair| {
+            let level = |p: &Packed| {
+                let (g, h) = unpack(*p);
+                pack_levels(g, h)
+            };
+            level(&pair[0]) | pair.get(1).map_or(0, level) << 16
+        }));
+        if self.staged.is_empty() {
+            self.staged.push(0);
         }
-        let client = &self.device.client;
-        self.grad = client.create_from_slice(i32::as_bytes(&self.staged.0));
-        self.hess = client.create_from_slice(i32::as_bytes(&self.staged.1));
-        self.traffic.uploaded_in_rounds += 8 * packed.len() as u64;
+        self.gh = self
+            .device
+            .client
+            .create_from_slice(u32::as_bytes(&self.staged));
+        self.traffic.uploaded_in_rounds += 4 * packed.len().div_ceil(2) as u64;
         self.traffic.rounds += 1;
     }
 
@@ -566,8 +589,7 @@ impl GpuHistograms {
                 CubeDim::new_1d(CUBE),
                 buffer(&self.bins, self.words * f.max(1)),
                 buffer(&self.rows, self.tree_rows.max(1)),
-                buffer(&self.grad, self.n_rows.max(1)),
-                buffer(&self.hess, self.n_rows.max(1)),
+                buffer(&self.gh, self.n_rows.div_ceil(2).max(1)),
                 buffer(&self.hist, len),
                 range.start,
                 range.end,
