@@ -478,7 +478,21 @@ fn train_inner(
     let mut grower = Grower::new(f);
     #[cfg(feature = "gpu")]
     if let Some(device) = gpu {
-        grower.gpu = Some(crate::gpu::GpuHistograms::new(device, &data)?);
+        let mut histograms = crate::gpu::GpuHistograms::new(device, &data)?;
+        // Numeric features only: the device shortlists their thresholds.
+        // A categorical feature's split orders its levels by their sums,
+        // which the host does from the whole histogram.
+        let value_bins: Option<Vec<u32>> = mappers
+            .iter()
+            .map(|m| match m {
+                BinMapper::Numeric { uppers } => Some(uppers.len() as u32 + 1),
+                BinMapper::Categorical { .. } => None,
+            })
+            .collect();
+        if let Some(v) = value_bins {
+            histograms.enable_search(&v);
+        }
+        grower.gpu = Some(histograms);
     }
     let mut trees: Vec<BinTree> = Vec::with_capacity(params.num_iterations);
     let mut history = Vec::new();

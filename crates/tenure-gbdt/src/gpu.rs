@@ -6,13 +6,23 @@
 //! the tree being grown partitioned by leaf: each leaf owns a range of
 //! positions in a row-index array, the same ranges the host's leaves own,
 //! and a split partitions its leaf's range on the device. A round uploads
-//! its quantised gradient and hessian levels, a byte each per row; a
+//! its quantised gradient and hessian levels, a byte each per row. A
 //! leaf's histogram is summed on the device over that leaf's rows only (so
-//! a tree costs rows x features x depth, not rows x features x leaves) and
-//! read back (2 integers per bin a feature uses, at most 256 bins), where
-//! the host finds the split, as LightGBM's GPU learner does. Within a leaf
-//! the device's row order is free (atomics place rows): the sums are
-//! integers, so no order changes them.
+//! a tree costs rows x features x depth, not rows x features x leaves).
+//! Within a leaf the device's row order is free (atomics place rows): the
+//! sums are integers, so no order changes them.
+//!
+//! With numeric features only, leaf histograms stay on the device: the
+//! larger child's is the parent's minus the smaller child's there, and a
+//! search kernel shortlists each feature's best [`SHORTLIST`] thresholds by
+//! an `f32` gain over exact integer prefix sums. Only the shortlists come
+//! back (16 integers a feature), and the host scores them in `f64` exactly
+//! as its own scan scores every threshold (`LeafScan::best_candidate`), so
+//! the split is the host's whenever its best threshold is on the list,
+//! which a property test checks against the full scan. With a categorical
+//! feature (whose split orders levels by their sums) the histograms come
+//! back instead, packed to the bins each feature uses, and the host
+//! searches, as LightGBM's GPU learner does.
 //!
 //! Float atomics are missing on some wgpu backends (lavapipe among them)
 //! and make sums depend on the order threads arrive in, so the device only
@@ -33,8 +43,13 @@ use crate::DeviceTraffic;
 use crate::bin::{BinnedData, MISSING_BIN};
 use crate::error::{GbdtError, Result};
 use crate::hist::{Histogram, Packed, pack, unpack};
-use crate::split::SplitRule;
+use crate::split::{Candidates, Levels, SplitRule};
 use crate::tree::BinTree;
+
+/// Thresholds per feature a leaf's search on the device returns.
+pub const SHORTLIST: usize = 4;
+// The search kernel spells these as literals (`0..4`, 16 values a feature).
+const _: () = assert!(SHORTLIST == 4);
 
 /// Rows a unit of work handles together: one cube of this many units.
 const CUBE: u32 = 256;
@@ -150,6 +165,136 @@ fn copy_kernel(from: &[u32], to: &mut [u32], lo: usize, hi: usize) {
 fn iota_kernel(out: &mut [u32], n: usize) {
     if ABSOLUTE_POS < n {
         out[ABSOLUTE_POS] = u32::cast_from(ABSOLUTE_POS);
+    }
+}
+
+/// Thresholds one leaf's numeric features could split at, shortlisted
+/// for the host to score exactly: cube `j` takes feature `j`, one unit per
+/// bin. It prefix-sums the bins (integers, exact), scores each value bin
+/// `1..value_bins[j]` with and without the missing bin on the left by an
+/// `f32` gain in level units (a threshold failing the hessian minimum
+/// `min_levels` on either side scores -1), and writes the leaf's totals,
+/// the missing bin and the best [`SHORTLIST`] bins (higher score first,
+/// ties to the lower bin; -1 past the valid ones) with their prefix sums.
+#[cube(launch)]
+fn search_kernel(
+    hist: &[i32],
+    value_bins: &[u32],
+    out: &mut [i32],
+    first: usize,
+    min_levels: i32,
+    l1: f32,
+    l2: f32,
+) {
+    let j = usize::cast_from(CUBE_POS_X);
+    let b = usize::cast_from(UNIT_POS);
+    let mut sg = Shared::<[i32]>::new_slice(256usize);
+    let mut sh = Shared::<[i32]>::new_slice(256usize);
+    let mut key = Shared::<[f32]>::new_slice(256usize);
+    let mut at = Shared::<[u32]>::new_slice(256usize);
+    sg[b] = hist[j * 512usize + 2usize * b];
+    sh[b] = hist[j * 512usize + 2usize * b + 1usize];
+    sync_cube();
+    // Inclusive scan over all 256 bins (Hillis-Steele).
+    for k in 0..8u32 {
+        let offset = usize::cast_from(1u32 << k);
+        let mut add_g = 0i32;
+        let mut add_h = 0i32;
+        if b >= offset {
+            add_g = sg[b - offset];
+            add_h = sh[b - offset];
+        }
+        sync_cube();
+        sg[b] += add_g;
+        sh[b] += add_h;
+        sync_cube();
+    }
+    let (tg, th) = (sg[255usize], sh[255usize]);
+    let (mg, mh) = (sg[0usize], sh[0usize]);
+    let mut score = (-1.0f32).runtime();
+    if b >= 1usize && b < usize::cast_from(value_bins[j]) {
+        let (pg, ph) = (sg[b] - mg, sh[b] - mh);
+        score = side_gains(pg, ph, tg, th, min_levels, l1, l2);
+        if mg != 0i32 || mh != 0i32 {
+            let with_missing = side_gains(pg + mg, ph + mh, tg, th, min_levels, l1, l2);
+            if with_missing > score {
+                score = with_missing;
+            }
+        }
+    }
+    let base = first + j * 16usize;
+    if b == 0usize {
+        out[base] = tg;
+        out[base + 1usize] = th;
+        out[base + 2usize] = mg;
+        out[base + 3usize] = mh;
+    }
+    for r in 0..4usize {
+        key[b] = score;
+        at[b] = u32::cast_from(b);
+        sync_cube();
+        for k in 0..8u32 {
+            let stride = usize::cast_from(128u32 >> k);
+            if b < stride {
+                let (other, other_at) = (key[b + stride], at[b + stride]);
+                if other > key[b] || (other == key[b] && other_at < at[b]) {
+                    key[b] = other;
+                    at[b] = other_at;
+                }
+            }
+            sync_cube();
+        }
+        let winner = usize::cast_from(at[0usize]);
+        let best = key[0usize];
+        sync_cube();
+        if b == 0usize {
+            let slot = base + 4usize + 3usize * r;
+            if best >= 0.0f32 {
+                out[slot] = i32::cast_from(winner);
+                out[slot + 1usize] = sg[winner] - mg;
+                out[slot + 2usize] = sh[winner] - mh;
+            } else {
+                out[slot] = -1i32;
+                out[slot + 1usize] = 0i32;
+                out[slot + 2usize] = 0i32;
+            }
+        }
+        if b == winner {
+            score = -1.0f32;
+        }
+    }
+}
+
+/// The two sides' gains of a left side with sums `(g, h)` in levels, or
+/// -1 when a side's hessian is under `min_levels` (or the gain is NaN).
+#[cube]
+fn side_gains(g: i32, h: i32, tg: i32, th: i32, min_levels: i32, l1: f32, l2: f32) -> f32 {
+    let mut out = (-1.0f32).runtime();
+    if h >= min_levels && th - h >= min_levels {
+        let gain = level_gain(g, h, l1, l2) + level_gain(tg - g, th - h, l1, l2);
+        if gain >= 0.0f32 {
+            out = gain;
+        }
+    }
+    out
+}
+
+/// `T(G)^2 / (H + l2)` in level units.
+#[cube]
+fn level_gain(g: i32, h: i32, l1: f32, l2: f32) -> f32 {
+    let gf = f32::cast_from(g);
+    let mut t = gf.abs() - l1;
+    if t < 0.0f32 {
+        t = 0.0f32;
+    }
+    t * t / (f32::cast_from(h) + l2)
+}
+
+/// `a -= b` over `n` values.
+#[cube(launch)]
+fn subtract_kernel(a: &mut [i32], b: &[i32], n: usize) {
+    if ABSOLUTE_POS < n {
+        a[ABSOLUTE_POS] -= b[ABSOLUTE_POS];
     }
 }
 
@@ -370,6 +515,15 @@ pub struct GpuHistograms {
     used: Vec<usize>,
     /// Where histograms are packed before reading, when that saves bytes.
     compact: Option<Compact>,
+    /// Per feature, its value bins (`n_value_bins`), once the host asked
+    /// the device to search splits ([`GpuHistograms::enable_search`]).
+    value_bins: Option<Handle>,
+    /// Each leaf's histogram, kept on the device when it searches.
+    leaf_hists: Vec<Option<Handle>>,
+    /// Histogram buffers of finished leaves, for reuse.
+    spare: Vec<Handle>,
+    /// Leaf histogram buffers allocated, the most held at once.
+    leaf_buffers: usize,
     n_rows: usize,
     n_features: usize,
     words: usize,
@@ -482,6 +636,10 @@ impl GpuHistograms {
             },
             used,
             compact,
+            value_bins: None,
+            leaf_hists: Vec::new(),
+            spare: Vec::new(),
+            leaf_buffers: 0,
             n_rows: n,
             n_features: data.n_features,
             words,
@@ -495,9 +653,10 @@ impl GpuHistograms {
             .as_ref()
             .map_or(0, |c| c.len + self.n_features + 1);
         // The matrix, rows and their partition scratch, the levels (two
-        // rows a word), the histogram, the counters.
+        // rows a word), the histograms, the counters.
         let rows = 2 * self.n_rows + self.n_rows.div_ceil(2);
-        (self.words * self.n_features + rows + 2 * 256 * self.n_features + 2 + compact) * 4
+        let hists = (1 + self.leaf_buffers) * 2 * 256 * self.n_features;
+        (self.words * self.n_features + rows + hists + 2 + compact) * 4
     }
 
     /// What this training moved so far.
@@ -625,6 +784,172 @@ impl GpuHistograms {
             k += stride - used;
         }
         out
+    }
+
+    /// Lets the device search splits ([`GpuHistograms::search`]) over
+    /// numeric features with these value-bin counts, one per feature: leaf
+    /// histograms then stay on the device and only shortlists come back.
+    pub fn enable_search(&mut self, value_bins: &[u32]) {
+        assert_eq!(value_bins.len(), self.n_features);
+        let handle = self
+            .device
+            .client
+            .create_from_slice(u32::as_bytes(value_bins));
+        self.traffic.uploaded_at_start += 4 * value_bins.len() as u64;
+        self.value_bins = Some(handle);
+    }
+
+    /// Whether splits are searched on the device.
+    pub fn searches(&self) -> bool {
+        self.value_bins.is_some() && self.n_features > 0
+    }
+
+    fn hist_len(&self) -> usize {
+        2 * 256 * self.n_features.max(1)
+    }
+
+    /// Sums the rows at positions `range` into a histogram kept on the
+    /// device as leaf `leaf`'s.
+    pub fn build_leaf(&mut self, leaf: usize, range: Range<usize>) {
+        assert!(range.start <= range.end && range.end <= self.tree_rows);
+        let len = self.hist_len();
+        let hist = match self.spare.pop() {
+            Some(h) => h,
+            None => {
+                self.leaf_buffers += 1;
+                self.device.client.empty(len * size_of::<i32>())
+            }
+        };
+        self.fill(&hist, len);
+        if !range.is_empty() {
+            histogram_kernel::launch(
+                &self.device.client,
+                CubeCount::Static(
+                    range.len().div_ceil(ROWS_PER_CUBE) as u32,
+                    self.n_features.max(1) as u32,
+                    1,
+                ),
+                CubeDim::new_1d(CUBE),
+                buffer(&self.bins, self.words * self.n_features.max(1)),
+                buffer(&self.rows, self.tree_rows.max(1)),
+                buffer(&self.gh, self.n_rows.div_ceil(2).max(1)),
+                buffer(&hist, len),
+                range.start,
+                range.end,
+                self.words,
+            );
+        }
+        self.set_leaf(leaf, hist);
+    }
+
+    fn set_leaf(&mut self, leaf: usize, hist: Handle) {
+        if self.leaf_hists.len() <= leaf {
+            self.leaf_hists.resize(leaf + 1, None);
+        }
+        if let Some(old) = self.leaf_hists[leaf].replace(hist) {
+            self.spare.push(old);
+        }
+    }
+
+    /// After leaf `parent` split: builds the smaller child (`small` at
+    /// positions `range`) and turns the parent's histogram into the larger
+    /// child's (`large`) by subtraction, all on the device.
+    pub fn split_histograms(
+        &mut self,
+        parent: usize,
+        small: usize,
+        range: Range<usize>,
+        large: usize,
+    ) {
+        let parent_hist = self.leaf_hists[parent]
+            .take()
+            .expect("a split leaf keeps its histogram");
+        self.build_leaf(small, range);
+        let len = self.hist_len();
+        let small_hist = self.leaf_hists[small].as_ref().expect("just built");
+        subtract_kernel::launch(
+            &self.device.client,
+            self.device.cubes(len),
+            CubeDim::new_1d(CUBE),
+            buffer(&parent_hist, len),
+            buffer(small_hist, len),
+            len,
+        );
+        self.set_leaf(large, parent_hist);
+    }
+
+    /// Frees leaf `leaf`'s histogram for reuse.
+    pub fn release(&mut self, leaf: usize) {
+        if let Some(h) = self.leaf_hists.get_mut(leaf).and_then(Option::take) {
+            self.spare.push(h);
+        }
+    }
+
+    /// Frees every leaf's histogram (the tree is grown).
+    pub fn release_all(&mut self) {
+        for leaf in 0..self.leaf_hists.len() {
+            self.release(leaf);
+        }
+    }
+
+    /// Each leaf's totals, missing bin and shortlisted thresholds per
+    /// feature, for [`crate::split::LeafScan::best_candidate`] to score;
+    /// one read for all of `leaves`. A leaf comes with its hessian minimum
+    /// in levels ([`crate::split::LeafScan::min_hessian_levels`]); `l1` and
+    /// `l2` are `lambda_l1 / gs` and `lambda_l2 / hs`, the penalties in
+    /// levels.
+    pub fn search(&mut self, leaves: &[(usize, i64)], l1: f32, l2: f32) -> Vec<Vec<Candidates>> {
+        if leaves.is_empty() {
+            return Vec::new();
+        }
+        let f = self.n_features;
+        let value_bins = self.value_bins.as_ref().expect("search is enabled");
+        let client = &self.device.client;
+        let out = client.empty(16 * f * leaves.len() * size_of::<i32>());
+        for (k, &(leaf, min_levels)) in leaves.iter().enumerate() {
+            let hist = self.leaf_hists[leaf]
+                .as_ref()
+                .expect("the leaf's histogram is built");
+            search_kernel::launch(
+                client,
+                CubeCount::Static(f as u32, 1, 1),
+                CubeDim::new_1d(CUBE),
+                buffer(hist, self.hist_len()),
+                buffer(value_bins, f),
+                buffer(&out, 16 * f * leaves.len()),
+                16 * f * k,
+                min_levels.clamp(0, i64::from(i32::MAX)) as i32,
+                l1,
+                l2,
+            );
+        }
+        let bytes = client.read_one_unchecked(out);
+        self.traffic.read_back += bytes.len() as u64;
+        self.traffic.reads += 1;
+        let levels = |g: i32, h: i32| Levels {
+            g: i64::from(g),
+            h: i64::from(h),
+        };
+        i32::from_bytes(&bytes)
+            .chunks(16 * f)
+            .map(|leaf| {
+                leaf.chunks(16)
+                    .map(|c| {
+                        let mut prefixes: Vec<(u8, Levels)> = c[4..]
+                            .chunks(3)
+                            .filter(|t| t[0] >= 0)
+                            .map(|t| (t[0] as u8, levels(t[1], t[2])))
+                            .collect();
+                        prefixes.sort_unstable_by_key(|&(b, _)| b);
+                        Candidates {
+                            total: levels(c[0], c[1]),
+                            missing: levels(c[2], c[3]),
+                            prefixes,
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
     }
 
     /// Splits the leaf at positions `range`: the rows that go left under

@@ -11,9 +11,10 @@
 //! and predicts exactly what that specification predicts.
 //!
 //! With the `gpu` feature (`cuda` for CUDA), [`train_on`] trains on a GPU
-//! that `tenure-device` resolved: the binned matrix stays on the device and
+//! that `tenure-device` resolved: the binned matrix stays on the device,
 //! every leaf's histogram is summed there from quantised gradients with
-//! integer atomics (`gpu`), so the trees are the CPU's with
+//! integer atomics, and numeric features' thresholds are shortlisted there
+//! for the host to score (`gpu`), so the trees are the CPU's with
 //! `use_quantized_grad`, bit for bit.
 //!
 //! ```

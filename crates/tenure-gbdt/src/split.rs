@@ -1,7 +1,7 @@
 //! Best split of a leaf from its histograms.
 
 use crate::bin::{BinMapper, MISSING_BIN};
-use crate::hist::{FeatureHist, Histogram};
+use crate::hist::{FeatureHist, Histogram, Packed, unpack};
 use crate::params::GbdtValidParams;
 
 /// Sums over a set of rows. `count` is exact for leaves and estimated from
@@ -188,6 +188,123 @@ impl LeafScan<'_> {
         })
     }
 
+    /// [`LeafScan::numeric`] on quantised sums: every side's sums are its
+    /// integer levels times the scale, so a threshold's gain depends on its
+    /// prefix sums only and a GPU's shortlist of thresholds is scored
+    /// exactly as the full scan scores them.
+    pub fn numeric_quantized(
+        &self,
+        feature: usize,
+        bins: &[Packed; 256],
+        n_value_bins: usize,
+        scale: (f64, f64),
+    ) -> Option<Split> {
+        let total = bins
+            .iter()
+            .fold(Levels::default(), |t, &v| t.plus(Levels::of(v)));
+        let mut prefix = Levels::default();
+        let prefixes = (1..n_value_bins)
+            .map(|b| {
+                prefix = prefix.plus(Levels::of(bins[b]));
+                (b as u8, prefix)
+            })
+            .collect();
+        let c = Candidates {
+            total,
+            missing: Levels::of(bins[MISSING_BIN as usize]),
+            prefixes,
+        };
+        self.best_candidate(feature, &c, scale)
+    }
+
+    /// The smallest hessian level count `k` with `k * hs >= min_h`: the
+    /// integer form of the scan's minimum-hessian test, exact because the
+    /// product is monotone in `k`. `None` when no side can be large enough.
+    pub fn min_hessian_levels(&self, hs: f64) -> Option<i64> {
+        let min_h = self.min_h();
+        if !min_h.is_finite() || hs <= 0.0 {
+            return None;
+        }
+        let mut k = (min_h / hs).ceil().max(0.0) as i64;
+        while k > 0 && ((k - 1) as f64) * hs >= min_h {
+            k -= 1;
+        }
+        while (k as f64) * hs < min_h {
+            k += 1;
+        }
+        Some(k)
+    }
+
+    /// round(h * factor) >= min_data  <=>  h >= (min_data - 0.5) / factor.
+    fn min_h(&self) -> f64 {
+        let p = self.params;
+        let factor = if self.total.h > 0.0 {
+            self.total.count as f64 / self.total.h
+        } else {
+            0.0
+        };
+        if factor > 0.0 {
+            ((p.min_data_in_leaf as f64 - 0.5) / factor).max(p.min_sum_hessian_in_leaf)
+        } else {
+            f64::INFINITY
+        }
+    }
+
+    /// The best of `c`'s thresholds, each without then with the missing
+    /// bin on the left, the first of equal gains winning.
+    pub fn best_candidate(
+        &self,
+        feature: usize,
+        c: &Candidates,
+        (gs, hs): (f64, f64),
+    ) -> Option<Split> {
+        let p = self.params;
+        let has_missing = c.missing != Levels::default();
+        let min_h = self.min_h();
+        let mut best_gain = p.min_gain_to_split + self.parent_gain;
+        let mut best: Option<(u8, bool, Levels)> = None;
+        for &(b, prefix) in &c.prefixes {
+            for missing_left in [false, true] {
+                if missing_left && !has_missing {
+                    break;
+                }
+                let left = if missing_left {
+                    prefix.plus(c.missing)
+                } else {
+                    prefix
+                };
+                let right = c.total.minus(left);
+                let (lh, rh) = (left.h as f64 * hs, right.h as f64 * hs);
+                if lh < min_h || rh < min_h {
+                    continue;
+                }
+                let gain =
+                    leaf_gain(left.g as f64 * gs, lh, p) + leaf_gain(right.g as f64 * gs, rh, p);
+                if gain > best_gain {
+                    best_gain = gain;
+                    best = Some((b, missing_left, left));
+                }
+            }
+        }
+        let (b, missing_left, left) = best?;
+        let right = c.total.minus(left);
+        let l = self.sums(left.g as f64 * gs, left.h as f64 * hs);
+        let r = self.sums(right.g as f64 * gs, right.h as f64 * hs);
+        let missing_left = if has_missing {
+            missing_left
+        } else {
+            l.h >= r.h
+        };
+        Some(Split {
+            feature,
+            rule: SplitRule::Le { bin: b },
+            missing_left,
+            gain: best_gain - self.parent_gain,
+            left: l,
+            right: r,
+        })
+    }
+
     /// LightGBM's categorical split: one-vs-rest for few levels, else the
     /// levels sorted by `G / (H + cat_smooth)` and the best prefix of that
     /// order (from either end) goes left, at most `max_cat_threshold` levels.
@@ -289,12 +406,59 @@ pub fn best_split(
     use rayon::prelude::*;
     features
         .par_iter()
-        .filter_map(|&j| scan.best(j, &hist.feature(j, scale), &mappers[j]))
-        .reduce_with(|a, b| {
-            if b.gain > a.gain || (b.gain == a.gain && b.feature < a.feature) {
-                b
-            } else {
-                a
+        .filter_map(|&j| match (&mappers[j], hist.is_quantized()) {
+            (BinMapper::Numeric { uppers }, true) => {
+                scan.numeric_quantized(j, &hist.quant[j], uppers.len() + 1, scale)
             }
+            (mapper, _) => scan.best(j, &hist.feature(j, scale), mapper),
         })
+        .reduce_with(better)
+}
+
+/// The better of two splits: the larger gain, ties to the lower feature
+/// index, so the choice does not depend on scheduling.
+pub fn better(a: Split, b: Split) -> Split {
+    if b.gain > a.gain || (b.gain == a.gain && b.feature < a.feature) {
+        b
+    } else {
+        a
+    }
+}
+
+/// Integer sums of one feature of a quantised leaf histogram, in levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Levels {
+    pub g: i64,
+    pub h: i64,
+}
+
+impl Levels {
+    fn of(v: Packed) -> Self {
+        let (g, h) = unpack(v);
+        Self { g, h }
+    }
+
+    fn plus(self, o: Self) -> Self {
+        Self {
+            g: self.g + o.g,
+            h: self.h + o.h,
+        }
+    }
+
+    fn minus(self, o: Self) -> Self {
+        Self {
+            g: self.g - o.g,
+            h: self.h - o.h,
+        }
+    }
+}
+
+/// A quantised numeric feature's candidate thresholds: the leaf's totals,
+/// its missing bin, and `(bin, sums of value bins 1..=bin)` in ascending
+/// bin order. Every bin for an exact scan; a few for a GPU's shortlist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidates {
+    pub total: Levels,
+    pub missing: Levels,
+    pub prefixes: Vec<(u8, Levels)>,
 }

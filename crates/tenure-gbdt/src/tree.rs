@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use crate::hist::{BLOCK_ROWS, Entry, Histogram, Packed, Scratch};
 use crate::params::GbdtValidParams;
-use crate::split::{LeafScan, Split, SplitRule, Sums, best_split, leaf_gain, leaf_output};
+use crate::split::{LeafScan, Split, SplitRule, Sums, best_split, better, leaf_gain, leaf_output};
 
 /// A split node in bin space; a negative child `c` is leaf `!c`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,6 +63,11 @@ struct Leaf {
     /// The node whose child this leaf is, and on which side.
     parent: Option<(usize, bool)>,
 }
+
+#[cfg(feature = "gpu")]
+type GpuState = crate::gpu::GpuHistograms;
+#[cfg(not(feature = "gpu"))]
+type GpuState = ();
 
 /// Reusable buffers for growing trees over one dataset.
 #[derive(Debug)]
@@ -159,16 +164,23 @@ impl Grower {
         if let Some(gpu) = &mut self.gpu {
             gpu.start_tree(indices);
         }
-        let root_hist = self.build_hist(data, indices, 0..indices.len(), gh, quant, threads);
+        // Histograms stay on the device, which shortlists splits.
+        let on_device = self.searches_on_device() && quant.is_some();
+        let root_hist = if on_device {
+            self.build_on_device(|g| g.build_leaf(0, 0..indices.len()));
+            None
+        } else {
+            Some(self.build_hist(data, indices, 0..indices.len(), gh, quant, threads))
+        };
         let (mut g, mut h) = (0.0, 0.0);
-        if quant.is_some() {
+        if let Some(q) = quant {
             // Splits compare quantised sums: the leaf's totals must be
-            // quantised sums too, or right = total - left mixes the two.
-            let f0 = root_hist.feature(0, scale);
-            for e in f0.iter() {
-                g += e[0];
-                h += e[1];
-            }
+            // quantised sums too (integer levels times the scale, as the
+            // scan computes its sides), or right = total - left mixes them.
+            let total: Packed = indices.iter().map(|&i| q.packed[i as usize]).sum();
+            let (tg, th) = crate::hist::unpack(total);
+            g = tg as f64 * scale.0;
+            h = th as f64 * scale.1;
         } else {
             for &i in indices.iter() {
                 g += gh[i as usize][0];
@@ -184,11 +196,15 @@ impl Grower {
                 count: indices.len(),
             },
             depth: 0,
-            hist: Some(root_hist),
+            hist: root_hist,
             best: None,
             parent: None,
         }];
-        self.find_best(&mut leaves[0], mappers, features, params, scale);
+        if on_device {
+            self.find_best_on_device(&[0], &mut leaves, features, params, scale);
+        } else {
+            self.find_best(&mut leaves[0], mappers, features, params, scale);
+        }
         let mut nodes: Vec<BinNode> = Vec::new();
 
         while leaves.len() < params.num_leaves {
@@ -222,10 +238,6 @@ impl Grower {
             }
 
             let depth = leaves[li].depth + 1;
-            let parent_hist = leaves[li]
-                .hist
-                .take()
-                .expect("splittable leaves keep a histogram");
             let left_sums = Sums {
                 count: mid - start,
                 ..split.left
@@ -237,13 +249,26 @@ impl Grower {
             // Build the smaller child, subtract for the larger.
             let left_smaller = mid - start <= end - mid;
             let small_rows = if left_smaller { start..mid } else { mid..end };
-            let small = self.build_hist(data, indices, small_rows, gh, quant, threads);
-            let mut large = parent_hist;
-            large.subtract(&small);
-            let (left_hist, right_hist) = if left_smaller {
-                (small, large)
+            let (left_hist, right_hist) = if on_device {
+                let (small, large) = if left_smaller {
+                    (li, right_leaf)
+                } else {
+                    (right_leaf, li)
+                };
+                self.build_on_device(|g| g.split_histograms(li, small, small_rows, large));
+                (None, None)
             } else {
-                (large, small)
+                let mut large = leaves[li]
+                    .hist
+                    .take()
+                    .expect("splittable leaves keep a histogram");
+                let small = self.build_hist(data, indices, small_rows, gh, quant, threads);
+                large.subtract(&small);
+                if left_smaller {
+                    (Some(small), Some(large))
+                } else {
+                    (Some(large), Some(small))
+                }
             };
 
             leaves[li] = Leaf {
@@ -251,7 +276,7 @@ impl Grower {
                 end: mid,
                 sums: left_sums,
                 depth,
-                hist: Some(left_hist),
+                hist: left_hist,
                 best: None,
                 parent: Some((node_ix, true)),
             };
@@ -260,21 +285,27 @@ impl Grower {
                 end,
                 sums: right_sums,
                 depth,
-                hist: Some(right_hist),
+                hist: right_hist,
                 best: None,
                 parent: Some((node_ix, false)),
             });
             let can_split = params.max_depth <= 0 || (depth as i64) < params.max_depth;
+            let searchable = can_split && leaves.len() < params.num_leaves;
+            if searchable && on_device {
+                // Both children in one read.
+                self.find_best_on_device(&[li, right_leaf], &mut leaves, features, params, scale);
+            }
             for ix in [li, right_leaf] {
-                if can_split && leaves.len() < params.num_leaves {
+                if searchable && !on_device {
                     let mut leaf = std::mem::replace(&mut leaves[ix], placeholder());
                     self.find_best(&mut leaf, mappers, features, params, scale);
                     leaves[ix] = leaf;
                 }
-                if leaves[ix].best.is_none()
-                    && let Some(hh) = leaves[ix].hist.take()
-                {
-                    self.pool.push(hh);
+                if leaves[ix].best.is_none() {
+                    if let Some(hh) = leaves[ix].hist.take() {
+                        self.pool.push(hh);
+                    }
+                    self.build_on_device(|g| g.release(ix));
                 }
             }
         }
@@ -283,6 +314,7 @@ impl Grower {
                 self.pool.push(hh);
             }
         }
+        self.build_on_device(|g| g.release_all());
         let leaf_values = leaves
             .iter()
             .map(|l| {
@@ -306,6 +338,25 @@ impl Grower {
         }
     }
 
+    /// Whether leaf histograms stay on a GPU that shortlists splits.
+    fn searches_on_device(&self) -> bool {
+        #[cfg(feature = "gpu")]
+        if let Some(gpu) = &self.gpu {
+            return gpu.searches();
+        }
+        false
+    }
+
+    /// Runs `f` on the GPU's histograms, if there is a GPU.
+    #[cfg_attr(not(feature = "gpu"), allow(unused_variables))]
+    fn build_on_device(&mut self, f: impl FnOnce(&mut GpuState)) {
+        #[cfg(feature = "gpu")]
+        if let Some(gpu) = &mut self.gpu {
+            f(gpu);
+        }
+    }
+
+    /// The best split of a leaf, from its histogram.
     fn find_best(
         &self,
         leaf: &mut Leaf,
@@ -315,17 +366,60 @@ impl Grower {
         scale: (f64, f64),
     ) {
         leaf.best = None;
-        if leaf.sums.count < 2 * params.min_data_in_leaf {
+        let Some(scan) = leaf_scan(leaf, params) else {
             return;
-        }
-        let Some(hist) = &leaf.hist else { return };
-        let scan = LeafScan {
-            params,
-            total: leaf.sums,
-            parent_gain: leaf_gain(leaf.sums.g, leaf.sums.h, params),
         };
-        leaf.best = best_split(&scan, hist, scale, mappers, features);
+        if let Some(hist) = &leaf.hist {
+            leaf.best = best_split(&scan, hist, scale, mappers, features);
+        }
     }
+
+    /// The best splits of leaves `ixs`, whose histograms are on the
+    /// device: it shortlists each feature's thresholds (one read for all
+    /// the leaves) and they are scored here exactly as the host's scan
+    /// scores them.
+    #[cfg_attr(not(feature = "gpu"), allow(unused_variables))]
+    fn find_best_on_device(
+        &mut self,
+        ixs: &[usize],
+        leaves: &mut [Leaf],
+        features: &[usize],
+        params: &GbdtValidParams,
+        scale: (f64, f64),
+    ) {
+        #[cfg(feature = "gpu")]
+        if let Some(gpu) = &mut self.gpu {
+            let mut asked = Vec::new();
+            for &ix in ixs {
+                leaves[ix].best = None;
+                if let Some(scan) = leaf_scan(&leaves[ix], params)
+                    && let Some(min_levels) = scan.min_hessian_levels(scale.1)
+                {
+                    asked.push((ix, min_levels));
+                }
+            }
+            let l1 = (params.lambda_l1 / scale.0) as f32;
+            let l2 = (params.lambda_l2 / scale.1) as f32;
+            let shortlists = gpu.search(&asked, l1, l2);
+            for (&(ix, _), lists) in asked.iter().zip(&shortlists) {
+                let scan = leaf_scan(&leaves[ix], params).expect("asked for it");
+                let best = features
+                    .iter()
+                    .filter_map(|&j| scan.best_candidate(j, &lists[j], scale))
+                    .reduce(better);
+                leaves[ix].best = best;
+            }
+        }
+    }
+}
+
+/// How a leaf's splits are scanned, if it has rows enough to split.
+fn leaf_scan<'a>(leaf: &Leaf, params: &'a GbdtValidParams) -> Option<LeafScan<'a>> {
+    (leaf.sums.count >= 2 * params.min_data_in_leaf).then(|| LeafScan {
+        params,
+        total: leaf.sums,
+        parent_gain: leaf_gain(leaf.sums.g, leaf.sums.h, params),
+    })
 }
 
 /// Stable partition of a leaf's rows: left rows first, each side in its

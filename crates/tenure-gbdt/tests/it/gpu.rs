@@ -9,9 +9,9 @@ use proptest::prelude::*;
 use tenure_core::{Dataset, Matrix, ParamGuard, Target};
 use tenure_device::{DeviceRequest, ResolvedDevice};
 use tenure_gbdt::bin::{BinnedData, fit_mappers};
-use tenure_gbdt::gpu::{GpuDevice, GpuHistograms};
-use tenure_gbdt::hist::{Histogram, Packed, Scratch, pack};
-use tenure_gbdt::split::SplitRule;
+use tenure_gbdt::gpu::{GpuDevice, GpuHistograms, SHORTLIST};
+use tenure_gbdt::hist::{Histogram, Packed, Scratch, pack, unpack};
+use tenure_gbdt::split::{LeafScan, SplitRule, Sums, leaf_gain};
 use tenure_gbdt::tree::{BinNode, BinTree};
 use tenure_gbdt::{Booster, GbdtParams, GbdtValidParams, Objective, TrainSet, train_on};
 
@@ -143,6 +143,88 @@ proptest! {
         let before = gpu.rows(0..left.len());
         split(&mut gpu, left.len()..rows.len(), &right, (feature + 1) % f)?;
         prop_assert_eq!(gpu.rows(0..left.len()), before);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    /// The device's shortlist of each feature's thresholds, scored on the
+    /// host, gives exactly the split the host's full scan finds, for the
+    /// root and for both children of a split (one built, one subtracted
+    /// on the device), whatever the penalties and minimums.
+    #[test]
+    fn device_shortlists_hold_the_hosts_best_split(
+        n in 2usize..3000,
+        f in 1usize..7,
+        n_bins in 2u8..=255,
+        levels in 2i32..127,
+        threshold in 0u8..255,
+        lambda_l1 in prop::sample::select(vec![0.0, 0.5, 5.0]),
+        lambda_l2 in prop::sample::select(vec![0.0, 1.0, 50.0]),
+        min_data_in_leaf in 1usize..60,
+        min_sum_hessian_in_leaf in prop::sample::select(vec![0.0, 1e-3, 5.0]),
+        gs in 0.001f64..2.0,
+        hs in 0.001f64..2.0,
+        seed in 0u64..1_000_000,
+    ) {
+        let (data, packed) = random_data(n, f, n_bins, levels, seed);
+        let mut gpu = GpuHistograms::new(&device(), &data).unwrap();
+        gpu.enable_search(&vec![u32::from(n_bins); f]);
+        gpu.set_gradients(&packed);
+        let all: Vec<u32> = (0..n as u32).collect();
+        gpu.start_tree(&all);
+        gpu.build_leaf(0, 0..n);
+        let params = GbdtParams::new()
+            .with(|c| {
+                c.lambda_l1 = lambda_l1;
+                c.lambda_l2 = lambda_l2;
+                c.min_data_in_leaf = min_data_in_leaf;
+                c.min_sum_hessian_in_leaf = min_sum_hessian_in_leaf;
+            })
+            .check()
+            .unwrap();
+        let scale = (gs, hs);
+        let check = |gpu: &mut GpuHistograms, leaf: usize, rows: &[u32]| -> Result<(), TestCaseError> {
+            let hist = cpu_histogram(&data, rows, &packed);
+            let (tg, th) = unpack(rows.iter().map(|&i| packed[i as usize]).sum());
+            let total = Sums { g: tg as f64 * gs, h: th as f64 * hs, count: rows.len() };
+            let scan = LeafScan {
+                params: &params,
+                total,
+                parent_gain: leaf_gain(total.g, total.h, &params),
+            };
+            let Some(min_levels) = scan.min_hessian_levels(hs) else { return Ok(()) };
+            let short = gpu
+                .search(&[(leaf, min_levels)], (lambda_l1 / gs) as f32, (lambda_l2 / hs) as f32)
+                .remove(0);
+            for (j, list) in short.iter().enumerate() {
+                prop_assert!(list.prefixes.len() <= SHORTLIST);
+                prop_assert_eq!(
+                    scan.best_candidate(j, list, scale),
+                    scan.numeric_quantized(j, &hist.quant[j], usize::from(n_bins), scale),
+                    "feature {}", j
+                );
+            }
+            Ok(())
+        };
+        check(&mut gpu, 0, &all)?;
+
+        let rule = SplitRule::Le { bin: threshold };
+        let col = data.col(0);
+        let (left, right): (Vec<u32>, Vec<u32>) =
+            all.iter().partition(|&&i| rule.goes_left(col[i as usize], false));
+        gpu.split(0..n, 0, &rule, false);
+        let mid = left.len();
+        // Leaf 0 keeps the left rows; the right ones become leaf 1.
+        let (small, range, large) = if left.len() <= right.len() {
+            (0, 0..mid, 1)
+        } else {
+            (1, mid..n, 0)
+        };
+        gpu.split_histograms(0, small, range, large);
+        check(&mut gpu, 0, &left)?;
+        check(&mut gpu, 1, &right)?;
     }
 }
 
@@ -317,21 +399,24 @@ fn gpu_training_gives_the_quantised_cpu_trees() {
     );
 }
 
-/// What a training moves, counted exactly: the binned matrix (four rows'
-/// bins to a word), the gradient buffer and the bin offsets once; then per
-/// round the quantised gradient levels (2 bytes a row) and a 32-byte mask
-/// per split; and back, one histogram for the root and for the smaller
-/// child of each split, one read each, of the bins each feature uses only
-/// (a flag has 3 with the missing bin, a continuous feature all 256).
+/// What a training moves, counted exactly. Once: the binned matrix (four
+/// rows' bins to a word), the gradient buffer and the bin offsets. Per
+/// round: the quantised levels (2 bytes a row) and a 32-byte mask per
+/// split. Back: with numeric features only, the device keeps the leaf
+/// histograms and returns a shortlist per feature (16 integers) for each
+/// leaf searched; with a categorical feature, one histogram of the bins
+/// each feature uses (a flag has 3 with the missing bin, a continuous
+/// feature all 256) for the root and for the smaller child of each split.
+/// Either way the trees are the quantised CPU's.
 #[test]
-fn a_training_moves_the_matrix_once_and_one_histogram_per_built_leaf() {
+fn a_training_moves_the_matrix_once_and_little_per_round() {
     let (n, f) = (5_000, 6);
     let (x, s) = synthetic(n, f, 31);
     // Feature 0 a flag, feature 1 three levels, the rest continuous.
     let mut cells = x.as_slice().to_vec();
     for i in 0..n {
         cells[i * f] = f64::from(x.get(i, 0) > 0.0);
-        cells[i * f + 1] = (x.get(i, 1) * 1.5).round().clamp(-1.0, 1.0);
+        cells[i * f + 1] = (x.get(i, 1) * 1.5).round().clamp(-1.0, 1.0) + 1.0;
     }
     let x = Matrix::new(cells, n, f).unwrap();
     let mut r = lcg(32);
@@ -341,45 +426,71 @@ fn a_training_moves_the_matrix_once_and_one_histogram_per_built_leaf() {
         .collect();
     let names: Vec<String> = (0..f).map(|j| format!("x{j}")).collect();
     let data = Dataset::new(x, names.clone(), Target::Binary(y)).unwrap();
-    let p = GbdtParams::new()
-        .with(|c| {
-            c.num_iterations = 8;
-            c.num_leaves = 15;
-            c.use_quantized_grad = true;
-        })
-        .check()
-        .unwrap();
-    let booster = fit(&p, &data, wgpu());
-    // Packed reads change no sum: the trees are still the quantised CPU's.
-    assert_eq!(
-        booster.to_spec(),
-        fit(&p, &data, &ResolvedDevice::Cpu).to_spec()
-    );
-    let splits: u64 = booster
-        .feature_importance(tenure_gbdt::ImportanceKind::Split)
-        .iter()
-        .map(|(_, k)| *k as u64)
-        .sum();
-    let trees = booster.num_trees() as u64;
-    assert_eq!(trees, 8);
-    // Bins used per feature, from the binning the booster does.
-    let mappers = fit_mappers(data.x(), &names, &vec![false; f], 255, 1, 200_000).unwrap();
-    let binned = BinnedData::new(data.x(), &mappers);
-    let used: Vec<u64> = (0..f)
-        .map(|j| u64::from(*binned.col(j).iter().max().unwrap()) + 1)
-        .collect();
-    assert_eq!(&used[..2], [3, 4]);
-    assert!(used[2..].iter().all(|&u| u == 256), "{used:?}");
-    let t = booster.device_traffic.expect("trained on the device");
+    let params = |categorical: bool| {
+        GbdtParams::new()
+            .with(|c| {
+                c.num_iterations = 8;
+                c.num_leaves = 15;
+                c.use_quantized_grad = true;
+                if categorical {
+                    c.categorical_feature = vec!["x1".into()];
+                }
+            })
+            .check()
+            .unwrap()
+    };
     let (n, f) = (n as u64, f as u64);
-    assert_eq!(
-        t.uploaded_at_start,
-        (n.div_ceil(4) * f + n.div_ceil(2) + f + 1) * 4
-    );
-    assert_eq!(t.rounds, trees);
-    assert_eq!(t.uploaded_in_rounds, trees * 2 * n + 32 * splits);
-    assert_eq!(t.reads, trees + splits);
-    assert_eq!(t.read_back, t.reads * used.iter().sum::<u64>() * 2 * 4);
-    let cpu = fit(&p, &data, &ResolvedDevice::Cpu);
-    assert!(cpu.device_traffic.is_none());
+    let matrix = (n.div_ceil(4) * f + n.div_ceil(2) + f + 1) * 4;
+    for categorical in [false, true] {
+        let p = params(categorical);
+        let booster = fit(&p, &data, wgpu());
+        assert_eq!(
+            booster.to_spec(),
+            fit(&p, &data, &ResolvedDevice::Cpu).to_spec(),
+            "categorical: {categorical}"
+        );
+        let splits: u64 = booster
+            .feature_importance(tenure_gbdt::ImportanceKind::Split)
+            .iter()
+            .map(|(_, k)| *k as u64)
+            .sum();
+        let trees = booster.num_trees() as u64;
+        assert_eq!(trees, 8);
+        let t = booster.device_traffic.expect("trained on the device");
+        assert_eq!(t.rounds, trees);
+        assert_eq!(t.uploaded_in_rounds, trees * 2 * n + 32 * splits);
+        if categorical {
+            // Bins used per feature, from the booster's own binning.
+            let mappers = fit_mappers(
+                data.x(),
+                &names,
+                &[false, true, false, false, false, false],
+                255,
+                p.min_data_per_group,
+                200_000,
+            )
+            .unwrap();
+            let binned = BinnedData::new(data.x(), &mappers);
+            let used: Vec<u64> = (0..f as usize)
+                .map(|j| u64::from(*binned.col(j).iter().max().unwrap()) + 1)
+                .collect();
+            assert_eq!(used[0], 3, "{used:?}");
+            assert!(used[1] <= 5, "{used:?}");
+            assert!(used[2..].iter().all(|&u| u == 256), "{used:?}");
+            assert_eq!(t.uploaded_at_start, matrix);
+            assert_eq!(t.reads, trees + splits);
+            assert_eq!(t.read_back, t.reads * used.iter().sum::<u64>() * 2 * 4);
+        } else {
+            // The value-bin counts go up once too.
+            assert_eq!(t.uploaded_at_start, matrix + f * 4);
+            // One read for the root, and one for both children of a
+            // split that may split further; a shortlist (16 integers a
+            // feature) per leaf searched.
+            assert!(t.reads >= trees && t.reads <= trees + splits, "{t:?}");
+            let per_leaf = f * 16 * 4;
+            assert_eq!(t.read_back % per_leaf, 0, "{t:?}");
+            assert!(t.read_back / per_leaf >= t.reads, "{t:?}");
+            assert!(t.read_back / per_leaf <= 2 * t.reads, "{t:?}");
+        }
+    }
 }
