@@ -352,7 +352,8 @@ pub fn train_with(
 /// resolved (`--device`). On a GPU, gradients are always quantised
 /// (`use_quantized_grad`, whatever the parameters say) and histograms are
 /// summed there ([`crate::gpu`]); the trees are the quantised CPU
-/// booster's, bit for bit.
+/// booster's, bit for bit, unless `f32` rounding drops the best threshold
+/// from the device's shortlist (see [`crate::gpu`]).
 pub fn train_on(
     params: &GbdtValidParams,
     names: &[String],
@@ -489,7 +490,12 @@ fn train_inner(
                 BinMapper::Categorical { .. } => None,
             })
             .collect();
-        if let Some(v) = value_bins {
+        // Each leaf that may split keeps a histogram there (2 KiB a
+        // feature): past 1 GiB of them, histograms come back instead.
+        let kept = (data.n_features * 2 * 256 * 4) as u64 * params.num_leaves as u64;
+        if let Some(v) = value_bins
+            && kept <= 1 << 30
+        {
             histograms.enable_search(&v);
         }
         grower.gpu = Some(histograms);

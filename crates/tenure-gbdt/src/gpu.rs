@@ -30,7 +30,7 @@
 //! (`use_quantized_grad`, one level being a per-round scale), with `i32`
 //! atomics. Integer sums are exact in any order, so a histogram built here
 //! equals the CPU's quantised histogram bit for bit, and the trees are the
-//! CPU's quantised trees.
+//! CPU's quantised trees (with the shortlist's proviso above).
 
 use std::ops::Range;
 

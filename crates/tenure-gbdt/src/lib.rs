@@ -15,7 +15,8 @@
 //! every leaf's histogram is summed there from quantised gradients with
 //! integer atomics, and numeric features' thresholds are shortlisted there
 //! for the host to score (`gpu`), so the trees are the CPU's with
-//! `use_quantized_grad`, bit for bit.
+//! `use_quantized_grad`, bit for bit, save a near-tie that `f32` rounding
+//! resolves differently (see `gpu`).
 //!
 //! ```
 //! use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Target};

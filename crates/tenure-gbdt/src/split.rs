@@ -222,7 +222,10 @@ impl LeafScan<'_> {
     /// product is monotone in `k`. `None` when no side can be large enough.
     pub fn min_hessian_levels(&self, hs: f64) -> Option<i64> {
         let min_h = self.min_h();
-        if !min_h.is_finite() || hs <= 0.0 {
+        // Level sums stay below 2^31 (the booster checks rows x levels), so
+        // past 2^32 levels no side can pass, as the host's test agrees; the
+        // negated form also catches an infinite or NaN ratio.
+        if !(hs > 0.0 && min_h / hs < 2f64.powi(32)) {
             return None;
         }
         let mut k = (min_h / hs).ceil().max(0.0) as i64;

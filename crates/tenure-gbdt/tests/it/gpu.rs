@@ -494,3 +494,36 @@ fn a_training_moves_the_matrix_once_and_little_per_round() {
         }
     }
 }
+
+/// Where the shortlist is most at risk: many rows, a strong mean gradient
+/// (95% positives) and a weak signal, so in deep leaves the two sides'
+/// gains are large next to the differences between thresholds, and deep
+/// trees with small leaves. The device's trees must still be the CPU's.
+#[test]
+fn shortlists_hold_with_a_strong_mean_gradient_and_a_weak_signal() {
+    let (n, f) = (40_000, 8);
+    let (x, s) = synthetic(n, f, 41);
+    let mut r = lcg(42);
+    let y: Vec<f64> = s
+        .iter()
+        .map(|v| f64::from(r() < 1.0 / (1.0 + (-(3.0 + 0.2 * v)).exp())))
+        .collect();
+    let names: Vec<String> = (0..f).map(|j| format!("x{j}")).collect();
+    let data = Dataset::new(x, names, Target::Binary(y)).unwrap();
+    let p = GbdtParams::new()
+        .with(|c| {
+            c.num_iterations = 15;
+            c.num_leaves = 63;
+            c.min_data_in_leaf = 5;
+            c.use_quantized_grad = true;
+            c.num_grad_quant_bins = 32;
+        })
+        .check()
+        .unwrap();
+    let gpu = fit(&p, &data, wgpu());
+    assert!(gpu.device_traffic.unwrap().read_back > 0);
+    assert_eq!(
+        gpu.to_spec(),
+        fit(&p, &data, &ResolvedDevice::Cpu).to_spec()
+    );
+}
