@@ -188,7 +188,7 @@ impl LeafScan<'_> {
         })
     }
 
-    /// [`LeafScan::numeric`] on quantised sums: every side's sums are its
+    /// The numeric scan on quantised sums: every side's sums are its
     /// integer levels times the scale, so a threshold's gain depends on its
     /// prefix sums only and a GPU's shortlist of thresholds is scored
     /// exactly as the full scan scores them.
