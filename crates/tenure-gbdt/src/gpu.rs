@@ -732,29 +732,10 @@ impl GpuHistograms {
     /// The quantised histogram of the rows at positions `range` (a leaf),
     /// as the CPU's `Histogram::build_quantized` gives it.
     pub fn build(&mut self, range: Range<usize>) -> Histogram {
-        assert!(range.start <= range.end && range.end <= self.tree_rows);
         let client = &self.device.client;
         let f = self.n_features;
-        let len = 2 * 256 * f.max(1);
-        self.fill(&self.hist, len);
-        if !range.is_empty() {
-            histogram_kernel::launch(
-                client,
-                CubeCount::Static(
-                    range.len().div_ceil(ROWS_PER_CUBE) as u32,
-                    f.max(1) as u32,
-                    1,
-                ),
-                CubeDim::new_1d(CUBE),
-                buffer(&self.bins, self.words * f.max(1)),
-                buffer(&self.rows, self.tree_rows.max(1)),
-                buffer(&self.gh, self.n_rows.div_ceil(2).max(1)),
-                buffer(&self.hist, len),
-                range.start,
-                range.end,
-                self.words,
-            );
-        }
+        let len = self.hist_len();
+        self.sum_into(&self.hist, range);
         let bytes = match &self.compact {
             Some(c) => {
                 compact_kernel::launch(
@@ -811,7 +792,6 @@ impl GpuHistograms {
     /// Sums the rows at positions `range` into a histogram kept on the
     /// device as leaf `leaf`'s.
     pub fn build_leaf(&mut self, leaf: usize, range: Range<usize>) {
-        assert!(range.start <= range.end && range.end <= self.tree_rows);
         let len = self.hist_len();
         let hist = match self.spare.pop() {
             Some(h) => h,
@@ -820,26 +800,31 @@ impl GpuHistograms {
                 self.device.client.empty(len * size_of::<i32>())
             }
         };
-        self.fill(&hist, len);
-        if !range.is_empty() {
-            histogram_kernel::launch(
-                &self.device.client,
-                CubeCount::Static(
-                    range.len().div_ceil(ROWS_PER_CUBE) as u32,
-                    self.n_features.max(1) as u32,
-                    1,
-                ),
-                CubeDim::new_1d(CUBE),
-                buffer(&self.bins, self.words * self.n_features.max(1)),
-                buffer(&self.rows, self.tree_rows.max(1)),
-                buffer(&self.gh, self.n_rows.div_ceil(2).max(1)),
-                buffer(&hist, len),
-                range.start,
-                range.end,
-                self.words,
-            );
-        }
+        self.sum_into(&hist, range);
         self.set_leaf(leaf, hist);
+    }
+
+    /// Zeroes `hist` and sums the rows at positions `range` into it.
+    fn sum_into(&self, hist: &Handle, range: Range<usize>) {
+        assert!(range.start <= range.end && range.end <= self.tree_rows);
+        let len = self.hist_len();
+        self.fill(hist, len);
+        if range.is_empty() {
+            return;
+        }
+        let f = self.n_features.max(1);
+        histogram_kernel::launch(
+            &self.device.client,
+            CubeCount::Static(range.len().div_ceil(ROWS_PER_CUBE) as u32, f as u32, 1),
+            CubeDim::new_1d(CUBE),
+            buffer(&self.bins, self.words * f),
+            buffer(&self.rows, self.tree_rows.max(1)),
+            buffer(&self.gh, self.n_rows.div_ceil(2).max(1)),
+            buffer(hist, len),
+            range.start,
+            range.end,
+            self.words,
+        );
     }
 
     fn set_leaf(&mut self, leaf: usize, hist: Handle) {

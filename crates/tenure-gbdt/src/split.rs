@@ -99,17 +99,21 @@ impl LeafScan<'_> {
             && r.h >= p.min_sum_hessian_in_leaf
     }
 
-    fn sums(&self, g: f64, h: f64) -> Sums {
-        // Counts estimated from hessians, as LightGBM does.
-        let factor = if self.total.h > 0.0 {
+    /// Rows per unit of hessian in the leaf: counts are estimated from
+    /// hessians, as LightGBM does.
+    fn count_factor(&self) -> f64 {
+        if self.total.h > 0.0 {
             self.total.count as f64 / self.total.h
         } else {
             0.0
-        };
+        }
+    }
+
+    fn sums(&self, g: f64, h: f64) -> Sums {
         Sums {
             g,
             h,
-            count: (h * factor).round() as usize,
+            count: (h * self.count_factor()).round() as usize,
         }
     }
 
@@ -129,18 +133,7 @@ impl LeafScan<'_> {
         let miss = hist[MISSING_BIN as usize];
         let has_missing = miss[1] != 0.0 || miss[0] != 0.0;
         let (tg, th) = (self.total.g, self.total.h);
-        let factor = if th > 0.0 {
-            self.total.count as f64 / th
-        } else {
-            0.0
-        };
-        // round(h * factor) >= min_data  <=>  h >= (min_data - 0.5) / factor:
-        // one comparison per side in the hot loop, no rounding.
-        let min_h = if factor > 0.0 {
-            ((p.min_data_in_leaf as f64 - 0.5) / factor).max(p.min_sum_hessian_in_leaf)
-        } else {
-            f64::INFINITY
-        };
+        let min_h = self.min_h();
         let mut best_gain = p.min_gain_to_split + self.parent_gain;
         let mut best: Option<(usize, bool, f64, f64)> = None;
         let (mut g, mut h) = (0.0, 0.0);
@@ -169,8 +162,23 @@ impl LeafScan<'_> {
             }
         }
         let (b, missing_left, lg, lh) = best?;
-        let l = self.sums(lg, lh);
-        let r = self.sums(tg - lg, th - lh);
+        let (l, r) = (self.sums(lg, lh), self.sums(tg - lg, th - lh));
+        Some(self.threshold_split(feature, b as u8, missing_left, has_missing, l, r, best_gain))
+    }
+
+    /// The split at value bin `bin` with sides `l` and `r`, reaching
+    /// `best_gain` (the parent's gain included).
+    #[allow(clippy::too_many_arguments)]
+    fn threshold_split(
+        &self,
+        feature: usize,
+        bin: u8,
+        missing_left: bool,
+        has_missing: bool,
+        l: Sums,
+        r: Sums,
+        best_gain: f64,
+    ) -> Split {
         // With no missing rows in training, missing values follow the side
         // holding more data.
         let missing_left = if has_missing {
@@ -178,14 +186,14 @@ impl LeafScan<'_> {
         } else {
             l.h >= r.h
         };
-        Some(Split {
+        Split {
             feature,
-            rule: SplitRule::Le { bin: b as u8 },
+            rule: SplitRule::Le { bin },
             missing_left,
             gain: best_gain - self.parent_gain,
             left: l,
             right: r,
-        })
+        }
     }
 
     /// The numeric scan on quantised sums: every side's sums are its
@@ -202,19 +210,13 @@ impl LeafScan<'_> {
         let total = bins
             .iter()
             .fold(Levels::default(), |t, &v| t.plus(Levels::of(v)));
-        let mut prefix = Levels::default();
-        let prefixes = (1..n_value_bins)
-            .map(|b| {
-                prefix = prefix.plus(Levels::of(bins[b]));
-                (b as u8, prefix)
-            })
-            .collect();
-        let c = Candidates {
-            total,
-            missing: Levels::of(bins[MISSING_BIN as usize]),
-            prefixes,
-        };
-        self.best_candidate(feature, &c, scale)
+        // Every threshold, prefix sums summed as the scan goes.
+        let prefixes = (1..n_value_bins).scan(Levels::default(), |prefix, b| {
+            *prefix = prefix.plus(Levels::of(bins[b]));
+            Some((b as u8, *prefix))
+        });
+        let missing = Levels::of(bins[MISSING_BIN as usize]);
+        self.best_threshold(feature, total, missing, prefixes, scale)
     }
 
     /// The smallest hessian level count `k` with `k * hs >= min_h`: the
@@ -238,14 +240,12 @@ impl LeafScan<'_> {
         Some(k)
     }
 
-    /// round(h * factor) >= min_data  <=>  h >= (min_data - 0.5) / factor.
+    /// The least hessian a side may have: round(h * factor) >= min_data
+    /// <=> h >= (min_data - 0.5) / factor, one comparison per side in the
+    /// hot loop, no rounding.
     fn min_h(&self) -> f64 {
         let p = self.params;
-        let factor = if self.total.h > 0.0 {
-            self.total.count as f64 / self.total.h
-        } else {
-            0.0
-        };
+        let factor = self.count_factor();
         if factor > 0.0 {
             ((p.min_data_in_leaf as f64 - 0.5) / factor).max(p.min_sum_hessian_in_leaf)
         } else {
@@ -259,24 +259,37 @@ impl LeafScan<'_> {
         &self,
         feature: usize,
         c: &Candidates,
+        scale: (f64, f64),
+    ) -> Option<Split> {
+        let prefixes = c.prefixes.iter().copied();
+        self.best_threshold(feature, c.total, c.missing, prefixes, scale)
+    }
+
+    /// [`LeafScan::best_candidate`] over thresholds in ascending bin order.
+    fn best_threshold(
+        &self,
+        feature: usize,
+        total: Levels,
+        missing: Levels,
+        prefixes: impl Iterator<Item = (u8, Levels)>,
         (gs, hs): (f64, f64),
     ) -> Option<Split> {
         let p = self.params;
-        let has_missing = c.missing != Levels::default();
+        let has_missing = missing != Levels::default();
         let min_h = self.min_h();
         let mut best_gain = p.min_gain_to_split + self.parent_gain;
         let mut best: Option<(u8, bool, Levels)> = None;
-        for &(b, prefix) in &c.prefixes {
+        for (b, prefix) in prefixes {
             for missing_left in [false, true] {
                 if missing_left && !has_missing {
                     break;
                 }
                 let left = if missing_left {
-                    prefix.plus(c.missing)
+                    prefix.plus(missing)
                 } else {
                     prefix
                 };
-                let right = c.total.minus(left);
+                let right = total.minus(left);
                 let (lh, rh) = (left.h as f64 * hs, right.h as f64 * hs);
                 if lh < min_h || rh < min_h {
                     continue;
@@ -290,22 +303,10 @@ impl LeafScan<'_> {
             }
         }
         let (b, missing_left, left) = best?;
-        let right = c.total.minus(left);
+        let right = total.minus(left);
         let l = self.sums(left.g as f64 * gs, left.h as f64 * hs);
         let r = self.sums(right.g as f64 * gs, right.h as f64 * hs);
-        let missing_left = if has_missing {
-            missing_left
-        } else {
-            l.h >= r.h
-        };
-        Some(Split {
-            feature,
-            rule: SplitRule::Le { bin: b },
-            missing_left,
-            gain: best_gain - self.parent_gain,
-            left: l,
-            right: r,
-        })
+        Some(self.threshold_split(feature, b, missing_left, has_missing, l, r, best_gain))
     }
 
     /// LightGBM's categorical split: one-vs-rest for few levels, else the

@@ -167,7 +167,7 @@ impl Grower {
         // Histograms stay on the device, which shortlists splits.
         let on_device = self.searches_on_device() && quant.is_some();
         let root_hist = if on_device {
-            self.build_on_device(|g| g.build_leaf(0, 0..indices.len()));
+            self.with_gpu(|g| g.build_leaf(0, 0..indices.len()));
             None
         } else {
             Some(self.build_hist(data, indices, 0..indices.len(), gh, quant, threads))
@@ -255,7 +255,7 @@ impl Grower {
                 } else {
                     (right_leaf, li)
                 };
-                self.build_on_device(|g| g.split_histograms(li, small, small_rows, large));
+                self.with_gpu(|g| g.split_histograms(li, small, small_rows, large));
                 (None, None)
             } else {
                 let mut large = leaves[li]
@@ -305,7 +305,7 @@ impl Grower {
                     if let Some(hh) = leaves[ix].hist.take() {
                         self.pool.push(hh);
                     }
-                    self.build_on_device(|g| g.release(ix));
+                    self.with_gpu(|g| g.release(ix));
                 }
             }
         }
@@ -314,7 +314,7 @@ impl Grower {
                 self.pool.push(hh);
             }
         }
-        self.build_on_device(|g| g.release_all());
+        self.with_gpu(|g| g.release_all());
         let leaf_values = leaves
             .iter()
             .map(|l| {
@@ -347,9 +347,9 @@ impl Grower {
         false
     }
 
-    /// Runs `f` on the GPU's histograms, if there is a GPU.
+    /// Runs `f` on the GPU's state, if training on a GPU.
     #[cfg_attr(not(feature = "gpu"), allow(unused_variables))]
-    fn build_on_device(&mut self, f: impl FnOnce(&mut GpuState)) {
+    fn with_gpu(&mut self, f: impl FnOnce(&mut GpuState)) {
         #[cfg(feature = "gpu")]
         if let Some(gpu) = &mut self.gpu {
             f(gpu);
@@ -390,19 +390,20 @@ impl Grower {
         #[cfg(feature = "gpu")]
         if let Some(gpu) = &mut self.gpu {
             let mut asked = Vec::new();
+            let mut scans = Vec::new();
             for &ix in ixs {
                 leaves[ix].best = None;
                 if let Some(scan) = leaf_scan(&leaves[ix], params)
                     && let Some(min_levels) = scan.min_hessian_levels(scale.1)
                 {
                     asked.push((ix, min_levels));
+                    scans.push(scan);
                 }
             }
             let l1 = (params.lambda_l1 / scale.0) as f32;
             let l2 = (params.lambda_l2 / scale.1) as f32;
             let shortlists = gpu.search(&asked, l1, l2);
-            for (&(ix, _), lists) in asked.iter().zip(&shortlists) {
-                let scan = leaf_scan(&leaves[ix], params).expect("asked for it");
+            for ((&(ix, _), scan), lists) in asked.iter().zip(&scans).zip(&shortlists) {
                 let best = features
                     .iter()
                     .filter_map(|&j| scan.best_candidate(j, &lists[j], scale))
