@@ -11,6 +11,7 @@ use tenure_core::{Dataset, Fit, Matrix, Predict, Target};
 use tenure_device::ResolvedDevice;
 
 use crate::bin::{BinMapper, BinnedData, fit_mappers};
+use crate::fixed::{FixedGradients, SCORE_LIMIT};
 use crate::hist::{Entry, Packed, pack};
 use crate::metric::{EvalLabels, EvalMetric};
 use crate::objective::{Labels, Loss, Objective};
@@ -156,7 +157,8 @@ pub struct DeviceTraffic {
     /// Bytes sent after that, over all rounds: quantised gradients, bags,
     /// split masks.
     pub uploaded_in_rounds: u64,
-    /// Bytes read back (histograms), and in how many reads.
+    /// Bytes read back (histograms or split shortlists, gradient maxima,
+    /// leaf totals), and in how many reads.
     pub read_back: u64,
     pub reads: u64,
     pub rounds: u64,
@@ -451,12 +453,40 @@ fn train_inner(
         weights,
         rho: params.tweedie_variance_power,
     };
-    let base_score = loss.init_score();
-    let mut score = vec![base_score; n];
-    let mut gh: Vec<Entry> = vec![[0.0; 2]; n];
     // The GPU adds integers only.
     let quantized = params.use_quantized_grad || gpu.is_some();
-    let mut packed: Vec<Packed> = if quantized { vec![0; n] } else { Vec::new() };
+    // Binary and squared-error gradients are then integers on both sides.
+    let fixed = match train.labels {
+        TrainLabels::Values(y) if quantized => {
+            FixedGradients::new(params.objective, y, loss.weights.is_some())
+        }
+        _ => None,
+    };
+    let base_score = match &fixed {
+        // On the score grid, so that the model predicts what it trained on.
+        Some(fx) => fx.value(fx.to_score(loss.init_score())),
+        None => loss.init_score(),
+    };
+    let mut score = if fixed.is_some() {
+        Vec::new()
+    } else {
+        vec![base_score; n]
+    };
+    let mut score_fx: Vec<i32> = match &fixed {
+        Some(fx) if gpu.is_none() => vec![fx.to_score(base_score); n],
+        _ => Vec::new(),
+    };
+    let mut gh: Vec<Entry> = if fixed.is_some() {
+        Vec::new()
+    } else {
+        vec![[0.0; 2]; n]
+    };
+    let device_gradients = fixed.is_some() && gpu.is_some();
+    let mut packed: Vec<Packed> = if quantized && !device_gradients {
+        vec![0; n]
+    } else {
+        Vec::new()
+    };
     if quantized && (n as u64) * (params.num_grad_quant_bins as u64) >= 1 << 31 {
         return Err(GbdtError::Core(tenure_core::CoreError::InvalidParam {
             name: "num_grad_quant_bins",
@@ -498,6 +528,9 @@ fn train_inner(
         {
             histograms.enable_search(&v);
         }
+        if let Some(fx) = &fixed {
+            histograms.enable_gradients(fx, fx.to_score(base_score));
+        }
         grower.gpu = Some(histograms);
     }
     let mut trees: Vec<BinTree> = Vec::with_capacity(params.num_iterations);
@@ -511,7 +544,9 @@ fn train_inner(
         if tenure_core::interrupt::requested() {
             return Err(GbdtError::Interrupted);
         }
-        loss.gradients(&score, &mut gh);
+        if fixed.is_none() {
+            loss.gradients(&score, &mut gh);
+        }
         if bagging && it % params.bagging_freq == 0 {
             let round = (it / params.bagging_freq) as u64;
             let key = mix(params.seed ^ mix(round));
@@ -526,14 +561,28 @@ fn train_inner(
         indices.extend_from_slice(&bag);
         let features = sample_features(f, params.feature_fraction, params.seed, it);
 
-        let scale = quantized.then(|| quantize(&gh, &mut packed, params, it));
-        #[cfg(feature = "gpu")]
-        if let Some(g) = &mut grower.gpu {
-            g.set_gradients(&packed);
-        }
+        let scale = match &fixed {
+            Some(fx) => {
+                let key = (mix(params.seed ^ 0xF1_CED ^ mix(it as u64)) >> 32) as u32;
+                let (levels, stochastic) = (params.num_grad_quant_bins, params.stochastic_rounding);
+                Some(match grower.gpu_gradients(fx, levels, stochastic, key) {
+                    Some(scale) => scale,
+                    None => fx.quantize(&score_fx, levels, stochastic, key, &mut packed),
+                })
+            }
+            None => {
+                let scale = quantized.then(|| quantize(&gh, &mut packed, params, it));
+                #[cfg(feature = "gpu")]
+                if let Some(g) = &mut grower.gpu {
+                    g.set_gradients(&packed);
+                }
+                scale
+            }
+        };
         let quant = scale.map(|scale| Quantized {
             packed: &packed,
             scale,
+            renew: fixed.is_none(),
         });
         let grown = grower.grow(
             &data,
@@ -549,8 +598,26 @@ fn train_inner(
             // No leaf can be split any more: further rounds add nothing.
             break;
         }
-        let tree = grown.tree;
-        if bagging {
+        let mut tree = grown.tree;
+        if let Some(fx) = &fixed {
+            // Leaf values on the score grid: training scores stay integers.
+            let values: Vec<i32> = tree.leaf_values.iter().map(|&v| fx.to_score(v)).collect();
+            tree.leaf_values = values.iter().map(|&v| fx.value(v)).collect();
+            if !grower.gpu_add_tree(&tree, &values) {
+                let add = |s: &mut i32, v: i32| *s = (*s + v).clamp(-SCORE_LIMIT, SCORE_LIMIT);
+                if bagging {
+                    score_fx.par_iter_mut().enumerate().for_each(|(i, s)| {
+                        add(s, values[tree.leaf(|j| data.rows[i * f + j])]);
+                    });
+                } else {
+                    for (leaf, &(lo, hi)) in grown.leaf_ranges.iter().enumerate() {
+                        for &i in &indices[lo..hi] {
+                            add(&mut score_fx[i as usize], values[leaf]);
+                        }
+                    }
+                }
+            }
+        } else if bagging {
             score.par_iter_mut().enumerate().for_each(|(i, s)| {
                 *s += tree.leaf_values[tree.leaf(|j| data.rows[i * f + j])];
             });

@@ -42,6 +42,7 @@ use tenure_device::ResolvedDevice;
 use crate::DeviceTraffic;
 use crate::bin::{BinnedData, MISSING_BIN};
 use crate::error::{GbdtError, Result};
+use crate::fixed::{FixedGradients, FixedKind, SCORE_LIMIT};
 use crate::hist::{Histogram, Packed, pack, unpack};
 use crate::split::{Candidates, Levels, SplitRule};
 use crate::tree::BinTree;
@@ -347,28 +348,271 @@ fn predict_kernel(
         for t in 0..n_trees {
             let root = usize::cast_from(node_start[t]);
             let n_nodes = usize::cast_from(node_start[t + 1usize]) - root;
-            let mut leaf = 0u32;
-            if n_nodes > 0usize {
-                let mut node = 0i32;
-                let mut walking = true;
-                while walking {
-                    let k = root + usize::cast_from(node);
-                    let b = bin_of(bins, usize::cast_from(node_feature[k]), i, words);
-                    let mut next = node_right[k];
-                    if in_mask(node_mask, k * 8usize, b) {
-                        next = node_left[k];
-                    }
-                    if next < 0i32 {
-                        leaf = u32::cast_from(-1i32 - next);
-                        walking = false;
-                    } else {
-                        node = next;
-                    }
-                }
-            }
+            let leaf = leaf_of(
+                bins,
+                node_feature,
+                node_left,
+                node_right,
+                node_mask,
+                root,
+                n_nodes,
+                i,
+                words,
+            );
             total += leaf_value[usize::cast_from(leaf_start[t] + leaf)];
         }
         out[i] = total;
+    }
+}
+
+/// The leaf row `i` lands in, in the tree of nodes `root..root + n_nodes`
+/// (children relative to `root`, a negative child `c` being leaf `-c - 1`).
+#[cube]
+#[allow(clippy::too_many_arguments)]
+fn leaf_of(
+    bins: &[u32],
+    node_feature: &[u32],
+    node_left: &[i32],
+    node_right: &[i32],
+    node_mask: &[u32],
+    root: usize,
+    n_nodes: usize,
+    i: usize,
+    words: usize,
+) -> u32 {
+    let mut leaf = 0u32;
+    if n_nodes > 0usize {
+        let mut node = 0i32;
+        let mut walking = true;
+        while walking {
+            let k = root + usize::cast_from(node);
+            let b = bin_of(bins, usize::cast_from(node_feature[k]), i, words);
+            let mut next = node_right[k];
+            if in_mask(node_mask, k * 8usize, b) {
+                next = node_left[k];
+            }
+            if next < 0i32 {
+                leaf = u32::cast_from(-1i32 - next);
+                walking = false;
+            } else {
+                node = next;
+            }
+        }
+    }
+    leaf
+}
+
+/// Adds one tree's integer leaf values to the fixed-point training scores,
+/// saturating at `±limit` as `fixed` does.
+#[cube(launch)]
+#[allow(clippy::too_many_arguments)]
+fn add_tree_kernel(
+    bins: &[u32],
+    node_feature: &[u32],
+    node_left: &[i32],
+    node_right: &[i32],
+    node_mask: &[u32],
+    leaf_value: &[i32],
+    score: &mut [i32],
+    n_nodes: usize,
+    n_rows: usize,
+    words: usize,
+    limit: i32,
+) {
+    let i = ABSOLUTE_POS;
+    if i < n_rows {
+        let leaf = leaf_of(
+            bins,
+            node_feature,
+            node_left,
+            node_right,
+            node_mask,
+            0usize,
+            n_nodes,
+            i,
+            words,
+        );
+        let mut s = score[i] + leaf_value[usize::cast_from(leaf)];
+        if s > limit {
+            s = limit;
+        }
+        if s < -limit {
+            s = -limit;
+        }
+        score[i] = s;
+    }
+}
+
+/// `fixed::interpolate`: `table` at fixed-point score `s`. The step times
+/// the fraction is floored as Rust's arithmetic shift floors it (integer
+/// division truncates toward zero on every backend).
+#[cube]
+fn interpolate(table: &[i32], s: i32) -> i32 {
+    let mut c = s;
+    if c < -1048576i32 {
+        c = -1048576i32;
+    }
+    if c > 1048576i32 {
+        c = 1048576i32;
+    }
+    let t = u32::cast_from(c + 1048576i32);
+    let k = usize::cast_from(t >> 8u32);
+    let frac = i32::cast_from(t & 255u32);
+    let a = table[k];
+    let x = (table[k + 1usize] - a) * frac;
+    let mut q = x / 256i32;
+    if q * 256i32 > x {
+        q -= 1i32;
+    }
+    a + q
+}
+
+/// `fixed::FixedGradients::gradient`'s gradient: `kind` 0 is binary (the
+/// sigmoid table minus the 0/1 label), 1 squared error.
+#[cube]
+fn fixed_gradient(kind: u32, s: i32, y: i32, sigmoid: &[i32]) -> i32 {
+    let mut g = s - y;
+    if kind == 0u32 {
+        g = interpolate(sigmoid, s) - y * 16777216i32;
+    }
+    g
+}
+
+/// `fixed::FixedGradients::gradient`'s hessian.
+#[cube]
+fn fixed_hessian(kind: u32, s: i32, slope: &[i32]) -> i32 {
+    let mut h = 1i32;
+    if kind == 0u32 {
+        h = interpolate(slope, s);
+    }
+    h
+}
+
+/// `fixed::level`: `v * mult / max` floored, then rounded up with
+/// probability the remainder's share (`stochastic` 1) or to nearest.
+#[cube]
+fn level(v: i32, max: i32, mult: i32, noise: u32, stochastic: u32) -> i32 {
+    let num = v * mult;
+    let mut q = num / max;
+    let mut r = num - q * max;
+    if r < 0i32 {
+        q -= 1i32;
+        r += max;
+    }
+    let mut up = 0i32;
+    if stochastic == 1u32 {
+        if noise % u32::cast_from(max) < u32::cast_from(r) {
+            up = 1i32;
+        }
+    } else if 2i32 * r >= max {
+        up = 1i32;
+    }
+    q + up
+}
+
+/// `fixed::hash`.
+#[cube]
+fn hash(x: u32) -> u32 {
+    let a = (x ^ (x >> 16u32)) * 2146121005u32;
+    let b = (a ^ (a >> 15u32)) * 2221713035u32;
+    b ^ (b >> 16u32)
+}
+
+/// The round's largest `|gradient|` and hessian into `stats[0]` and
+/// `stats[1]` (zeroed before): a cube's maximum first, in shared memory.
+#[cube(launch)]
+#[allow(clippy::too_many_arguments)]
+fn gradient_max_kernel(
+    score: &[i32],
+    label: &[i32],
+    sigmoid: &[i32],
+    slope: &[i32],
+    stats: &[Atomic<i32>],
+    kind: u32,
+    n: usize,
+) {
+    let local = Shared::<[Atomic<i32>]>::new_slice(2usize);
+    if UNIT_POS == 0u32 {
+        local[0usize].store(0i32);
+        local[1usize].store(0i32);
+    }
+    sync_cube();
+    let i = ABSOLUTE_POS;
+    if i < n {
+        let s = score[i];
+        let mut g = fixed_gradient(kind, s, label[i], sigmoid);
+        if g < 0i32 {
+            g = -g;
+        }
+        local[0usize].fetch_max(g);
+        local[1usize].fetch_max(fixed_hessian(kind, s, slope));
+    }
+    sync_cube();
+    if UNIT_POS == 0u32 {
+        stats[0usize].fetch_max(local[0usize].load());
+        stats[1usize].fetch_max(local[1usize].load());
+    }
+}
+
+/// Quantises the round's gradients into `gh` as `pack_levels` packs them,
+/// two rows a word, one unit per word; `stats` holds the maxima.
+#[cube(launch)]
+#[allow(clippy::too_many_arguments)]
+fn quantize_kernel(
+    score: &[i32],
+    label: &[i32],
+    sigmoid: &[i32],
+    slope: &[i32],
+    stats: &[i32],
+    gh: &mut [u32],
+    kind: u32,
+    half: i32,
+    full: i32,
+    key: u32,
+    stochastic: u32,
+    n: usize,
+) {
+    let w = ABSOLUTE_POS;
+    if w * 2usize < n {
+        let mut gmax = stats[0usize];
+        if gmax < 1i32 {
+            gmax = 1i32;
+        }
+        let mut hmax = stats[1usize];
+        if hmax < 1i32 {
+            hmax = 1i32;
+        }
+        let mut word = 0u32;
+        for k in 0..2usize {
+            let i = w * 2usize + k;
+            if i < n {
+                let s = score[i];
+                let g = fixed_gradient(kind, s, label[i], sigmoid);
+                let h = fixed_hessian(kind, s, slope);
+                let noise = hash(key ^ u32::cast_from(i));
+                let gl = level(g, gmax, half, noise, stochastic);
+                let hl = level(h, hmax, full, hash(noise), stochastic);
+                let packed = (u32::cast_from(gl) & 255u32) | (u32::cast_from(hl) << 8u32);
+                word |= packed << (u32::cast_from(k) * 16u32);
+            }
+        }
+        gh[w] = word;
+    }
+}
+
+/// A leaf's level totals into `stats[2..4]`: the sum of its first
+/// feature's bins (every row is in one bin of each feature).
+#[cube(launch)]
+fn totals_kernel(hist: &[i32], stats: &mut [i32]) {
+    if ABSOLUTE_POS == 0usize {
+        let mut g = 0i32;
+        let mut h = 0i32;
+        for b in 0..256usize {
+            g += hist[2usize * b];
+            h += hist[2usize * b + 1usize];
+        }
+        stats[2usize] = g;
+        stats[3usize] = h;
     }
 }
 
@@ -515,6 +759,9 @@ pub struct GpuHistograms {
     used: Vec<usize>,
     /// Where histograms are packed before reading, when that saves bytes.
     compact: Option<Compact>,
+    /// The training scores and what computes their gradients, when the
+    /// device computes them ([`GpuHistograms::enable_gradients`]).
+    fixed: Option<FixedBuffers>,
     /// Per feature, its value bins (`n_value_bins`), once the host asked
     /// the device to search splits ([`GpuHistograms::enable_search`]).
     value_bins: Option<Handle>,
@@ -548,6 +795,60 @@ pub fn pack_levels(g: i64, h: i64) -> u32 {
         "quantised levels ({g}, {h}) fit in a byte each"
     );
     (g as u8 as u32) | (h as u32) << 8
+}
+
+/// Trees flattened for the kernels: tree `t`'s nodes are
+/// `node_start[t]..node_start[t + 1]`, each with its 256-bit left set;
+/// one padding node at the end, as empty buffers are not bindable.
+struct FlatTrees {
+    feature: Vec<u32>,
+    left: Vec<i32>,
+    right: Vec<i32>,
+    mask: Vec<u32>,
+    node_start: Vec<u32>,
+}
+
+impl FlatTrees {
+    fn new(trees: &[BinTree]) -> Self {
+        let mut flat = Self {
+            feature: Vec::new(),
+            left: Vec::new(),
+            right: Vec::new(),
+            mask: Vec::new(),
+            node_start: vec![0],
+        };
+        for t in trees {
+            for n in &t.nodes {
+                flat.feature.push(n.feature);
+                flat.left.push(n.left);
+                flat.right.push(n.right);
+                flat.mask.extend(left_mask(&n.rule, n.missing_left));
+            }
+            flat.node_start.push(flat.feature.len() as u32);
+        }
+        flat.feature.push(0);
+        flat.left.push(-1);
+        flat.right.push(-1);
+        flat.mask.extend([0; 8]);
+        flat
+    }
+
+    fn bytes(&self) -> usize {
+        4 * (self.feature.len() * 3 + self.mask.len() + self.node_start.len())
+    }
+}
+
+/// What the device needs to compute a round's gradients itself.
+struct FixedBuffers {
+    kind: FixedKind,
+    /// Fixed-point training scores, one `i32` a row.
+    score: Handle,
+    labels: Handle,
+    sigmoid: Handle,
+    slope: Handle,
+    sigmoid_len: usize,
+    /// The round's largest `|gradient|` and hessian, then a leaf's totals.
+    stats: Handle,
 }
 
 /// A histogram's used bins, packed: feature `j` at `offsets[j]..offsets[j + 1]`.
@@ -636,6 +937,7 @@ impl GpuHistograms {
             },
             used,
             compact,
+            fixed: None,
             value_bins: None,
             leaf_hists: Vec::new(),
             spare: Vec::new(),
@@ -656,7 +958,12 @@ impl GpuHistograms {
         // rows a word), the histograms, the counters.
         let rows = 2 * self.n_rows + self.n_rows.div_ceil(2);
         let hists = (1 + self.leaf_buffers) * 2 * 256 * self.n_features;
-        (self.words * self.n_features + rows + hists + 2 + compact) * 4
+        // Scores and labels, the two tables, the statistics.
+        let fixed = self
+            .fixed
+            .as_ref()
+            .map_or(0, |fb| 2 * self.n_rows + 2 * fb.sigmoid_len + 4);
+        (self.words * self.n_features + rows + hists + 2 + compact + fixed) * 4
     }
 
     /// What this training moved so far.
@@ -692,6 +999,171 @@ impl GpuHistograms {
         self.traffic.rounds += 1;
     }
 
+    /// Keeps the training scores on the device, from `base` (in `fixed`'s
+    /// units), and computes each round's gradients there
+    /// ([`GpuHistograms::gradients`]) instead of taking them from the host.
+    pub fn enable_gradients(&mut self, fixed: &FixedGradients, base: i32) {
+        let client = &self.device.client;
+        let n = self.n_rows.max(1);
+        let score = client.empty(n * size_of::<i32>());
+        self.fill(&score, n, base as u32);
+        // Unused tables (squared error) are one element: empty buffers are
+        // not bindable.
+        let table = |t: &[i32]| {
+            let t = if t.is_empty() { &[0][..] } else { t };
+            (client.create_from_slice(i32::as_bytes(t)), t.len())
+        };
+        let (sigmoid, sigmoid_len) = table(&fixed.sigmoid);
+        let (slope, _) = table(&fixed.slope);
+        let labels = if fixed.labels.is_empty() {
+            vec![0]
+        } else {
+            fixed.labels.clone()
+        };
+        self.traffic.uploaded_at_start += 4 * (labels.len() + 2 * sigmoid_len) as u64;
+        self.fixed = Some(FixedBuffers {
+            kind: fixed.kind,
+            score,
+            labels: client.create_from_slice(i32::as_bytes(&labels)),
+            sigmoid,
+            slope,
+            sigmoid_len,
+            stats: client.empty(4 * size_of::<i32>()),
+        });
+    }
+
+    /// Whether the device computes the gradients.
+    pub fn computes_gradients(&self) -> bool {
+        self.fixed.is_some()
+    }
+
+    /// Computes and quantises this round's gradients at the device's
+    /// scores, as [`FixedGradients::quantize`] does on the host, and
+    /// returns one level's gradient and hessian (one read of 8 bytes).
+    pub fn gradients(
+        &mut self,
+        fixed: &FixedGradients,
+        levels: usize,
+        stochastic: bool,
+        key: u32,
+    ) -> (f64, f64) {
+        let fb = self.fixed.as_ref().expect("enable_gradients came first");
+        let client = &self.device.client;
+        let n = self.n_rows;
+        self.fill(&fb.stats, 4, 0);
+        let t = fb.sigmoid_len;
+        gradient_max_kernel::launch(
+            client,
+            self.device.cubes(n),
+            CubeDim::new_1d(CUBE),
+            buffer(&fb.score, n.max(1)),
+            buffer(&fb.labels, n.max(1)),
+            buffer(&fb.sigmoid, t),
+            buffer(&fb.slope, t),
+            buffer(&fb.stats, 4),
+            fb.kind as u32,
+            n,
+        );
+        quantize_kernel::launch(
+            client,
+            self.device.cubes(n.div_ceil(2)),
+            CubeDim::new_1d(CUBE),
+            buffer(&fb.score, n.max(1)),
+            buffer(&fb.labels, n.max(1)),
+            buffer(&fb.sigmoid, t),
+            buffer(&fb.slope, t),
+            buffer(&fb.stats, 4),
+            buffer(&self.gh, n.div_ceil(2).max(1)),
+            fb.kind as u32,
+            (levels / 2) as i32,
+            levels as i32,
+            key,
+            u32::from(stochastic),
+            n,
+        );
+        let stats = self.read_stats(0..2);
+        self.traffic.rounds += 1;
+        fixed.scales(stats[0].max(1), stats[1].max(1), levels)
+    }
+
+    /// Leaf `leaf`'s total gradient and hessian levels, from its histogram
+    /// kept on the device (one read of 8 bytes).
+    pub fn leaf_totals(&mut self, leaf: usize) -> (i64, i64) {
+        let fb = self.fixed.as_ref().expect("enable_gradients came first");
+        let hist = self.leaf_hists[leaf]
+            .as_ref()
+            .expect("the leaf's histogram is built");
+        totals_kernel::launch(
+            &self.device.client,
+            CubeCount::Static(1, 1, 1),
+            CubeDim::new_1d(1),
+            buffer(hist, self.hist_len()),
+            buffer(&fb.stats, 4),
+        );
+        let stats = self.read_stats(2..4);
+        (i64::from(stats[0]), i64::from(stats[1]))
+    }
+
+    fn read_stats(&mut self, range: Range<usize>) -> Vec<i32> {
+        let fb = self.fixed.as_ref().expect("enable_gradients came first");
+        let bytes = self.device.client.read_one_unchecked(fb.stats.clone());
+        self.traffic.read_back += 4 * range.len() as u64;
+        self.traffic.reads += 1;
+        i32::from_bytes(&bytes)[range].to_vec()
+    }
+
+    /// Adds a grown tree's leaf values (`leaf_values`, in the fixed-point
+    /// units) to the device's training scores.
+    pub fn add_tree(&mut self, tree: &BinTree, leaf_values: &[i32]) {
+        let fb = self.fixed.as_ref().expect("enable_gradients came first");
+        let flat = FlatTrees::new(std::slice::from_ref(tree));
+        let client = &self.device.client;
+        let up_u32 = |v: &[u32]| buffer(&client.create_from_slice(u32::as_bytes(v)), v.len());
+        let up_i32 = |v: &[i32]| buffer(&client.create_from_slice(i32::as_bytes(v)), v.len());
+        self.traffic.uploaded_in_rounds += (flat.bytes() + 4 * leaf_values.len()) as u64;
+        add_tree_kernel::launch(
+            client,
+            self.device.cubes(self.n_rows),
+            CubeDim::new_1d(CUBE),
+            buffer(&self.bins, self.words * self.n_features.max(1)),
+            up_u32(&flat.feature),
+            up_i32(&flat.left),
+            up_i32(&flat.right),
+            up_u32(&flat.mask),
+            up_i32(leaf_values),
+            buffer(&fb.score, self.n_rows.max(1)),
+            tree.nodes.len(),
+            self.n_rows,
+            self.words,
+            SCORE_LIMIT,
+        );
+    }
+
+    /// Replaces the device's training scores (fixed-point, one a row), as
+    /// when resuming from a model's scores.
+    pub fn set_scores(&mut self, scores: &[i32]) {
+        assert_eq!(scores.len(), self.n_rows);
+        let fb = self.fixed.as_mut().expect("enable_gradients came first");
+        fb.score = self
+            .device
+            .client
+            .create_from_slice(i32::as_bytes(if scores.is_empty() { &[0] } else { scores }));
+        self.traffic.uploaded_in_rounds += 4 * scores.len() as u64;
+    }
+
+    /// The device's training scores (fixed-point), read back.
+    pub fn scores(&self) -> Vec<i32> {
+        let fb = self.fixed.as_ref().expect("enable_gradients came first");
+        let bytes = self.device.client.read_one_unchecked(fb.score.clone());
+        i32::from_bytes(&bytes)[..self.n_rows].to_vec()
+    }
+
+    /// The round's quantised levels as the histogram kernel reads them.
+    pub fn levels(&self) -> Vec<u32> {
+        let bytes = self.device.client.read_one_unchecked(self.gh.clone());
+        u32::from_bytes(&bytes)[..self.n_rows.div_ceil(2)].to_vec()
+    }
+
     /// Starts a tree over `rows` (all of them, in order, or a bag): they
     /// are leaf 0's, at positions `0..rows.len()`.
     pub fn start_tree(&mut self, rows: &[u32]) {
@@ -718,13 +1190,13 @@ impl GpuHistograms {
         }
     }
 
-    fn fill(&self, handle: &Handle, len: usize) {
+    fn fill(&self, handle: &Handle, len: usize, value: u32) {
         fill_kernel::launch(
             &self.device.client,
             self.device.cubes(len),
             CubeDim::new_1d(CUBE),
             buffer(handle, len),
-            0u32,
+            value,
             len,
         );
     }
@@ -808,7 +1280,7 @@ impl GpuHistograms {
     fn sum_into(&self, hist: &Handle, range: Range<usize>) {
         assert!(range.start <= range.end && range.end <= self.tree_rows);
         let len = self.hist_len();
-        self.fill(hist, len);
+        self.fill(hist, len, 0);
         if range.is_empty() {
             return;
         }
@@ -953,7 +1425,7 @@ impl GpuHistograms {
         let client = &self.device.client;
         let mask = client.create_from_slice(u32::as_bytes(&left_mask(rule, missing_left)));
         self.traffic.uploaded_in_rounds += 32;
-        self.fill(&self.count, 2);
+        self.fill(&self.count, 2, 0);
         let n = self.tree_rows.max(1);
         partition_kernel::launch(
             client,
@@ -997,27 +1469,14 @@ impl GpuHistograms {
                 .all(|n| (n.feature as usize) < self.n_features)),
             "the trees split on features of this matrix"
         );
-        let mut feature = Vec::new();
-        let (mut left, mut right) = (Vec::new(), Vec::new());
-        let mut mask = Vec::new();
-        let (mut node_start, mut leaf_start) = (vec![0u32], vec![]);
+        let flat = FlatTrees::new(trees);
+        let mut leaf_start = Vec::with_capacity(trees.len() + 1);
         let mut values = Vec::new();
         for t in trees {
-            for n in &t.nodes {
-                feature.push(n.feature);
-                left.push(n.left);
-                right.push(n.right);
-                mask.extend(left_mask(&n.rule, n.missing_left));
-            }
-            node_start.push(feature.len() as u32);
             leaf_start.push(values.len() as u32);
             values.extend(t.leaf_values.iter().map(|&v| v as f32));
         }
         // Empty buffers are not bindable: pad each to one element.
-        feature.push(0);
-        left.push(-1);
-        right.push(-1);
-        mask.extend([0; 8]);
         leaf_start.push(0);
         values.push(0.0);
         let client = &self.device.client;
@@ -1030,11 +1489,11 @@ impl GpuHistograms {
             self.device.cubes(self.n_rows),
             CubeDim::new_1d(CUBE),
             buffer(&self.bins, self.words * self.n_features.max(1)),
-            up_u32(&feature),
-            up_i32(&left),
-            up_i32(&right),
-            up_u32(&mask),
-            up_u32(&node_start),
+            up_u32(&flat.feature),
+            up_i32(&flat.left),
+            up_i32(&flat.right),
+            up_u32(&flat.mask),
+            up_u32(&flat.node_start),
             up_u32(&leaf_start),
             up_f32(&values),
             buffer(&out, self.n_rows.max(1)),

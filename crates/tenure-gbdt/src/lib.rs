@@ -40,6 +40,7 @@
 pub mod bin;
 mod booster;
 mod error;
+pub mod fixed;
 #[cfg(feature = "gpu")]
 pub mod gpu;
 pub mod hist;

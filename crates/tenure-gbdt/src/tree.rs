@@ -87,8 +87,14 @@ pub struct Grower {
 /// that turn integer sums back into gradient and hessian sums.
 #[derive(Debug, Clone, Copy)]
 pub struct Quantized<'a> {
+    /// Empty when the GPU computed the levels and keeps them.
     pub packed: &'a [Packed],
     pub scale: (f64, f64),
+    /// Whether leaf values come from the exact gradients (`gh`), as
+    /// LightGBM renews them, or from the quantised sums (the integer
+    /// gradients of [`crate::fixed`], whose exact values the host may not
+    /// have).
+    pub renew: bool,
 }
 
 /// The rows of each leaf of a grown tree, for updating training scores.
@@ -177,8 +183,12 @@ impl Grower {
             // Splits compare quantised sums: the leaf's totals must be
             // quantised sums too (integer levels times the scale, as the
             // scan computes its sides), or right = total - left mixes them.
-            let total: Packed = indices.iter().map(|&i| q.packed[i as usize]).sum();
-            let (tg, th) = crate::hist::unpack(total);
+            let (tg, th) = if q.packed.is_empty() {
+                self.device_root_totals(root_hist.as_ref())
+            } else {
+                let total: Packed = indices.iter().map(|&i| q.packed[i as usize]).sum();
+                crate::hist::unpack(total)
+            };
             g = tg as f64 * scale.0;
             h = th as f64 * scale.1;
         } else {
@@ -318,7 +328,7 @@ impl Grower {
         let leaf_values = leaves
             .iter()
             .map(|l| {
-                let (g, h) = if quant.is_some() {
+                let (g, h) = if quant.is_some_and(|q| q.renew) {
                     // Quantised sums chose the splits; the leaf values come
                     // from the exact gradients (LightGBM's leaf renewal).
                     indices[l.start..l.end]
@@ -336,6 +346,53 @@ impl Grower {
             tree: BinTree { nodes, leaf_values },
             leaf_ranges: leaves.iter().map(|l| (l.start, l.end)).collect(),
         }
+    }
+
+    /// The root's level totals when the GPU holds the levels: summed from
+    /// one feature of its histogram, read back or kept there.
+    fn device_root_totals(&mut self, hist: Option<&Histogram>) -> (i64, i64) {
+        if let Some(h) = hist {
+            return h.quant.first().map_or((0, 0), |bins| {
+                crate::hist::unpack(bins.iter().sum::<Packed>())
+            });
+        }
+        #[cfg(feature = "gpu")]
+        if let Some(gpu) = &mut self.gpu {
+            return gpu.leaf_totals(0);
+        }
+        unreachable!("levels are only missing on the host when a GPU keeps them")
+    }
+
+    /// This round's gradient scales, when a GPU computes the gradients
+    /// (see [`crate::gpu::GpuHistograms::gradients`]); `None` otherwise.
+    #[cfg_attr(not(feature = "gpu"), allow(unused_variables))]
+    pub fn gpu_gradients(
+        &mut self,
+        fixed: &crate::fixed::FixedGradients,
+        levels: usize,
+        stochastic: bool,
+        key: u32,
+    ) -> Option<(f64, f64)> {
+        #[cfg(feature = "gpu")]
+        if let Some(gpu) = &mut self.gpu
+            && gpu.computes_gradients()
+        {
+            return Some(gpu.gradients(fixed, levels, stochastic, key));
+        }
+        None
+    }
+
+    /// Adds a tree to the GPU's training scores, if the GPU keeps them.
+    #[cfg_attr(not(feature = "gpu"), allow(unused_variables))]
+    pub fn gpu_add_tree(&mut self, tree: &BinTree, leaf_values: &[i32]) -> bool {
+        #[cfg(feature = "gpu")]
+        if let Some(gpu) = &mut self.gpu
+            && gpu.computes_gradients()
+        {
+            gpu.add_tree(tree, leaf_values);
+            return true;
+        }
+        false
     }
 
     /// Whether leaf histograms stay on a GPU that shortlists splits.

@@ -9,7 +9,8 @@ use proptest::prelude::*;
 use tenure_core::{Dataset, Matrix, ParamGuard, Target};
 use tenure_device::{DeviceRequest, ResolvedDevice};
 use tenure_gbdt::bin::{BinnedData, fit_mappers};
-use tenure_gbdt::gpu::{GpuDevice, GpuHistograms, SHORTLIST};
+use tenure_gbdt::fixed::{FixedGradients, SCORE_LIMIT, TABLE_SPAN};
+use tenure_gbdt::gpu::{GpuDevice, GpuHistograms, SHORTLIST, pack_levels};
 use tenure_gbdt::hist::{Histogram, Packed, Scratch, pack, unpack};
 use tenure_gbdt::split::{LeafScan, SplitRule, Sums, leaf_gain};
 use tenure_gbdt::tree::{BinNode, BinTree};
@@ -294,6 +295,79 @@ fn prediction_kernel_walks_the_trees_as_the_cpu_does() {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    /// The gradient kernels give the host's integer gradients bit for
+    /// bit: the same maxima (so the same scales) and the same packed
+    /// levels in every row, for both objectives, stochastic or nearest
+    /// rounding, from 2 to 126 levels, at scores across the sigmoid
+    /// table's span, past it and at the saturation limit. Then the score
+    /// kernel adds a random tree's integer leaf values as the host does.
+    #[test]
+    fn gradient_and_score_kernels_match_the_host(
+        n in 1usize..3_000,
+        binary in any::<bool>(),
+        levels in 2usize..=126,
+        stochastic in any::<bool>(),
+        key in any::<u32>(),
+        seed in any::<u64>(),
+    ) {
+        let mut r = lcg(seed);
+        let (data, _) = random_data(n, 3, 255, 4, seed ^ 1);
+        let y: Vec<f64> = (0..n)
+            .map(|_| if binary { f64::from(r() < 0.3) } else { (r() - 0.4) * 5e4 })
+            .collect();
+        let objective = if binary { Objective::Binary } else { Objective::Regression };
+        let fx = FixedGradients::new(objective, &y, false).unwrap();
+        let limit = f64::from(SCORE_LIMIT);
+        let scores: Vec<i32> = (0..n)
+            .map(|i| match i % 4 {
+                0 => ((r() * 2.0 - 1.0) * limit) as i32,
+                1 => ((r() * 2.0 - 1.0) * 1.2 * f64::from(TABLE_SPAN)) as i32,
+                2 => if r() < 0.5 { SCORE_LIMIT } else { -SCORE_LIMIT },
+                _ => fx.labels[i] + ((r() - 0.5) * 1e4) as i32,
+            })
+            .collect();
+        let mut packed = vec![0; n];
+        let want = fx.quantize(&scores, levels, stochastic, key, &mut packed);
+
+        let mut gpu = GpuHistograms::new(&device(), &data).unwrap();
+        gpu.enable_gradients(&fx, 0);
+        gpu.set_scores(&scores);
+        let got = gpu.gradients(&fx, levels, stochastic, key);
+        prop_assert_eq!(got, want);
+        let words: Vec<u32> = packed
+            .chunks(2)
+            .map(|pair| {
+                let word = |p: &Packed| {
+                    let (g, h) = unpack(*p);
+                    pack_levels(g, h)
+                };
+                word(&pair[0]) | pair.get(1).map_or(0, word) << 16
+            })
+            .collect();
+        prop_assert_eq!(gpu.levels(), words);
+
+        let tree = random_tree(3, (r() * 20.0) as usize, &mut r);
+        let values: Vec<i32> = tree
+            .leaf_values
+            .iter()
+            .map(|&v| (v * limit * 0.6) as i32)
+            .collect();
+        gpu.add_tree(&tree, &values);
+        let want: Vec<i32> = scores
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| {
+                let v = values[tree.leaf(|j| data.row(i)[j])];
+                (s + v).clamp(-SCORE_LIMIT, SCORE_LIMIT)
+            })
+            .collect();
+        prop_assert_eq!(gpu.scores(), want);
+    }
+}
+
 fn fit(p: &GbdtValidParams, data: &Dataset, device: &ResolvedDevice) -> Booster {
     train_on(
         p,
@@ -361,7 +435,29 @@ fn gpu_training_gives_the_quantised_cpu_trees() {
                 .unwrap(),
         ),
         (
-            "cox",
+            "squared error, bagged, on the device's gradients",
+            Dataset::new(
+                x.clone(),
+                names.clone(),
+                Target::Continuous(s.iter().map(|v| 40.0 * v + 7.0 * r()).collect()),
+            )
+            .unwrap(),
+            GbdtParams::new()
+                .with(|c| {
+                    c.objective = Objective::Regression;
+                    c.num_iterations = 12;
+                    c.num_leaves = 15;
+                    c.bagging_fraction = 0.8;
+                    c.bagging_freq = 2;
+                    c.use_quantized_grad = true;
+                    c.num_grad_quant_bins = 16;
+                    c.stochastic_rounding = false;
+                })
+                .check()
+                .unwrap(),
+        ),
+        (
+            "cox, on the host's gradients",
             Dataset::new(x, names, Target::Survival { time, event }).unwrap(),
             GbdtParams::new()
                 .with(|c| {
@@ -400,14 +496,17 @@ fn gpu_training_gives_the_quantised_cpu_trees() {
 }
 
 /// What a training moves, counted exactly. Once: the binned matrix (four
-/// rows' bins to a word), the gradient buffer and the bin offsets. Per
-/// round: the quantised levels (2 bytes a row) and a 32-byte mask per
-/// split. Back: with numeric features only, the device keeps the leaf
-/// histograms and returns a shortlist per feature (16 integers) for each
-/// leaf searched; with a categorical feature, one histogram of the bins
-/// each feature uses (a flag has 3 with the missing bin, a continuous
-/// feature all 256) for the root and for the smaller child of each split.
-/// Either way the trees are the quantised CPU's.
+/// rows' bins to a word), the gradient buffer, the bin offsets, and for
+/// the device's own gradients the labels and the two sigmoid tables. Per
+/// round: the grown tree (for the device's scores; 48 bytes a node and
+/// 56 a tree) and a 32-byte mask per split, never anything per row. Back:
+/// the round's two gradient maxima (8 bytes); with numeric features only,
+/// the root's level totals (8 bytes) and, for each leaf searched, a
+/// shortlist per feature (16 integers), the leaf histograms staying on
+/// the device; with a categorical feature, one histogram of the bins each
+/// feature uses (a flag has 3 with the missing bin, a continuous feature
+/// all 256) for the root and for the smaller child of each split. Either
+/// way the trees are the quantised CPU's.
 #[test]
 fn a_training_moves_the_matrix_once_and_little_per_round() {
     let (n, f) = (5_000, 6);
@@ -440,7 +539,8 @@ fn a_training_moves_the_matrix_once_and_little_per_round() {
             .unwrap()
     };
     let (n, f) = (n as u64, f as u64);
-    let matrix = (n.div_ceil(4) * f + n.div_ceil(2) + f + 1) * 4;
+    let tables = 2 * tenure_gbdt::fixed::TABLE_LEN as u64;
+    let matrix = (n.div_ceil(4) * f + n.div_ceil(2) + f + 1 + n + tables) * 4;
     for categorical in [false, true] {
         let p = params(categorical);
         let booster = fit(&p, &data, wgpu());
@@ -458,7 +558,7 @@ fn a_training_moves_the_matrix_once_and_little_per_round() {
         assert_eq!(trees, 8);
         let t = booster.device_traffic.expect("trained on the device");
         assert_eq!(t.rounds, trees);
-        assert_eq!(t.uploaded_in_rounds, trees * 2 * n + 32 * splits);
+        assert_eq!(t.uploaded_in_rounds, trees * 56 + 80 * splits);
         if categorical {
             // Bins used per feature, from the booster's own binning.
             let mappers = fit_mappers(
@@ -478,19 +578,28 @@ fn a_training_moves_the_matrix_once_and_little_per_round() {
             assert!(used[1] <= 5, "{used:?}");
             assert!(used[2..].iter().all(|&u| u == 256), "{used:?}");
             assert_eq!(t.uploaded_at_start, matrix);
-            assert_eq!(t.reads, trees + splits);
-            assert_eq!(t.read_back, t.reads * used.iter().sum::<u64>() * 2 * 4);
+            assert_eq!(t.reads, 2 * trees + splits);
+            let histograms = trees + splits;
+            assert_eq!(
+                t.read_back,
+                histograms * used.iter().sum::<u64>() * 2 * 4 + 8 * trees
+            );
         } else {
             // The value-bin counts go up once too.
             assert_eq!(t.uploaded_at_start, matrix + f * 4);
             // One read for the root, and one for both children of a
             // split that may split further; a shortlist (16 integers a
             // feature) per leaf searched.
-            assert!(t.reads >= trees && t.reads <= trees + splits, "{t:?}");
+            // Two 8-byte reads a round (maxima, root totals), then one
+            // read for the root's search and one for both children of a
+            // split that may split further.
+            let searches = t.reads - 2 * trees;
+            assert!(searches >= trees && searches <= trees + splits, "{t:?}");
             let per_leaf = f * 16 * 4;
-            assert_eq!(t.read_back % per_leaf, 0, "{t:?}");
-            assert!(t.read_back / per_leaf >= t.reads, "{t:?}");
-            assert!(t.read_back / per_leaf <= 2 * t.reads, "{t:?}");
+            let shortlists = t.read_back - 16 * trees;
+            assert_eq!(shortlists % per_leaf, 0, "{t:?}");
+            assert!(shortlists / per_leaf >= searches, "{t:?}");
+            assert!(shortlists / per_leaf <= 2 * searches, "{t:?}");
         }
     }
 }
