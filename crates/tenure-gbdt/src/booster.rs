@@ -16,7 +16,7 @@ use crate::hist::{Entry, Packed, pack};
 use crate::metric::{EvalLabels, EvalMetric};
 use crate::objective::{Labels, Loss, Objective};
 use crate::params::GbdtValidParams;
-use crate::split::SplitRule;
+use crate::split::{SplitRule, leaf_output};
 use crate::tree::{BinTree, Grower, Quantized};
 use crate::{GbdtError, Result};
 
@@ -582,6 +582,7 @@ fn train_inner(
         let quant = scale.map(|scale| Quantized {
             packed: &packed,
             scale,
+            // Integer gradients' leaf values are renewed below.
             renew: fixed.is_none(),
         });
         let grown = grower.grow(
@@ -600,8 +601,23 @@ fn train_inner(
         }
         let mut tree = grown.tree;
         if let Some(fx) = &fixed {
-            // Leaf values on the score grid: training scores stay integers.
-            let values: Vec<i32> = tree.leaf_values.iter().map(|&v| fx.to_score(v)).collect();
+            // Leaf values from the exact integer gradient sums, on the
+            // score grid so that training scores stay integers.
+            let sums = match grower.gpu_leaf_sums(&grown.leaf_ranges) {
+                Some(sums) => sums,
+                None => grown
+                    .leaf_ranges
+                    .iter()
+                    .map(|&(lo, hi)| fx.sums(&score_fx, &indices[lo..hi]))
+                    .collect(),
+            };
+            let values: Vec<i32> = sums
+                .iter()
+                .map(|&(g, h)| {
+                    let (g, h) = (g as f64 * fx.grad_unit, h as f64 * fx.hess_unit);
+                    fx.to_score(leaf_output(g, h, params) * params.learning_rate)
+                })
+                .collect();
             tree.leaf_values = values.iter().map(|&v| fx.value(v)).collect();
             if !grower.gpu_add_tree(&tree, &values) {
                 let add = |s: &mut i32, v: i32| *s = (*s + v).clamp(-SCORE_LIMIT, SCORE_LIMIT);

@@ -17,8 +17,10 @@
 //!   `f64`, and uploaded), linearly interpolated in integers;
 //! - a round's levels are `floor(v * levels / max)` in integer division,
 //!   rounded up stochastically by a 32-bit hash of the round and the row
-//!   (or to nearest), and the leaf values come from the quantised sums
-//!   (LightGBM's `quant_train_renew_leaf = false`).
+//!   (or to nearest);
+//! - the levels choose the splits, and each leaf's value comes from the
+//!   exact sums of its rows' integer gradients (LightGBM's leaf renewal),
+//!   which the GPU sums in blocks of split halves that fit in `i32`.
 //!
 //! The GPU's kernels (`gpu`) spell the same steps; a property test holds
 //! them to this module's results. Tweedie and Cox gradients, which need
@@ -179,6 +181,16 @@ impl FixedGradients {
             *p = pack(gl, hl as u32);
         });
         self.scales(gmax, hmax, levels)
+    }
+
+    /// The exact sums of the integer gradients and hessians of `rows` at
+    /// `score` (for leaf values: the levels chose the splits, these give
+    /// the values, as LightGBM's leaf renewal does with exact gradients).
+    pub fn sums(&self, score: &[i32], rows: &[u32]) -> (i64, i64) {
+        rows.iter().fold((0, 0), |(g, h), &i| {
+            let (gi, hi) = self.gradient(score[i as usize], i as usize);
+            (g + i64::from(gi), h + i64::from(hi))
+        })
     }
 
     /// One level's gradient and hessian, given the round's largest

@@ -91,9 +91,8 @@ pub struct Quantized<'a> {
     pub packed: &'a [Packed],
     pub scale: (f64, f64),
     /// Whether leaf values come from the exact gradients (`gh`), as
-    /// LightGBM renews them, or from the quantised sums (the integer
-    /// gradients of [`crate::fixed`], whose exact values the host may not
-    /// have).
+    /// LightGBM renews them; the integer gradients of [`crate::fixed`]
+    /// (which the host may not have) are renewed by the booster instead.
     pub renew: bool,
 }
 
@@ -378,6 +377,19 @@ impl Grower {
             && gpu.computes_gradients()
         {
             return Some(gpu.gradients(fixed, levels, stochastic, key));
+        }
+        None
+    }
+
+    /// The GPU's exact integer gradient sums of each leaf (`ranges` of
+    /// positions), if it keeps the training scores.
+    #[cfg_attr(not(feature = "gpu"), allow(unused_variables))]
+    pub fn gpu_leaf_sums(&mut self, ranges: &[(usize, usize)]) -> Option<Vec<(i64, i64)>> {
+        #[cfg(feature = "gpu")]
+        if let Some(gpu) = &mut self.gpu
+            && gpu.computes_gradients()
+        {
+            return Some(gpu.leaf_sums(ranges));
         }
         None
     }

@@ -302,11 +302,13 @@ proptest! {
     /// bit: the same maxima (so the same scales) and the same packed
     /// levels in every row, for both objectives, stochastic or nearest
     /// rounding, from 2 to 126 levels, at scores across the sigmoid
-    /// table's span, past it and at the saturation limit. Then the score
-    /// kernel adds a random tree's integer leaf values as the host does.
+    /// table's span, past it and at the saturation limit. The leaf-sum
+    /// kernel gives the host's exact gradient sums over random leaves, and
+    /// the score kernel adds a random tree's integer leaf values as the
+    /// host does.
     #[test]
     fn gradient_and_score_kernels_match_the_host(
-        n in 1usize..3_000,
+        n in 1usize..10_000,
         binary in any::<bool>(),
         levels in 2usize..=126,
         stochastic in any::<bool>(),
@@ -348,6 +350,20 @@ proptest! {
             })
             .collect();
         prop_assert_eq!(gpu.levels(), words);
+
+        // Leaf sums of the exact integer gradients over random ranges of
+        // positions (past 4,096 rows a leaf is summed in blocks).
+        let rows: Vec<u32> = (0..n as u32).collect();
+        gpu.start_tree(&rows);
+        let mut cuts: Vec<usize> = (0..4).map(|_| (r() * n as f64) as usize).collect();
+        cuts.extend([0, n]);
+        cuts.sort_unstable();
+        let ranges: Vec<(usize, usize)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
+        let want: Vec<(i64, i64)> = ranges
+            .iter()
+            .map(|&(lo, hi)| fx.sums(&scores, &rows[lo..hi]))
+            .collect();
+        prop_assert_eq!(gpu.leaf_sums(&ranges), want);
 
         let tree = random_tree(3, (r() * 20.0) as usize, &mut r);
         let values: Vec<i32> = tree
@@ -499,8 +515,10 @@ fn gpu_training_gives_the_quantised_cpu_trees() {
 /// rows' bins to a word), the gradient buffer, the bin offsets, and for
 /// the device's own gradients the labels and the two sigmoid tables. Per
 /// round: the grown tree (for the device's scores; 48 bytes a node and
-/// 56 a tree) and a 32-byte mask per split, never anything per row. Back:
-/// the round's two gradient maxima (8 bytes); with numeric features only,
+/// 56 a tree), a 32-byte mask per split and 8 bytes per block of up to
+/// 4,096 rows of a leaf (for its exact gradient sums), never anything per
+/// row. Back: the round's two gradient maxima (8 bytes), 16 bytes per
+/// leaf block (one read a round); with numeric features only,
 /// the root's level totals (8 bytes) and, for each leaf searched, a
 /// shortlist per feature (16 integers), the leaf histograms staying on
 /// the device; with a categorical feature, one histogram of the bins each
@@ -558,7 +576,12 @@ fn a_training_moves_the_matrix_once_and_little_per_round() {
         assert_eq!(trees, 8);
         let t = booster.device_traffic.expect("trained on the device");
         assert_eq!(t.rounds, trees);
-        assert_eq!(t.uploaded_in_rounds, trees * 56 + 80 * splits);
+        // A leaf of 4,096 rows or more is summed in two blocks; there is
+        // at most one such leaf a tree among 5,000 rows.
+        let blocks = (t.uploaded_in_rounds - trees * 56 - 80 * splits) / 8;
+        assert_eq!(t.uploaded_in_rounds, trees * 56 + 80 * splits + 8 * blocks);
+        let leaves = trees + splits;
+        assert!(blocks >= leaves && blocks <= leaves + trees, "{t:?}");
         if categorical {
             // Bins used per feature, from the booster's own binning.
             let mappers = fit_mappers(
@@ -578,11 +601,11 @@ fn a_training_moves_the_matrix_once_and_little_per_round() {
             assert!(used[1] <= 5, "{used:?}");
             assert!(used[2..].iter().all(|&u| u == 256), "{used:?}");
             assert_eq!(t.uploaded_at_start, matrix);
-            assert_eq!(t.reads, 2 * trees + splits);
+            assert_eq!(t.reads, 3 * trees + splits);
             let histograms = trees + splits;
             assert_eq!(
                 t.read_back,
-                histograms * used.iter().sum::<u64>() * 2 * 4 + 8 * trees
+                histograms * used.iter().sum::<u64>() * 2 * 4 + 8 * trees + 16 * blocks
             );
         } else {
             // The value-bin counts go up once too.
@@ -590,13 +613,13 @@ fn a_training_moves_the_matrix_once_and_little_per_round() {
             // One read for the root, and one for both children of a
             // split that may split further; a shortlist (16 integers a
             // feature) per leaf searched.
-            // Two 8-byte reads a round (maxima, root totals), then one
-            // read for the root's search and one for both children of a
-            // split that may split further.
-            let searches = t.reads - 2 * trees;
+            // Three small reads a round (maxima, root totals, leaf sums),
+            // then one read for the root's search and one for both
+            // children of a split that may split further.
+            let searches = t.reads - 3 * trees;
             assert!(searches >= trees && searches <= trees + splits, "{t:?}");
             let per_leaf = f * 16 * 4;
-            let shortlists = t.read_back - 16 * trees;
+            let shortlists = t.read_back - 16 * trees - 16 * blocks;
             assert_eq!(shortlists % per_leaf, 0, "{t:?}");
             assert!(shortlists / per_leaf >= searches, "{t:?}");
             assert!(shortlists / per_leaf <= 2 * searches, "{t:?}");
