@@ -154,8 +154,9 @@ pub struct DeviceTraffic {
     /// Bytes sent when the training started: the binned matrix and the
     /// buffers it keeps there.
     pub uploaded_at_start: u64,
-    /// Bytes sent after that, over all rounds: quantised gradients, bags,
-    /// split masks.
+    /// Bytes sent after that, over all rounds: quantised gradients (when
+    /// the host computes them), bags, split masks, grown trees and leaf
+    /// blocks (when the device keeps the training scores).
     pub uploaded_in_rounds: u64,
     /// Bytes read back (histograms or split shortlists, gradient maxima,
     /// leaf totals), and in how many reads.
@@ -352,8 +353,9 @@ pub fn train_with(
 
 /// [`train_with`] on a device: the CPU, or a GPU that `tenure-device`
 /// resolved (`--device`). On a GPU, gradients are always quantised
-/// (`use_quantized_grad`, whatever the parameters say) and histograms are
-/// summed there ([`crate::gpu`]); the trees are the quantised CPU
+/// (`use_quantized_grad`, whatever the parameters say), histograms are
+/// summed there ([`crate::gpu`]), and binary and squared-error gradients
+/// are computed there in integers ([`crate::fixed`]); the trees are the quantised CPU
 /// booster's, bit for bit, unless `f32` rounding drops the best threshold
 /// from the device's shortlist (see [`crate::gpu`]).
 pub fn train_on(

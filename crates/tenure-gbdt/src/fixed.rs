@@ -33,7 +33,10 @@ use crate::hist::{Packed, pack};
 use crate::objective::Objective;
 
 /// Scores are kept within `±SCORE_LIMIT` units (saturating), so that a
-/// gradient times a level count stays within `i32`.
+/// gradient times a level count stays within `i32`: ±128 for binary, 8
+/// times the largest label for squared error. A row that reached it would
+/// train on the limit while the model's prediction adds the leaf values
+/// unclamped; no fitted model comes near it.
 pub const SCORE_LIMIT: i32 = 1 << 23;
 /// Binary scores are in units of 2^-16: `±128` is far past any sigmoid
 /// that matters.

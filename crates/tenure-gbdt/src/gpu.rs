@@ -5,9 +5,18 @@
 //! to a 32-bit word, column by column. There it stays, with the rows of
 //! the tree being grown partitioned by leaf: each leaf owns a range of
 //! positions in a row-index array, the same ranges the host's leaves own,
-//! and a split partitions its leaf's range on the device. A round uploads
-//! its quantised gradient and hessian levels, a byte each per row. A
-//! leaf's histogram is summed on the device over that leaf's rows only (so
+//! and a split partitions its leaf's range on the device.
+//!
+//! For the binary and squared-error objectives (no row weights) the
+//! training scores stay on the device too, as fixed-point integers: a
+//! round computes its gradients there from a sigmoid table, takes their
+//! maxima, and quantises them with a 32-bit hash for the rounding noise,
+//! all in integer arithmetic, which every backend does exactly
+//! ([`crate::fixed`] is the host's twin). The host reads back the two
+//! maxima, then each leaf's exact gradient sums for its value, and sends
+//! the grown tree for the device to add to the scores. Tweedie and Cox
+//! gradients are computed on the host in `f64`, and a round uploads their
+//! levels, a byte each per row. A leaf's histogram is summed on the device over that leaf's rows only (so
 //! a tree costs rows x features x depth, not rows x features x leaves).
 //! Within a leaf the device's row order is free (atomics place rows): the
 //! sums are integers, so no order changes them.
@@ -447,6 +456,8 @@ fn add_tree_kernel(
 /// the fraction is floored as Rust's arithmetic shift floors it (integer
 /// division truncates toward zero on every backend).
 #[cube]
+// The branches are the kernel's spelling of a clamp.
+#[allow(clippy::manual_clamp)]
 fn interpolate(table: &[i32], s: i32) -> i32 {
     let mut c = s;
     if c < -1048576i32 {
@@ -606,7 +617,7 @@ fn quantize_kernel(
 /// A value is split as `hi * 4096 + lo` (`lo` in `0..4096`) so that the
 /// sums of a block's 4,096 halves fit in `i32`; the host adds the blocks in
 /// `i64`. Out: `[g_hi, g_lo, h_hi, h_lo]` per block. `CUBE` units a cube,
-/// one cube a block.
+/// one cube a block, from block `first` on (a launch takes at most 65,535).
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
 fn leaf_sums_kernel(
@@ -617,6 +628,7 @@ fn leaf_sums_kernel(
     slope: &[i32],
     blocks: &[u32],
     out: &mut [i32],
+    first: usize,
     kind: u32,
 ) {
     let local = Shared::<[Atomic<i32>]>::new_slice(4usize);
@@ -624,7 +636,7 @@ fn leaf_sums_kernel(
         local[usize::cast_from(UNIT_POS)].store(0i32);
     }
     sync_cube();
-    let b = usize::cast_from(CUBE_POS_X);
+    let b = first + usize::cast_from(CUBE_POS_X);
     let lo = usize::cast_from(blocks[2usize * b]);
     let hi = usize::cast_from(blocks[2usize * b + 1usize]);
     for k in 0..16usize {
@@ -892,8 +904,9 @@ impl FlatTrees {
         flat
     }
 
-    fn bytes(&self) -> usize {
-        4 * (self.feature.len() * 3 + self.mask.len() + self.node_start.len())
+    /// Bytes of one tree's nodes as `add_tree` uploads them (no starts).
+    fn node_bytes(&self) -> usize {
+        4 * (self.feature.len() * 3 + self.mask.len())
     }
 }
 
@@ -1098,7 +1111,7 @@ impl GpuHistograms {
 
     /// Computes and quantises this round's gradients at the device's
     /// scores, as [`FixedGradients::quantize`] does on the host, and
-    /// returns one level's gradient and hessian (one read of 8 bytes).
+    /// returns one level's gradient and hessian (one read of 16 bytes).
     pub fn gradients(
         &mut self,
         fixed: &FixedGradients,
@@ -1146,7 +1159,7 @@ impl GpuHistograms {
     }
 
     /// Leaf `leaf`'s total gradient and hessian levels, from its histogram
-    /// kept on the device (one read of 8 bytes).
+    /// kept on the device (one read of 16 bytes).
     pub fn leaf_totals(&mut self, leaf: usize) -> (i64, i64) {
         let fb = self.fixed.as_ref().expect("enable_gradients came first");
         let hist = self.leaf_hists[leaf]
@@ -1184,22 +1197,24 @@ impl GpuHistograms {
         let client = &self.device.client;
         let out = client.empty(4 * owner.len() * size_of::<i32>());
         let t = fb.sigmoid_len;
-        leaf_sums_kernel::launch(
-            client,
-            CubeCount::Static(owner.len() as u32, 1, 1),
-            CubeDim::new_1d(CUBE),
-            buffer(&self.rows, self.tree_rows.max(1)),
-            buffer(&fb.score, self.n_rows.max(1)),
-            buffer(&fb.labels, self.n_rows.max(1)),
-            buffer(&fb.sigmoid, t),
-            buffer(&fb.slope, t),
-            buffer(
-                &client.create_from_slice(u32::as_bytes(&blocks)),
-                blocks.len(),
-            ),
-            buffer(&out, 4 * owner.len()),
-            fb.kind as u32,
-        );
+        let block_buffer = client.create_from_slice(u32::as_bytes(&blocks));
+        // A grid has at most 65,535 cubes along x.
+        for first in (0..owner.len()).step_by(65_535) {
+            leaf_sums_kernel::launch(
+                client,
+                CubeCount::Static((owner.len() - first).min(65_535) as u32, 1, 1),
+                CubeDim::new_1d(CUBE),
+                buffer(&self.rows, self.tree_rows.max(1)),
+                buffer(&fb.score, self.n_rows.max(1)),
+                buffer(&fb.labels, self.n_rows.max(1)),
+                buffer(&fb.sigmoid, t),
+                buffer(&fb.slope, t),
+                buffer(&block_buffer, blocks.len()),
+                buffer(&out, 4 * owner.len()),
+                first,
+                fb.kind as u32,
+            );
+        }
         let bytes = client.read_one_unchecked(out);
         self.traffic.uploaded_in_rounds += 4 * blocks.len() as u64;
         self.traffic.read_back += bytes.len() as u64;
@@ -1212,10 +1227,11 @@ impl GpuHistograms {
         sums
     }
 
+    /// Reads the statistics buffer (all 16 bytes) and returns `range` of it.
     fn read_stats(&mut self, range: Range<usize>) -> Vec<i32> {
         let fb = self.fixed.as_ref().expect("enable_gradients came first");
         let bytes = self.device.client.read_one_unchecked(fb.stats.clone());
-        self.traffic.read_back += 4 * range.len() as u64;
+        self.traffic.read_back += bytes.len() as u64;
         self.traffic.reads += 1;
         i32::from_bytes(&bytes)[range].to_vec()
     }
@@ -1228,7 +1244,7 @@ impl GpuHistograms {
         let client = &self.device.client;
         let up_u32 = |v: &[u32]| buffer(&client.create_from_slice(u32::as_bytes(v)), v.len());
         let up_i32 = |v: &[i32]| buffer(&client.create_from_slice(i32::as_bytes(v)), v.len());
-        self.traffic.uploaded_in_rounds += (flat.bytes() + 4 * leaf_values.len()) as u64;
+        self.traffic.uploaded_in_rounds += (flat.node_bytes() + 4 * leaf_values.len()) as u64;
         add_tree_kernel::launch(
             client,
             self.device.cubes(self.n_rows),

@@ -13,7 +13,9 @@
 //! With the `gpu` feature (`cuda` for CUDA), [`train_on`] trains on a GPU
 //! that `tenure-device` resolved: the binned matrix stays on the device,
 //! every leaf's histogram is summed there from quantised gradients with
-//! integer atomics, and numeric features' thresholds are shortlisted there
+//! integer atomics (binary and squared-error gradients are computed there
+//! too, in the integer arithmetic of [`fixed`] that the CPU's quantised
+//! mode shares), and numeric features' thresholds are shortlisted there
 //! for the host to score (`gpu`), so the trees are the CPU's with
 //! `use_quantized_grad`, bit for bit, save a near-tie that `f32` rounding
 //! resolves differently (see `gpu`).
