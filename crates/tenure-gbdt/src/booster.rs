@@ -540,6 +540,7 @@ fn train_inner(
     let mut best: Option<(usize, f64)> = None;
     let bagging = params.bagging_freq > 0 && params.bagging_fraction < 1.0;
     let mut bag: Vec<u32> = (0..n as u32).collect();
+    let mut bag_rule = None;
     let mut indices: Vec<u32> = Vec::with_capacity(n);
 
     for it in 0..params.num_iterations {
@@ -552,12 +553,24 @@ fn train_inner(
         if bagging && it % params.bagging_freq == 0 {
             let round = (it / params.bagging_freq) as u64;
             let key = mix(params.seed ^ mix(round));
-            bag = (0..n as u32)
-                .filter(|&i| unit(key ^ u64::from(i)) < params.bagging_fraction)
-                .collect();
+            if fixed.is_some() {
+                // A 32-bit rule, which the GPU draws alike.
+                let rule = crate::fixed::bag_rule(key, params.bagging_fraction);
+                bag = (0..n as u32)
+                    .into_par_iter()
+                    .filter(|&i| crate::fixed::in_bag(rule, i))
+                    .collect();
+                bag_rule = Some(rule);
+            } else {
+                bag = (0..n as u32)
+                    .filter(|&i| unit(key ^ u64::from(i)) < params.bagging_fraction)
+                    .collect();
+            }
             if bag.is_empty() {
                 bag.push((mix(key) % n as u64) as u32);
+                bag_rule = None;
             }
+            grower.gpu_bag_rule(bag_rule);
         }
         indices.clear();
         indices.extend_from_slice(&bag);

@@ -234,6 +234,19 @@ pub fn level(v: i32, max: i32, mult: i32, noise: u32, stochastic: bool) -> i32 {
     q + i32::from(up)
 }
 
+/// The key and threshold of a bag's rule (see [`in_bag`]): a share
+/// `fraction` of the rows, drawn by the round's `key`.
+pub fn bag_rule(key: u64, fraction: f64) -> (u32, u32) {
+    let threshold = (fraction * 4_294_967_296.0).clamp(0.0, f64::from(u32::MAX));
+    ((key >> 32) as u32, threshold as u32)
+}
+
+/// Whether row `i` is in the bag of `rule` ([`bag_rule`]): a rule the GPU
+/// applies alike, so it draws the bag instead of receiving it.
+pub fn in_bag((key, threshold): (u32, u32), i: u32) -> bool {
+    hash(key ^ i) < threshold
+}
+
 /// A 32-bit integer hash (Wellons' "lowbias32"): rounding noise that a
 /// GPU computes alike, with 32-bit wrapping multiplies only.
 pub fn hash(mut x: u32) -> u32 {
@@ -280,6 +293,19 @@ mod tests {
                 "{v} {max}: {ups}"
             );
         }
+    }
+
+    #[test]
+    fn bags_hold_their_share_of_the_rows() {
+        for fraction in [0.1, 0.5, 0.9] {
+            let rule = bag_rule(0x1234_5678_9ABC_DEF0, fraction);
+            let kept = (0..100_000u32).filter(|&i| in_bag(rule, i)).count();
+            assert!(
+                (kept as f64 / 1e5 - fraction).abs() < 0.005,
+                "{fraction}: {kept}"
+            );
+        }
+        assert_eq!(bag_rule(7, 1.0).1, u32::MAX);
     }
 
     #[test]

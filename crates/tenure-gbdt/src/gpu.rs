@@ -170,6 +170,20 @@ fn copy_kernel(from: &[u32], to: &mut [u32], lo: usize, hi: usize) {
     }
 }
 
+/// The rows `fixed::in_bag` keeps, in any order, each at a position an
+/// atomic counter (`count[0]`, zeroed before) hands out.
+#[cube(launch)]
+fn bag_kernel(rows: &mut [u32], count: &[Atomic<u32>], key: u32, threshold: u32, n: usize) {
+    let i = ABSOLUTE_POS;
+    if i < n {
+        let r = u32::cast_from(i);
+        if hash(key ^ r) < threshold {
+            let p = count[0usize].fetch_add(1u32);
+            rows[usize::cast_from(p)] = r;
+        }
+    }
+}
+
 /// `out[p] = p` for `p < n`: every row, in order.
 #[cube(launch)]
 fn iota_kernel(out: &mut [u32], n: usize) {
@@ -830,6 +844,9 @@ pub struct GpuHistograms {
     used: Vec<usize>,
     /// Where histograms are packed before reading, when that saves bytes.
     compact: Option<Compact>,
+    /// The rule the current bag was drawn by (`fixed::in_bag`), for the
+    /// device to draw it itself instead of receiving it.
+    bag_rule: Option<(u32, u32)>,
     /// The training scores and what computes their gradients, when the
     /// device computes them ([`GpuHistograms::enable_gradients`]).
     fixed: Option<FixedBuffers>,
@@ -1009,6 +1026,7 @@ impl GpuHistograms {
             },
             used,
             compact,
+            bag_rule: None,
             fixed: None,
             value_bins: None,
             leaf_hists: Vec::new(),
@@ -1288,19 +1306,43 @@ impl GpuHistograms {
         u32::from_bytes(&bytes)[..self.n_rows.div_ceil(2)].to_vec()
     }
 
+    /// Sets the rule (`fixed::in_bag`'s key and threshold) that the bags
+    /// given to [`GpuHistograms::start_tree`] are drawn by, so that the
+    /// device draws them itself; `None`: bags are uploaded.
+    pub fn set_bag_rule(&mut self, rule: Option<(u32, u32)>) {
+        self.bag_rule = rule;
+    }
+
     /// Starts a tree over `rows` (all of them, in order, or a bag): they
     /// are leaf 0's, at positions `0..rows.len()`.
     pub fn start_tree(&mut self, rows: &[u32]) {
         debug_assert!(rows.len() <= self.n_rows);
         self.tree_rows = rows.len();
-        if rows.len() == self.n_rows {
+        let drawn = self.bag_rule.filter(|_| rows.len() < self.n_rows);
+        if rows.len() == self.n_rows || drawn.is_some() {
             if self.rows.size() < (self.n_rows.max(1) * size_of::<u32>()) as u64 {
-                // The last tree's bag was smaller.
+                // The last tree's bag was uploaded, and smaller.
                 self.rows = self
                     .device
                     .client
                     .empty(self.n_rows.max(1) * size_of::<u32>());
             }
+        }
+        if let Some((key, threshold)) = drawn {
+            // The same rows as `rows` (the host drew them by the same
+            // rule), in another order, which no integer sum sees.
+            self.fill(&self.count, 2, 0);
+            bag_kernel::launch(
+                &self.device.client,
+                self.device.cubes(self.n_rows),
+                CubeDim::new_1d(CUBE),
+                buffer(&self.rows, self.n_rows.max(1)),
+                buffer(&self.count, 2),
+                key,
+                threshold,
+                self.n_rows,
+            );
+        } else if rows.len() == self.n_rows {
             iota_kernel::launch(
                 &self.device.client,
                 self.device.cubes(self.n_rows),

@@ -394,6 +394,15 @@ impl Grower {
         None
     }
 
+    /// The rule bags are drawn by, for the GPU to draw them alike.
+    #[cfg_attr(not(feature = "gpu"), allow(unused_variables))]
+    pub fn gpu_bag_rule(&mut self, rule: Option<(u32, u32)>) {
+        #[cfg(feature = "gpu")]
+        if let Some(gpu) = &mut self.gpu {
+            gpu.set_bag_rule(rule);
+        }
+    }
+
     /// Adds a tree to the GPU's training scores, if the GPU keeps them.
     #[cfg_attr(not(feature = "gpu"), allow(unused_variables))]
     pub fn gpu_add_tree(&mut self, tree: &BinTree, leaf_values: &[i32]) -> bool {

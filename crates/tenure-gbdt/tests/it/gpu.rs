@@ -517,7 +517,7 @@ fn gpu_training_gives_the_quantised_cpu_trees() {
 /// round: the grown tree (for the device's scores; 48 bytes a node and
 /// 48 a tree), a 32-byte mask per split and 8 bytes per block of up to
 /// 4,096 rows of a leaf (for its exact gradient sums), never anything per
-/// row. Back: the round's two gradient maxima (a 16-byte read), 16 bytes
+/// row (the device draws each round's bag by the host's rule). Back: the round's two gradient maxima (a 16-byte read), 16 bytes
 /// per leaf block (one read a round); with numeric features only,
 /// the root's level totals (a 16-byte read) and, for each leaf searched, a
 /// shortlist per feature (16 integers), the leaf histograms staying on
@@ -549,6 +549,9 @@ fn a_training_moves_the_matrix_once_and_little_per_round() {
                 c.num_iterations = 8;
                 c.num_leaves = 15;
                 c.use_quantized_grad = true;
+                // Bags are drawn on the device: no row goes up a round.
+                c.bagging_fraction = 0.7;
+                c.bagging_freq = 1;
                 if categorical {
                     c.categorical_feature = vec!["x1".into()];
                 }
