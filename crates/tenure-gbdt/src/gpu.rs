@@ -1319,14 +1319,14 @@ impl GpuHistograms {
         debug_assert!(rows.len() <= self.n_rows);
         self.tree_rows = rows.len();
         let drawn = self.bag_rule.filter(|_| rows.len() < self.n_rows);
-        if rows.len() == self.n_rows || drawn.is_some() {
-            if self.rows.size() < (self.n_rows.max(1) * size_of::<u32>()) as u64 {
-                // The last tree's bag was uploaded, and smaller.
-                self.rows = self
-                    .device
-                    .client
-                    .empty(self.n_rows.max(1) * size_of::<u32>());
-            }
+        if (rows.len() == self.n_rows || drawn.is_some())
+            && self.rows.size() < (self.n_rows.max(1) * size_of::<u32>()) as u64
+        {
+            // The last tree's bag was uploaded, and smaller.
+            self.rows = self
+                .device
+                .client
+                .empty(self.n_rows.max(1) * size_of::<u32>());
         }
         if let Some((key, threshold)) = drawn {
             // The same rows as `rows` (the host drew them by the same
