@@ -354,7 +354,7 @@ pub fn train_with(
 /// [`train_with`] on a device: the CPU, or a GPU that `tenure-device`
 /// resolved (`--device`). On a GPU, gradients are always quantised
 /// (`use_quantized_grad`, whatever the parameters say), histograms are
-/// summed there ([`crate::gpu`]), and binary and squared-error gradients
+/// summed there ([`crate::gpu`]), and binary, squared-error and Tweedie gradients
 /// are computed there in integers ([`crate::fixed`]); the trees are the quantised CPU
 /// booster's, bit for bit, unless `f32` rounding drops the best threshold
 /// from the device's shortlist (see [`crate::gpu`]).
@@ -459,9 +459,12 @@ fn train_inner(
     let quantized = params.use_quantized_grad || gpu.is_some();
     // Binary and squared-error gradients are then integers on both sides.
     let fixed = match train.labels {
-        TrainLabels::Values(y) if quantized => {
-            FixedGradients::new(params.objective, y, loss.weights.is_some())
-        }
+        TrainLabels::Values(y) if quantized => FixedGradients::new(
+            params.objective,
+            y,
+            loss.weights.is_some(),
+            params.tweedie_variance_power,
+        ),
         _ => None,
     };
     let base_score = match &fixed {
@@ -576,14 +579,17 @@ fn train_inner(
         indices.extend_from_slice(&bag);
         let features = sample_features(f, params.feature_fraction, params.seed, it);
 
+        let mut units = (0, 0);
         let scale = match &fixed {
             Some(fx) => {
                 let key = (mix(params.seed ^ 0xF1_CED ^ mix(it as u64)) >> 32) as u32;
                 let (levels, stochastic) = (params.num_grad_quant_bins, params.stochastic_rounding);
-                Some(match grower.gpu_gradients(fx, levels, stochastic, key) {
-                    Some(scale) => scale,
+                let (scale, round_units) = match grower.gpu_gradients(fx, levels, stochastic, key) {
+                    Some(got) => got,
                     None => fx.quantize(&score_fx, levels, stochastic, key, &mut packed),
-                })
+                };
+                units = round_units;
+                Some(scale)
             }
             None => {
                 let scale = quantized.then(|| quantize(&gh, &mut packed, params, it));
@@ -623,13 +629,14 @@ fn train_inner(
                 None => grown
                     .leaf_ranges
                     .iter()
-                    .map(|&(lo, hi)| fx.sums(&score_fx, &indices[lo..hi]))
+                    .map(|&(lo, hi)| fx.sums(&score_fx, &indices[lo..hi], units))
                     .collect(),
             };
             let values: Vec<i32> = sums
                 .iter()
                 .map(|&(g, h)| {
-                    let (g, h) = (g as f64 * fx.grad_unit, h as f64 * fx.hess_unit);
+                    let g = g as f64 * f64::from(units.0).exp2();
+                    let h = h as f64 * f64::from(units.1).exp2();
                     fx.to_score(leaf_output(g, h, params) * params.learning_rate)
                 })
                 .collect();

@@ -1,6 +1,6 @@
 //! Integer gradients: how the quantised mode computes and rounds the
-//! gradients of the binary and squared-error objectives, the same way on
-//! the CPU and on a GPU.
+//! gradients of the binary, squared-error and Tweedie objectives, the same
+//! way on the CPU and on a GPU.
 //!
 //! A GPU's `exp` is an approximation of its own, and its compilers may fuse
 //! a multiply into an add (CUDA does by default; Mesa may for a shader op
@@ -15,6 +15,11 @@
 //!   scores it trained on;
 //! - the sigmoid and its derivative come from tables (built here once, in
 //!   `f64`, and uploaded), linearly interpolated in integers;
+//! - Tweedie's `exp((1 - rho) s)` and `exp((2 - rho) s)` are products of
+//!   two table entries (by the score's high and low bits) held as [`soft`]
+//!   numbers, 16-bit mantissas with an exponent, whose products fit in
+//!   `u32`; the round's largest term sets the unit the gradients are
+//!   counted in, so they span 23 bits whatever the spend's scale;
 //! - a round's levels are `floor(v * levels / max)` in integer division,
 //!   rounded up stochastically by a 32-bit hash of the round and the row
 //!   (or to nearest);
@@ -23,9 +28,9 @@
 //!   which the GPU sums in blocks of split halves that fit in `i32`.
 //!
 //! The GPU's kernels (`gpu`) spell the same steps; a property test holds
-//! them to this module's results. Tweedie and Cox gradients, which need
-//! `exp` over a wide range (and risk-set sums for Cox), are computed on the
-//! host in `f64` and quantised there.
+//! them to this module's results. Cox gradients, which need risk-set sums
+//! over the time order, are computed on the host in `f64` and quantised
+//! there.
 
 use rayon::prelude::*;
 
@@ -60,7 +65,31 @@ const LABEL_BITS: i32 = 20;
 pub enum FixedKind {
     Binary = 0,
     Regression = 1,
+    Tweedie = 2,
 }
+
+/// A round's units: one gradient unit is `2^units.0`, one hessian unit
+/// `2^units.1`. Fixed for binary and squared error; for Tweedie the
+/// largest gradient of the round sets them (see [`FixedGradients::units`]).
+pub type Units = (i32, i32);
+
+/// Where the Tweedie tables sit in [`FixedGradients::exps`]: for each of
+/// `exp((1 - rho) s)` and `exp((2 - rho) s)`, [`EXP_HI`] values at scores
+/// `k * 2^10 - 2^21` units and [`EXP_LO`] at `j` units (`exp(c s)` is their
+/// product), then the constants `rho - 1` and `2 - rho`.
+pub const EXP_HI: usize = 4097;
+pub const EXP_LO: usize = 1024;
+const EXP_A: usize = 0;
+const EXP_B: usize = EXP_HI + EXP_LO;
+const EXP_K1: usize = 2 * (EXP_HI + EXP_LO);
+const EXP_K2: usize = EXP_K1 + 1;
+/// Tweedie scores are looked up within `±2^21` units (`±32`).
+const EXP_SPAN: i32 = 1 << 21;
+/// Added to an exponent bound so the device's atomic max over zeroed
+/// memory sees it (a bound is far above `-4096`).
+pub const EXPONENT_BIAS: i32 = 4096;
+/// A round's gradient unit puts its largest term just under 2^23 units.
+pub const UNIT_BITS: i32 = 23;
 
 /// One training's integer gradients: the labels on the score grid and the
 /// sigmoid tables.
@@ -69,11 +98,14 @@ pub struct FixedGradients {
     pub kind: FixedKind,
     /// One score unit, as a raw score (a power of two).
     pub unit: f64,
-    /// One gradient unit and one hessian unit.
-    pub grad_unit: f64,
-    pub hess_unit: f64,
-    /// Per row: 0 or 1 (binary), or the label in score units.
+    /// The gradient and hessian units of binary and squared error.
+    fixed_units: Units,
+    /// Per row: 0 or 1 (binary), the label in score units (squared
+    /// error), or the label as a [`soft`] number (Tweedie).
     pub labels: Vec<i32>,
+    /// Tweedie's `exp` tables and constants as [`soft`] numbers (see
+    /// [`EXP_HI`]); empty otherwise.
+    pub exps: Vec<i32>,
     /// The sigmoid and its derivative at [`TABLE_LEN`] scores from `-16`,
     /// in units of 2^-24.
     pub sigmoid: Vec<i32>,
@@ -82,8 +114,9 @@ pub struct FixedGradients {
 
 impl FixedGradients {
     /// The integer gradients of `objective` on labels `y`, or `None` where
-    /// they do not apply (Tweedie, Cox, row weights).
-    pub fn new(objective: Objective, y: &[f64], weighted: bool) -> Option<Self> {
+    /// they do not apply (Cox, row weights). `rho` is Tweedie's variance
+    /// power.
+    pub fn new(objective: Objective, y: &[f64], weighted: bool, rho: f64) -> Option<Self> {
         if weighted {
             return None;
         }
@@ -104,8 +137,8 @@ impl FixedGradients {
                 Some(Self {
                     kind: FixedKind::Binary,
                     unit,
-                    grad_unit: 1.0 / f64::from(PROB_ONE),
-                    hess_unit: 1.0 / f64::from(PROB_ONE),
+                    fixed_units: (-24, -24),
+                    exps: Vec::new(),
                     labels: y.iter().map(|&v| i32::from(v == 1.0)).collect(),
                     sigmoid: table(sig),
                     // sigma(s) * sigma(-s): no cancellation in the tails.
@@ -123,14 +156,34 @@ impl FixedGradients {
                 Some(Self {
                     kind: FixedKind::Regression,
                     unit,
-                    grad_unit: unit,
-                    hess_unit: 1.0,
+                    fixed_units: (exp, 0),
+                    exps: Vec::new(),
                     labels: y.iter().map(|&v| (v / unit).round() as i32).collect(),
                     sigmoid: Vec::new(),
                     slope: Vec::new(),
                 })
             }
-            Objective::Tweedie | Objective::Cox => None,
+            Objective::Tweedie => {
+                let unit = (-f64::from(BINARY_SHIFT)).exp2();
+                let mut exps = Vec::with_capacity(EXP_K2 + 1);
+                for c in [1.0 - rho, 2.0 - rho] {
+                    let hi =
+                        (0..EXP_HI).map(|k| ((k as f64) * 1024.0 - f64::from(EXP_SPAN)) * unit);
+                    exps.extend(hi.map(|s| soft((c * s).exp())));
+                    exps.extend((0..EXP_LO).map(|j| soft((c * j as f64 * unit).exp())));
+                }
+                exps.extend([soft(rho - 1.0), soft(2.0 - rho)]);
+                Some(Self {
+                    kind: FixedKind::Tweedie,
+                    unit,
+                    fixed_units: (0, 0),
+                    exps,
+                    labels: y.iter().map(|&v| soft(v)).collect(),
+                    sigmoid: Vec::new(),
+                    slope: Vec::new(),
+                })
+            }
+            Objective::Cox => None,
         }
     }
 
@@ -145,14 +198,58 @@ impl FixedGradients {
         f64::from(s) * self.unit
     }
 
-    /// Row `i`'s gradient and hessian at score `s`, in units.
-    pub fn gradient(&self, s: i32, i: usize) -> (i32, i32) {
+    /// Row `i`'s Tweedie terms at score `s`: `exp((2 - rho) s)`,
+    /// `y exp((1 - rho) s)`, and the hessian's `(2 - rho) exp((2 - rho) s)`
+    /// and `(rho - 1) y exp((1 - rho) s)`, as [`soft`] numbers.
+    fn tweedie_terms(&self, s: i32, i: usize) -> [i32; 4] {
+        let a = soft_exp(&self.exps, EXP_A, s);
+        let b = soft_exp(&self.exps, EXP_B, s);
+        let ya = soft_mul(self.labels[i], a);
+        [
+            b,
+            ya,
+            soft_mul(self.exps[EXP_K2], b),
+            soft_mul(self.exps[EXP_K1], ya),
+        ]
+    }
+
+    /// The round's units at `score`: for Tweedie, the largest gradient
+    /// and hessian terms' bit lengths less [`UNIT_BITS`], so every term
+    /// is below 2^23 units (the device takes the same maxima atomically).
+    pub fn units(&self, score: &[i32]) -> Units {
+        if self.kind != FixedKind::Tweedie {
+            return self.fixed_units;
+        }
+        let (g, h) = score
+            .par_iter()
+            .enumerate()
+            .map(|(i, &s)| {
+                let [b, ya, hb, hya] = self.tweedie_terms(s, i);
+                (
+                    soft_top(b).max(soft_top(ya)) + EXPONENT_BIAS,
+                    soft_top(hb).max(soft_top(hya)) + EXPONENT_BIAS,
+                )
+            })
+            .reduce(|| (0, 0), |a, b| (a.0.max(b.0), a.1.max(b.1)));
+        let unit = |top: i32| top - EXPONENT_BIAS - UNIT_BITS;
+        (unit(g), unit(h))
+    }
+
+    /// Row `i`'s gradient and hessian at score `s`, in the round's units.
+    pub fn gradient(&self, s: i32, i: usize, units: Units) -> (i32, i32) {
         match self.kind {
             FixedKind::Binary => {
                 let p = interpolate(&self.sigmoid, s);
                 (p - self.labels[i] * PROB_ONE, interpolate(&self.slope, s))
             }
             FixedKind::Regression => (s - self.labels[i], 1),
+            FixedKind::Tweedie => {
+                let [b, ya, hb, hya] = self.tweedie_terms(s, i);
+                (
+                    soft_units(b, units.0) - soft_units(ya, units.0),
+                    soft_units(hb, units.1) + soft_units(hya, units.1),
+                )
+            }
         }
     }
 
@@ -165,44 +262,122 @@ impl FixedGradients {
         stochastic: bool,
         key: u32,
         out: &mut [Packed],
-    ) -> (f64, f64) {
+    ) -> ((f64, f64), Units) {
+        let units = self.units(score);
         let (gmax, hmax) = score
             .par_iter()
             .enumerate()
             .map(|(i, &s)| {
-                let (g, h) = self.gradient(s, i);
+                let (g, h) = self.gradient(s, i, units);
                 (g.abs(), h)
             })
             .reduce(|| (0, 0), |a, b| (a.0.max(b.0), a.1.max(b.1)));
         let (gmax, hmax) = (gmax.max(1), hmax.max(1));
         let (half, full) = ((levels / 2) as i32, levels as i32);
         out.par_iter_mut().enumerate().for_each(|(i, p)| {
-            let (g, h) = self.gradient(score[i], i);
+            let (g, h) = self.gradient(score[i], i, units);
             let noise = hash(key ^ i as u32);
             let gl = level(g, gmax, half, noise, stochastic);
             let hl = level(h, hmax, full, hash(noise), stochastic);
             *p = pack(gl, hl as u32);
         });
-        self.scales(gmax, hmax, levels)
+        (self.scales(gmax, hmax, levels, units), units)
     }
 
     /// The exact sums of the integer gradients and hessians of `rows` at
     /// `score` (for leaf values: the levels chose the splits, these give
     /// the values, as LightGBM's leaf renewal does with exact gradients).
-    pub fn sums(&self, score: &[i32], rows: &[u32]) -> (i64, i64) {
+    pub fn sums(&self, score: &[i32], rows: &[u32], units: Units) -> (i64, i64) {
         rows.iter().fold((0, 0), |(g, h), &i| {
-            let (gi, hi) = self.gradient(score[i as usize], i as usize);
+            let (gi, hi) = self.gradient(score[i as usize], i as usize, units);
             (g + i64::from(gi), h + i64::from(hi))
         })
     }
 
     /// One level's gradient and hessian, given the round's largest
     /// `|gradient|` and hessian in units (at least 1).
-    pub fn scales(&self, gmax: i32, hmax: i32, levels: usize) -> (f64, f64) {
+    pub fn scales(&self, gmax: i32, hmax: i32, levels: usize, units: Units) -> (f64, f64) {
         (
-            f64::from(gmax) * self.grad_unit / (levels / 2) as f64,
-            f64::from(hmax) * self.hess_unit / levels as f64,
+            f64::from(gmax) * f64::from(units.0).exp2() / (levels / 2) as f64,
+            f64::from(hmax) * f64::from(units.1).exp2() / levels as f64,
         )
+    }
+}
+
+/// A "soft" number: `m * 2^e` with a 16-bit mantissa `m` (`2^15 <= m <
+/// 2^16`, or 0 for zero) packed in one `i32` as `m + e * 65536`. Products
+/// of two mantissas fit in `u32`, so multiplying is exact integer work on
+/// every backend, then truncated back to 16 bits.
+pub fn soft(x: f64) -> i32 {
+    if x <= 0.0 || !x.is_finite() {
+        return 0;
+    }
+    let mut e = x.log2().floor() as i32 - 15;
+    let mut m = (x * f64::from(-e).exp2()).floor();
+    while m >= 65_536.0 {
+        e += 1;
+        m = (x * f64::from(-e).exp2()).floor();
+    }
+    while m < 32_768.0 {
+        e -= 1;
+        m = (x * f64::from(-e).exp2()).floor();
+    }
+    m as i32 + e * 65_536
+}
+
+/// The value of a [`soft`] number.
+pub fn soft_value(v: i32) -> f64 {
+    f64::from(soft_m(v)) * f64::from(soft_e(v)).exp2()
+}
+
+fn soft_m(v: i32) -> u32 {
+    (v & 0xFFFF) as u32
+}
+
+fn soft_e(v: i32) -> i32 {
+    (v - (v & 0xFFFF)) / 65_536
+}
+
+/// The product of two [`soft`] numbers, its mantissa truncated.
+pub fn soft_mul(a: i32, b: i32) -> i32 {
+    let p = soft_m(a) * soft_m(b);
+    let e = soft_e(a) + soft_e(b);
+    if p >= 1 << 31 {
+        (p >> 16) as i32 + (e + 16) * 65_536
+    } else if p > 0 {
+        (p >> 15) as i32 + (e + 15) * 65_536
+    } else {
+        0
+    }
+}
+
+/// `exp(c s)` from the tables at `base` (see [`EXP_HI`]).
+fn soft_exp(exps: &[i32], base: usize, s: i32) -> i32 {
+    let t = (s.clamp(-EXP_SPAN, EXP_SPAN) + EXP_SPAN) as u32;
+    let hi = (t >> 10) as usize;
+    let lo = (t & 1023) as usize;
+    soft_mul(exps[base + hi], exps[base + EXP_HI + lo])
+}
+
+/// An upper bound on a soft number's bit length (`2^top` exceeds it).
+fn soft_top(v: i32) -> i32 {
+    if soft_m(v) == 0 {
+        -1_000_000
+    } else {
+        soft_e(v) + 16
+    }
+}
+
+/// A soft number in units of `2^k`, floored (`k` leaves it below 2^23).
+fn soft_units(v: i32, k: i32) -> i32 {
+    let m = soft_m(v);
+    let sh = soft_e(v) - k;
+    if sh >= 0 {
+        (m << sh) as i32
+    } else if sh > -32 {
+        (m >> -sh) as i32
+    } else {
+        0
     }
 }
 
@@ -263,7 +438,7 @@ mod tests {
 
     #[test]
     fn interpolated_sigmoid_is_within_a_millionth() {
-        let f = FixedGradients::new(Objective::Binary, &[0.0], false).unwrap();
+        let f = FixedGradients::new(Objective::Binary, &[0.0], false, 1.5).unwrap();
         let mut worst = 0.0f64;
         for s in (-(20 << 16)..(20 << 16)).step_by(977) {
             let p = f64::from(interpolate(&f.sigmoid, s)) / f64::from(PROB_ONE);
@@ -311,12 +486,41 @@ mod tests {
     #[test]
     fn regression_labels_sit_on_the_grid_within_two_to_the_minus_twenty() {
         let y = [1234.5, -3.0, 0.0, 99_999.0];
-        let f = FixedGradients::new(Objective::Regression, &y, false).unwrap();
+        let f = FixedGradients::new(Objective::Regression, &y, false, 1.5).unwrap();
         for (i, &v) in y.iter().enumerate() {
             assert!((f.value(f.labels[i]) - v).abs() <= f.unit);
             assert!(f.labels[i].abs() <= 1 << 20);
         }
-        assert!(FixedGradients::new(Objective::Regression, &y, true).is_none());
-        assert!(FixedGradients::new(Objective::Tweedie, &y, false).is_none());
+        assert!(FixedGradients::new(Objective::Regression, &y, true, 1.5).is_none());
+        assert!(FixedGradients::new(Objective::Cox, &y, false, 1.5).is_none());
+    }
+
+    #[test]
+    fn tweedie_gradients_are_within_a_ten_thousandth_of_their_terms() {
+        let rho = 1.4;
+        let y = [0.0, 3.5, 120.0, 0.01, 7e4];
+        let f = FixedGradients::new(Objective::Tweedie, &y, false, rho).unwrap();
+        for &x in &[1.0, 1e-9, 12_345.678, 3e12] {
+            assert!((soft_value(soft(x)) / x - 1.0).abs() < 4e-5, "{x}");
+        }
+        let scores: Vec<i32> = [-3.0, 0.0, 2.5, 6.0, 11.0]
+            .iter()
+            .map(|&s| f.to_score(s))
+            .collect();
+        let units = f.units(&scores);
+        let (gu, hu) = (f64::from(units.0).exp2(), f64::from(units.1).exp2());
+        for (i, (&s, &y)) in scores.iter().zip(&y).enumerate() {
+            let x = f.value(s);
+            let (a, b) = (((1.0 - rho) * x).exp(), ((2.0 - rho) * x).exp());
+            let (g_want, h_want) = (b - y * a, (2.0 - rho) * b + (rho - 1.0) * y * a);
+            let (g, h) = f.gradient(s, i, units);
+            assert!(g.abs() < 1 << 24 && (0..1 << 24).contains(&h));
+            // Each term carries 15 bits; the gradient may cancel them.
+            let terms = b.max(y * a);
+            let g_err = (f64::from(g) * gu - g_want).abs();
+            assert!(g_err < 1e-4 * terms + gu, "{i}: {g} vs {g_want}");
+            let h_err = (f64::from(h) * hu - h_want).abs();
+            assert!(h_err < 1e-4 * h_want + hu, "{i}: {h} vs {h_want}");
+        }
     }
 }

@@ -7,16 +7,18 @@
 //! positions in a row-index array, the same ranges the host's leaves own,
 //! and a split partitions its leaf's range on the device.
 //!
-//! For the binary and squared-error objectives (no row weights) the
-//! training scores stay on the device too, as fixed-point integers: a
-//! round computes its gradients there from a sigmoid table, takes their
+//! For the binary, squared-error and Tweedie objectives (no row weights)
+//! the training scores stay on the device too, as fixed-point integers: a
+//! round computes its gradients there from a sigmoid table (Tweedie: `exp`
+//! tables and 16-bit-mantissa products, in a unit its largest term sets),
+//! takes their
 //! maxima, and quantises them with a 32-bit hash for the rounding noise,
 //! all in integer arithmetic, which every backend does exactly
 //! ([`crate::fixed`] is the host's twin). The host reads back the two
 //! maxima, then each leaf's exact gradient sums for its value, and sends
-//! the grown tree for the device to add to the scores. Tweedie and Cox
-//! gradients are computed on the host in `f64`, and a round uploads their
-//! levels, a byte each per row. A leaf's histogram is summed on the device over that leaf's rows only (so
+//! the grown tree for the device to add to the scores. Cox gradients are
+//! computed on the host in `f64`, and a round uploads their levels, a byte
+//! each per row. A leaf's histogram is summed on the device over that leaf's rows only (so
 //! a tree costs rows x features x depth, not rows x features x leaves).
 //! Within a leaf the device's row order is free (atomics place rows): the
 //! sums are integers, so no order changes them.
@@ -51,7 +53,7 @@ use tenure_device::ResolvedDevice;
 use crate::DeviceTraffic;
 use crate::bin::{BinnedData, MISSING_BIN};
 use crate::error::{GbdtError, Result};
-use crate::fixed::{FixedGradients, FixedKind, SCORE_LIMIT};
+use crate::fixed::{EXPONENT_BIAS, FixedGradients, FixedKind, SCORE_LIMIT, UNIT_BITS, Units};
 use crate::hist::{Histogram, Packed, pack, unpack};
 use crate::split::{Candidates, Levels, SplitRule};
 use crate::tree::BinTree;
@@ -493,24 +495,133 @@ fn interpolate(table: &[i32], s: i32) -> i32 {
 }
 
 /// `fixed::FixedGradients::gradient`'s gradient: `kind` 0 is binary (the
-/// sigmoid table minus the 0/1 label), 1 squared error.
+/// sigmoid table minus the 0/1 label), 1 squared error, 2 Tweedie (`y` a
+/// soft label, `exps` the tables, in units of `2^k`).
 #[cube]
-fn fixed_gradient(kind: u32, s: i32, y: i32, sigmoid: &[i32]) -> i32 {
+fn fixed_gradient(kind: u32, s: i32, y: i32, sigmoid: &[i32], exps: &[i32], k: i32) -> i32 {
     let mut g = s - y;
     if kind == 0u32 {
         g = interpolate(sigmoid, s) - y * 16777216i32;
+    }
+    if kind == 2u32 {
+        let a = soft_exp(exps, 0usize, s);
+        let b = soft_exp(exps, 5121usize, s);
+        g = soft_units(b, k) - soft_units(soft_mul(y, a), k);
     }
     g
 }
 
 /// `fixed::FixedGradients::gradient`'s hessian.
 #[cube]
-fn fixed_hessian(kind: u32, s: i32, slope: &[i32]) -> i32 {
+fn fixed_hessian(kind: u32, s: i32, y: i32, slope: &[i32], exps: &[i32], k: i32) -> i32 {
     let mut h = 1i32;
     if kind == 0u32 {
         h = interpolate(slope, s);
     }
+    if kind == 2u32 {
+        let a = soft_exp(exps, 0usize, s);
+        let b = soft_exp(exps, 5121usize, s);
+        let ya = soft_mul(y, a);
+        h = soft_units(soft_mul(exps[10243usize], b), k)
+            + soft_units(soft_mul(exps[10242usize], ya), k);
+    }
     h
+}
+
+/// `fixed::soft_mul`: the product of two soft numbers (`m + e * 65536`,
+/// `m` of 16 bits), its 32-bit mantissa product truncated to 16 bits.
+#[cube]
+fn soft_mul(a: i32, b: i32) -> i32 {
+    let ma = a & 65535i32;
+    let mb = b & 65535i32;
+    let p = u32::cast_from(ma) * u32::cast_from(mb);
+    let e = (a - ma) / 65536i32 + (b - mb) / 65536i32;
+    let mut out = 0i32;
+    if p >= 2147483648u32 {
+        out = i32::cast_from(p >> 16u32) + (e + 16i32) * 65536i32;
+    } else if p > 0u32 {
+        out = i32::cast_from(p >> 15u32) + (e + 15i32) * 65536i32;
+    }
+    out
+}
+
+/// `fixed::soft_exp`: `exp(c s)` as the product of two table entries.
+#[cube]
+// The branches are the kernel's spelling of a clamp.
+#[allow(clippy::manual_clamp)]
+fn soft_exp(exps: &[i32], base: usize, s: i32) -> i32 {
+    let mut c = s;
+    if c < -2097152i32 {
+        c = -2097152i32;
+    }
+    if c > 2097152i32 {
+        c = 2097152i32;
+    }
+    let t = u32::cast_from(c + 2097152i32);
+    let hi = usize::cast_from(t >> 10u32);
+    let lo = usize::cast_from(t & 1023u32);
+    soft_mul(exps[base + hi], exps[base + 4097usize + lo])
+}
+
+/// `fixed::soft_top`: an upper bound on a soft number's bit length.
+#[cube]
+fn soft_top(v: i32) -> i32 {
+    let m = v & 65535i32;
+    let mut top = i32::new(-1_000_000);
+    if m != 0i32 {
+        top = (v - m) / 65536i32 + 16i32;
+    }
+    top
+}
+
+/// `fixed::soft_units`: a soft number in units of `2^k`, floored.
+#[cube]
+fn soft_units(v: i32, k: i32) -> i32 {
+    let m = v & 65535i32;
+    let sh = (v - m) / 65536i32 - k;
+    let mut out = 0i32;
+    if sh >= 0i32 {
+        out = i32::cast_from(u32::cast_from(m) << u32::cast_from(sh));
+    } else if sh > -32i32 {
+        out = i32::cast_from(u32::cast_from(m) >> u32::cast_from(-sh));
+    }
+    out
+}
+
+/// Tweedie's round units: the largest gradient and hessian terms' bit
+/// lengths (plus `fixed::EXPONENT_BIAS`) into `stats[4]` and `stats[5]`.
+#[cube(launch)]
+fn exponent_kernel(score: &[i32], label: &[i32], exps: &[i32], stats: &[Atomic<i32>], n: usize) {
+    let local = Shared::<[Atomic<i32>]>::new_slice(2usize);
+    if UNIT_POS == 0u32 {
+        local[0usize].store(0i32);
+        local[1usize].store(0i32);
+    }
+    sync_cube();
+    let i = ABSOLUTE_POS;
+    if i < n {
+        let s = score[i];
+        let a = soft_exp(exps, 0usize, s);
+        let b = soft_exp(exps, 5121usize, s);
+        let ya = soft_mul(label[i], a);
+        let mut g = soft_top(b);
+        let gy = soft_top(ya);
+        if gy > g {
+            g = gy;
+        }
+        let mut h = soft_top(soft_mul(exps[10243usize], b));
+        let hy = soft_top(soft_mul(exps[10242usize], ya));
+        if hy > h {
+            h = hy;
+        }
+        local[0usize].fetch_max(g + 4096i32);
+        local[1usize].fetch_max(h + 4096i32);
+    }
+    sync_cube();
+    if UNIT_POS == 0u32 {
+        stats[4usize].fetch_max(local[0usize].load());
+        stats[5usize].fetch_max(local[1usize].load());
+    }
 }
 
 /// `fixed::level`: `v * mult / max` floored, then rounded up with
@@ -552,6 +663,7 @@ fn gradient_max_kernel(
     label: &[i32],
     sigmoid: &[i32],
     slope: &[i32],
+    exps: &[i32],
     stats: &[Atomic<i32>],
     kind: u32,
     n: usize,
@@ -562,15 +674,18 @@ fn gradient_max_kernel(
         local[1usize].store(0i32);
     }
     sync_cube();
+    let kg = stats[4usize].load() - 4119i32;
+    let kh = stats[5usize].load() - 4119i32;
     let i = ABSOLUTE_POS;
     if i < n {
         let s = score[i];
-        let mut g = fixed_gradient(kind, s, label[i], sigmoid);
+        let y = label[i];
+        let mut g = fixed_gradient(kind, s, y, sigmoid, exps, kg);
         if g < 0i32 {
             g = -g;
         }
         local[0usize].fetch_max(g);
-        local[1usize].fetch_max(fixed_hessian(kind, s, slope));
+        local[1usize].fetch_max(fixed_hessian(kind, s, y, slope, exps, kh));
     }
     sync_cube();
     if UNIT_POS == 0u32 {
@@ -588,6 +703,7 @@ fn quantize_kernel(
     label: &[i32],
     sigmoid: &[i32],
     slope: &[i32],
+    exps: &[i32],
     stats: &[i32],
     gh: &mut [u32],
     kind: u32,
@@ -612,8 +728,9 @@ fn quantize_kernel(
             let i = w * 2usize + k;
             if i < n {
                 let s = score[i];
-                let g = fixed_gradient(kind, s, label[i], sigmoid);
-                let h = fixed_hessian(kind, s, slope);
+                let y = label[i];
+                let g = fixed_gradient(kind, s, y, sigmoid, exps, stats[4usize] - 4119i32);
+                let h = fixed_hessian(kind, s, y, slope, exps, stats[5usize] - 4119i32);
                 let noise = hash(key ^ u32::cast_from(i));
                 let gl = level(g, gmax, half, noise, stochastic);
                 let hl = level(h, hmax, full, hash(noise), stochastic);
@@ -640,6 +757,8 @@ fn leaf_sums_kernel(
     label: &[i32],
     sigmoid: &[i32],
     slope: &[i32],
+    exps: &[i32],
+    stats: &[i32],
     blocks: &[u32],
     out: &mut [i32],
     first: usize,
@@ -658,8 +777,9 @@ fn leaf_sums_kernel(
         if p < hi {
             let i = usize::cast_from(rows[p]);
             let s = score[i];
-            let g = fixed_gradient(kind, s, label[i], sigmoid);
-            let h = fixed_hessian(kind, s, slope);
+            let y = label[i];
+            let g = fixed_gradient(kind, s, y, sigmoid, exps, stats[4usize] - 4119i32);
+            let h = fixed_hessian(kind, s, y, slope, exps, stats[5usize] - 4119i32);
             let g_hi = floor_div_4096(g);
             let h_hi = floor_div_4096(h);
             local[0usize].fetch_add(g_hi);
@@ -936,9 +1056,16 @@ struct FixedBuffers {
     sigmoid: Handle,
     slope: Handle,
     sigmoid_len: usize,
-    /// The round's largest `|gradient|` and hessian, then a leaf's totals.
+    /// Tweedie's tables (`fixed::EXP_HI`), or one unused element.
+    exps: Handle,
+    exps_len: usize,
+    /// The round's largest `|gradient|` and hessian, a leaf's totals, and
+    /// Tweedie's unit exponents (`fixed::EXPONENT_BIAS` added).
     stats: Handle,
 }
+
+/// Values in the statistics buffer (see `FixedBuffers::stats`).
+const STATS: usize = 8;
 
 /// A histogram's used bins, packed: feature `j` at `offsets[j]..offsets[j + 1]`.
 struct Compact {
@@ -1049,10 +1176,9 @@ impl GpuHistograms {
         let rows = 2 * self.n_rows + self.n_rows.div_ceil(2);
         let hists = (1 + self.leaf_buffers) * 2 * 256 * self.n_features;
         // Scores and labels, the two tables, the statistics.
-        let fixed = self
-            .fixed
-            .as_ref()
-            .map_or(0, |fb| 2 * self.n_rows + 2 * fb.sigmoid_len + 4);
+        let fixed = self.fixed.as_ref().map_or(0, |fb| {
+            2 * self.n_rows + 2 * fb.sigmoid_len + fb.exps_len + STATS
+        });
         (self.words * self.n_features + rows + hists + 2 + compact + fixed) * 4
     }
 
@@ -1105,12 +1231,14 @@ impl GpuHistograms {
         };
         let (sigmoid, sigmoid_len) = table(&fixed.sigmoid);
         let (slope, _) = table(&fixed.slope);
+        let (exps, exps_len) = table(&fixed.exps);
         let labels = if fixed.labels.is_empty() {
             vec![0]
         } else {
             fixed.labels.clone()
         };
-        self.traffic.uploaded_at_start += 4 * (labels.len() + 2 * sigmoid_len) as u64;
+        self.traffic.uploaded_at_start +=
+            4 * (labels.len() + 2 * sigmoid_len + fixed.exps.len()) as u64;
         self.fixed = Some(FixedBuffers {
             kind: fixed.kind,
             score,
@@ -1118,7 +1246,9 @@ impl GpuHistograms {
             sigmoid,
             slope,
             sigmoid_len,
-            stats: client.empty(4 * size_of::<i32>()),
+            exps,
+            exps_len,
+            stats: client.empty(STATS * size_of::<i32>()),
         });
     }
 
@@ -1129,19 +1259,32 @@ impl GpuHistograms {
 
     /// Computes and quantises this round's gradients at the device's
     /// scores, as [`FixedGradients::quantize`] does on the host, and
-    /// returns one level's gradient and hessian (one read of 16 bytes).
+    /// returns one level's gradient and hessian and the round's units
+    /// (one read of 32 bytes).
     pub fn gradients(
         &mut self,
         fixed: &FixedGradients,
         levels: usize,
         stochastic: bool,
         key: u32,
-    ) -> (f64, f64) {
+    ) -> ((f64, f64), Units) {
         let fb = self.fixed.as_ref().expect("enable_gradients came first");
         let client = &self.device.client;
         let n = self.n_rows;
-        self.fill(&fb.stats, 4, 0);
+        self.fill(&fb.stats, STATS, 0);
         let t = fb.sigmoid_len;
+        if fb.kind == FixedKind::Tweedie {
+            exponent_kernel::launch(
+                client,
+                self.device.cubes(n),
+                CubeDim::new_1d(CUBE),
+                buffer(&fb.score, n.max(1)),
+                buffer(&fb.labels, n.max(1)),
+                buffer(&fb.exps, fb.exps_len),
+                buffer(&fb.stats, STATS),
+                n,
+            );
+        }
         gradient_max_kernel::launch(
             client,
             self.device.cubes(n),
@@ -1150,7 +1293,8 @@ impl GpuHistograms {
             buffer(&fb.labels, n.max(1)),
             buffer(&fb.sigmoid, t),
             buffer(&fb.slope, t),
-            buffer(&fb.stats, 4),
+            buffer(&fb.exps, fb.exps_len),
+            buffer(&fb.stats, STATS),
             fb.kind as u32,
             n,
         );
@@ -1162,7 +1306,8 @@ impl GpuHistograms {
             buffer(&fb.labels, n.max(1)),
             buffer(&fb.sigmoid, t),
             buffer(&fb.slope, t),
-            buffer(&fb.stats, 4),
+            buffer(&fb.exps, fb.exps_len),
+            buffer(&fb.stats, STATS),
             buffer(&self.gh, n.div_ceil(2).max(1)),
             fb.kind as u32,
             (levels / 2) as i32,
@@ -1171,13 +1316,21 @@ impl GpuHistograms {
             u32::from(stochastic),
             n,
         );
-        let stats = self.read_stats(0..2);
+        let stats = self.read_stats(0..STATS);
         self.traffic.rounds += 1;
-        fixed.scales(stats[0].max(1), stats[1].max(1), levels)
+        let units = match fixed.kind {
+            FixedKind::Tweedie => {
+                let unit = |top: i32| top - EXPONENT_BIAS - UNIT_BITS;
+                (unit(stats[4]), unit(stats[5]))
+            }
+            _ => fixed.units(&[]),
+        };
+        let scales = fixed.scales(stats[0].max(1), stats[1].max(1), levels, units);
+        (scales, units)
     }
 
     /// Leaf `leaf`'s total gradient and hessian levels, from its histogram
-    /// kept on the device (one read of 16 bytes).
+    /// kept on the device (one read of 32 bytes).
     pub fn leaf_totals(&mut self, leaf: usize) -> (i64, i64) {
         let fb = self.fixed.as_ref().expect("enable_gradients came first");
         let hist = self.leaf_hists[leaf]
@@ -1188,7 +1341,7 @@ impl GpuHistograms {
             CubeCount::Static(1, 1, 1),
             CubeDim::new_1d(1),
             buffer(hist, self.hist_len()),
-            buffer(&fb.stats, 4),
+            buffer(&fb.stats, STATS),
         );
         let stats = self.read_stats(2..4);
         (i64::from(stats[0]), i64::from(stats[1]))
@@ -1227,6 +1380,8 @@ impl GpuHistograms {
                 buffer(&fb.labels, self.n_rows.max(1)),
                 buffer(&fb.sigmoid, t),
                 buffer(&fb.slope, t),
+                buffer(&fb.exps, fb.exps_len),
+                buffer(&fb.stats, STATS),
                 buffer(&block_buffer, blocks.len()),
                 buffer(&out, 4 * owner.len()),
                 first,
@@ -1245,7 +1400,7 @@ impl GpuHistograms {
         sums
     }
 
-    /// Reads the statistics buffer (all 16 bytes) and returns `range` of it.
+    /// Reads the statistics buffer (all 32 bytes) and returns `range` of it.
     fn read_stats(&mut self, range: Range<usize>) -> Vec<i32> {
         let fb = self.fixed.as_ref().expect("enable_gradients came first");
         let bytes = self.device.client.read_one_unchecked(fb.stats.clone());

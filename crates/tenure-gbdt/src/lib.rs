@@ -13,7 +13,7 @@
 //! With the `gpu` feature (`cuda` for CUDA), [`train_on`] trains on a GPU
 //! that `tenure-device` resolved: the binned matrix stays on the device,
 //! every leaf's histogram is summed there from quantised gradients with
-//! integer atomics (binary and squared-error gradients are computed there
+//! integer atomics (binary, squared-error and Tweedie gradients are computed there
 //! too, in the integer arithmetic of [`fixed`] that the CPU's quantised
 //! mode shares), and numeric features' thresholds are shortlisted there
 //! for the host to score (`gpu`), so the trees are the CPU's with

@@ -371,7 +371,7 @@ impl Grower {
         levels: usize,
         stochastic: bool,
         key: u32,
-    ) -> Option<(f64, f64)> {
+    ) -> Option<((f64, f64), crate::fixed::Units)> {
         #[cfg(feature = "gpu")]
         if let Some(gpu) = &mut self.gpu
             && gpu.computes_gradients()

@@ -300,16 +300,18 @@ proptest! {
 
     /// The gradient kernels give the host's integer gradients bit for
     /// bit: the same maxima (so the same scales) and the same packed
-    /// levels in every row, for both objectives, stochastic or nearest
-    /// rounding, from 2 to 126 levels, at scores across the sigmoid
-    /// table's span, past it and at the saturation limit. The leaf-sum
+    /// levels in every row, for binary, squared error and Tweedie (whose
+    /// round units come from the device's maxima too), stochastic or
+    /// nearest rounding, from 2 to 126 levels, at scores across the
+    /// tables' spans, past them and at the saturation limit. The leaf-sum
     /// kernel gives the host's exact gradient sums over random leaves, and
     /// the score kernel adds a random tree's integer leaf values as the
     /// host does.
     #[test]
     fn gradient_and_score_kernels_match_the_host(
         n in 1usize..10_000,
-        binary in any::<bool>(),
+        kind in 0usize..3,
+        rho in 1.05f64..1.95,
         levels in 2usize..=126,
         stochastic in any::<bool>(),
         key in any::<u32>(),
@@ -318,17 +320,23 @@ proptest! {
         let mut r = lcg(seed);
         let (data, _) = random_data(n, 3, 255, 4, seed ^ 1);
         let y: Vec<f64> = (0..n)
-            .map(|_| if binary { f64::from(r() < 0.3) } else { (r() - 0.4) * 5e4 })
+            .map(|_| match kind {
+                0 => f64::from(r() < 0.3),
+                1 => (r() - 0.4) * 5e4,
+                // Spend: many zeros, a long tail.
+                _ => if r() < 0.4 { 0.0 } else { r() * r() * 2e3 },
+            })
             .collect();
-        let objective = if binary { Objective::Binary } else { Objective::Regression };
-        let fx = FixedGradients::new(objective, &y, false).unwrap();
+        let objective = [Objective::Binary, Objective::Regression, Objective::Tweedie][kind];
+        let fx = FixedGradients::new(objective, &y, false, rho).unwrap();
         let limit = f64::from(SCORE_LIMIT);
         let scores: Vec<i32> = (0..n)
             .map(|i| match i % 4 {
                 0 => ((r() * 2.0 - 1.0) * limit) as i32,
                 1 => ((r() * 2.0 - 1.0) * 1.2 * f64::from(TABLE_SPAN)) as i32,
                 2 => if r() < 0.5 { SCORE_LIMIT } else { -SCORE_LIMIT },
-                _ => fx.labels[i] + ((r() - 0.5) * 1e4) as i32,
+                _ if kind == 1 => fx.labels[i] + ((r() - 0.5) * 1e4) as i32,
+                _ => fx.to_score((r() - 0.5) * 10.0),
             })
             .collect();
         let mut packed = vec![0; n];
@@ -361,7 +369,7 @@ proptest! {
         let ranges: Vec<(usize, usize)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
         let want: Vec<(i64, i64)> = ranges
             .iter()
-            .map(|&(lo, hi)| fx.sums(&scores, &rows[lo..hi]))
+            .map(|&(lo, hi)| fx.sums(&scores, &rows[lo..hi], want.1))
             .collect();
         prop_assert_eq!(gpu.leaf_sums(&ranges), want);
 
@@ -473,6 +481,38 @@ fn gpu_training_gives_the_quantised_cpu_trees() {
                 .unwrap(),
         ),
         (
+            "tweedie, bagged, on the device's gradients",
+            Dataset::new(
+                x.clone(),
+                names.clone(),
+                Target::Continuous(
+                    s.iter()
+                        .map(|v| {
+                            if r() < 0.4 {
+                                0.0
+                            } else {
+                                (2.0 + v).exp() * r()
+                            }
+                        })
+                        .collect(),
+                ),
+            )
+            .unwrap(),
+            GbdtParams::new()
+                .with(|c| {
+                    c.objective = Objective::Tweedie;
+                    c.tweedie_variance_power = 1.3;
+                    c.num_iterations = 12;
+                    c.num_leaves = 15;
+                    c.bagging_fraction = 0.8;
+                    c.bagging_freq = 1;
+                    c.use_quantized_grad = true;
+                    c.num_grad_quant_bins = 16;
+                })
+                .check()
+                .unwrap(),
+        ),
+        (
             "cox, on the host's gradients",
             Dataset::new(x, names, Target::Survival { time, event }).unwrap(),
             GbdtParams::new()
@@ -517,9 +557,11 @@ fn gpu_training_gives_the_quantised_cpu_trees() {
 /// round: the grown tree (for the device's scores; 48 bytes a node and
 /// 48 a tree), a 32-byte mask per split and 8 bytes per block of up to
 /// 4,096 rows of a leaf (for its exact gradient sums), never anything per
-/// row (the device draws each round's bag by the host's rule). Back: the round's two gradient maxima (a 16-byte read), 16 bytes
-/// per leaf block (one read a round); with numeric features only,
-/// the root's level totals (a 16-byte read) and, for each leaf searched, a
+/// row (the device draws each round's bag by the host's rule). Back: the
+/// round's gradient maxima (a read of the 32-byte statistics), 16 bytes
+/// per leaf block (one read a round); with numeric features only, the
+/// root's level totals (another statistics read) and, for each leaf
+/// searched, a
 /// shortlist per feature (16 integers), the leaf histograms staying on
 /// the device; with a categorical feature, one histogram of the bins each
 /// feature uses (a flag has 3 with the missing bin, a continuous feature
@@ -608,7 +650,7 @@ fn a_training_moves_the_matrix_once_and_little_per_round() {
             let histograms = trees + splits;
             assert_eq!(
                 t.read_back,
-                histograms * used.iter().sum::<u64>() * 2 * 4 + 16 * trees + 16 * blocks
+                histograms * used.iter().sum::<u64>() * 2 * 4 + 32 * trees + 16 * blocks
             );
         } else {
             // The value-bin counts go up once too.
@@ -622,7 +664,7 @@ fn a_training_moves_the_matrix_once_and_little_per_round() {
             let searches = t.reads - 3 * trees;
             assert!(searches >= trees && searches <= trees + splits, "{t:?}");
             let per_leaf = f * 16 * 4;
-            let shortlists = t.read_back - 32 * trees - 16 * blocks;
+            let shortlists = t.read_back - 64 * trees - 16 * blocks;
             assert_eq!(
                 shortlists % per_leaf,
                 0,
