@@ -309,7 +309,9 @@ impl FixedGradients {
 /// of two mantissas fit in `u32`, so multiplying is exact integer work on
 /// every backend, then truncated back to 16 bits.
 pub fn soft(x: f64) -> i32 {
-    if x <= 0.0 || !x.is_finite() {
+    // Below 2^-1000 (subnormals among them, whose scaling would overflow)
+    // is zero to a model of spend.
+    if !(x >= f64::from(-1000).exp2()) || !x.is_finite() {
         return 0;
     }
     let mut e = x.log2().floor() as i32 - 15;
@@ -500,8 +502,11 @@ mod tests {
         let rho = 1.4;
         let y = [0.0, 3.5, 120.0, 0.01, 7e4];
         let f = FixedGradients::new(Objective::Tweedie, &y, false, rho).unwrap();
-        for &x in &[1.0, 1e-9, 12_345.678, 3e12] {
+        for &x in &[1.0, 1e-9, 12_345.678, 3e12, 1e-300, 1e300, f64::MAX] {
             assert!((soft_value(soft(x)) / x - 1.0).abs() < 4e-5, "{x}");
+        }
+        for x in [0.0, 5e-324, f64::MIN_POSITIVE, -1.0, f64::NAN] {
+            assert_eq!(soft(x), 0, "{x}");
         }
         let scores: Vec<i32> = [-3.0, 0.0, 2.5, 6.0, 11.0]
             .iter()
