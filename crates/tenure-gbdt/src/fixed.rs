@@ -311,7 +311,7 @@ impl FixedGradients {
 pub fn soft(x: f64) -> i32 {
     // Below 2^-1000 (subnormals among them, whose scaling would overflow)
     // is zero to a model of spend.
-    if !(x >= f64::from(-1000).exp2()) || !x.is_finite() {
+    if x.is_nan() || x < f64::from(-1000).exp2() || !x.is_finite() {
         return 0;
     }
     let mut e = x.log2().floor() as i32 - 15;
