@@ -457,7 +457,8 @@ fn train_inner(
     };
     // The GPU adds integers only.
     let quantized = params.use_quantized_grad || gpu.is_some();
-    // Binary and squared-error gradients are then integers on both sides.
+    // Binary, squared-error and Tweedie gradients are then integers on
+    // both sides.
     let fixed = match train.labels {
         TrainLabels::Values(y) if quantized => FixedGradients::new(
             params.objective,

@@ -83,7 +83,8 @@ const EXP_A: usize = 0;
 const EXP_B: usize = EXP_HI + EXP_LO;
 const EXP_K1: usize = 2 * (EXP_HI + EXP_LO);
 const EXP_K2: usize = EXP_K1 + 1;
-/// Tweedie scores are looked up within `±2^21` units (`±32`).
+/// Tweedie scores are looked up within `±2^21` units (`±32`): past that a
+/// gradient is the table end's (a mean spend beyond `e^32`, 7.9e13).
 const EXP_SPAN: i32 = 1 << 21;
 /// Added to an exponent bound so the device's atomic max over zeroed
 /// memory sees it (a bound is far above `-4096`).
@@ -374,7 +375,10 @@ fn soft_top(v: i32) -> i32 {
 fn soft_units(v: i32, k: i32) -> i32 {
     let m = soft_m(v);
     let sh = soft_e(v) - k;
-    if sh >= 0 {
+    // Zero's exponent is 0, not a bound: its shift could pass 31.
+    if m == 0 {
+        0
+    } else if sh >= 0 {
         (m << sh) as i32
     } else if sh > -32 {
         (m >> -sh) as i32
@@ -507,6 +511,17 @@ mod tests {
         }
         for x in [0.0, 5e-324, f64::MIN_POSITIVE, -1.0, f64::NAN] {
             assert_eq!(soft(x), 0, "{x}");
+        }
+        // Rates: every term far below 1, so the unit is below 2^-32 and a
+        // zero label's term must not be shifted by 32 or more.
+        let rates = [0.0, 5e-6, 9e-6, 0.0];
+        let small = FixedGradients::new(Objective::Tweedie, &rates, false, 1.1).unwrap();
+        let at = vec![small.to_score(4e-6f64.ln()); rates.len()];
+        let units = small.units(&at);
+        assert!(units.0 < -32, "{units:?}");
+        for (i, &s) in at.iter().enumerate() {
+            let (g, h) = small.gradient(s, i, units);
+            assert!(h > 0 && g.abs() < 1 << 24, "{i}: {g} {h}");
         }
         let scores: Vec<i32> = [-3.0, 0.0, 2.5, 6.0, 11.0]
             .iter()

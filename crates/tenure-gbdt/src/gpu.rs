@@ -580,7 +580,10 @@ fn soft_units(v: i32, k: i32) -> i32 {
     let m = v & 65535i32;
     let sh = (v - m) / 65536i32 - k;
     let mut out = 0i32;
-    if sh >= 0i32 {
+    // Zero's exponent is 0, not a bound: its shift could pass 31.
+    if m == 0i32 {
+        out = 0i32;
+    } else if sh >= 0i32 {
         out = i32::cast_from(u32::cast_from(m) << u32::cast_from(sh));
     } else if sh > -32i32 {
         out = i32::cast_from(u32::cast_from(m) >> u32::cast_from(-sh));

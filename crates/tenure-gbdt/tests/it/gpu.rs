@@ -312,6 +312,7 @@ proptest! {
         n in 1usize..10_000,
         kind in 0usize..3,
         rho in 1.05f64..1.95,
+        spend_scale in -6i32..4,
         levels in 2usize..=126,
         stochastic in any::<bool>(),
         key in any::<u32>(),
@@ -324,7 +325,7 @@ proptest! {
                 0 => f64::from(r() < 0.3),
                 1 => (r() - 0.4) * 5e4,
                 // Spend: many zeros, a long tail.
-                _ => if r() < 0.4 { 0.0 } else { r() * r() * 2e3 },
+                _ => if r() < 0.4 { 0.0 } else { r() * r() * 10f64.powi(spend_scale) },
             })
             .collect();
         let objective = [Objective::Binary, Objective::Regression, Objective::Tweedie][kind];
@@ -336,7 +337,7 @@ proptest! {
                 1 => ((r() * 2.0 - 1.0) * 1.2 * f64::from(TABLE_SPAN)) as i32,
                 2 => if r() < 0.5 { SCORE_LIMIT } else { -SCORE_LIMIT },
                 _ if kind == 1 => fx.labels[i] + ((r() - 0.5) * 1e4) as i32,
-                _ => fx.to_score((r() - 0.5) * 10.0),
+                _ => fx.to_score((r() - 0.5) * 10.0 + f64::from(spend_scale) * 10f64.ln()),
             })
             .collect();
         let mut packed = vec![0; n];
