@@ -457,14 +457,7 @@ fn add_tree_kernel(
             i,
             words,
         );
-        let mut s = score[i] + leaf_value[usize::cast_from(leaf)];
-        if s > limit {
-            s = limit;
-        }
-        if s < -limit {
-            s = -limit;
-        }
-        score[i] = s;
+        score[i] = clamp_within(score[i] + leaf_value[usize::cast_from(leaf)], limit);
     }
 }
 
@@ -472,26 +465,38 @@ fn add_tree_kernel(
 /// the fraction is floored as Rust's arithmetic shift floors it (integer
 /// division truncates toward zero on every backend).
 #[cube]
-// The branches are the kernel's spelling of a clamp.
-#[allow(clippy::manual_clamp)]
 fn interpolate(table: &[i32], s: i32) -> i32 {
-    let mut c = s;
-    if c < -1048576i32 {
-        c = -1048576i32;
-    }
-    if c > 1048576i32 {
-        c = 1048576i32;
-    }
-    let t = u32::cast_from(c + 1048576i32);
+    let t = u32::cast_from(clamp_within(s, 1048576i32) + 1048576i32);
     let k = usize::cast_from(t >> 8u32);
     let frac = i32::cast_from(t & 255u32);
     let a = table[k];
-    let x = (table[k + 1usize] - a) * frac;
-    let mut q = x / 256i32;
-    if q * 256i32 > x {
+    a + floor_div((table[k + 1usize] - a) * frac, 256i32)
+}
+
+/// `v` clamped to `-limit..=limit`.
+#[cube]
+// The branches are the kernel's spelling of a clamp.
+#[allow(clippy::manual_clamp)]
+fn clamp_within(v: i32, limit: i32) -> i32 {
+    let mut c = v;
+    if c < -limit {
+        c = -limit;
+    }
+    if c > limit {
+        c = limit;
+    }
+    c
+}
+
+/// `floor(v / d)` for `d > 0` (division truncates toward zero on every
+/// backend; Rust's `>>` and `div_euclid` floor).
+#[cube]
+fn floor_div(v: i32, d: i32) -> i32 {
+    let mut q = v / d;
+    if q * d > v {
         q -= 1i32;
     }
-    a + q
+    q
 }
 
 /// `fixed::FixedGradients::gradient`'s gradient: `kind` 0 is binary (the
@@ -547,17 +552,8 @@ fn soft_mul(a: i32, b: i32) -> i32 {
 
 /// `fixed::soft_exp`: `exp(c s)` as the product of two table entries.
 #[cube]
-// The branches are the kernel's spelling of a clamp.
-#[allow(clippy::manual_clamp)]
 fn soft_exp(exps: &[i32], base: usize, s: i32) -> i32 {
-    let mut c = s;
-    if c < -2097152i32 {
-        c = -2097152i32;
-    }
-    if c > 2097152i32 {
-        c = 2097152i32;
-    }
-    let t = u32::cast_from(c + 2097152i32);
+    let t = u32::cast_from(clamp_within(s, 2097152i32) + 2097152i32);
     let hi = usize::cast_from(t >> 10u32);
     let lo = usize::cast_from(t & 1023u32);
     soft_mul(exps[base + hi], exps[base + 4097usize + lo])
@@ -783,8 +779,8 @@ fn leaf_sums_kernel(
             let y = label[i];
             let g = fixed_gradient(kind, s, y, sigmoid, exps, stats[4usize] - 4119i32);
             let h = fixed_hessian(kind, s, y, slope, exps, stats[5usize] - 4119i32);
-            let g_hi = floor_div_4096(g);
-            let h_hi = floor_div_4096(h);
+            let g_hi = floor_div(g, 4096i32);
+            let h_hi = floor_div(h, 4096i32);
             local[0usize].fetch_add(g_hi);
             local[1usize].fetch_add(g - g_hi * 4096i32);
             local[2usize].fetch_add(h_hi);
@@ -796,16 +792,6 @@ fn leaf_sums_kernel(
         let u = usize::cast_from(UNIT_POS);
         out[4usize * b + u] = local[u].load();
     }
-}
-
-/// `floor(v / 4096)` (division truncates toward zero on every backend).
-#[cube]
-fn floor_div_4096(v: i32) -> i32 {
-    let mut q = v / 4096i32;
-    if q * 4096i32 > v {
-        q -= 1i32;
-    }
-    q
 }
 
 /// A leaf's level totals into `stats[2..4]`: the sum of its first
