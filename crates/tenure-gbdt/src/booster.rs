@@ -516,23 +516,18 @@ fn train_inner(
     #[cfg(feature = "gpu")]
     if let Some(device) = gpu {
         let mut histograms = crate::gpu::GpuHistograms::new(device, &data)?;
-        // Numeric features only: the device shortlists their thresholds.
-        // A categorical feature's split orders its levels by their sums,
-        // which the host does from the whole histogram.
-        let value_bins: Option<Vec<u32>> = mappers
-            .iter()
-            .map(|m| match m {
-                BinMapper::Numeric { uppers } => Some(uppers.len() as u32 + 1),
-                BinMapper::Categorical { .. } => None,
-            })
-            .collect();
         // Each leaf that may split keeps a histogram there (2 KiB a
-        // feature): past 1 GiB of them, histograms come back instead.
-        let kept = (data.n_features * 2 * 256 * 4) as u64 * params.num_leaves as u64;
-        if let Some(v) = value_bins
-            && kept <= 1 << 30
-        {
-            histograms.enable_search(&v);
+        // feature) and the device shortlists its splits: past the pool,
+        // histograms come back instead.
+        let kept = (data.n_features * 2 * 256 * 4) as f64 * params.num_leaves as f64;
+        let pool = if params.histogram_pool_size < 0.0 {
+            1024.0
+        } else {
+            params.histogram_pool_size
+        };
+        if kept <= pool * (1 << 20) as f64 {
+            let features: Vec<crate::gpu::SearchFeature> = mappers.iter().map(Into::into).collect();
+            histograms.enable_search(&features);
         }
         if let Some(fx) = &fixed {
             histograms.enable_gradients(fx, fx.to_score(base_score));

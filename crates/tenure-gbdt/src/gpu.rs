@@ -23,17 +23,20 @@
 //! Within a leaf the device's row order is free (atomics place rows): the
 //! sums are integers, so no order changes them.
 //!
-//! With numeric features only, leaf histograms stay on the device: the
-//! larger child's is the parent's minus the smaller child's there, and a
-//! search kernel shortlists each feature's best [`SHORTLIST`] thresholds by
-//! an `f32` gain over exact integer prefix sums. Only the shortlists come
-//! back (16 integers a feature), and the host scores them in `f64` exactly
-//! as its own scan scores every threshold (`LeafScan::best_candidate`), so
-//! the split is the host's whenever its best threshold is on the list,
-//! which a property test checks against the full scan. With a categorical
-//! feature (whose split orders levels by their sums) the histograms come
-//! back instead, packed to the bins each feature uses, and the host
-//! searches, as LightGBM's GPU learner does.
+//! Leaf histograms stay on the device: the larger child's is the parent's
+//! minus the smaller child's there, and search kernels shortlist each
+//! feature's best [`SHORTLIST`] splits by an `f32` gain over exact integer
+//! sums. A numeric feature's candidates are thresholds over prefix sums; a
+//! categorical feature's are LightGBM's sets of levels, the levels ranked
+//! by `g / (h + cat_smooth)` with exact 64-bit cross products (built from
+//! 32-bit limbs: WGSL has no 64-bit integers), then summed in rank order.
+//! Only the shortlists come back (16 integers a numeric feature, 48 a
+//! categorical one), and the host scores them in `f64` exactly as its own
+//! scan scores every candidate (`LeafScan::best_shortlisted`), so the split
+//! is the host's whenever its best candidate is on the list, which a
+//! property test checks against the full scan. Past 1 GiB of leaf
+//! histograms they come back instead, packed to the bins each feature
+//! uses, and the host searches.
 //!
 //! Float atomics are missing on some wgpu backends (lavapipe among them)
 //! and make sums depend on the order threads arrive in, so the device only
@@ -55,13 +58,22 @@ use crate::bin::{BinnedData, MISSING_BIN};
 use crate::error::{GbdtError, Result};
 use crate::fixed::{EXPONENT_BIAS, FixedGradients, FixedKind, SCORE_LIMIT, UNIT_BITS, Units};
 use crate::hist::{Histogram, Packed, pack, unpack};
-use crate::split::{Candidates, Levels, SplitRule};
+use crate::params::GbdtValidParams;
+use crate::split::{
+    Candidates, CatCandidates, CatLevel, CatSide, Levels, Shortlist, SplitRule, cat_smooth_levels,
+};
 use crate::tree::BinTree;
 
 /// Thresholds per feature a leaf's search on the device returns.
 pub const SHORTLIST: usize = 4;
 // The search kernel spells these as literals (`0..4`, 16 values a feature).
 const _: () = assert!(SHORTLIST == 4);
+
+/// Values a categorical feature's search writes: the leaf's totals and
+/// missing bin, then per side its order, sums and 8 mask words.
+pub const CATEGORY_WORDS: usize = 4 + SHORTLIST * 11;
+// The category kernel spells this as a literal (`48`).
+const _: () = assert!(CATEGORY_WORDS == 48);
 
 /// Rows a unit of work handles together: one cube of this many units.
 const CUBE: u32 = 256;
@@ -221,20 +233,7 @@ fn search_kernel(
     sg[b] = hist[j * 512usize + 2usize * b];
     sh[b] = hist[j * 512usize + 2usize * b + 1usize];
     sync_cube();
-    // Inclusive scan over all 256 bins (Hillis-Steele).
-    for k in 0..8u32 {
-        let offset = usize::cast_from(1u32 << k);
-        let mut add_g = 0i32;
-        let mut add_h = 0i32;
-        if b >= offset {
-            add_g = sg[b - offset];
-            add_h = sh[b - offset];
-        }
-        sync_cube();
-        sg[b] += add_g;
-        sh[b] += add_h;
-        sync_cube();
-    }
+    inclusive_scan(&mut sg, &mut sh, b);
     let (tg, th) = (sg[255usize], sh[255usize]);
     let (mg, mh) = (sg[0usize], sh[0usize]);
     let mut score = (-1.0f32).runtime();
@@ -314,6 +313,363 @@ fn level_gain(g: i32, h: i32, l1: f32, l2: f32) -> f32 {
         t = 0.0f32;
     }
     t * t / (f32::cast_from(h) + l2)
+}
+
+/// Left sides one leaf's categorical features could split with,
+/// shortlisted for the host to score exactly (`split::cat_candidates`
+/// lists them all): cube `c` takes feature `cats[c]`, with `codes[c]`
+/// level codes, one unit per bin. A level is eligible with at least
+/// `min_group` hessian levels. With at most `max_onehot` codes a side is
+/// one eligible level; else each unit ranks its level among the eligible
+/// ones by exact cross products ([`cat_before`]), the levels are summed in
+/// rank order, and a side is the first or the last `k` of them, `k` up to
+/// `max_threshold` (and one less than the levels). Sides are scored by
+/// the `f32` gain in levels, as thresholds are; cube `c` writes the
+/// leaf's totals, the missing bin, then the best [`SHORTLIST`] sides
+/// (higher score first, ties to the earlier side) as their scan order (-1
+/// past the valid ones), sums and 256-bit masks: [`CATEGORY_WORDS`] values.
+#[cube(launch)]
+#[allow(clippy::too_many_arguments)]
+fn category_search_kernel(
+    hist: &[i32],
+    cats: &[u32],
+    codes: &[u32],
+    out: &mut [i32],
+    first: usize,
+    min_levels: i32,
+    min_group: i32,
+    smooth: u32,
+    max_threshold: u32,
+    max_onehot: u32,
+    l1: f32,
+    l2: f32,
+) {
+    let c = usize::cast_from(CUBE_POS_X);
+    let b = usize::cast_from(UNIT_POS);
+    let bu = u32::cast_from(b);
+    let j = usize::cast_from(cats[c]);
+    let n_codes = codes[c];
+    let mut sg = Shared::<[i32]>::new_slice(256usize);
+    let mut sh = Shared::<[i32]>::new_slice(256usize);
+    let mut pg = Shared::<[i32]>::new_slice(256usize);
+    let mut ph = Shared::<[i32]>::new_slice(256usize);
+    let mut rank = Shared::<[u32]>::new_slice(256usize);
+    let mut ord = Shared::<[u32]>::new_slice(256usize);
+    let mut key = Shared::<[f32]>::new_slice(512usize);
+    let mut at = Shared::<[u32]>::new_slice(512usize);
+    let mut cg = Shared::<[i32]>::new_slice(512usize);
+    let mut ch = Shared::<[i32]>::new_slice(512usize);
+    let g = hist[j * 512usize + 2usize * b];
+    let h = hist[j * 512usize + 2usize * b + 1usize];
+    sg[b] = g;
+    sh[b] = h;
+    pg[b] = g;
+    ph[b] = h;
+    sync_cube();
+    inclusive_scan(&mut pg, &mut ph, b);
+    let (tg, th) = (pg[255usize], ph[255usize]);
+    let (mg, mh) = (sg[0usize], sh[0usize]);
+    // Every unit counts the eligible levels; an eligible one also counts
+    // those before it, its rank.
+    let eligible = bu >= 1u32 && bu <= n_codes && h >= min_group;
+    let mut before = 0u32;
+    let mut n_levels = 0u32;
+    for a in 0..256u32 {
+        let ai = usize::cast_from(a);
+        if a >= 1u32 && a <= n_codes && sh[ai] >= min_group {
+            n_levels += 1u32;
+            if eligible && cat_before(sg[ai], sh[ai], a, g, h, bu, smooth) {
+                before += 1u32;
+            }
+        }
+    }
+    rank[b] = 256u32;
+    if eligible {
+        rank[b] = before;
+        ord[usize::cast_from(before)] = bu;
+    }
+    sync_cube();
+    // The eligible levels' sums in rank order, prefix-summed.
+    pg[b] = 0i32;
+    ph[b] = 0i32;
+    if bu < n_levels {
+        let o = usize::cast_from(ord[b]);
+        pg[b] = sg[o];
+        ph[b] = sh[o];
+    }
+    sync_cube();
+    inclusive_scan(&mut pg, &mut ph, b);
+    let onehot = n_codes <= max_onehot;
+    let mut first_k = (-1.0f32).runtime();
+    let mut last_k = (-1.0f32).runtime();
+    cg[b] = 0i32;
+    ch[b] = 0i32;
+    cg[b + 256usize] = 0i32;
+    ch[b + 256usize] = 0i32;
+    if onehot {
+        if eligible {
+            first_k = cat_side_score(g, h, tg, th, mg, mh, min_levels, l1, l2);
+            cg[b] = g;
+            ch[b] = h;
+        }
+    } else if n_levels > 0u32 {
+        let mut max_k = 1u32;
+        if n_levels > 2u32 {
+            max_k = n_levels - 1u32;
+        }
+        if max_threshold < max_k {
+            max_k = max_threshold;
+        }
+        let k = bu + 1u32;
+        if k <= max_k && bu < n_levels {
+            let (lg, lh) = (pg[b], ph[b]);
+            first_k = cat_side_score(lg, lh, tg, th, mg, mh, min_levels, l1, l2);
+            cg[b] = lg;
+            ch[b] = lh;
+            // The last k levels: all of them less the first n - k.
+            let all = usize::cast_from(n_levels - 1u32);
+            let mut rg = pg[all];
+            let mut rh = ph[all];
+            let rest = n_levels - k;
+            if rest >= 1u32 {
+                rg -= pg[usize::cast_from(rest - 1u32)];
+                rh -= ph[usize::cast_from(rest - 1u32)];
+            }
+            last_k = cat_side_score(rg, rh, tg, th, mg, mh, min_levels, l1, l2);
+            cg[b + 256usize] = rg;
+            ch[b + 256usize] = rh;
+        }
+    }
+    let base = first + c * 48usize;
+    if b == 0usize {
+        out[base] = tg;
+        out[base + 1usize] = th;
+        out[base + 2usize] = mg;
+        out[base + 3usize] = mh;
+    }
+    for r in 0..4usize {
+        key[b] = first_k;
+        key[b + 256usize] = last_k;
+        at[b] = bu;
+        at[b + 256usize] = bu + 256u32;
+        sync_cube();
+        for s in 0..9u32 {
+            let stride = usize::cast_from(256u32 >> s);
+            if b < stride {
+                let (other, other_at) = (key[b + stride], at[b + stride]);
+                if other > key[b] || (other == key[b] && other_at < at[b]) {
+                    key[b] = other;
+                    at[b] = other_at;
+                }
+            }
+            sync_cube();
+        }
+        let winner = at[0usize];
+        let best = key[0usize];
+        sync_cube();
+        let slot = base + 4usize + 11usize * r;
+        if b == 0usize {
+            if best >= 0.0f32 {
+                let w = usize::cast_from(winner);
+                let mut order = i32::cast_from(winner) + 1i32;
+                if onehot {
+                    order = i32::cast_from(winner);
+                }
+                out[slot] = order;
+                out[slot + 1usize] = cg[w];
+                out[slot + 2usize] = ch[w];
+            } else {
+                out[slot] = -1i32;
+                out[slot + 1usize] = 0i32;
+                out[slot + 2usize] = 0i32;
+            }
+        }
+        if b < 8usize {
+            // Word b of the side's mask: bins 32b..32b+31.
+            let mut word = 0u32;
+            if best >= 0.0f32 {
+                for i in 0..32u32 {
+                    let bin = bu * 32u32 + i;
+                    let rk = rank[usize::cast_from(bin)];
+                    // One-vs-rest: the winner is a bin; else the first
+                    // or the last k ranked levels.
+                    let mut left = bin == winner;
+                    if !onehot && winner < 256u32 {
+                        left = rk <= winner;
+                    }
+                    if !onehot && winner >= 256u32 {
+                        left = rk < 256u32 && rk + (winner - 255u32) >= n_levels;
+                    }
+                    if left {
+                        word |= 1u32 << i;
+                    }
+                }
+            }
+            out[slot + 3usize + b] = i32::cast_from(word);
+        }
+        if bu == winner {
+            first_k = -1.0f32;
+        }
+        if bu + 256u32 == winner {
+            last_k = -1.0f32;
+        }
+    }
+}
+
+/// Inclusive prefix sums of `g` and `h` over a cube's 256 units
+/// (Hillis-Steele), exact in integers.
+#[cube]
+fn inclusive_scan(g: &mut Shared<[i32]>, h: &mut Shared<[i32]>, b: usize) {
+    for k in 0..8u32 {
+        let offset = usize::cast_from(1u32 << k);
+        let mut add_g = 0i32;
+        let mut add_h = 0i32;
+        if b >= offset {
+            add_g = g[b - offset];
+            add_h = h[b - offset];
+        }
+        sync_cube();
+        g[b] += add_g;
+        h[b] += add_h;
+        sync_cube();
+    }
+}
+
+/// A categorical side's score: its `f32` gain, or with the missing bin
+/// joining it when that is better (and the bin holds hessian).
+#[cube]
+#[allow(clippy::too_many_arguments)]
+fn cat_side_score(
+    g: i32,
+    h: i32,
+    tg: i32,
+    th: i32,
+    mg: i32,
+    mh: i32,
+    min_levels: i32,
+    l1: f32,
+    l2: f32,
+) -> f32 {
+    let mut score = side_gains(g, h, tg, th, min_levels, l1, l2);
+    if mh != 0i32 {
+        let with_missing = side_gains(g + mg, h + mh, tg, th, min_levels, l1, l2);
+        if with_missing > score {
+            score = with_missing;
+        }
+    }
+    score
+}
+
+/// `split::cat_before` on the device: whether level `a` (sums `ga`, `ha`)
+/// comes before level `b`, `ga / (ha + smooth) < gb / (hb + smooth)` by
+/// cross products, ties to the lower bin. The products reach 62 bits and
+/// WGSL has no 64-bit integers, so they are compared as two 32-bit words.
+#[cube]
+#[allow(clippy::too_many_arguments)]
+fn cat_before(ga: i32, ha: i32, a: u32, gb: i32, hb: i32, b: u32, smooth: u32) -> bool {
+    let da = u32::cast_from(ha) + smooth;
+    let db = u32::cast_from(hb) + smooth;
+    let mut before = a < b;
+    if ga < 0i32 && gb >= 0i32 {
+        before = true;
+    } else if ga >= 0i32 && gb < 0i32 {
+        before = false;
+    } else {
+        let negative = ga < 0i32;
+        let mut ma = u32::cast_from(ga);
+        let mut mb = u32::cast_from(gb);
+        if negative {
+            ma = u32::cast_from(-ga);
+            mb = u32::cast_from(-gb);
+        }
+        let (xh, xl) = (mul_hi(ma, db), mul_lo(ma, db));
+        let (yh, yl) = (mul_hi(mb, da), mul_lo(mb, da));
+        let less = xh < yh || (xh == yh && xl < yl);
+        let more = xh > yh || (xh == yh && xl > yl);
+        // Negative sums: the larger magnitude is the smaller ratio.
+        if (less && !negative) || (more && negative) {
+            before = true;
+        } else if less || more {
+            before = false;
+        }
+    }
+    before
+}
+
+/// [`cat_before`] over `n` pairs of levels, six values a pair (`g`, `h`
+/// and bin of each), for tests against the host's order.
+#[cube(launch)]
+fn cat_before_kernel(pairs: &[i32], out: &mut [u32], smooth: u32, n: usize) {
+    let i = ABSOLUTE_POS;
+    if i < n {
+        let p = i * 6usize;
+        let before = cat_before(
+            pairs[p],
+            pairs[p + 1usize],
+            u32::cast_from(pairs[p + 2usize]),
+            pairs[p + 3usize],
+            pairs[p + 4usize],
+            u32::cast_from(pairs[p + 5usize]),
+            smooth,
+        );
+        out[i] = 0u32;
+        if before {
+            out[i] = 1u32;
+        }
+    }
+}
+
+/// Whether each pair's first level comes before its second in the
+/// device's categorical order (`split::cat_before` is the host's): levels
+/// as `(g, h, bin)` level sums, `g` in `i32`, `h` in `1..2^31`.
+pub fn cat_before_on_device(
+    device: &GpuDevice,
+    pairs: &[(CatLevel, CatLevel)],
+    smooth: u32,
+) -> Vec<bool> {
+    let flat: Vec<i32> = pairs
+        .iter()
+        .flat_map(|&((ga, ha, a), (gb, hb, b))| [ga, ha, a as i64, gb, hb, b as i64])
+        .map(|v| i32::try_from(v).expect("level sums fit in i32"))
+        .collect();
+    let client = &device.client;
+    let n = pairs.len().max(1);
+    let input = client.create_from_slice(i32::as_bytes(&flat));
+    let out = client.empty(n * size_of::<u32>());
+    cat_before_kernel::launch(
+        client,
+        device.cubes(n),
+        CubeDim::new_1d(CUBE),
+        buffer(&input, flat.len().max(1)),
+        buffer(&out, n),
+        smooth,
+        pairs.len(),
+    );
+    let bytes = client.read_one_unchecked(out);
+    u32::from_bytes(&bytes)[..pairs.len()]
+        .iter()
+        .map(|&v| v == 1)
+        .collect()
+}
+
+/// The high word of the 64-bit product `a * b`, from 16-bit limbs.
+#[cube]
+fn mul_hi(a: u32, b: u32) -> u32 {
+    let (a0, a1) = (a & 0xFFFFu32, a >> 16u32);
+    let (b0, b1) = (b & 0xFFFFu32, b >> 16u32);
+    let (p01, p10) = (a0 * b1, a1 * b0);
+    let mid = ((a0 * b0) >> 16u32) + (p01 & 0xFFFFu32) + (p10 & 0xFFFFu32);
+    a1 * b1 + (p01 >> 16u32) + (p10 >> 16u32) + (mid >> 16u32)
+}
+
+/// The low word of the 64-bit product `a * b`, from 16-bit limbs.
+#[cube]
+fn mul_lo(a: u32, b: u32) -> u32 {
+    let (a0, a1) = (a & 0xFFFFu32, a >> 16u32);
+    let (b0, b1) = (b & 0xFFFFu32, b >> 16u32);
+    let p00 = a0 * b0;
+    let mid = (p00 >> 16u32) + ((a0 * b1) & 0xFFFFu32) + ((a1 * b0) & 0xFFFFu32);
+    ((mid & 0xFFFFu32) << 16u32) | (p00 & 0xFFFFu32)
 }
 
 /// `a -= b` over `n` values.
@@ -959,9 +1315,12 @@ pub struct GpuHistograms {
     /// The training scores and what computes their gradients, when the
     /// device computes them ([`GpuHistograms::enable_gradients`]).
     fixed: Option<FixedBuffers>,
-    /// Per feature, its value bins (`n_value_bins`), once the host asked
-    /// the device to search splits ([`GpuHistograms::enable_search`]).
+    /// Per feature, its value bins (`n_value_bins`; none for a
+    /// categorical one), once the host asked the device to search splits
+    /// ([`GpuHistograms::enable_search`]).
     value_bins: Option<Handle>,
+    /// The categorical features the device searches, with their codes.
+    categories: Option<CategoryFeatures>,
     /// Each leaf's histogram, kept on the device when it searches.
     leaf_hists: Vec<Option<Handle>>,
     /// Histogram buffers of finished leaves, for reuse.
@@ -1056,6 +1415,72 @@ struct FixedBuffers {
 /// Values in the statistics buffer (see `FixedBuffers::stats`).
 const STATS: usize = 8;
 
+/// The categorical features a search covers: their indices and level
+/// counts, on the host and on the device.
+struct CategoryFeatures {
+    features: Vec<usize>,
+    indices: Handle,
+    codes: Handle,
+}
+
+/// How the device searches one feature's splits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchFeature {
+    /// Thresholds between its value bins `1..value_bins`.
+    Numeric { value_bins: u32 },
+    /// Sets of its levels, bins `1..=codes`.
+    Categorical { codes: u32 },
+}
+
+impl From<&crate::bin::BinMapper> for SearchFeature {
+    fn from(m: &crate::bin::BinMapper) -> Self {
+        match m {
+            crate::bin::BinMapper::Numeric { uppers } => SearchFeature::Numeric {
+                value_bins: uppers.len() as u32 + 1,
+            },
+            crate::bin::BinMapper::Categorical { codes, .. } => SearchFeature::Categorical {
+                codes: codes.len() as u32,
+            },
+        }
+    }
+}
+
+/// One leaf a search covers, with its minimums in hessian levels:
+/// [`crate::split::LeafScan::min_hessian_levels`] for a side and
+/// [`crate::split::LeafScan::min_group_levels`] for a categorical level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchLeaf {
+    pub leaf: usize,
+    pub min_levels: i64,
+    pub min_group: Option<i64>,
+}
+
+/// A round's split penalties in levels, for the device's `f32` scores
+/// and its categorical order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SearchPenalties {
+    l1: f32,
+    l2: f32,
+    cat_l2: f32,
+    cat_smooth: u32,
+    max_cat_threshold: u32,
+    max_cat_to_onehot: u32,
+}
+
+impl SearchPenalties {
+    /// `p`'s penalties at the round's scales `(gs, hs)`.
+    pub fn new(p: &GbdtValidParams, (gs, hs): (f64, f64)) -> Self {
+        Self {
+            l1: (p.lambda_l1 / gs) as f32,
+            l2: (p.lambda_l2 / hs) as f32,
+            cat_l2: ((p.lambda_l2 + p.cat_l2) / hs) as f32,
+            cat_smooth: cat_smooth_levels(p.cat_smooth, hs),
+            max_cat_threshold: p.max_cat_threshold.min(256) as u32,
+            max_cat_to_onehot: p.max_cat_to_onehot.min(256) as u32,
+        }
+    }
+}
+
 /// A histogram's used bins, packed: feature `j` at `offsets[j]..offsets[j + 1]`.
 struct Compact {
     offsets: Handle,
@@ -1145,6 +1570,7 @@ impl GpuHistograms {
             bag_rule: None,
             fixed: None,
             value_bins: None,
+            categories: None,
             leaf_hists: Vec::new(),
             spare: Vec::new(),
             leaf_buffers: 0,
@@ -1550,16 +1976,38 @@ impl GpuHistograms {
     }
 
     /// Lets the device search splits ([`GpuHistograms::search`]) over
-    /// numeric features with these value-bin counts, one per feature: leaf
-    /// histograms then stay on the device and only shortlists come back.
-    pub fn enable_search(&mut self, value_bins: &[u32]) {
-        assert_eq!(value_bins.len(), self.n_features);
-        let handle = self
-            .device
-            .client
-            .create_from_slice(u32::as_bytes(value_bins));
+    /// these features, one per feature: leaf histograms then stay on the
+    /// device and only shortlists come back.
+    pub fn enable_search(&mut self, features: &[SearchFeature]) {
+        assert_eq!(features.len(), self.n_features);
+        let client = &self.device.client;
+        // A categorical feature has no thresholds: no value bins.
+        let value_bins: Vec<u32> = features
+            .iter()
+            .map(|f| match *f {
+                SearchFeature::Numeric { value_bins } => value_bins,
+                SearchFeature::Categorical { .. } => 0,
+            })
+            .collect();
+        let (cats, codes): (Vec<usize>, Vec<u32>) = features
+            .iter()
+            .enumerate()
+            .filter_map(|(j, f)| match *f {
+                SearchFeature::Categorical { codes } => Some((j, codes)),
+                SearchFeature::Numeric { .. } => None,
+            })
+            .unzip();
+        self.value_bins = Some(client.create_from_slice(u32::as_bytes(&value_bins)));
         self.traffic.uploaded_at_start += 4 * value_bins.len() as u64;
-        self.value_bins = Some(handle);
+        self.categories = (!cats.is_empty()).then(|| {
+            let indices: Vec<u32> = cats.iter().map(|&j| j as u32).collect();
+            self.traffic.uploaded_at_start += 8 * cats.len() as u64;
+            CategoryFeatures {
+                indices: client.create_from_slice(u32::as_bytes(&indices)),
+                codes: client.create_from_slice(u32::as_bytes(&codes)),
+                features: cats,
+            }
+        });
     }
 
     /// Whether splits are searched on the device.
@@ -1659,22 +2107,23 @@ impl GpuHistograms {
         }
     }
 
-    /// Each leaf's totals, missing bin and shortlisted thresholds per
-    /// feature, for [`crate::split::LeafScan::best_candidate`] to score;
-    /// one read for all of `leaves`. A leaf comes with its hessian minimum
-    /// in levels ([`crate::split::LeafScan::min_hessian_levels`]); `l1` and
-    /// `l2` are `lambda_l1 / gs` and `lambda_l2 / hs`, the penalties in
-    /// levels.
-    pub fn search(&mut self, leaves: &[(usize, i64)], l1: f32, l2: f32) -> Vec<Vec<Candidates>> {
+    /// Each leaf's shortlists, one per feature, for
+    /// [`crate::split::LeafScan::best_shortlisted`] to score; one read for
+    /// all of `leaves`: a numeric feature's totals, missing bin and best
+    /// thresholds, a categorical one's best sets of levels.
+    pub fn search(&mut self, leaves: &[SearchLeaf], p: SearchPenalties) -> Vec<Vec<Shortlist>> {
         if leaves.is_empty() {
             return Vec::new();
         }
         let f = self.n_features;
+        let n_cats = self.categories.as_ref().map_or(0, |c| c.features.len());
+        let stride = 16 * f + CATEGORY_WORDS * n_cats;
         let value_bins = self.value_bins.as_ref().expect("search is enabled");
         let client = &self.device.client;
-        let out = client.empty(16 * f * leaves.len() * size_of::<i32>());
-        for (k, &(leaf, min_levels)) in leaves.iter().enumerate() {
-            let hist = self.leaf_hists[leaf]
+        let out = client.empty(stride * leaves.len() * size_of::<i32>());
+        let to_i32 = |v: i64| v.clamp(0, i64::from(i32::MAX)) as i32;
+        for (k, leaf) in leaves.iter().enumerate() {
+            let hist = self.leaf_hists[leaf.leaf]
                 .as_ref()
                 .expect("the leaf's histogram is built");
             search_kernel::launch(
@@ -1683,12 +2132,32 @@ impl GpuHistograms {
                 CubeDim::new_1d(CUBE),
                 buffer(hist, self.hist_len()),
                 buffer(value_bins, f),
-                buffer(&out, 16 * f * leaves.len()),
-                16 * f * k,
-                min_levels.clamp(0, i64::from(i32::MAX)) as i32,
-                l1,
-                l2,
+                buffer(&out, stride * leaves.len()),
+                stride * k,
+                to_i32(leaf.min_levels),
+                p.l1,
+                p.l2,
             );
+            if let Some(cats) = &self.categories {
+                category_search_kernel::launch(
+                    client,
+                    CubeCount::Static(n_cats as u32, 1, 1),
+                    CubeDim::new_1d(CUBE),
+                    buffer(hist, self.hist_len()),
+                    buffer(&cats.indices, n_cats),
+                    buffer(&cats.codes, n_cats),
+                    buffer(&out, stride * leaves.len()),
+                    stride * k + 16 * f,
+                    to_i32(leaf.min_levels),
+                    // No level can be eligible: none reaches i32::MAX.
+                    leaf.min_group.map_or(i32::MAX, to_i32),
+                    p.cat_smooth,
+                    p.max_cat_threshold,
+                    p.max_cat_to_onehot,
+                    p.l1,
+                    p.cat_l2,
+                );
+            }
         }
         let bytes = client.read_one_unchecked(out);
         self.traffic.read_back += bytes.len() as u64;
@@ -1697,10 +2166,13 @@ impl GpuHistograms {
             g: i64::from(g),
             h: i64::from(h),
         };
+        let cat_features = self.categories.as_ref().map_or(&[][..], |c| &c.features);
         i32::from_bytes(&bytes)
-            .chunks(16 * f)
+            .chunks(stride)
             .map(|leaf| {
-                leaf.chunks(16)
+                let (numeric, categorical) = leaf.split_at(16 * f);
+                let mut lists: Vec<Shortlist> = numeric
+                    .chunks(16)
                     .map(|c| {
                         let mut prefixes: Vec<(u8, Levels)> = c[4..]
                             .chunks(3)
@@ -1708,13 +2180,36 @@ impl GpuHistograms {
                             .map(|t| (t[0] as u8, levels(t[1], t[2])))
                             .collect();
                         prefixes.sort_unstable_by_key(|&(b, _)| b);
-                        Candidates {
+                        Shortlist::Thresholds(Candidates {
                             total: levels(c[0], c[1]),
                             missing: levels(c[2], c[3]),
                             prefixes,
-                        }
+                        })
                     })
-                    .collect()
+                    .collect();
+                for (&j, c) in cat_features.iter().zip(categorical.chunks(CATEGORY_WORDS)) {
+                    let sides = c[4..]
+                        .chunks(11)
+                        .filter(|t| t[0] >= 0)
+                        .map(|t| {
+                            let mut mask = [0u64; 4];
+                            for (w, &word) in t[3..].iter().enumerate() {
+                                mask[w / 2] |= u64::from(word as u32) << (32 * (w % 2));
+                            }
+                            CatSide {
+                                order: t[0] as u16,
+                                mask,
+                                left: levels(t[1], t[2]),
+                            }
+                        })
+                        .collect();
+                    lists[j] = Shortlist::Categories(CatCandidates {
+                        total: levels(c[0], c[1]),
+                        missing: levels(c[2], c[3]),
+                        sides,
+                    });
+                }
+                lists
             })
             .collect()
     }

@@ -223,21 +223,96 @@ impl LeafScan<'_> {
     /// integer form of the scan's minimum-hessian test, exact because the
     /// product is monotone in `k`. `None` when no side can be large enough.
     pub fn min_hessian_levels(&self, hs: f64) -> Option<i64> {
-        let min_h = self.min_h();
-        // Level sums stay below 2^31 (the booster checks rows x levels), so
-        // past 2^32 levels no side can pass, as the host's test agrees; the
-        // negated form also catches an infinite or NaN ratio.
-        if !(hs > 0.0 && min_h / hs < 2f64.powi(32)) {
+        levels_reaching(self.min_h(), hs)
+    }
+
+    /// The smallest hessian level count a categorical level needs to be
+    /// split on alone: its estimated rows, `round(h * factor)`, reach
+    /// `min_data_per_group` (at least 1, so a level's hessian is never
+    /// zero and the order's denominators stay positive). `None` when no
+    /// level can.
+    pub fn min_group_levels(&self, hs: f64) -> Option<i64> {
+        let factor = self.count_factor();
+        if factor <= 0.0 {
             return None;
         }
-        let mut k = (min_h / hs).ceil().max(0.0) as i64;
-        while k > 0 && ((k - 1) as f64) * hs >= min_h {
-            k -= 1;
+        let min = (self.params.min_data_per_group.max(1) as f64 - 0.5) / factor;
+        levels_reaching(min, hs).map(|k| k.max(1))
+    }
+
+    /// The categorical scan on quantised sums: [`LeafScan::categorical`]'s
+    /// rules with the levels ordered exactly ([`cat_order`]), so a GPU's
+    /// shortlist is scored as this full scan scores it.
+    pub fn categorical_quantized(
+        &self,
+        feature: usize,
+        bins: &[Packed; 256],
+        n_codes: usize,
+        scale: (f64, f64),
+    ) -> Option<Split> {
+        let min_group = self.min_group_levels(scale.1)?;
+        let smooth = cat_smooth_levels(self.params.cat_smooth, scale.1);
+        let c = cat_candidates(self.params, bins, n_codes, min_group, smooth);
+        self.best_categorical(feature, &c, scale)
+    }
+
+    /// The best of `c`'s left sides, visited in their scan order, each
+    /// without then with the missing bin, the first of equal gains winning.
+    pub fn best_categorical(
+        &self,
+        feature: usize,
+        c: &CatCandidates,
+        (gs, hs): (f64, f64),
+    ) -> Option<Split> {
+        let p = self.params;
+        let min_h = self.min_h();
+        let mut sides: Vec<&CatSide> = c.sides.iter().collect();
+        sides.sort_by_key(|s| s.order);
+        let mut best: Option<Split> = None;
+        for side in sides {
+            for missing_left in [false, true] {
+                if missing_left && c.missing.h == 0 {
+                    continue;
+                }
+                let left = if missing_left {
+                    side.left.plus(c.missing)
+                } else {
+                    side.left
+                };
+                let right = c.total.minus(left);
+                let (lh, rh) = (left.h as f64 * hs, right.h as f64 * hs);
+                if lh < min_h || rh < min_h {
+                    continue;
+                }
+                let (lg, rg) = (left.g as f64 * gs, right.g as f64 * gs);
+                let gain = leaf_gain(lg, lh + p.cat_l2, p) + leaf_gain(rg, rh + p.cat_l2, p)
+                    - self.parent_gain;
+                if gain > p.min_gain_to_split && best.as_ref().is_none_or(|s| gain > s.gain) {
+                    best = Some(Split {
+                        feature,
+                        rule: SplitRule::In { mask: side.mask },
+                        missing_left,
+                        gain,
+                        left: self.sums(lg, lh),
+                        right: self.sums(rg, rh),
+                    });
+                }
+            }
         }
-        while (k as f64) * hs < min_h {
-            k += 1;
+        best
+    }
+
+    /// The best split of a feature from a device's shortlist.
+    pub fn best_shortlisted(
+        &self,
+        feature: usize,
+        list: &Shortlist,
+        scale: (f64, f64),
+    ) -> Option<Split> {
+        match list {
+            Shortlist::Thresholds(c) => self.best_candidate(feature, c, scale),
+            Shortlist::Categories(c) => self.best_categorical(feature, c, scale),
         }
-        Some(k)
     }
 
     /// The least hessian a side may have: round(h * factor) >= min_data
@@ -393,6 +468,133 @@ impl LeafScan<'_> {
     }
 }
 
+/// The smallest `k >= 0` with `k * hs >= min`, exact because the product
+/// is monotone in `k`; `None` when past 2^32 levels.
+fn levels_reaching(min: f64, hs: f64) -> Option<i64> {
+    // Level sums stay below 2^31 (the booster checks rows x levels), so
+    // past 2^32 levels no side can pass, as the host's test agrees; the
+    // negated form also catches an infinite or NaN ratio.
+    if !(hs > 0.0 && min / hs < 2f64.powi(32)) {
+        return None;
+    }
+    let mut k = (min / hs).ceil().max(0.0) as i64;
+    while k > 0 && ((k - 1) as f64) * hs >= min {
+        k -= 1;
+    }
+    while (k as f64) * hs < min {
+        k += 1;
+    }
+    Some(k)
+}
+
+/// `cat_smooth` in whole hessian levels, as the quantised categorical
+/// order uses it: integer ratios compare exactly on every device.
+pub fn cat_smooth_levels(cat_smooth: f64, hs: f64) -> u32 {
+    const MOST: f64 = (1u32 << 30) as f64;
+    let c = cat_smooth / hs;
+    if c.is_nan() {
+        0
+    } else {
+        c.round().clamp(0.0, MOST) as u32
+    }
+}
+
+/// A level of a categorical feature in a leaf: its gradient and hessian
+/// level sums and its bin.
+pub type CatLevel = (i64, i64, usize);
+
+/// Whether level `a` comes before level `b` in the quantised categorical
+/// order: `g / (h + smooth)` ascending, ties to the lower bin. The
+/// denominators are positive (a level's hessian is at least one level),
+/// so cross-multiplying compares the ratios exactly.
+pub fn cat_before(a: CatLevel, b: CatLevel, smooth: u32) -> bool {
+    let (ga, ha, ia) = a;
+    let (gb, hb, ib) = b;
+    let x = i128::from(ga) * i128::from(hb + i64::from(smooth));
+    let y = i128::from(gb) * i128::from(ha + i64::from(smooth));
+    x < y || (x == y && ia < ib)
+}
+
+/// The order LightGBM's categorical scan visits the levels in: the
+/// eligible levels (bins `1..=n_codes` with at least `min_group` hessian
+/// levels) sorted by [`cat_before`].
+pub fn cat_order(bins: &[Packed; 256], n_codes: usize, min_group: i64, smooth: u32) -> Vec<usize> {
+    let key = |b: usize| {
+        let (g, h) = unpack(bins[b]);
+        (g, h, b)
+    };
+    let mut levels: Vec<usize> = (1..=n_codes.min(255))
+        .filter(|&b| unpack(bins[b]).1 >= min_group)
+        .collect();
+    levels.sort_by(|&a, &b| {
+        if cat_before(key(a), key(b), smooth) {
+            std::cmp::Ordering::Less
+        } else if cat_before(key(b), key(a), smooth) {
+            std::cmp::Ordering::Greater
+        } else {
+            std::cmp::Ordering::Equal
+        }
+    });
+    levels
+}
+
+/// Every left side the quantised categorical scan considers, with its
+/// scan order: level `b` alone (order `b`) when there are at most
+/// `max_cat_to_onehot` codes; else the first `k` levels of [`cat_order`]
+/// (order `k`) then its last `k` (order `256 + k`), `k` up to
+/// `max_cat_threshold` and one less than the eligible levels.
+pub fn cat_candidates(
+    p: &GbdtValidParams,
+    bins: &[Packed; 256],
+    n_codes: usize,
+    min_group: i64,
+    smooth: u32,
+) -> CatCandidates {
+    let total = bins
+        .iter()
+        .fold(Levels::default(), |t, &v| t.plus(Levels::of(v)));
+    let missing = Levels::of(bins[MISSING_BIN as usize]);
+    let order = cat_order(bins, n_codes, min_group, smooth);
+    let mut sides = Vec::new();
+    if n_codes <= p.max_cat_to_onehot {
+        for &b in &order {
+            let mut mask = [0u64; 4];
+            set(&mut mask, b);
+            sides.push(CatSide {
+                order: b as u16,
+                mask,
+                left: Levels::of(bins[b]),
+            });
+        }
+        sides.sort_by_key(|s| s.order);
+    } else if !order.is_empty() {
+        let max_k = p
+            .max_cat_threshold
+            .min(order.len().saturating_sub(1).max(1));
+        for (base, levels) in [
+            (0, order.clone()),
+            (256, order.iter().rev().copied().collect()),
+        ] {
+            let mut mask = [0u64; 4];
+            let mut left = Levels::default();
+            for (k, &b) in levels.iter().take(max_k).enumerate() {
+                set(&mut mask, b);
+                left = left.plus(Levels::of(bins[b]));
+                sides.push(CatSide {
+                    order: (base + k + 1) as u16,
+                    mask,
+                    left,
+                });
+            }
+        }
+    }
+    CatCandidates {
+        total,
+        missing,
+        sides,
+    }
+}
+
 fn set(mask: &mut [u64; 4], b: usize) {
     mask[b >> 6] |= 1 << (b & 63);
 }
@@ -413,6 +615,9 @@ pub fn best_split(
         .filter_map(|&j| match (&mappers[j], hist.is_quantized()) {
             (BinMapper::Numeric { uppers }, true) => {
                 scan.numeric_quantized(j, &hist.quant[j], uppers.len() + 1, scale)
+            }
+            (BinMapper::Categorical { codes, .. }, true) => {
+                scan.categorical_quantized(j, &hist.quant[j], codes.len(), scale)
             }
             (mapper, _) => scan.best(j, &hist.feature(j, scale), mapper),
         })
@@ -455,6 +660,32 @@ impl Levels {
             h: self.h - o.h,
         }
     }
+}
+
+/// One left side of a quantised categorical split: the levels it sends
+/// left, their sums, and its place in the scan order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatSide {
+    pub order: u16,
+    pub mask: [u64; 4],
+    pub left: Levels,
+}
+
+/// A quantised categorical feature's candidate left sides: the leaf's
+/// totals, its missing bin, and every side for an exact scan or a few
+/// for a GPU's shortlist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatCandidates {
+    pub total: Levels,
+    pub missing: Levels,
+    pub sides: Vec<CatSide>,
+}
+
+/// A feature's candidates as a device shortlists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shortlist {
+    Thresholds(Candidates),
+    Categories(CatCandidates),
 }
 
 /// A quantised numeric feature's candidate thresholds: the leaf's totals,

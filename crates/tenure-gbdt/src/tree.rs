@@ -453,9 +453,9 @@ impl Grower {
     }
 
     /// The best splits of leaves `ixs`, whose histograms are on the
-    /// device: it shortlists each feature's thresholds (one read for all
-    /// the leaves) and they are scored here exactly as the host's scan
-    /// scores them.
+    /// device: it shortlists each feature's thresholds or sets of levels
+    /// (one read for all the leaves) and they are scored here exactly as
+    /// the host's scan scores them.
     #[cfg_attr(not(feature = "gpu"), allow(unused_variables))]
     fn find_best_on_device(
         &mut self,
@@ -474,19 +474,22 @@ impl Grower {
                 if let Some(scan) = leaf_scan(&leaves[ix], params)
                     && let Some(min_levels) = scan.min_hessian_levels(scale.1)
                 {
-                    asked.push((ix, min_levels));
+                    asked.push(crate::gpu::SearchLeaf {
+                        leaf: ix,
+                        min_levels,
+                        min_group: scan.min_group_levels(scale.1),
+                    });
                     scans.push(scan);
                 }
             }
-            let l1 = (params.lambda_l1 / scale.0) as f32;
-            let l2 = (params.lambda_l2 / scale.1) as f32;
-            let shortlists = gpu.search(&asked, l1, l2);
-            for ((&(ix, _), scan), lists) in asked.iter().zip(&scans).zip(&shortlists) {
+            let penalties = crate::gpu::SearchPenalties::new(params, scale);
+            let shortlists = gpu.search(&asked, penalties);
+            for ((ask, scan), lists) in asked.iter().zip(&scans).zip(&shortlists) {
                 let best = features
                     .iter()
-                    .filter_map(|&j| scan.best_candidate(j, &lists[j], scale))
+                    .filter_map(|&j| scan.best_shortlisted(j, &lists[j], scale))
                     .reduce(better);
-                leaves[ix].best = best;
+                leaves[ask.leaf].best = best;
             }
         }
     }

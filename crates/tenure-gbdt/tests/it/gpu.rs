@@ -10,9 +10,11 @@ use tenure_core::{Dataset, Matrix, ParamGuard, Target};
 use tenure_device::{DeviceRequest, ResolvedDevice};
 use tenure_gbdt::bin::{BinnedData, fit_mappers};
 use tenure_gbdt::fixed::{FixedGradients, SCORE_LIMIT, TABLE_SPAN};
-use tenure_gbdt::gpu::{GpuDevice, GpuHistograms, SHORTLIST, pack_levels};
+use tenure_gbdt::gpu::{
+    GpuDevice, GpuHistograms, SHORTLIST, SearchFeature, SearchLeaf, SearchPenalties, pack_levels,
+};
 use tenure_gbdt::hist::{Histogram, Packed, Scratch, pack, unpack};
-use tenure_gbdt::split::{LeafScan, SplitRule, Sums, leaf_gain};
+use tenure_gbdt::split::{LeafScan, Shortlist, SplitRule, Sums, leaf_gain};
 use tenure_gbdt::tree::{BinNode, BinTree};
 use tenure_gbdt::{Booster, GbdtParams, GbdtValidParams, Objective, TrainSet, train_on};
 
@@ -150,14 +152,18 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(12))]
 
-    /// The device's shortlist of each feature's thresholds, scored on the
-    /// host, gives exactly the split the host's full scan finds, for the
-    /// root and for both children of a split (one built, one subtracted
-    /// on the device), whatever the penalties and minimums.
+    /// The device's shortlist of each feature's thresholds or sets of
+    /// levels, scored on the host, gives exactly the split the host's full
+    /// scan finds, for the root and for both children of a split (one
+    /// built, one subtracted on the device), whatever the penalties and
+    /// minimums; the first `cats` features are categorical, with `codes`
+    /// levels, sorted or one-vs-rest.
     #[test]
     fn device_shortlists_hold_the_hosts_best_split(
         n in 2usize..3000,
         f in 1usize..7,
+        cats in 0usize..4,
+        codes in 1u32..=254,
         n_bins in 2u8..=255,
         levels in 2i32..127,
         threshold in 0u8..255,
@@ -165,13 +171,25 @@ proptest! {
         lambda_l2 in prop::sample::select(vec![0.0, 1.0, 50.0]),
         min_data_in_leaf in 1usize..60,
         min_sum_hessian_in_leaf in prop::sample::select(vec![0.0, 1e-3, 5.0]),
+        max_cat_to_onehot in prop::sample::select(vec![1usize, 4, 300]),
+        max_cat_threshold in prop::sample::select(vec![1usize, 8, 64]),
+        cat_smooth in prop::sample::select(vec![0.0, 1.0, 10.0, 1e4]),
+        cat_l2 in prop::sample::select(vec![0.0, 10.0]),
+        min_data_per_group in 1usize..40,
         gs in 0.001f64..2.0,
         hs in 0.001f64..2.0,
         seed in 0u64..1_000_000,
     ) {
         let (data, packed) = random_data(n, f, n_bins, levels, seed);
         let mut gpu = GpuHistograms::new(&device(), &data).unwrap();
-        gpu.enable_search(&vec![u32::from(n_bins); f]);
+        let kinds: Vec<SearchFeature> = (0..f)
+            .map(|j| if j < cats {
+                SearchFeature::Categorical { codes }
+            } else {
+                SearchFeature::Numeric { value_bins: u32::from(n_bins) }
+            })
+            .collect();
+        gpu.enable_search(&kinds);
         gpu.set_gradients(&packed);
         let all: Vec<u32> = (0..n as u32).collect();
         gpu.start_tree(&all);
@@ -182,6 +200,11 @@ proptest! {
                 c.lambda_l2 = lambda_l2;
                 c.min_data_in_leaf = min_data_in_leaf;
                 c.min_sum_hessian_in_leaf = min_sum_hessian_in_leaf;
+                c.max_cat_to_onehot = max_cat_to_onehot;
+                c.max_cat_threshold = max_cat_threshold;
+                c.cat_smooth = cat_smooth;
+                c.cat_l2 = cat_l2;
+                c.min_data_per_group = min_data_per_group;
             })
             .check()
             .unwrap();
@@ -196,16 +219,20 @@ proptest! {
                 parent_gain: leaf_gain(total.g, total.h, &params),
             };
             let Some(min_levels) = scan.min_hessian_levels(hs) else { return Ok(()) };
-            let short = gpu
-                .search(&[(leaf, min_levels)], (lambda_l1 / gs) as f32, (lambda_l2 / hs) as f32)
-                .remove(0);
+            let ask = SearchLeaf { leaf, min_levels, min_group: scan.min_group_levels(hs) };
+            let short = gpu.search(&[ask], SearchPenalties::new(&params, scale)).remove(0);
             for (j, list) in short.iter().enumerate() {
-                prop_assert!(list.prefixes.len() <= SHORTLIST);
-                prop_assert_eq!(
-                    scan.best_candidate(j, list, scale),
-                    scan.numeric_quantized(j, &hist.quant[j], usize::from(n_bins), scale),
-                    "feature {}", j
-                );
+                let host = match list {
+                    Shortlist::Thresholds(c) => {
+                        prop_assert!(j >= cats && c.prefixes.len() <= SHORTLIST);
+                        scan.numeric_quantized(j, &hist.quant[j], usize::from(n_bins), scale)
+                    }
+                    Shortlist::Categories(c) => {
+                        prop_assert!(j < cats && c.sides.len() <= SHORTLIST);
+                        scan.categorical_quantized(j, &hist.quant[j], codes as usize, scale)
+                    }
+                };
+                prop_assert_eq!(scan.best_shortlisted(j, list, scale), host, "feature {}", j);
             }
             Ok(())
         };
@@ -226,6 +253,40 @@ proptest! {
         gpu.split_histograms(0, small, range, large);
         check(&mut gpu, 0, &left)?;
         check(&mut gpu, 1, &right)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    /// The device's categorical order (64-bit cross products from 16-bit
+    /// limbs) is the host's exactly, over the whole range of level sums:
+    /// random pairs, the same ratio scaled (ties), and equal magnitudes.
+    #[test]
+    fn categorical_order_on_the_device_is_the_hosts(
+        levels in prop::collection::vec(
+            (-(1i64 << 31) + 1..1i64 << 31, 1i64..1 << 31, 1usize..255),
+            64,
+        ),
+        smooth in prop::sample::select(vec![0u32, 1, 80, 1 << 20, 1 << 30]),
+        k in 2i64..64,
+    ) {
+        let mut pairs = Vec::new();
+        for w in levels.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            pairs.push((a, b));
+            // The same ratio as b, scaled by k where it fits: a tie.
+            let h = (b.1 + i64::from(smooth)) * k - i64::from(smooth);
+            if h < 1 << 31 && (b.0 * k).abs() < 1 << 31 {
+                pairs.push(((b.0 * k, h, a.2), b));
+            }
+            pairs.push(((-a.0, a.1, a.2), b));
+            pairs.push((a, (a.0, b.1, b.2)));
+        }
+        let device = tenure_gbdt::gpu::cat_before_on_device(&device(), &pairs, smooth);
+        for (&(a, b), got) in pairs.iter().zip(device) {
+            prop_assert_eq!(got, tenure_gbdt::split::cat_before(a, b, smooth), "{:?} {:?}", a, b);
+        }
     }
 }
 
@@ -560,14 +621,14 @@ fn gpu_training_gives_the_quantised_cpu_trees() {
 /// 4,096 rows of a leaf (for its exact gradient sums), never anything per
 /// row (the device draws each round's bag by the host's rule). Back: the
 /// round's gradient maxima (a read of the 32-byte statistics), 16 bytes
-/// per leaf block (one read a round); with numeric features only, the
-/// root's level totals (another statistics read) and, for each leaf
-/// searched, a
-/// shortlist per feature (16 integers), the leaf histograms staying on
-/// the device; with a categorical feature, one histogram of the bins each
-/// feature uses (a flag has 3 with the missing bin, a continuous feature
-/// all 256) for the root and for the smaller child of each split. Either
-/// way the trees are the quantised CPU's.
+/// per leaf block (one read a round); when the leaf histograms stay on the
+/// device, the root's level totals (another statistics read) and, for
+/// each leaf searched, a shortlist per feature (16 integers a numeric
+/// feature, 48 a categorical one); with no pool for them
+/// (`histogram_pool_size = 0`), one histogram of the bins each feature uses
+/// (a flag has 3 with the missing bin, a continuous feature all 256) for
+/// the root and for the smaller child of each split. Either way the trees
+/// are the quantised CPU's.
 #[test]
 fn a_training_moves_the_matrix_once_and_little_per_round() {
     let (n, f) = (5_000, 6);
@@ -586,9 +647,10 @@ fn a_training_moves_the_matrix_once_and_little_per_round() {
         .collect();
     let names: Vec<String> = (0..f).map(|j| format!("x{j}")).collect();
     let data = Dataset::new(x, names.clone(), Target::Binary(y)).unwrap();
-    let params = |categorical: bool| {
+    let params = |categorical: bool, pool: f64| {
         GbdtParams::new()
             .with(|c| {
+                c.histogram_pool_size = pool;
                 c.num_iterations = 8;
                 c.num_leaves = 15;
                 c.use_quantized_grad = true;
@@ -605,13 +667,13 @@ fn a_training_moves_the_matrix_once_and_little_per_round() {
     let (n, f) = (n as u64, f as u64);
     let tables = 2 * tenure_gbdt::fixed::TABLE_LEN as u64;
     let matrix = (n.div_ceil(4) * f + n.div_ceil(2) + f + 1 + n + tables) * 4;
-    for categorical in [false, true] {
-        let p = params(categorical);
+    for (categorical, pool) in [(false, -1.0), (true, -1.0), (true, 0.0)] {
+        let p = params(categorical, pool);
         let booster = fit(&p, &data, wgpu());
         assert_eq!(
             booster.to_spec(),
             fit(&p, &data, &ResolvedDevice::Cpu).to_spec(),
-            "categorical: {categorical}"
+            "categorical: {categorical}, pool {pool}"
         );
         let splits: u64 = booster
             .feature_importance(tenure_gbdt::ImportanceKind::Split)
@@ -628,7 +690,7 @@ fn a_training_moves_the_matrix_once_and_little_per_round() {
         assert_eq!(t.uploaded_in_rounds, trees * 48 + 80 * splits + 8 * blocks);
         let leaves = trees + splits;
         assert!(blocks >= leaves && blocks <= leaves + trees, "{t:?}");
-        if categorical {
+        if pool == 0.0 {
             // Bins used per feature, from the booster's own binning.
             let mappers = fit_mappers(
                 data.x(),
@@ -654,8 +716,10 @@ fn a_training_moves_the_matrix_once_and_little_per_round() {
                 histograms * used.iter().sum::<u64>() * 2 * 4 + 32 * trees + 16 * blocks
             );
         } else {
-            // The value-bin counts go up once too.
-            assert_eq!(t.uploaded_at_start, matrix + f * 4);
+            // The value-bin counts go up once too, and a categorical
+            // feature's index and codes.
+            let cats = u64::from(categorical);
+            assert_eq!(t.uploaded_at_start, matrix + f * 4 + cats * 8);
             // One read for the root, and one for both children of a
             // split that may split further; a shortlist (16 integers a
             // feature) per leaf searched.
@@ -664,7 +728,7 @@ fn a_training_moves_the_matrix_once_and_little_per_round() {
             // children of a split that may split further.
             let searches = t.reads - 3 * trees;
             assert!(searches >= trees && searches <= trees + splits, "{t:?}");
-            let per_leaf = f * 16 * 4;
+            let per_leaf = f * 16 * 4 + cats * 48 * 4;
             let shortlists = t.read_back - 64 * trees - 16 * blocks;
             assert_eq!(
                 shortlists % per_leaf,

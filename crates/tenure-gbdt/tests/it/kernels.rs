@@ -7,8 +7,8 @@ use proptest::prelude::*;
 use tenure_core::{Matrix, ParamGuard};
 use tenure_gbdt::GbdtParams;
 use tenure_gbdt::bin::{BinMapper, BinnedData, fit_mappers};
-use tenure_gbdt::hist::{BLOCK_ROWS, Histogram, Scratch};
-use tenure_gbdt::split::{LeafScan, SplitRule, Sums, best_split, leaf_gain};
+use tenure_gbdt::hist::{BLOCK_ROWS, Histogram, Packed, Scratch, pack};
+use tenure_gbdt::split::{LeafScan, SplitRule, Sums, best_split, cat_before, leaf_gain};
 
 fn matrix(cols: &[Vec<f64>]) -> Matrix {
     let n = cols[0].len();
@@ -173,6 +173,87 @@ proptest! {
         prop_assert_eq!(nl, left.len());
         prop_assert_eq!(&rows[..nl], &left[..]);
         prop_assert_eq!(&rows[nl..], &right[..]);
+    }
+
+    /// The quantised categorical order compares `g / (h + smooth)` exactly:
+    /// it agrees with the ratios wherever `f64` tells them apart, and it is
+    /// a strict order, equal ratios going to the lower bin.
+    #[test]
+    fn categorical_order_compares_ratios_exactly(
+        ga in -(1i64 << 31) + 1..1i64 << 31,
+        gb in -(1i64 << 31) + 1..1i64 << 31,
+        ha in 1i64..1 << 31,
+        hb in 1i64..1 << 31,
+        smooth in 0u32..1 << 30,
+        k in 1i64..1000,
+    ) {
+        let ratio = |g: i64, h: i64| g as f64 / (h + i64::from(smooth)) as f64;
+        let (ra, rb) = (ratio(ga, ha), ratio(gb, hb));
+        let (a, b) = ((ga, ha, 1), (gb, hb, 2));
+        if (ra - rb).abs() > 1e-9 * ra.abs().max(rb.abs()) {
+            prop_assert_eq!(cat_before(a, b, smooth), ra < rb);
+        }
+        prop_assert!(!(cat_before(a, b, smooth) && cat_before(b, a, smooth)));
+        prop_assert!(cat_before(a, b, smooth) || cat_before(b, a, smooth));
+        // The same ratio, scaled: a tie, to the lower bin.
+        let h = (hb + i64::from(smooth)) * k - i64::from(smooth);
+        prop_assert!(cat_before((gb * k, h, 1), b, smooth) && !cat_before(b, (gb * k, h, 1), smooth));
+    }
+
+    /// On integer sums with unit scales, the quantised categorical scan
+    /// (exact order, a GPU's twin) finds exactly the `f64` scan's split:
+    /// one-vs-rest and sorted, with and without missing values.
+    #[test]
+    fn quantised_categorical_scan_is_the_f64_scan(
+        n_codes in 1usize..40,
+        cells in prop::collection::vec((-60i32..60, 0u32..40), 42),
+        missing in prop::sample::select(vec![false, true]),
+        max_cat_to_onehot in prop::sample::select(vec![1usize, 4, 64]),
+        max_cat_threshold in prop::sample::select(vec![1usize, 3, 32]),
+        cat_smooth in prop::sample::select(vec![0.0, 1.0, 10.0]),
+        cat_l2 in prop::sample::select(vec![0.0, 10.0]),
+        lambda_l2 in prop::sample::select(vec![0.0, 1.0]),
+        min_data_in_leaf in 1usize..30,
+        min_data_per_group in 1usize..20,
+    ) {
+        let p = GbdtParams::new()
+            .with(|c| {
+                c.max_cat_to_onehot = max_cat_to_onehot;
+                c.max_cat_threshold = max_cat_threshold;
+                c.cat_smooth = cat_smooth;
+                c.cat_l2 = cat_l2;
+                c.lambda_l2 = lambda_l2;
+                c.min_data_in_leaf = min_data_in_leaf;
+                c.min_data_per_group = min_data_per_group;
+                c.min_sum_hessian_in_leaf = 0.0;
+            })
+            .check()
+            .unwrap();
+        // Bins 0 (missing) to n_codes + 1 (other); unit hessians, so the
+        // estimated counts are the hessians.
+        let mut quant: [Packed; 256] = [0; 256];
+        let mut hist = [[0.0f64; 2]; 256];
+        for (b, &(g, h)) in cells.iter().enumerate().take(n_codes + 2) {
+            if b == 0 && !missing {
+                continue;
+            }
+            quant[b] = pack(g, h);
+            hist[b] = [f64::from(g), f64::from(h)];
+        }
+        let (tg, th) = hist.iter().fold((0.0, 0.0), |(g, h), e| (g + e[0], h + e[1]));
+        let scan = LeafScan {
+            params: &p,
+            total: Sums { g: tg, h: th, count: th as usize },
+            parent_gain: leaf_gain(tg, th, &p),
+        };
+        let mapper = BinMapper::Categorical {
+            codes: (0..n_codes as u32).collect(),
+            sorted: (0..n_codes as u32).map(|c| (c, c as u8 + 1)).collect(),
+        };
+        prop_assert_eq!(
+            scan.categorical_quantized(0, &quant, n_codes, (1.0, 1.0)),
+            scan.best(0, &hist, &mapper)
+        );
     }
 
     /// The best numeric split equals an exhaustive search over thresholds
