@@ -111,6 +111,10 @@ pub struct GbdtArgs {
     /// Quantised gradients on the CPU too (the GPU path's CPU twin).
     #[arg(long)]
     quantized: bool,
+    /// The last this many features as 32 scrambled category codes,
+    /// trained as categorical features.
+    #[arg(long, default_value_t = 0)]
+    categorical: usize,
     #[arg(long)]
     json: bool,
 }
@@ -248,6 +252,7 @@ fn gbdt(args: GbdtArgs) -> Result<()> {
         seed: args.seed,
         device: args.device,
         quantized: args.quantized,
+        categorical: args.categorical,
         ..Default::default()
     })?;
     if args.json {
@@ -267,6 +272,12 @@ fn gbdt(args: GbdtArgs) -> Result<()> {
             s.threads.to_string()
         }
     );
+    if s.categorical > 0 {
+        println!(
+            "categorical {} features of 32 codes (the last ones)",
+            s.categorical
+        );
+    }
     println!(
         "train      {:.3} s (median of {}; min {:.3}, max {:.3})",
         r.train_seconds.median, s.repeat, r.train_seconds.min, r.train_seconds.max

@@ -520,10 +520,10 @@ fn train_inner(
         // feature) and the device shortlists its splits: past the pool,
         // histograms come back instead.
         let kept = (data.n_features * 2 * 256 * 4) as f64 * params.num_leaves as f64;
-        let pool = if params.histogram_pool_size < 0.0 {
+        let pool = if params.gpu_histogram_pool_size < 0.0 {
             1024.0
         } else {
-            params.histogram_pool_size
+            params.gpu_histogram_pool_size
         };
         if kept <= pool * (1 << 20) as f64 {
             let features: Vec<crate::gpu::SearchFeature> = mappers.iter().map(Into::into).collect();

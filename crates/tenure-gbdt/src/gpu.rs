@@ -29,14 +29,14 @@
 //! sums. A numeric feature's candidates are thresholds over prefix sums; a
 //! categorical feature's are LightGBM's sets of levels, the levels ranked
 //! by `g / (h + cat_smooth)` with exact 64-bit cross products (built from
-//! 32-bit limbs: WGSL has no 64-bit integers), then summed in rank order.
-//! Only the shortlists come back (16 integers a numeric feature, 48 a
+//! 16-bit limbs: WGSL has no 64-bit integers), then summed in rank order.
+//! Only the shortlists come back (16 integers a feature, and 48 more a
 //! categorical one), and the host scores them in `f64` exactly as its own
 //! scan scores every candidate (`LeafScan::best_shortlisted`), so the split
 //! is the host's whenever its best candidate is on the list, which a
-//! property test checks against the full scan. Past 1 GiB of leaf
-//! histograms they come back instead, packed to the bins each feature
-//! uses, and the host searches.
+//! property test checks against the full scan. Past
+//! `gpu_histogram_pool_size` (1 GiB) of leaf histograms they come back
+//! instead, packed to the bins each feature uses, and the host searches.
 //!
 //! Float atomics are missing on some wgpu backends (lavapipe among them)
 //! and make sums depend on the order threads arrive in, so the device only
@@ -337,7 +337,7 @@ fn category_search_kernel(
     out: &mut [i32],
     first: usize,
     min_levels: i32,
-    min_group: i32,
+    min_group: u32,
     smooth: u32,
     max_threshold: u32,
     max_onehot: u32,
@@ -371,12 +371,12 @@ fn category_search_kernel(
     let (mg, mh) = (sg[0usize], sh[0usize]);
     // Every unit counts the eligible levels; an eligible one also counts
     // those before it, its rank.
-    let eligible = bu >= 1u32 && bu <= n_codes && h >= min_group;
+    let eligible = bu >= 1u32 && bu <= n_codes && u32::cast_from(h) >= min_group;
     let mut before = 0u32;
     let mut n_levels = 0u32;
     for a in 0..256u32 {
         let ai = usize::cast_from(a);
-        if a >= 1u32 && a <= n_codes && sh[ai] >= min_group {
+        if a >= 1u32 && a <= n_codes && u32::cast_from(sh[ai]) >= min_group {
             n_levels += 1u32;
             if eligible && cat_before(sg[ai], sh[ai], a, g, h, bu, smooth) {
                 before += 1u32;
@@ -436,6 +436,15 @@ fn category_search_kernel(
                 rh -= ph[usize::cast_from(rest - 1u32)];
             }
             last_k = cat_side_score(rg, rh, tg, th, mg, mh, min_levels, l1, l2);
+            // With every non-missing row in an eligible level, the last k
+            // levels are the first n - k mirrored (sides swapped, the
+            // missing bin's too where it has hessian): the same gain,
+            // and the host's scan meets the first ones first, so the
+            // mirror would only take a shortlist slot.
+            let mirrored = pg[all] == tg - mg && ph[all] == th - mh && (mh != 0i32 || mg == 0i32);
+            if mirrored && rest >= 1u32 && rest <= max_k {
+                last_k = -1.0f32;
+            }
             cg[b + 256usize] = rg;
             ch[b + 256usize] = rh;
         }
@@ -562,8 +571,9 @@ fn cat_side_score(
 
 /// `split::cat_before` on the device: whether level `a` (sums `ga`, `ha`)
 /// comes before level `b`, `ga / (ha + smooth) < gb / (hb + smooth)` by
-/// cross products, ties to the lower bin. The products reach 62 bits and
-/// WGSL has no 64-bit integers, so they are compared as two 32-bit words.
+/// cross products, ties to the lower bin. The products reach 63 bits and
+/// WGSL has no 64-bit integers, so they are built from 16-bit limbs and
+/// compared as two 32-bit words.
 #[cube]
 #[allow(clippy::too_many_arguments)]
 fn cat_before(ga: i32, ha: i32, a: u32, gb: i32, hb: i32, b: u32, smooth: u32) -> bool {
@@ -578,9 +588,11 @@ fn cat_before(ga: i32, ha: i32, a: u32, gb: i32, hb: i32, b: u32, smooth: u32) -
         let negative = ga < 0i32;
         let mut ma = u32::cast_from(ga);
         let mut mb = u32::cast_from(gb);
+        // Negated as unsigned words: wrapping is defined on every
+        // backend, and the magnitude of i32::MIN fits.
         if negative {
-            ma = u32::cast_from(-ga);
-            mb = u32::cast_from(-gb);
+            ma = 0u32 - ma;
+            mb = 0u32 - mb;
         }
         let (xh, xl) = (mul_hi(ma, db), mul_lo(ma, db));
         let (yh, yl) = (mul_hi(mb, da), mul_lo(mb, da));
@@ -2149,8 +2161,10 @@ impl GpuHistograms {
                     buffer(&out, stride * leaves.len()),
                     stride * k + 16 * f,
                     to_i32(leaf.min_levels),
-                    // No level can be eligible: none reaches i32::MAX.
-                    leaf.min_group.map_or(i32::MAX, to_i32),
+                    // None: no level is eligible, and none reaches
+                    // u32::MAX (a hessian sum is below 2^31).
+                    leaf.min_group
+                        .map_or(u32::MAX, |k| k.clamp(0, i64::from(u32::MAX)) as u32),
                     p.cat_smooth,
                     p.max_cat_threshold,
                     p.max_cat_to_onehot,

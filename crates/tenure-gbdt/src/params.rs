@@ -58,8 +58,10 @@ pub struct GbdtConfig {
     pub stochastic_rounding: bool,
     /// MB of leaf histograms a GPU keeps to search splits there (2 KiB a
     /// feature a leaf); past it the histograms come back and the host
-    /// searches. Negative: 1024. The trees are the same either way.
-    pub histogram_pool_size: f64,
+    /// searches. Negative: 1024. The trees are the same either way. Not
+    /// LightGBM's `histogram_pool_size`, a CPU cache whose negative value
+    /// means no limit.
+    pub gpu_histogram_pool_size: f64,
 }
 
 impl Default for GbdtConfig {
@@ -96,7 +98,7 @@ impl Default for GbdtConfig {
             use_quantized_grad: false,
             num_grad_quant_bins: 4,
             stochastic_rounding: true,
-            histogram_pool_size: -1.0,
+            gpu_histogram_pool_size: -1.0,
         }
     }
 }
@@ -178,7 +180,7 @@ pub const PARAM_NAMES: &[&str] = &[
     "use_quantized_grad",
     "num_grad_quant_bins",
     "stochastic_rounding",
-    "histogram_pool_size",
+    "gpu_histogram_pool_size",
 ];
 
 impl GbdtConfig {
@@ -239,7 +241,7 @@ impl GbdtConfig {
             "use_quantized_grad" => self.use_quantized_grad = parse(key, value)?,
             "num_grad_quant_bins" => self.num_grad_quant_bins = parse(key, value)?,
             "stochastic_rounding" => self.stochastic_rounding = parse(key, value)?,
-            "histogram_pool_size" => self.histogram_pool_size = parse(key, value)?,
+            "gpu_histogram_pool_size" => self.gpu_histogram_pool_size = parse(key, value)?,
             other => {
                 return Err(GbdtError::UnknownParam {
                     key: other.to_string(),
@@ -369,8 +371,8 @@ impl ParamGuard for GbdtParams {
             p.num_grad_quant_bins
         );
         ensure_param!(
-            !p.histogram_pool_size.is_nan(),
-            "histogram_pool_size",
+            !p.gpu_histogram_pool_size.is_nan(),
+            "gpu_histogram_pool_size",
             "must be a number of MB, got NaN"
         );
         if !p.metric.is_empty() {

@@ -242,7 +242,12 @@ impl LeafScan<'_> {
 
     /// The categorical scan on quantised sums: [`LeafScan::categorical`]'s
     /// rules with the levels ordered exactly ([`cat_order`]), so a GPU's
-    /// shortlist is scored as this full scan scores it.
+    /// shortlist is scored as this full scan scores it. Two departures
+    /// from the `f64` scan: minimums are tested in the `min_h` form (as
+    /// the quantised numeric scan does), and `cat_smooth` is rounded to
+    /// whole hessian levels, which moves it by at most half a level, the
+    /// size of the rounding each row's hessian already took (a level worth
+    /// more than twice `cat_smooth` rounds it to 0).
     pub fn categorical_quantized(
         &self,
         feature: usize,

@@ -380,3 +380,45 @@ fn bench_gbdt_reports_time_throughput_and_auc() {
     assert!((rate * per_call - 2000.0).abs() < 1e-6 * 2000.0, "{r}");
     assert!(r["peak_rss_mb"].as_f64().unwrap() > 1.0);
 }
+
+/// `--categorical K` trains the last K features as category codes; on
+/// wgpu (lavapipe in CI) the device searches their splits and the model is
+/// the quantised CPU's, AUC for AUC. More categorical features than
+/// features is refused, naming both.
+#[test]
+fn bench_gbdt_trains_categorical_features_alike_on_the_gpu_and_the_cpu() {
+    let bench = |extra: &[&str]| -> Value {
+        let out = run_ok(
+            tenure()
+                .args(["bench", "gbdt", "--rows", "4000", "--features", "15"])
+                .args(["--rounds", "6", "--leaves", "15", "--test-rows", "2000"])
+                .args(["--categorical", "3", "--json"])
+                .args(extra),
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let gpu = bench(&["--device", "wgpu"]);
+    let cpu = bench(&["--quantized"]);
+    assert_eq!(gpu["categorical"], 3, "{gpu}");
+    assert_eq!(gpu["device"], "wgpu", "{gpu}");
+    assert_eq!(gpu["test_auc"], cpu["test_auc"], "{gpu} {cpu}");
+    assert_eq!(gpu["num_trees"], 6);
+    let auc = gpu["test_auc"].as_f64().unwrap();
+    assert!(auc > 0.6 && auc < 1.0, "{auc}");
+    // The device searched: shortlists came back (1.5 KiB a leaf, at most
+    // 29 leaves a round), not histograms (about 25 KiB each, 15 a round).
+    let traffic = &gpu["device_traffic"];
+    let per_round = traffic["read_back"].as_u64().unwrap() / traffic["rounds"].as_u64().unwrap();
+    assert!(per_round < 128 * 1024, "{traffic}");
+
+    let out = tenure()
+        .args(["bench", "gbdt", "--features", "15", "--categorical", "16"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{:?}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("categorical features (16)") && err.contains("(15)"),
+        "{err}"
+    );
+}

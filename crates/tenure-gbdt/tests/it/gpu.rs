@@ -290,6 +290,83 @@ proptest! {
     }
 }
 
+/// The last level alone, on the left, is the best split of a categorical
+/// feature whose "other" bin holds rows: it mirrors no first-k side, so the
+/// device's shortlist must keep it (and it does when every row is in a
+/// level, where the mirror takes its place, first in the host's scan).
+#[test]
+fn the_device_keeps_a_last_k_side_that_mirrors_nothing() {
+    // Bins 1..=4 are the four codes, bin 5 the rest; ten rows each.
+    // Level 1 pulls up (+4 a row), levels 2-4 and the rest pull down.
+    for other in [true, false] {
+        let levels = [(1u8, 4), (2, -1), (3, -1), (4, -1), (5, -3)];
+        let (mut cols, mut packed) = (Vec::new(), Vec::new());
+        for &(bin, g) in &levels[..if other { 5 } else { 4 }] {
+            for _ in 0..10 {
+                cols.push(bin);
+                packed.push(pack(g, 1));
+            }
+        }
+        let n = cols.len();
+        let data = BinnedData {
+            n_rows: n,
+            n_features: 1,
+            rows: cols.clone(),
+            cols,
+        };
+        let params = GbdtParams::new()
+            .with(|c| {
+                c.min_data_in_leaf = 1;
+                c.min_data_per_group = 1;
+                c.max_cat_to_onehot = 1;
+                c.max_cat_threshold = 3;
+                c.cat_smooth = 0.0;
+                c.cat_l2 = 0.0;
+            })
+            .check()
+            .unwrap();
+        let scale = (1.0, 1.0);
+        let mut gpu = GpuHistograms::new(&device(), &data).unwrap();
+        gpu.enable_search(&[SearchFeature::Categorical { codes: 4 }]);
+        gpu.set_gradients(&packed);
+        let all: Vec<u32> = (0..n as u32).collect();
+        gpu.start_tree(&all);
+        gpu.build_leaf(0, 0..n);
+        let hist = cpu_histogram(&data, &all, &packed);
+        let (tg, th) = unpack(packed.iter().sum());
+        let total = Sums {
+            g: tg as f64,
+            h: th as f64,
+            count: n,
+        };
+        let scan = LeafScan {
+            params: &params,
+            total,
+            parent_gain: leaf_gain(total.g, total.h, &params),
+        };
+        let ask = SearchLeaf {
+            leaf: 0,
+            min_levels: scan.min_hessian_levels(1.0).unwrap(),
+            min_group: scan.min_group_levels(1.0),
+        };
+        let short = gpu
+            .search(&[ask], SearchPenalties::new(&params, scale))
+            .remove(0);
+        let host = scan
+            .categorical_quantized(0, &hist.quant[0], 4, scale)
+            .unwrap();
+        assert_eq!(
+            scan.best_shortlisted(0, &short[0], scale),
+            Some(host.clone())
+        );
+        // With rows outside the levels, level 1 alone (the last of the
+        // order) goes left; with none, its mirror (levels 2-4) does.
+        let left: Vec<u8> = (1..=4u8).filter(|&b| host.rule.left(b)).collect();
+        let want: &[u8] = if other { &[1] } else { &[2, 3, 4] };
+        assert_eq!(left, want, "other {other}");
+    }
+}
+
 /// A random tree over `f` features with up to `splits` splits, grown by
 /// splitting random leaves, with random rules and leaf values.
 fn random_tree(f: usize, splits: usize, r: &mut impl FnMut() -> f64) -> BinTree {
@@ -625,7 +702,7 @@ fn gpu_training_gives_the_quantised_cpu_trees() {
 /// device, the root's level totals (another statistics read) and, for
 /// each leaf searched, a shortlist per feature (16 integers a numeric
 /// feature, 48 a categorical one); with no pool for them
-/// (`histogram_pool_size = 0`), one histogram of the bins each feature uses
+/// (`gpu_histogram_pool_size = 0`), one histogram of the bins each feature uses
 /// (a flag has 3 with the missing bin, a continuous feature all 256) for
 /// the root and for the smaller child of each split. Either way the trees
 /// are the quantised CPU's.
@@ -650,7 +727,7 @@ fn a_training_moves_the_matrix_once_and_little_per_round() {
     let params = |categorical: bool, pool: f64| {
         GbdtParams::new()
             .with(|c| {
-                c.histogram_pool_size = pool;
+                c.gpu_histogram_pool_size = pool;
                 c.num_iterations = 8;
                 c.num_leaves = 15;
                 c.use_quantized_grad = true;

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use serde::Serialize;
-use tenure_core::{Dataset, ParamGuard, Target};
+use tenure_core::{Dataset, Matrix, ParamGuard, Target};
 use tenure_gbdt::{GbdtParams, Objective, synthetic};
 
 use super::spread::Spread;
@@ -31,6 +31,9 @@ pub struct GbdtBench {
     /// Quantised gradients on the CPU too (`use_quantized_grad`), the CPU
     /// twin of the GPU path.
     pub quantized: bool,
+    /// The last this many features as category codes
+    /// ([`categorical_codes`]), trained as categorical features.
+    pub categorical: usize,
 }
 
 impl Default for GbdtBench {
@@ -47,6 +50,7 @@ impl Default for GbdtBench {
             seed: 1,
             device: tenure_core::DeviceRequest::Cpu,
             quantized: false,
+            categorical: 0,
         }
     }
 }
@@ -76,6 +80,26 @@ pub struct GbdtBenchResult {
     pub device_traffic: Option<tenure_gbdt::DeviceTraffic>,
 }
 
+/// `x` with the features `cats` turned into category codes: a value in
+/// `[-1, 1)` falls in one of 32 equal bins, and the bins get their codes
+/// in a scrambled order, so a code's size says nothing of the value and
+/// only a categorical split can use the feature well.
+pub fn categorical_codes(x: Matrix, cats: std::ops::Range<usize>) -> Matrix {
+    if cats.is_empty() {
+        return x;
+    }
+    let (n, f) = (x.n_rows(), x.n_cols());
+    let mut cells = x.as_slice().to_vec();
+    for row in cells.chunks_mut(f) {
+        for v in &mut row[cats.clone()] {
+            let bin = ((*v + 1.0) * 16.0).floor().clamp(0.0, 31.0) as u64;
+            // An odd multiplier permutes 0..32 modulo 32.
+            *v = ((bin * 13 + 7) % 32) as f64;
+        }
+    }
+    Matrix::new(cells, n, f).expect("the same shape")
+}
+
 /// Trains and times the booster; data are generated before the clock
 /// starts.
 pub fn run(b: &GbdtBench) -> Result<GbdtBenchResult> {
@@ -83,6 +107,12 @@ pub fn run(b: &GbdtBench) -> Result<GbdtBenchResult> {
         model: "gbdt".into(),
         message,
     };
+    if b.categorical > b.features {
+        return Err(bad(format!(
+            "categorical features ({}) must be at most the features ({})",
+            b.categorical, b.features
+        )));
+    }
     if b.rows < 2 || b.features == 0 || b.rounds == 0 || b.test_rows == 0 || b.repeat == 0 {
         return Err(bad(format!(
             "rows ({}) must be at least 2 and features ({}), rounds ({}), test rows ({}) and \
@@ -90,9 +120,14 @@ pub fn run(b: &GbdtBench) -> Result<GbdtBenchResult> {
             b.rows, b.features, b.rounds, b.test_rows, b.repeat
         )));
     }
+    let cats = b.features - b.categorical..b.features;
     let (x, y) = synthetic::binary(b.rows, b.features, b.seed);
+    let x = categorical_codes(x, cats.clone());
     let (xt, yt) = synthetic::binary(b.test_rows, b.features, b.seed.wrapping_add(1));
-    let data = Dataset::new(x, synthetic::feature_names(b.features), Target::Binary(y))?;
+    let xt = categorical_codes(xt, cats.clone());
+    let names = synthetic::feature_names(b.features);
+    let categorical_feature = names[cats].to_vec();
+    let data = Dataset::new(x, names, Target::Binary(y))?;
     let params = GbdtParams::new()
         .with(|c| {
             c.objective = Objective::Binary;
@@ -101,6 +136,7 @@ pub fn run(b: &GbdtBench) -> Result<GbdtBenchResult> {
             c.learning_rate = b.learning_rate;
             c.num_threads = b.threads;
             c.use_quantized_grad = b.quantized;
+            c.categorical_feature = categorical_feature;
         })
         .check()
         .map_err(|e| bad(e.to_string()))?;
