@@ -30,11 +30,17 @@
 //! categorical feature's are LightGBM's sets of levels, the levels ranked
 //! by `g / (h + cat_smooth)` with exact 64-bit cross products (built from
 //! 16-bit limbs: WGSL has no 64-bit integers), then summed in rank order.
-//! Only the shortlists come back (16 integers a feature, and 48 more a
-//! categorical one), and the host scores them in `f64` exactly as its own
-//! scan scores every candidate (`LeafScan::best_shortlisted`), so the split
-//! is the host's whenever its best candidate is on the list, which a
-//! property test checks against the full scan. Past
+//! With each list comes an upper bound on the exact gain of every
+//! candidate left off (the `f32` gain plus a margin four times its
+//! rounding error). Only the shortlists come back (17 integers a feature,
+//! and 49 more a categorical one), and the host scores them in `f64`
+//! exactly as its own scan scores every candidate
+//! (`LeafScan::best_shortlisted`). When the bound is below the best listed
+//! gain, no candidate left off can win or tie, so the split is the full
+//! scan's; otherwise (near-ties of five, rare) the leaf's histogram comes
+//! back and the host scans that feature in full. Candidates that repeat
+//! one met earlier (an empty bin's threshold, a mirrored set of levels)
+//! take no slot. Past
 //! `gpu_histogram_pool_size` (1 GiB) of leaf histograms they come back
 //! instead, packed to the bins each feature uses, and the host searches.
 //!
@@ -44,7 +50,7 @@
 //! (`use_quantized_grad`, one level being a per-round scale), with `i32`
 //! atomics. Integer sums are exact in any order, so a histogram built here
 //! equals the CPU's quantised histogram bit for bit, and the trees are the
-//! CPU's quantised trees (with the shortlist's proviso above).
+//! CPU's quantised trees.
 
 use std::ops::Range;
 
@@ -60,7 +66,8 @@ use crate::fixed::{EXPONENT_BIAS, FixedGradients, FixedKind, SCORE_LIMIT, UNIT_B
 use crate::hist::{Histogram, Packed, pack, unpack};
 use crate::params::GbdtValidParams;
 use crate::split::{
-    Candidates, CatCandidates, CatLevel, CatSide, Levels, Shortlist, SplitRule, cat_smooth_levels,
+    Candidates, CatCandidates, CatLevel, CatSide, Levels, Listed, Shortlist, SplitRule,
+    cat_smooth_levels,
 };
 use crate::tree::BinTree;
 
@@ -70,10 +77,18 @@ pub const SHORTLIST: usize = 4;
 const _: () = assert!(SHORTLIST == 4);
 
 /// Values a categorical feature's search writes: the leaf's totals and
-/// missing bin, then per side its order, sums and 8 mask words.
-pub const CATEGORY_WORDS: usize = 4 + SHORTLIST * 11;
-// The category kernel spells this as a literal (`48`).
-const _: () = assert!(CATEGORY_WORDS == 48);
+/// missing bin, then per side its order, sums and 8 mask words, and the
+/// bound on the sides left off.
+pub const CATEGORY_WORDS: usize = 4 + SHORTLIST * 11 + 1;
+// The category kernel spells this as a literal (`49`).
+const _: () = assert!(CATEGORY_WORDS == 49);
+
+/// Values a numeric feature's search writes: the leaf's totals and
+/// missing bin, per threshold its bin and prefix sums, and the bound on
+/// the thresholds left off.
+pub const THRESHOLD_WORDS: usize = 4 + SHORTLIST * 3 + 1;
+// The threshold kernel spells this as a literal (`17`).
+const _: () = assert!(THRESHOLD_WORDS == 17);
 
 /// Rows a unit of work handles together: one cube of this many units.
 const CUBE: u32 = 256;
@@ -237,17 +252,26 @@ fn search_kernel(
     let (tg, th) = (sg[255usize], sh[255usize]);
     let (mg, mh) = (sg[0usize], sh[0usize]);
     let mut score = (-1.0f32).runtime();
-    if b >= 1usize && b < usize::cast_from(value_bins[j]) {
+    let mut bound = (-1.0f32).runtime();
+    // An empty bin's threshold splits as the one before it does, which
+    // the host's scan meets first: it needs no slot, nor a bound.
+    let empty = b >= 2usize && sg[b] == sg[b - 1usize] && sh[b] == sh[b - 1usize];
+    if b >= 1usize && b < usize::cast_from(value_bins[j]) && !empty {
         let (pg, ph) = (sg[b] - mg, sh[b] - mh);
         score = side_gains(pg, ph, tg, th, min_levels, l1, l2);
+        bound = side_bound(score, pg, ph, tg, th, l2);
         if mg != 0i32 || mh != 0i32 {
             let with_missing = side_gains(pg + mg, ph + mh, tg, th, min_levels, l1, l2);
+            let with_bound = side_bound(with_missing, pg + mg, ph + mh, tg, th, l2);
             if with_missing > score {
                 score = with_missing;
             }
+            if with_bound > bound {
+                bound = with_bound;
+            }
         }
     }
-    let base = first + j * 16usize;
+    let base = first + j * 17usize;
     if b == 0usize {
         out[base] = tg;
         out[base + 1usize] = th;
@@ -288,6 +312,44 @@ fn search_kernel(
             score = -1.0f32;
         }
     }
+    // The largest bound among the thresholds left off the list.
+    key[b] = -1.0f32;
+    if score >= 0.0f32 {
+        key[b] = bound;
+    }
+    sync_cube();
+    max_reduce(&mut key, b);
+    if b == 0usize {
+        out[base + 16usize] = i32::reinterpret(key[0usize]);
+    }
+}
+
+/// `v[0] = max(v[0..256])`, cube-wide.
+#[cube]
+fn max_reduce(v: &mut Shared<[f32]>, b: usize) {
+    for k in 0..8u32 {
+        let stride = usize::cast_from(128u32 >> k);
+        if b < stride && v[b + stride] > v[b] {
+            v[b] = v[b + stride];
+        }
+        sync_cube();
+    }
+}
+
+/// An upper bound on the exact gain that `score` (from [`side_gains`])
+/// approximates, or -1 with `score`. Its `f32` rounding errs by less than
+/// 2^-20 of the gain plus the unthresholded terms `g^2 / (h + l2)` (each
+/// rounding is within 2^-24, WGSL's division within 2.5 ulp); the bound
+/// adds four times that, so the host can tell when no threshold left off
+/// a shortlist can beat the ones on it.
+#[cube]
+fn side_bound(score: f32, g: i32, h: i32, tg: i32, th: i32, l2: f32) -> f32 {
+    let mut out = (-1.0f32).runtime();
+    if score >= 0.0f32 {
+        let raw = level_gain(g, h, 0.0f32, l2) + level_gain(tg - g, th - h, 0.0f32, l2);
+        out = score + (score + raw) * (1.0f32 / 262144.0f32);
+    }
+    out
 }
 
 /// The two sides' gains of a left side with sums `(g, h)` in levels, or
@@ -402,6 +464,8 @@ fn category_search_kernel(
     let onehot = n_codes <= max_onehot;
     let mut first_k = (-1.0f32).runtime();
     let mut last_k = (-1.0f32).runtime();
+    let mut first_bound = (-1.0f32).runtime();
+    let mut last_bound = (-1.0f32).runtime();
     cg[b] = 0i32;
     ch[b] = 0i32;
     cg[b + 256usize] = 0i32;
@@ -409,6 +473,7 @@ fn category_search_kernel(
     if onehot {
         if eligible {
             first_k = cat_side_score(g, h, tg, th, mg, mh, min_levels, l1, l2);
+            first_bound = cat_side_bound(g, h, tg, th, mg, mh, min_levels, l1, l2);
             cg[b] = g;
             ch[b] = h;
         }
@@ -424,6 +489,7 @@ fn category_search_kernel(
         if k <= max_k && bu < n_levels {
             let (lg, lh) = (pg[b], ph[b]);
             first_k = cat_side_score(lg, lh, tg, th, mg, mh, min_levels, l1, l2);
+            first_bound = cat_side_bound(lg, lh, tg, th, mg, mh, min_levels, l1, l2);
             cg[b] = lg;
             ch[b] = lh;
             // The last k levels: all of them less the first n - k.
@@ -436,6 +502,7 @@ fn category_search_kernel(
                 rh -= ph[usize::cast_from(rest - 1u32)];
             }
             last_k = cat_side_score(rg, rh, tg, th, mg, mh, min_levels, l1, l2);
+            last_bound = cat_side_bound(rg, rh, tg, th, mg, mh, min_levels, l1, l2);
             // With every non-missing row in an eligible level, the last k
             // levels are the first n - k mirrored (sides swapped, the
             // missing bin's too where it has hessian): the same gain,
@@ -449,7 +516,7 @@ fn category_search_kernel(
             ch[b + 256usize] = rh;
         }
     }
-    let base = first + c * 48usize;
+    let base = first + c * 49usize;
     if b == 0usize {
         out[base] = tg;
         out[base + 1usize] = th;
@@ -523,6 +590,19 @@ fn category_search_kernel(
             last_k = -1.0f32;
         }
     }
+    // The largest bound among the sides left off the list.
+    key[b] = -1.0f32;
+    if first_k >= 0.0f32 {
+        key[b] = first_bound;
+    }
+    if last_k >= 0.0f32 && last_bound > key[b] {
+        key[b] = last_bound;
+    }
+    sync_cube();
+    max_reduce(&mut key, b);
+    if b == 0usize {
+        out[base + 48usize] = i32::reinterpret(key[0usize]);
+    }
 }
 
 /// Inclusive prefix sums of `g` and `h` over a cube's 256 units
@@ -542,6 +622,33 @@ fn inclusive_scan(g: &mut Shared<[i32]>, h: &mut Shared<[i32]>, b: usize) {
         h[b] += add_h;
         sync_cube();
     }
+}
+
+/// [`side_bound`] of a categorical side's score, with or without the
+/// missing bin as [`cat_side_score`] takes it.
+#[cube]
+#[allow(clippy::too_many_arguments)]
+fn cat_side_bound(
+    g: i32,
+    h: i32,
+    tg: i32,
+    th: i32,
+    mg: i32,
+    mh: i32,
+    min_levels: i32,
+    l1: f32,
+    l2: f32,
+) -> f32 {
+    let score = side_gains(g, h, tg, th, min_levels, l1, l2);
+    let mut bound = side_bound(score, g, h, tg, th, l2);
+    if mh != 0i32 {
+        let with_missing = side_gains(g + mg, h + mh, tg, th, min_levels, l1, l2);
+        let with_bound = side_bound(with_missing, g + mg, h + mh, tg, th, l2);
+        if with_bound > bound {
+            bound = with_bound;
+        }
+    }
+    bound
 }
 
 /// A categorical side's score: its `f32` gain, or with the missing bin
@@ -1952,24 +2059,39 @@ impl GpuHistograms {
     /// The quantised histogram of the rows at positions `range` (a leaf),
     /// as the CPU's `Histogram::build_quantized` gives it.
     pub fn build(&mut self, range: Range<usize>) -> Histogram {
+        self.sum_into(&self.hist, range);
+        let hist = self.hist.clone();
+        self.read_histogram(&hist)
+    }
+
+    /// Leaf `leaf`'s histogram, kept on the device, read back: for a
+    /// feature whose shortlist could not settle its split.
+    pub fn leaf_histogram(&mut self, leaf: usize) -> Histogram {
+        let hist = self.leaf_hists[leaf]
+            .clone()
+            .expect("the leaf's histogram is built");
+        self.read_histogram(&hist)
+    }
+
+    /// Reads a histogram buffer back, packed to the bins in use.
+    fn read_histogram(&mut self, hist: &Handle) -> Histogram {
         let client = &self.device.client;
         let f = self.n_features;
         let len = self.hist_len();
-        self.sum_into(&self.hist, range);
         let bytes = match &self.compact {
             Some(c) => {
                 compact_kernel::launch(
                     client,
                     self.device.cubes(len),
                     CubeDim::new_1d(CUBE),
-                    buffer(&self.hist, len),
+                    buffer(hist, len),
                     buffer(&c.offsets, f + 1),
                     buffer(&c.out, c.len.max(1)),
                     len,
                 );
                 client.read_one_unchecked(c.out.clone())
             }
-            None => client.read_one_unchecked(self.hist.clone()),
+            None => client.read_one_unchecked(hist.clone()),
         };
         self.traffic.read_back += bytes.len() as u64;
         self.traffic.reads += 1;
@@ -2129,7 +2251,7 @@ impl GpuHistograms {
         }
         let f = self.n_features;
         let n_cats = self.categories.as_ref().map_or(0, |c| c.features.len());
-        let stride = 16 * f + CATEGORY_WORDS * n_cats;
+        let stride = THRESHOLD_WORDS * f + CATEGORY_WORDS * n_cats;
         let value_bins = self.value_bins.as_ref().expect("search is enabled");
         let client = &self.device.client;
         let out = client.empty(stride * leaves.len() * size_of::<i32>());
@@ -2159,7 +2281,7 @@ impl GpuHistograms {
                     buffer(&cats.indices, n_cats),
                     buffer(&cats.codes, n_cats),
                     buffer(&out, stride * leaves.len()),
-                    stride * k + 16 * f,
+                    stride * k + THRESHOLD_WORDS * f,
                     to_i32(leaf.min_levels),
                     // None: no level is eligible, and none reaches
                     // u32::MAX (a hessian sum is below 2^31).
@@ -2184,25 +2306,29 @@ impl GpuHistograms {
         i32::from_bytes(&bytes)
             .chunks(stride)
             .map(|leaf| {
-                let (numeric, categorical) = leaf.split_at(16 * f);
+                let (numeric, categorical) = leaf.split_at(THRESHOLD_WORDS * f);
+                let unlisted = |word: i32| f32::from_bits(word as u32);
                 let mut lists: Vec<Shortlist> = numeric
-                    .chunks(16)
+                    .chunks(THRESHOLD_WORDS)
                     .map(|c| {
-                        let mut prefixes: Vec<(u8, Levels)> = c[4..]
+                        let mut prefixes: Vec<(u8, Levels)> = c[4..16]
                             .chunks(3)
                             .filter(|t| t[0] >= 0)
                             .map(|t| (t[0] as u8, levels(t[1], t[2])))
                             .collect();
                         prefixes.sort_unstable_by_key(|&(b, _)| b);
-                        Shortlist::Thresholds(Candidates {
-                            total: levels(c[0], c[1]),
-                            missing: levels(c[2], c[3]),
-                            prefixes,
-                        })
+                        Shortlist {
+                            listed: Listed::Thresholds(Candidates {
+                                total: levels(c[0], c[1]),
+                                missing: levels(c[2], c[3]),
+                                prefixes,
+                            }),
+                            unlisted: unlisted(c[16]),
+                        }
                     })
                     .collect();
                 for (&j, c) in cat_features.iter().zip(categorical.chunks(CATEGORY_WORDS)) {
-                    let sides = c[4..]
+                    let sides = c[4..48]
                         .chunks(11)
                         .filter(|t| t[0] >= 0)
                         .map(|t| {
@@ -2217,11 +2343,14 @@ impl GpuHistograms {
                             }
                         })
                         .collect();
-                    lists[j] = Shortlist::Categories(CatCandidates {
-                        total: levels(c[0], c[1]),
-                        missing: levels(c[2], c[3]),
-                        sides,
-                    });
+                    lists[j] = Shortlist {
+                        listed: Listed::Categories(CatCandidates {
+                            total: levels(c[0], c[1]),
+                            missing: levels(c[2], c[3]),
+                            sides,
+                        }),
+                        unlisted: unlisted(c[48]),
+                    };
                 }
                 lists
             })

@@ -15,10 +15,10 @@
 //! every leaf's histogram is summed there from quantised gradients with
 //! integer atomics (binary, squared-error and Tweedie gradients are computed there
 //! too, in the integer arithmetic of [`fixed`] that the CPU's quantised
-//! mode shares), and numeric features' thresholds are shortlisted there
-//! for the host to score (`gpu`), so the trees are the CPU's with
-//! `use_quantized_grad`, bit for bit, save a near-tie that `f32` rounding
-//! resolves differently (see `gpu`).
+//! mode shares), and each feature's thresholds or sets of levels are
+//! shortlisted there for the host to score, with a bound that tells when
+//! the list settles the split (`gpu`), so the trees are the CPU's with
+//! `use_quantized_grad`, bit for bit.
 //!
 //! ```
 //! use tenure_core::{Dataset, Fit, Matrix, ParamGuard, Target};

@@ -307,16 +307,51 @@ impl LeafScan<'_> {
         best
     }
 
-    /// The best split of a feature from a device's shortlist.
+    /// The best split of a feature from a device's shortlist, when no
+    /// candidate left off can reach it: the left-off ones' exact gains are
+    /// at most their bound (in levels) times `gs^2 / hs`, and this must be
+    /// below both the best listed gain and the least gain a split needs.
+    /// Then the split is the full scan's, ties included.
     pub fn best_shortlisted(
         &self,
         feature: usize,
         list: &Shortlist,
+        (gs, hs): (f64, f64),
+    ) -> Shortlisted {
+        let best = match &list.listed {
+            Listed::Thresholds(c) => self.best_candidate(feature, c, (gs, hs)),
+            Listed::Categories(c) => self.best_categorical(feature, c, (gs, hs)),
+        };
+        if list.unlisted < 0.0 {
+            return Shortlisted::Best(best);
+        }
+        let bound = f64::from(list.unlisted) * gs * gs / hs;
+        let least = self.params.min_gain_to_split + self.parent_gain;
+        let reach = best
+            .as_ref()
+            .map_or(least, |s| (s.gain + self.parent_gain).max(least));
+        if bound < reach {
+            Shortlisted::Best(best)
+        } else {
+            Shortlisted::Unsure
+        }
+    }
+
+    /// A feature's best split from its full quantised histogram.
+    pub fn best_quantized(
+        &self,
+        feature: usize,
+        bins: &[Packed; 256],
+        mapper: &BinMapper,
         scale: (f64, f64),
     ) -> Option<Split> {
-        match list {
-            Shortlist::Thresholds(c) => self.best_candidate(feature, c, scale),
-            Shortlist::Categories(c) => self.best_categorical(feature, c, scale),
+        match mapper {
+            BinMapper::Numeric { uppers } => {
+                self.numeric_quantized(feature, bins, uppers.len() + 1, scale)
+            }
+            BinMapper::Categorical { codes, .. } => {
+                self.categorical_quantized(feature, bins, codes.len(), scale)
+            }
         }
     }
 
@@ -617,14 +652,12 @@ pub fn best_split(
     use rayon::prelude::*;
     features
         .par_iter()
-        .filter_map(|&j| match (&mappers[j], hist.is_quantized()) {
-            (BinMapper::Numeric { uppers }, true) => {
-                scan.numeric_quantized(j, &hist.quant[j], uppers.len() + 1, scale)
+        .filter_map(|&j| {
+            if hist.is_quantized() {
+                scan.best_quantized(j, &hist.quant[j], &mappers[j], scale)
+            } else {
+                scan.best(j, &hist.feature(j, scale), &mappers[j])
             }
-            (BinMapper::Categorical { codes, .. }, true) => {
-                scan.categorical_quantized(j, &hist.quant[j], codes.len(), scale)
-            }
-            (mapper, _) => scan.best(j, &hist.feature(j, scale), mapper),
         })
         .reduce_with(better)
 }
@@ -686,11 +719,29 @@ pub struct CatCandidates {
     pub sides: Vec<CatSide>,
 }
 
-/// A feature's candidates as a device shortlists them.
+/// A feature's candidates as a device shortlists them, and an upper
+/// bound on the score (the `f32` gain in levels) of every candidate it
+/// left off (-1: none).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shortlist {
+    pub listed: Listed,
+    pub unlisted: f32,
+}
+
+/// The candidates on a shortlist.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Shortlist {
+pub enum Listed {
     Thresholds(Candidates),
     Categories(CatCandidates),
+}
+
+/// What a shortlist tells of a feature's best split: the split (or that
+/// there is none), or that a candidate left off might beat it, so the
+/// feature needs its full scan.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Shortlisted {
+    Best(Option<Split>),
+    Unsure,
 }
 
 /// A quantised numeric feature's candidate thresholds: the leaf's totals,

@@ -210,7 +210,7 @@ impl Grower {
             parent: None,
         }];
         if on_device {
-            self.find_best_on_device(&[0], &mut leaves, features, params, scale);
+            self.find_best_on_device(&[0], &mut leaves, mappers, features, params, scale);
         } else {
             self.find_best(&mut leaves[0], mappers, features, params, scale);
         }
@@ -302,7 +302,14 @@ impl Grower {
             let searchable = can_split && leaves.len() < params.num_leaves;
             if searchable && on_device {
                 // Both children in one read.
-                self.find_best_on_device(&[li, right_leaf], &mut leaves, features, params, scale);
+                self.find_best_on_device(
+                    &[li, right_leaf],
+                    &mut leaves,
+                    mappers,
+                    features,
+                    params,
+                    scale,
+                );
             }
             for ix in [li, right_leaf] {
                 if searchable && !on_device {
@@ -455,12 +462,15 @@ impl Grower {
     /// The best splits of leaves `ixs`, whose histograms are on the
     /// device: it shortlists each feature's thresholds or sets of levels
     /// (one read for all the leaves) and they are scored here exactly as
-    /// the host's scan scores them.
+    /// the host's scan scores them. Where a feature's shortlist cannot
+    /// settle its split, the leaf's histogram comes back and the feature
+    /// gets its full scan, so the split is always the host's.
     #[cfg_attr(not(feature = "gpu"), allow(unused_variables))]
     fn find_best_on_device(
         &mut self,
         ixs: &[usize],
         leaves: &mut [Leaf],
+        mappers: &[BinMapper],
         features: &[usize],
         params: &GbdtValidParams,
         scale: (f64, f64),
@@ -485,10 +495,21 @@ impl Grower {
             let penalties = crate::gpu::SearchPenalties::new(params, scale);
             let shortlists = gpu.search(&asked, penalties);
             for ((ask, scan), lists) in asked.iter().zip(&scans).zip(&shortlists) {
-                let best = features
-                    .iter()
-                    .filter_map(|&j| scan.best_shortlisted(j, &lists[j], scale))
-                    .reduce(better);
+                let mut hist = None;
+                let mut best = None;
+                for &j in features {
+                    let split = match scan.best_shortlisted(j, &lists[j], scale) {
+                        crate::split::Shortlisted::Best(split) => split,
+                        crate::split::Shortlisted::Unsure => {
+                            let hist = hist.get_or_insert_with(|| gpu.leaf_histogram(ask.leaf));
+                            scan.best_quantized(j, &hist.quant[j], &mappers[j], scale)
+                        }
+                    };
+                    best = match (best, split) {
+                        (Some(a), Some(b)) => Some(better(a, b)),
+                        (a, b) => a.or(b),
+                    };
+                }
                 leaves[ask.leaf].best = best;
             }
         }
