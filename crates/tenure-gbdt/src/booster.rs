@@ -356,8 +356,8 @@ pub fn train_with(
 /// (`use_quantized_grad`, whatever the parameters say), histograms are
 /// summed there ([`crate::gpu`]), and binary, squared-error and Tweedie gradients
 /// are computed there in integers ([`crate::fixed`]); the trees are the quantised CPU
-/// booster's, bit for bit, unless `f32` rounding drops the best threshold
-/// from the device's shortlist (see [`crate::gpu`]).
+/// booster's, bit for bit (see [`crate::gpu`] for how its shortlists of
+/// splits are proven or fall back to the full scan).
 pub fn train_on(
     params: &GbdtValidParams,
     names: &[String],

@@ -37,10 +37,12 @@
 //! exactly as its own scan scores every candidate
 //! (`LeafScan::best_shortlisted`). When the bound is below the best listed
 //! gain, no candidate left off can win or tie, so the split is the full
-//! scan's; otherwise (near-ties of five, rare) the leaf's histogram comes
-//! back and the host scans that feature in full. Candidates that repeat
-//! one met earlier (an empty bin's threshold, a mirrored set of levels)
-//! take no slot. Past
+//! scan's. Otherwise (a fifth candidate within about 2^-17 of the best
+//! total gain, which large leaves with a strong mean gradient see) the
+//! feature's bins come back and the host scans it in full, unless another
+//! feature's split already beats the bound. Candidates that repeat one met
+//! earlier (an empty bin's threshold, a mirrored set of levels) take no
+//! slot. Past
 //! `gpu_histogram_pool_size` (1 GiB) of leaf histograms they come back
 //! instead, packed to the bins each feature uses, and the host searches.
 //!
@@ -199,6 +201,15 @@ fn copy_kernel(from: &[u32], to: &mut [u32], lo: usize, hi: usize) {
     }
 }
 
+/// `to[i] = from[offset + i]` for `i < n`.
+#[cube(launch)]
+fn window_kernel(from: &[i32], to: &mut [i32], offset: usize, n: usize) {
+    let i = ABSOLUTE_POS;
+    if i < n {
+        to[i] = from[offset + i];
+    }
+}
+
 /// The rows `fixed::in_bag` keeps, in any order, each at a position an
 /// atomic counter (`count[0]`, zeroed before) hands out.
 #[cube(launch)]
@@ -226,9 +237,12 @@ fn iota_kernel(out: &mut [u32], n: usize) {
 /// bin. It prefix-sums the bins (integers, exact), scores each value bin
 /// `1..value_bins[j]` with and without the missing bin on the left by an
 /// `f32` gain in level units (a threshold failing the hessian minimum
-/// `min_levels` on either side scores -1), and writes the leaf's totals,
-/// the missing bin and the best [`SHORTLIST`] bins (higher score first,
-/// ties to the lower bin; -1 past the valid ones) with their prefix sums.
+/// `min_levels` on either side scores -1, as does an empty bin's, which
+/// splits as the bin before it), and writes the leaf's totals, the
+/// missing bin, the best [`SHORTLIST`] bins (higher score first, ties to
+/// the lower bin; -1 past the valid ones) with their prefix sums, and the
+/// largest [`side_bound`] of the thresholds left off (-1: none):
+/// [`THRESHOLD_WORDS`] values.
 #[cube(launch)]
 fn search_kernel(
     hist: &[i32],
@@ -338,10 +352,12 @@ fn max_reduce(v: &mut Shared<[f32]>, b: usize) {
 
 /// An upper bound on the exact gain that `score` (from [`side_gains`])
 /// approximates, or -1 with `score`. Its `f32` rounding errs by less than
-/// 2^-20 of the gain plus the unthresholded terms `g^2 / (h + l2)` (each
-/// rounding is within 2^-24, WGSL's division within 2.5 ulp); the bound
-/// adds four times that, so the host can tell when no threshold left off
-/// a shortlist can beat the ones on it.
+/// 2^-20 of the gain plus the unthresholded terms `g^2 / (h + l2)` (WGSL
+/// rounds `+`, `*` and conversions within 1 ulp and divides within 2.5;
+/// the worst case is about 12 units of 2^-24, the L1 threshold's
+/// cancellation included); the bound adds over four times that, so the
+/// host can tell when no candidate left off a shortlist can beat the
+/// ones on it. `SearchPenalties::trusted` keeps the penalties in range.
 #[cube]
 fn side_bound(score: f32, g: i32, h: i32, tg: i32, th: i32, l2: f32) -> f32 {
     let mut out = (-1.0f32).runtime();
@@ -1587,6 +1603,16 @@ pub struct SearchPenalties {
 }
 
 impl SearchPenalties {
+    /// Whether the device's `f32` scores keep their error bound: the
+    /// penalties are finite and far from `f32`'s range, where division is
+    /// no longer within 2.5 ulp. Otherwise every shortlist is unsure.
+    pub fn trusted(&self) -> bool {
+        const FAR: f32 = (1u128 << 100) as f32;
+        [self.l1, self.l2, self.cat_l2]
+            .iter()
+            .all(|v| v.is_finite() && *v < FAR)
+    }
+
     /// `p`'s penalties at the round's scales `(gs, hs)`.
     pub fn new(p: &GbdtValidParams, (gs, hs): (f64, f64)) -> Self {
         Self {
@@ -2064,13 +2090,33 @@ impl GpuHistograms {
         self.read_histogram(&hist)
     }
 
-    /// Leaf `leaf`'s histogram, kept on the device, read back: for a
-    /// feature whose shortlist could not settle its split.
-    pub fn leaf_histogram(&mut self, leaf: usize) -> Histogram {
+    /// Feature `j`'s bins in leaf `leaf`'s histogram (kept on the
+    /// device), read back: for a feature whose shortlist could not settle
+    /// its split. Only the bins the feature uses move.
+    pub fn feature_histogram(&mut self, leaf: usize, j: usize) -> [Packed; 256] {
         let hist = self.leaf_hists[leaf]
-            .clone()
+            .as_ref()
             .expect("the leaf's histogram is built");
-        self.read_histogram(&hist)
+        let n = 2 * self.used[j];
+        let client = &self.device.client;
+        let out = client.empty(n * size_of::<i32>());
+        window_kernel::launch(
+            client,
+            self.device.cubes(n),
+            CubeDim::new_1d(CUBE),
+            buffer(hist, self.hist_len()),
+            buffer(&out, n),
+            512 * j,
+            n,
+        );
+        let bytes = client.read_one_unchecked(out);
+        self.traffic.read_back += bytes.len() as u64;
+        self.traffic.reads += 1;
+        let mut bins = [0; 256];
+        for (b, pair) in i32::from_bytes(&bytes).chunks(2).enumerate() {
+            bins[b] = pack(pair[0], pair[1] as u32);
+        }
+        bins
     }
 
     /// Reads a histogram buffer back, packed to the bins in use.

@@ -310,8 +310,8 @@ impl LeafScan<'_> {
     /// The best split of a feature from a device's shortlist, when no
     /// candidate left off can reach it: the left-off ones' exact gains are
     /// at most their bound (in levels) times `gs^2 / hs`, and this must be
-    /// below both the best listed gain and the least gain a split needs.
-    /// Then the split is the full scan's, ties included.
+    /// below the larger of the best listed gain and the least gain a split
+    /// needs. Then the split is the full scan's, ties included.
     pub fn best_shortlisted(
         &self,
         feature: usize,
@@ -333,7 +333,9 @@ impl LeafScan<'_> {
         if bound < reach {
             Shortlisted::Best(best)
         } else {
-            Shortlisted::Unsure
+            Shortlisted::Unsure {
+                bound: bound.max(reach) - self.parent_gain,
+            }
         }
     }
 
@@ -736,12 +738,13 @@ pub enum Listed {
 }
 
 /// What a shortlist tells of a feature's best split: the split (or that
-/// there is none), or that a candidate left off might beat it, so the
-/// feature needs its full scan.
+/// there is none), or that a candidate left off might beat it, with an
+/// upper bound on the feature's best [`Split::gain`]: the feature needs
+/// its full scan unless another feature's split is better than that.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Shortlisted {
     Best(Option<Split>),
-    Unsure,
+    Unsure { bound: f64 },
 }
 
 /// A quantised numeric feature's candidate thresholds: the leaf's totals,

@@ -492,23 +492,34 @@ impl Grower {
                     scans.push(scan);
                 }
             }
+            use crate::split::Shortlisted;
             let penalties = crate::gpu::SearchPenalties::new(params, scale);
+            let trusted = penalties.trusted();
             let shortlists = gpu.search(&asked, penalties);
+            let merge = |a: Option<Split>, b: Option<Split>| match (a, b) {
+                (Some(a), Some(b)) => Some(better(a, b)),
+                (a, b) => a.or(b),
+            };
             for ((ask, scan), lists) in asked.iter().zip(&scans).zip(&shortlists) {
-                let mut hist = None;
+                // Settled features first: an unsure one is scanned in full
+                // only if its bound reaches the best split of the others
+                // (`better` prefers the larger gain, then the lower
+                // feature, in any order of merging).
                 let mut best = None;
+                let mut unsure = Vec::new();
                 for &j in features {
-                    let split = match scan.best_shortlisted(j, &lists[j], scale) {
-                        crate::split::Shortlisted::Best(split) => split,
-                        crate::split::Shortlisted::Unsure => {
-                            let hist = hist.get_or_insert_with(|| gpu.leaf_histogram(ask.leaf));
-                            scan.best_quantized(j, &hist.quant[j], &mappers[j], scale)
-                        }
-                    };
-                    best = match (best, split) {
-                        (Some(a), Some(b)) => Some(better(a, b)),
-                        (a, b) => a.or(b),
-                    };
+                    match scan.best_shortlisted(j, &lists[j], scale) {
+                        Shortlisted::Best(split) if trusted => best = merge(best, split),
+                        Shortlisted::Best(_) => unsure.push((j, f64::INFINITY)),
+                        Shortlisted::Unsure { bound } => unsure.push((j, bound)),
+                    }
+                }
+                for (j, bound) in unsure {
+                    if best.as_ref().is_some_and(|b: &Split| bound < b.gain) {
+                        continue;
+                    }
+                    let bins = gpu.feature_histogram(ask.leaf, j);
+                    best = merge(best, scan.best_quantized(j, &bins, &mappers[j], scale));
                 }
                 leaves[ask.leaf].best = best;
             }

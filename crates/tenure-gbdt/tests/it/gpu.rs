@@ -154,10 +154,12 @@ proptest! {
 
     /// The device's shortlist of each feature's thresholds or sets of
     /// levels, scored on the host, gives exactly the split the host's full
-    /// scan finds, for the root and for both children of a split (one
-    /// built, one subtracted on the device), whatever the penalties and
-    /// minimums; the first `cats` features are categorical, with `codes`
-    /// levels, sorted or one-vs-rest.
+    /// scan finds when it settles it, and otherwise bounds its gain and
+    /// reads back the feature's bins as the host sums them, for the root
+    /// and for both children of a split (one built, one subtracted on the
+    /// device), whatever the penalties and minimums; the first `cats`
+    /// features are categorical, with `codes` levels, sorted or
+    /// one-vs-rest.
     #[test]
     fn device_shortlists_hold_the_hosts_best_split(
         n in 2usize..3000,
@@ -232,11 +234,21 @@ proptest! {
                         scan.categorical_quantized(j, &hist.quant[j], codes as usize, scale)
                     }
                 };
-                // Settled shortlists are exactly the full scan; an unsure
-                // one sends the feature to its full scan.
-                if let Shortlisted::Best(split) = scan.best_shortlisted(j, list, scale) {
-                    prop_assert_eq!(split, host, "feature {}", j);
+                // A settled shortlist is exactly the full scan; an unsure
+                // one bounds the feature's best gain, and the feature's
+                // bins read back give the full scan.
+                match scan.best_shortlisted(j, list, scale) {
+                    Shortlisted::Best(split) => prop_assert_eq!(split, host, "feature {}", j),
+                    Shortlisted::Unsure { bound } => {
+                        if let Some(s) = &host {
+                            prop_assert!(s.gain <= bound, "feature {}: {} > {}", j, s.gain, bound);
+                        }
+                    }
                 }
+                // What an unsure feature reads back (rare here, so read
+                // for every feature).
+                let bins = gpu.feature_histogram(leaf, j);
+                prop_assert_eq!(&bins, &hist.quant[j], "feature {}", j);
             }
             Ok(())
         };
@@ -554,28 +566,52 @@ fn fit(p: &GbdtValidParams, data: &Dataset, device: &ResolvedDevice) -> Booster 
 /// The tree is the CPU's, and the read is the fallback's.
 #[test]
 fn an_unsure_shortlist_falls_back_to_the_full_scan() {
-    // (value, rows, gradient a row): left prefixes (30, 10), (-40, 20),
-    // (50, 50), (-40, 80), (30, 90) of totals (0, 100); each threshold's
-    // gain g^2 * 100 / (h * (100 - h)) is 100.
-    let groups = [(1.0, 10, 3.0), (2.0, 10, -7.0), (3.0, 30, 3.0)];
-    let groups = groups
-        .into_iter()
-        .chain([(4.0, 30, -3.0), (5.0, 10, 7.0), (6.0, 10, -3.0)]);
+    // (value, rows, gradient a row), totals (0, 100). As thresholds: left
+    // prefixes (30, 10), (-40, 20), (50, 50), (-40, 80), (30, 90), each
+    // of gain g^2 * 100 / (h * (100 - h)) = 100.
+    let thresholds = [
+        (1.0, 10, 3.0),
+        (2.0, 10, -7.0),
+        (3.0, 30, 3.0),
+        (4.0, 30, -3.0),
+        (5.0, 10, 7.0),
+        (6.0, 10, -3.0),
+    ];
+    // As categories, one against the rest: (30, 10) twice, (-30, 10)
+    // twice and (40, 20) of gain 100, and (-40, 40) of gain 66.7; the
+    // largest gradient is 7 in both, so every level is exact.
+    let levels = [
+        (0.0, 10, 3.0),
+        (1.0, 10, -3.0),
+        (2.0, 10, 3.0),
+        (3.0, 10, -3.0),
+        (4.0, 10, 7.0),
+        (4.0, 10, -3.0),
+        (5.0, 40, -1.0),
+    ];
+    unsure_case(&thresholds, false, false);
+    unsure_case(&levels, true, false);
+    // With a second feature, the gradient's sign, whose split gains 1,444:
+    // the unsure feature's bound (100) cannot reach it, and nothing more
+    // is read.
+    unsure_case(&thresholds, false, true);
+}
+
+fn unsure_case(groups: &[(f64, usize, f64)], categorical: bool, signal: bool) {
     let (mut x, mut y) = (Vec::new(), Vec::new());
-    for (v, rows, g) in groups {
+    for &(v, rows, g) in groups {
         for _ in 0..rows {
             x.push(v);
+            if signal {
+                x.push(f64::from(g > 0.0));
+            }
             // Squared error at the mean score 0: the gradient is -y.
             y.push(-g);
         }
     }
-    let n = y.len();
-    let data = Dataset::new(
-        Matrix::new(x, n, 1).unwrap(),
-        vec!["x".into()],
-        Target::Continuous(y),
-    )
-    .unwrap();
+    let (n, f) = (y.len(), 1 + usize::from(signal));
+    let names = ["x", "sign"][..f].iter().map(|s| s.to_string()).collect();
+    let data = Dataset::new(Matrix::new(x, n, f).unwrap(), names, Target::Continuous(y)).unwrap();
     let p = GbdtParams::new()
         .with(|c| {
             c.objective = Objective::Regression;
@@ -587,18 +623,29 @@ fn an_unsure_shortlist_falls_back_to_the_full_scan() {
             // Seven gradient levels a side: each row's level is its
             // gradient exactly.
             c.num_grad_quant_bins = 14;
+            if categorical {
+                c.categorical_feature = vec!["x".into()];
+                c.max_cat_to_onehot = 8;
+                c.min_data_per_group = 1;
+                c.cat_l2 = 0.0;
+            }
         })
         .check()
         .unwrap();
     let booster = fit(&p, &data, wgpu());
     assert_eq!(
         booster.to_spec(),
-        fit(&p, &data, &ResolvedDevice::Cpu).to_spec()
+        fit(&p, &data, &ResolvedDevice::Cpu).to_spec(),
+        "categorical: {categorical}"
     );
     let t = booster.device_traffic.expect("trained on the device");
     // Three small reads (maxima, root totals, leaf sums), the root's
-    // search, and its histogram.
-    assert_eq!(t.reads, 5, "{t:?}");
+    // search, and the unsure feature's bins unless the signal wins.
+    let reads = if signal { 4 } else { 5 };
+    assert_eq!(t.reads, reads, "categorical: {categorical}, {t:?}");
+    let splits = booster.feature_importance(tenure_gbdt::ImportanceKind::Split);
+    let on = |name: &str| splits.iter().find(|(n, _)| n == name).map(|(_, k)| *k);
+    assert_eq!(on("sign"), signal.then_some(1.0), "{splits:?}");
 }
 
 /// Whole trainings on the device give the quantised CPU booster's trees:
@@ -855,12 +902,11 @@ fn a_training_moves_the_matrix_once_and_little_per_round() {
             // feature's index and codes.
             let cats = u64::from(categorical);
             assert_eq!(t.uploaded_at_start, matrix + f * 4 + cats * 8);
-            // One read for the root, and one for both children of a
-            // split that may split further; a shortlist (17 integers a
-            // feature) per leaf searched.
             // Three small reads a round (maxima, root totals, leaf sums),
             // then one read for the root's search and one for both
-            // children of a split that may split further.
+            // children of a split that may split further, a shortlist
+            // per feature and leaf searched (no shortlist here is unsure:
+            // that would read a feature's bins back too).
             let searches = t.reads - 3 * trees;
             assert!(searches >= trees && searches <= trees + splits, "{t:?}");
             let per_leaf = f * 17 * 4 + cats * 49 * 4;
