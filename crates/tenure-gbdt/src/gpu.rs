@@ -296,17 +296,7 @@ fn search_kernel(
         key[b] = score;
         at[b] = u32::cast_from(b);
         sync_cube();
-        for k in 0..8u32 {
-            let stride = usize::cast_from(128u32 >> k);
-            if b < stride {
-                let (other, other_at) = (key[b + stride], at[b + stride]);
-                if other > key[b] || (other == key[b] && other_at < at[b]) {
-                    key[b] = other;
-                    at[b] = other_at;
-                }
-            }
-            sync_cube();
-        }
+        argmax_reduce(&mut key, &mut at, b, 128u32);
         let winner = usize::cast_from(at[0usize]);
         let best = key[0usize];
         sync_cube();
@@ -335,6 +325,24 @@ fn search_kernel(
     max_reduce(&mut key, b);
     if b == 0usize {
         out[base + 16usize] = i32::reinterpret(key[0usize]);
+    }
+}
+
+/// `key[0]` and `at[0]` become the largest key of `key[0..2 * half]` and
+/// its place, ties to the lower place; `half` is 128 or 256 (a cube's
+/// units each compare two entries at first).
+#[cube]
+fn argmax_reduce(key: &mut Shared<[f32]>, at: &mut Shared<[u32]>, b: usize, half: u32) {
+    for k in 0..9u32 {
+        let stride = usize::cast_from(half >> k);
+        if b < stride {
+            let (other, other_at) = (key[b + stride], at[b + stride]);
+            if other > key[b] || (other == key[b] && other_at < at[b]) {
+                key[b] = other;
+                at[b] = other_at;
+            }
+        }
+        sync_cube();
     }
 }
 
@@ -545,17 +553,7 @@ fn category_search_kernel(
         at[b] = bu;
         at[b + 256usize] = bu + 256u32;
         sync_cube();
-        for s in 0..9u32 {
-            let stride = usize::cast_from(256u32 >> s);
-            if b < stride {
-                let (other, other_at) = (key[b + stride], at[b + stride]);
-                if other > key[b] || (other == key[b] && other_at < at[b]) {
-                    key[b] = other;
-                    at[b] = other_at;
-                }
-            }
-            sync_cube();
-        }
+        argmax_reduce(&mut key, &mut at, b, 256u32);
         let winner = at[0usize];
         let best = key[0usize];
         sync_cube();
