@@ -287,10 +287,7 @@ fn search_kernel(
     }
     let base = first + j * 17usize;
     if b == 0usize {
-        out[base] = tg;
-        out[base + 1usize] = th;
-        out[base + 2usize] = mg;
-        out[base + 3usize] = mh;
+        put_totals(out, base, tg, th, mg, mh);
     }
     for r in 0..4usize {
         key[b] = score;
@@ -302,29 +299,52 @@ fn search_kernel(
         sync_cube();
         if b == 0usize {
             let slot = base + 4usize + 3usize * r;
-            if best >= 0.0f32 {
-                out[slot] = i32::cast_from(winner);
-                out[slot + 1usize] = sg[winner] - mg;
-                out[slot + 2usize] = sh[winner] - mh;
-            } else {
-                out[slot] = -1i32;
-                out[slot + 1usize] = 0i32;
-                out[slot + 2usize] = 0i32;
-            }
+            let (g, h) = (sg[winner] - mg, sh[winner] - mh);
+            put_slot(out, slot, best >= 0.0f32, i32::cast_from(winner), g, h);
         }
         if b == winner {
             score = -1.0f32;
         }
     }
     // The largest bound among the thresholds left off the list.
-    key[b] = -1.0f32;
+    let mut unlisted = (-1.0f32).runtime();
     if score >= 0.0f32 {
-        key[b] = bound;
+        unlisted = bound;
     }
+    put_unlisted(&mut key, b, unlisted, out, base + 16usize);
+}
+
+/// A search's header: the leaf's totals and its missing bin.
+#[cube]
+fn put_totals(out: &mut [i32], base: usize, tg: i32, th: i32, mg: i32, mh: i32) {
+    out[base] = tg;
+    out[base + 1usize] = th;
+    out[base + 2usize] = mg;
+    out[base + 3usize] = mh;
+}
+
+/// A shortlist slot: the candidate's place and left sums, or -1, 0, 0
+/// past the valid ones.
+#[cube]
+fn put_slot(out: &mut [i32], slot: usize, valid: bool, place: i32, g: i32, h: i32) {
+    out[slot] = -1i32;
+    out[slot + 1usize] = 0i32;
+    out[slot + 2usize] = 0i32;
+    if valid {
+        out[slot] = place;
+        out[slot + 1usize] = g;
+        out[slot + 2usize] = h;
+    }
+}
+
+/// Writes at `out[at]` the largest of the units' `bound`s (their bits).
+#[cube]
+fn put_unlisted(key: &mut Shared<[f32]>, b: usize, bound: f32, out: &mut [i32], at: usize) {
+    key[b] = bound;
     sync_cube();
-    max_reduce(&mut key, b);
+    max_reduce(key, b);
     if b == 0usize {
-        out[base + 16usize] = i32::reinterpret(key[0usize]);
+        out[at] = i32::reinterpret(key[0usize]);
     }
 }
 
@@ -542,10 +562,7 @@ fn category_search_kernel(
     }
     let base = first + c * 49usize;
     if b == 0usize {
-        out[base] = tg;
-        out[base + 1usize] = th;
-        out[base + 2usize] = mg;
-        out[base + 3usize] = mh;
+        put_totals(out, base, tg, th, mg, mh);
     }
     for r in 0..4usize {
         key[b] = first_k;
@@ -559,20 +576,12 @@ fn category_search_kernel(
         sync_cube();
         let slot = base + 4usize + 11usize * r;
         if b == 0usize {
-            if best >= 0.0f32 {
-                let w = usize::cast_from(winner);
-                let mut order = i32::cast_from(winner) + 1i32;
-                if onehot {
-                    order = i32::cast_from(winner);
-                }
-                out[slot] = order;
-                out[slot + 1usize] = cg[w];
-                out[slot + 2usize] = ch[w];
-            } else {
-                out[slot] = -1i32;
-                out[slot + 1usize] = 0i32;
-                out[slot + 2usize] = 0i32;
+            let w = usize::cast_from(winner);
+            let mut order = i32::cast_from(winner) + 1i32;
+            if onehot {
+                order = i32::cast_from(winner);
             }
+            put_slot(out, slot, best >= 0.0f32, order, cg[w], ch[w]);
         }
         if b < 8usize {
             // Word b of the side's mask: bins 32b..32b+31.
@@ -605,18 +614,14 @@ fn category_search_kernel(
         }
     }
     // The largest bound among the sides left off the list.
-    key[b] = -1.0f32;
+    let mut unlisted = (-1.0f32).runtime();
     if first_k >= 0.0f32 {
-        key[b] = first_bound;
+        unlisted = first_bound;
     }
-    if last_k >= 0.0f32 && last_bound > key[b] {
-        key[b] = last_bound;
+    if last_k >= 0.0f32 && last_bound > unlisted {
+        unlisted = last_bound;
     }
-    sync_cube();
-    max_reduce(&mut key, b);
-    if b == 0usize {
-        out[base + 48usize] = i32::reinterpret(key[0usize]);
-    }
+    put_unlisted(&mut key, b, unlisted, out, base + 48usize);
 }
 
 /// Inclusive prefix sums of `g` and `h` over a cube's 256 units
