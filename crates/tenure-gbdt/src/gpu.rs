@@ -516,8 +516,8 @@ fn category_search_kernel(
     ch[b + 256usize] = 0i32;
     if onehot {
         if eligible {
-            first_k = cat_side_score(g, h, tg, th, mg, mh, min_levels, l1, l2);
-            first_bound = cat_side_bound(g, h, tg, th, mg, mh, min_levels, l1, l2);
+            first_k = cat_side(g, h, tg, th, mg, mh, min_levels, l1, l2, false);
+            first_bound = cat_side(g, h, tg, th, mg, mh, min_levels, l1, l2, true);
             cg[b] = g;
             ch[b] = h;
         }
@@ -532,8 +532,8 @@ fn category_search_kernel(
         let k = bu + 1u32;
         if k <= max_k && bu < n_levels {
             let (lg, lh) = (pg[b], ph[b]);
-            first_k = cat_side_score(lg, lh, tg, th, mg, mh, min_levels, l1, l2);
-            first_bound = cat_side_bound(lg, lh, tg, th, mg, mh, min_levels, l1, l2);
+            first_k = cat_side(lg, lh, tg, th, mg, mh, min_levels, l1, l2, false);
+            first_bound = cat_side(lg, lh, tg, th, mg, mh, min_levels, l1, l2, true);
             cg[b] = lg;
             ch[b] = lh;
             // The last k levels: all of them less the first n - k.
@@ -545,8 +545,8 @@ fn category_search_kernel(
                 rg -= pg[usize::cast_from(rest - 1u32)];
                 rh -= ph[usize::cast_from(rest - 1u32)];
             }
-            last_k = cat_side_score(rg, rh, tg, th, mg, mh, min_levels, l1, l2);
-            last_bound = cat_side_bound(rg, rh, tg, th, mg, mh, min_levels, l1, l2);
+            last_k = cat_side(rg, rh, tg, th, mg, mh, min_levels, l1, l2, false);
+            last_bound = cat_side(rg, rh, tg, th, mg, mh, min_levels, l1, l2, true);
             // With every non-missing row in an eligible level, the last k
             // levels are the first n - k mirrored (sides swapped, the
             // missing bin's too where it has hessian): the same gain,
@@ -643,11 +643,12 @@ fn inclusive_scan(g: &mut Shared<[i32]>, h: &mut Shared<[i32]>, b: usize) {
     }
 }
 
-/// [`side_bound`] of a categorical side's score, with or without the
-/// missing bin as [`cat_side_score`] takes it.
+/// A categorical side's score (its `f32` gain, or with the missing bin
+/// joining it when that is better and the bin holds hessian) or, with
+/// `bound`, the larger [`side_bound`] of the two.
 #[cube]
 #[allow(clippy::too_many_arguments)]
-fn cat_side_bound(
+fn cat_side(
     g: i32,
     h: i32,
     tg: i32,
@@ -657,42 +658,24 @@ fn cat_side_bound(
     min_levels: i32,
     l1: f32,
     l2: f32,
+    #[comptime] bound: bool,
 ) -> f32 {
     let score = side_gains(g, h, tg, th, min_levels, l1, l2);
-    let mut bound = side_bound(score, g, h, tg, th, l2);
+    let mut out = score;
+    if bound {
+        out = side_bound(score, g, h, tg, th, l2);
+    }
     if mh != 0i32 {
         let with_missing = side_gains(g + mg, h + mh, tg, th, min_levels, l1, l2);
-        let with_bound = side_bound(with_missing, g + mg, h + mh, tg, th, l2);
-        if with_bound > bound {
-            bound = with_bound;
+        let mut v = with_missing;
+        if bound {
+            v = side_bound(with_missing, g + mg, h + mh, tg, th, l2);
+        }
+        if v > out {
+            out = v;
         }
     }
-    bound
-}
-
-/// A categorical side's score: its `f32` gain, or with the missing bin
-/// joining it when that is better (and the bin holds hessian).
-#[cube]
-#[allow(clippy::too_many_arguments)]
-fn cat_side_score(
-    g: i32,
-    h: i32,
-    tg: i32,
-    th: i32,
-    mg: i32,
-    mh: i32,
-    min_levels: i32,
-    l1: f32,
-    l2: f32,
-) -> f32 {
-    let mut score = side_gains(g, h, tg, th, min_levels, l1, l2);
-    if mh != 0i32 {
-        let with_missing = side_gains(g + mg, h + mh, tg, th, min_levels, l1, l2);
-        if with_missing > score {
-            score = with_missing;
-        }
-    }
-    score
+    out
 }
 
 /// `split::cat_before` on the device: whether level `a` (sums `ga`, `ha`)
