@@ -649,8 +649,10 @@ fn unsure_case(groups: &[(f64, usize, f64)], categorical: bool, signal: bool) {
 }
 
 /// Whole trainings on the device give the quantised CPU booster's trees:
-/// binary with bagging and feature sampling, a categorical feature, and
-/// Cox; the GPU quantises even when the parameters do not ask for it.
+/// binary with bagging and feature sampling, a categorical feature whose
+/// codes move the label (its sets of levels searched on the device, sorted
+/// and one against the rest, and split on), and Cox; the GPU quantises
+/// even when the parameters do not ask for it.
 #[test]
 fn gpu_training_gives_the_quantised_cpu_trees() {
     let (x, s) = synthetic(6_000, 5, 21);
@@ -665,6 +667,18 @@ fn gpu_training_gives_the_quantised_cpu_trees() {
     for i in 0..x.n_rows() {
         coded[i * 5 + 4] = ((x.get(i, 4) + 1.0) * 6.0).floor();
     }
+    // The codes move the churn, in no order of their own.
+    let effect = [
+        1.5, -1.0, 0.5, -1.5, 1.0, 0.0, -0.5, 2.0, -2.0, 0.3, -0.3, 1.2,
+    ];
+    let cat_churn: Vec<f64> = s
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let logit = 2.0 * v + effect[(coded[i * 5 + 4] as usize).min(11)];
+            f64::from(r() < 1.0 / (1.0 + (-logit).exp()))
+        })
+        .collect();
     let coded = Matrix::new(coded, x.n_rows(), 5).unwrap();
     let (mut time, mut event) = (Vec::new(), Vec::new());
     for v in &s {
@@ -691,13 +705,33 @@ fn gpu_training_gives_the_quantised_cpu_trees() {
         ),
         (
             "binary with a categorical feature",
-            Dataset::new(coded, names.clone(), Target::Binary(churn)).unwrap(),
+            Dataset::new(
+                coded.clone(),
+                names.clone(),
+                Target::Binary(cat_churn.clone()),
+            )
+            .unwrap(),
             GbdtParams::new()
                 .with(|c| {
                     c.num_iterations = 10;
                     c.categorical_feature = vec!["x4".into()];
                     c.use_quantized_grad = true;
                     c.num_grad_quant_bins = 8;
+                })
+                .check()
+                .unwrap(),
+        ),
+        (
+            "binary with a categorical feature, one level against the rest",
+            Dataset::new(coded, names.clone(), Target::Binary(cat_churn)).unwrap(),
+            GbdtParams::new()
+                .with(|c| {
+                    c.num_iterations = 10;
+                    c.categorical_feature = vec!["x4".into()];
+                    c.max_cat_to_onehot = 16;
+                    c.min_data_per_group = 20;
+                    c.cat_smooth = 1.0;
+                    c.use_quantized_grad = true;
                 })
                 .check()
                 .unwrap(),
@@ -781,6 +815,16 @@ fn gpu_training_gives_the_quantised_cpu_trees() {
         );
         assert!(cpu.device_bytes.is_none());
         assert!(gpu.device_bytes.unwrap() > data.n_rows() * 4, "{what}");
+        // The categorical feature is split on, so its search is in play.
+        if p.categorical_feature.is_empty() {
+            continue;
+        }
+        let splits = gpu.feature_importance(tenure_gbdt::ImportanceKind::Split);
+        let x4 = splits
+            .iter()
+            .find(|(n, _)| n == "x4")
+            .map_or(0.0, |(_, k)| *k);
+        assert!(x4 > 0.0, "{what}: {splits:?}");
     }
     // Without `use_quantized_grad` the device still quantises: the trees
     // are the quantised CPU ones, not the f64 ones.
