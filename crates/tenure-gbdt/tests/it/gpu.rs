@@ -849,8 +849,8 @@ fn gpu_training_gives_the_quantised_cpu_trees() {
 /// round's gradient maxima (a read of the 32-byte statistics), 16 bytes
 /// per leaf block (one read a round); when the leaf histograms stay on the
 /// device, the root's level totals (another statistics read) and, for
-/// each leaf searched, a shortlist per feature (17 integers a numeric
-/// feature, 49 a categorical one); with no pool for them
+/// each leaf searched, a shortlist per feature (17 integers a feature, 49
+/// more a categorical one); with no pool for them
 /// (`gpu_histogram_pool_size = 0`), one histogram of the bins each feature uses
 /// (a flag has 3 with the missing bin, a continuous feature all 256) for
 /// the root and for the smaller child of each split. Either way the trees
