@@ -539,7 +539,6 @@ fn train_inner(
     let mut best: Option<(usize, f64)> = None;
     let bagging = params.bagging_freq > 0 && params.bagging_fraction < 1.0;
     let mut bag: Vec<u32> = (0..n as u32).collect();
-    let mut bag_rule = None;
     let mut indices: Vec<u32> = Vec::with_capacity(n);
 
     for it in 0..params.num_iterations {
@@ -552,19 +551,18 @@ fn train_inner(
         if bagging && it % params.bagging_freq == 0 {
             let round = (it / params.bagging_freq) as u64;
             let key = mix(params.seed ^ mix(round));
-            if fixed.is_some() {
-                // A 32-bit rule, which the GPU draws alike.
-                let rule = crate::fixed::bag_rule(key, params.bagging_fraction);
-                bag = (0..n as u32)
-                    .into_par_iter()
-                    .filter(|&i| crate::fixed::in_bag(rule, i))
-                    .collect();
-                bag_rule = Some(rule);
-            } else {
-                bag = (0..n as u32)
-                    .filter(|&i| unit(key ^ u64::from(i)) < params.bagging_fraction)
-                    .collect();
-            }
+            // With integer gradients, a 32-bit rule, which the GPU draws
+            // alike.
+            let mut bag_rule = fixed
+                .as_ref()
+                .map(|_| crate::fixed::bag_rule(key, params.bagging_fraction));
+            bag = (0..n as u32)
+                .into_par_iter()
+                .filter(|&i| match bag_rule {
+                    Some(rule) => crate::fixed::in_bag(rule, i),
+                    None => unit(key ^ u64::from(i)) < params.bagging_fraction,
+                })
+                .collect();
             if bag.is_empty() {
                 bag.push((mix(key) % n as u64) as u32);
                 bag_rule = None;
@@ -628,11 +626,11 @@ fn train_inner(
                     .map(|&(lo, hi)| fx.sums(&score_fx, &indices[lo..hi], units))
                     .collect(),
             };
+            let (gu, hu) = FixedGradients::unit_values(units);
             let values: Vec<i32> = sums
                 .iter()
                 .map(|&(g, h)| {
-                    let g = g as f64 * f64::from(units.0).exp2();
-                    let h = h as f64 * f64::from(units.1).exp2();
+                    let (g, h) = (g as f64 * gu, h as f64 * hu);
                     fx.to_score(leaf_output(g, h, params) * params.learning_rate)
                 })
                 .collect();

@@ -80,9 +80,9 @@ pub type Units = (i32, i32);
 pub const EXP_HI: usize = 4097;
 pub const EXP_LO: usize = 1024;
 const EXP_A: usize = 0;
-const EXP_B: usize = EXP_HI + EXP_LO;
-const EXP_K1: usize = 2 * (EXP_HI + EXP_LO);
-const EXP_K2: usize = EXP_K1 + 1;
+pub(crate) const EXP_B: usize = EXP_HI + EXP_LO;
+pub(crate) const EXP_K1: usize = 2 * (EXP_HI + EXP_LO);
+pub(crate) const EXP_K2: usize = EXP_K1 + 1;
 /// Tweedie scores are looked up within `±2^21` units (`±32`): past that a
 /// gradient is the table end's (a mean spend beyond `e^32`, 7.9e13).
 const EXP_SPAN: i32 = 1 << 21;
@@ -232,8 +232,24 @@ impl FixedGradients {
                 )
             })
             .reduce(|| (0, 0), |a, b| (a.0.max(b.0), a.1.max(b.1)));
+        self.units_from_tops(g, h)
+    }
+
+    /// The round's units from the largest gradient and hessian terms' bit
+    /// lengths ([`EXPONENT_BIAS`] added), as [`FixedGradients::units`]
+    /// and the device's atomic maxima take them; fixed for binary and
+    /// squared error.
+    pub fn units_from_tops(&self, g: i32, h: i32) -> Units {
+        if self.kind != FixedKind::Tweedie {
+            return self.fixed_units;
+        }
         let unit = |top: i32| top - EXPONENT_BIAS - UNIT_BITS;
         (unit(g), unit(h))
+    }
+
+    /// One gradient unit and one hessian unit as numbers.
+    pub fn unit_values(units: Units) -> (f64, f64) {
+        (f64::from(units.0).exp2(), f64::from(units.1).exp2())
     }
 
     /// Row `i`'s gradient and hessian at score `s`, in the round's units.
@@ -298,9 +314,10 @@ impl FixedGradients {
     /// One level's gradient and hessian, given the round's largest
     /// `|gradient|` and hessian in units (at least 1).
     pub fn scales(&self, gmax: i32, hmax: i32, levels: usize, units: Units) -> (f64, f64) {
+        let (gu, hu) = Self::unit_values(units);
         (
-            f64::from(gmax) * f64::from(units.0).exp2() / (levels / 2) as f64,
-            f64::from(hmax) * f64::from(units.1).exp2() / levels as f64,
+            f64::from(gmax) * gu / (levels / 2) as f64,
+            f64::from(hmax) * hu / levels as f64,
         )
     }
 }

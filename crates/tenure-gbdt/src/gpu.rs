@@ -65,6 +65,12 @@ use crate::DeviceTraffic;
 use crate::bin::{BinnedData, MISSING_BIN};
 use crate::error::{GbdtError, Result};
 use crate::fixed::{EXPONENT_BIAS, FixedGradients, FixedKind, SCORE_LIMIT, UNIT_BITS, Units};
+// The kernels spell the unit offset and the Tweedie table offsets as
+// literals (`4119`, `5121`, `10242`, `10243`).
+const _: () = assert!(EXPONENT_BIAS + UNIT_BITS == 4119);
+const _: () = assert!(
+    crate::fixed::EXP_B == 5121 && crate::fixed::EXP_K1 == 10242 && crate::fixed::EXP_K2 == 10243
+);
 use crate::hist::{Histogram, Packed, pack, unpack};
 use crate::params::GbdtValidParams;
 use crate::split::{
@@ -1199,14 +1205,15 @@ fn quantize_kernel(
         if hmax < 1i32 {
             hmax = 1i32;
         }
+        let (kg, kh) = (stats[4usize] - 4119i32, stats[5usize] - 4119i32);
         let mut word = 0u32;
         for k in 0..2usize {
             let i = w * 2usize + k;
             if i < n {
                 let s = score[i];
                 let y = label[i];
-                let g = fixed_gradient(kind, s, y, sigmoid, exps, stats[4usize] - 4119i32);
-                let h = fixed_hessian(kind, s, y, slope, exps, stats[5usize] - 4119i32);
+                let g = fixed_gradient(kind, s, y, sigmoid, exps, kg);
+                let h = fixed_hessian(kind, s, y, slope, exps, kh);
                 let noise = hash(key ^ u32::cast_from(i));
                 let gl = level(g, gmax, half, noise, stochastic);
                 let hl = level(h, hmax, full, hash(noise), stochastic);
@@ -1248,14 +1255,15 @@ fn leaf_sums_kernel(
     let b = first + usize::cast_from(CUBE_POS_X);
     let lo = usize::cast_from(blocks[2usize * b]);
     let hi = usize::cast_from(blocks[2usize * b + 1usize]);
+    let (kg, kh) = (stats[4usize] - 4119i32, stats[5usize] - 4119i32);
     for k in 0..16usize {
         let p = lo + k * 256usize + usize::cast_from(UNIT_POS);
         if p < hi {
             let i = usize::cast_from(rows[p]);
             let s = score[i];
             let y = label[i];
-            let g = fixed_gradient(kind, s, y, sigmoid, exps, stats[4usize] - 4119i32);
-            let h = fixed_hessian(kind, s, y, slope, exps, stats[5usize] - 4119i32);
+            let g = fixed_gradient(kind, s, y, sigmoid, exps, kg);
+            let h = fixed_hessian(kind, s, y, slope, exps, kh);
             let g_hi = floor_div(g, 4096i32);
             let h_hi = floor_div(h, 4096i32);
             local[0usize].fetch_add(g_hi);
@@ -1864,13 +1872,7 @@ impl GpuHistograms {
         );
         let stats = self.read_stats(0..STATS);
         self.traffic.rounds += 1;
-        let units = match fixed.kind {
-            FixedKind::Tweedie => {
-                let unit = |top: i32| top - EXPONENT_BIAS - UNIT_BITS;
-                (unit(stats[4]), unit(stats[5]))
-            }
-            _ => fixed.units(&[]),
-        };
+        let units = fixed.units_from_tops(stats[4], stats[5]);
         let scales = fixed.scales(stats[0].max(1), stats[1].max(1), levels, units);
         (scales, units)
     }
@@ -2360,7 +2362,7 @@ impl GpuHistograms {
                     })
                     .collect();
                 for (&j, c) in cat_features.iter().zip(categorical.chunks(CATEGORY_WORDS)) {
-                    let sides = c[4..48]
+                    let mut sides: Vec<CatSide> = c[4..48]
                         .chunks(11)
                         .filter(|t| t[0] >= 0)
                         .map(|t| {
@@ -2375,6 +2377,7 @@ impl GpuHistograms {
                             }
                         })
                         .collect();
+                    sides.sort_unstable_by_key(|s| s.order);
                     lists[j] = Shortlist {
                         listed: Listed::Categories(CatCandidates {
                             total: levels(c[0], c[1]),

@@ -261,7 +261,8 @@ impl LeafScan<'_> {
         self.best_categorical(feature, &c, scale)
     }
 
-    /// The best of `c`'s left sides, visited in their scan order, each
+    /// The best of `c`'s left sides (in their scan order, as
+    /// [`cat_candidates`] and a device's shortlist give them), each
     /// without then with the missing bin, the first of equal gains winning.
     pub fn best_categorical(
         &self,
@@ -271,10 +272,8 @@ impl LeafScan<'_> {
     ) -> Option<Split> {
         let p = self.params;
         let min_h = self.min_h();
-        let mut sides: Vec<&CatSide> = c.sides.iter().collect();
-        sides.sort_by_key(|s| s.order);
         let mut best: Option<Split> = None;
-        for side in sides {
+        for side in &c.sides {
             for missing_left in [false, true] {
                 if missing_left && c.missing.h == 0 {
                     continue;
@@ -550,11 +549,16 @@ pub type CatLevel = (i64, i64, usize);
 /// denominators are positive (a level's hessian is at least one level),
 /// so cross-multiplying compares the ratios exactly.
 pub fn cat_before(a: CatLevel, b: CatLevel, smooth: u32) -> bool {
+    cat_cmp(a, b, smooth).is_lt()
+}
+
+/// [`cat_before`] as an ordering.
+fn cat_cmp(a: CatLevel, b: CatLevel, smooth: u32) -> std::cmp::Ordering {
     let (ga, ha, ia) = a;
     let (gb, hb, ib) = b;
     let x = i128::from(ga) * i128::from(hb + i64::from(smooth));
     let y = i128::from(gb) * i128::from(ha + i64::from(smooth));
-    x < y || (x == y && ia < ib)
+    x.cmp(&y).then(ia.cmp(&ib))
 }
 
 /// The order LightGBM's categorical scan visits the levels in: the
@@ -568,15 +572,7 @@ pub fn cat_order(bins: &[Packed; 256], n_codes: usize, min_group: i64, smooth: u
     let mut levels: Vec<usize> = (1..=n_codes.min(255))
         .filter(|&b| unpack(bins[b]).1 >= min_group)
         .collect();
-    levels.sort_by(|&a, &b| {
-        if cat_before(key(a), key(b), smooth) {
-            std::cmp::Ordering::Less
-        } else if cat_before(key(b), key(a), smooth) {
-            std::cmp::Ordering::Greater
-        } else {
-            std::cmp::Ordering::Equal
-        }
-    });
+    levels.sort_by(|&a, &b| cat_cmp(key(a), key(b), smooth));
     levels
 }
 

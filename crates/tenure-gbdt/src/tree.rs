@@ -508,9 +508,12 @@ impl Grower {
                 let mut best = None;
                 let mut unsure = Vec::new();
                 for &j in features {
+                    if !trusted {
+                        unsure.push((j, f64::INFINITY));
+                        continue;
+                    }
                     match scan.best_shortlisted(j, &lists[j], scale) {
-                        Shortlisted::Best(split) if trusted => best = merge(best, split),
-                        Shortlisted::Best(_) => unsure.push((j, f64::INFINITY)),
+                        Shortlisted::Best(split) => best = merge(best, split),
                         Shortlisted::Unsure { bound } => unsure.push((j, bound)),
                     }
                 }
