@@ -11,7 +11,7 @@ use tenure_core::{Dataset, Fit, Matrix, Predict, Target};
 use tenure_device::ResolvedDevice;
 
 use crate::bin::{BinMapper, BinnedData, fit_mappers};
-use crate::fixed::{FixedGradients, SCORE_LIMIT};
+use crate::fixed::{FixedGradients, RoundGradients, SCORE_LIMIT};
 use crate::hist::{Entry, Packed, pack};
 use crate::metric::{EvalLabels, EvalMetric};
 use crate::objective::{Labels, Loss, Objective};
@@ -457,8 +457,7 @@ fn train_inner(
     };
     // The GPU adds integers only.
     let quantized = params.use_quantized_grad || gpu.is_some();
-    // Binary, squared-error and Tweedie gradients are then integers on
-    // both sides.
+    // Gradients without row weights are then integers on both sides.
     let fixed = match train.labels {
         TrainLabels::Values(y) if quantized => FixedGradients::new(
             params.objective,
@@ -466,6 +465,9 @@ fn train_inner(
             loss.weights.is_some(),
             params.tweedie_variance_power,
         ),
+        TrainLabels::Survival { time, event } if quantized && loss.weights.is_none() => {
+            FixedGradients::cox(time, event)
+        }
         _ => None,
     };
     let base_score = match &fixed {
@@ -573,16 +575,16 @@ fn train_inner(
         indices.extend_from_slice(&bag);
         let features = sample_features(f, params.feature_fraction, params.seed, it);
 
-        let mut units = (0, 0);
+        let mut round = RoundGradients::default();
         let scale = match &fixed {
             Some(fx) => {
                 let key = (mix(params.seed ^ 0xF1_CED ^ mix(it as u64)) >> 32) as u32;
                 let (levels, stochastic) = (params.num_grad_quant_bins, params.stochastic_rounding);
-                let (scale, round_units) = match grower.gpu_gradients(fx, levels, stochastic, key) {
-                    Some(got) => got,
+                let (scale, this_round) = match grower.gpu_gradients(fx, levels, stochastic, key) {
+                    Some((scale, units)) => (scale, RoundGradients::new(units)),
                     None => fx.quantize(&score_fx, levels, stochastic, key, &mut packed),
                 };
-                units = round_units;
+                round = this_round;
                 Some(scale)
             }
             None => {
@@ -623,10 +625,10 @@ fn train_inner(
                 None => grown
                     .leaf_ranges
                     .iter()
-                    .map(|&(lo, hi)| fx.sums(&score_fx, &indices[lo..hi], units))
+                    .map(|&(lo, hi)| fx.sums(&score_fx, &indices[lo..hi], &round))
                     .collect(),
             };
-            let (gu, hu) = FixedGradients::unit_values(units);
+            let (gu, hu) = FixedGradients::unit_values(round.units);
             let values: Vec<i32> = sums
                 .iter()
                 .map(|&(g, h)| {

@@ -29,11 +29,11 @@
 //!
 //! The GPU's kernels (`gpu`) spell the same steps; a property test holds
 //! them to this module's results. Cox gradients, which need risk-set sums
-//! over the time order, are computed on the host in `f64` and quantised
-//! there.
+//! over the time order, are a round's at once ([`crate::cox`]).
 
 use rayon::prelude::*;
 
+use crate::cox::CoxLabels;
 use crate::hist::{Packed, pack};
 use crate::objective::Objective;
 
@@ -66,6 +66,7 @@ pub enum FixedKind {
     Binary = 0,
     Regression = 1,
     Tweedie = 2,
+    Cox = 3,
 }
 
 /// A round's units: one gradient unit is `2^units.0`, one hessian unit
@@ -111,12 +112,33 @@ pub struct FixedGradients {
     /// in units of 2^-24.
     pub sigmoid: Vec<i32>,
     pub slope: Vec<i32>,
+    /// Cox's time order and event times (`labels` are then the event
+    /// flags, `exps` the risk tables).
+    pub cox: Option<CoxLabels>,
+}
+
+/// A round's integer gradients: their units, and for Cox every row's
+/// gradient and hessian (each needs every row's score).
+#[derive(Debug, Clone, Default)]
+pub struct RoundGradients {
+    pub units: Units,
+    cox: Vec<[i32; 2]>,
+}
+
+impl RoundGradients {
+    /// A round whose gradients are each row's own (not Cox).
+    pub fn new(units: Units) -> Self {
+        Self {
+            units,
+            cox: Vec::new(),
+        }
+    }
 }
 
 impl FixedGradients {
     /// The integer gradients of `objective` on labels `y`, or `None` where
-    /// they do not apply (Cox, row weights). `rho` is Tweedie's variance
-    /// power.
+    /// they do not apply (Cox, which [`FixedGradients::cox`] builds; row
+    /// weights). `rho` is Tweedie's variance power.
     pub fn new(objective: Objective, y: &[f64], weighted: bool, rho: f64) -> Option<Self> {
         if weighted {
             return None;
@@ -144,6 +166,7 @@ impl FixedGradients {
                     sigmoid: table(sig),
                     // sigma(s) * sigma(-s): no cancellation in the tails.
                     slope: table(|s| sig(s) * sig(-s)),
+                    cox: None,
                 })
             }
             Objective::Regression => {
@@ -162,6 +185,7 @@ impl FixedGradients {
                     labels: y.iter().map(|&v| (v / unit).round() as i32).collect(),
                     sigmoid: Vec::new(),
                     slope: Vec::new(),
+                    cox: None,
                 })
             }
             Objective::Tweedie => {
@@ -182,10 +206,27 @@ impl FixedGradients {
                     labels: y.iter().map(|&v| soft(v)).collect(),
                     sigmoid: Vec::new(),
                     slope: Vec::new(),
+                    cox: None,
                 })
             }
             Objective::Cox => None,
         }
+    }
+
+    /// The integer Cox gradients of survival labels (no row weights), or
+    /// `None` when no row has an event.
+    pub fn cox(time: &[f64], event: &[bool]) -> Option<Self> {
+        let labels = CoxLabels::new(time, event)?;
+        Some(Self {
+            kind: FixedKind::Cox,
+            unit: (-f64::from(BINARY_SHIFT)).exp2(),
+            fixed_units: (0, 0),
+            labels: event.iter().map(|&e| i32::from(e)).collect(),
+            exps: crate::cox::risk_tables(),
+            sigmoid: Vec::new(),
+            slope: Vec::new(),
+            cox: Some(labels),
+        })
     }
 
     /// A raw score on the grid, saturating at [`SCORE_LIMIT`].
@@ -214,12 +255,17 @@ impl FixedGradients {
         ]
     }
 
-    /// The round's units at `score`: for Tweedie, the largest gradient
-    /// and hessian terms' bit lengths less [`UNIT_BITS`], so every term
-    /// is below 2^23 units (the device takes the same maxima atomically).
-    pub fn units(&self, score: &[i32]) -> Units {
+    /// The round's gradients at `score`: for Tweedie, its units are the
+    /// largest gradient and hessian terms' bit lengths less
+    /// [`UNIT_BITS`], so every term is below 2^23 units (the device takes
+    /// the same maxima atomically); Cox computes every row's.
+    pub fn round(&self, score: &[i32]) -> RoundGradients {
+        if let Some(cox) = &self.cox {
+            let (gh, units) = crate::cox::gradients(cox, &self.exps, &self.labels, score);
+            return RoundGradients { units, cox: gh };
+        }
         if self.kind != FixedKind::Tweedie {
-            return self.fixed_units;
+            return RoundGradients::new(self.fixed_units);
         }
         let (g, h) = score
             .par_iter()
@@ -232,7 +278,7 @@ impl FixedGradients {
                 )
             })
             .reduce(|| (0, 0), |a, b| (a.0.max(b.0), a.1.max(b.1)));
-        self.units_from_tops(g, h)
+        RoundGradients::new(self.units_from_tops(g, h))
     }
 
     /// The round's units from the largest gradient and hessian terms' bit
@@ -253,7 +299,8 @@ impl FixedGradients {
     }
 
     /// Row `i`'s gradient and hessian at score `s`, in the round's units.
-    pub fn gradient(&self, s: i32, i: usize, units: Units) -> (i32, i32) {
+    pub fn gradient(&self, s: i32, i: usize, round: &RoundGradients) -> (i32, i32) {
+        let units = round.units;
         match self.kind {
             FixedKind::Binary => {
                 let p = interpolate(&self.sigmoid, s);
@@ -267,6 +314,7 @@ impl FixedGradients {
                     soft_units(hb, units.1) + soft_units(hya, units.1),
                 )
             }
+            FixedKind::Cox => (round.cox[i][0], round.cox[i][1]),
         }
     }
 
@@ -279,34 +327,34 @@ impl FixedGradients {
         stochastic: bool,
         key: u32,
         out: &mut [Packed],
-    ) -> ((f64, f64), Units) {
-        let units = self.units(score);
+    ) -> ((f64, f64), RoundGradients) {
+        let round = self.round(score);
         let (gmax, hmax) = score
             .par_iter()
             .enumerate()
             .map(|(i, &s)| {
-                let (g, h) = self.gradient(s, i, units);
+                let (g, h) = self.gradient(s, i, &round);
                 (g.abs(), h)
             })
             .reduce(|| (0, 0), |a, b| (a.0.max(b.0), a.1.max(b.1)));
         let (gmax, hmax) = (gmax.max(1), hmax.max(1));
         let (half, full) = ((levels / 2) as i32, levels as i32);
         out.par_iter_mut().enumerate().for_each(|(i, p)| {
-            let (g, h) = self.gradient(score[i], i, units);
+            let (g, h) = self.gradient(score[i], i, &round);
             let noise = hash(key ^ i as u32);
             let gl = level(g, gmax, half, noise, stochastic);
             let hl = level(h, hmax, full, hash(noise), stochastic);
             *p = pack(gl, hl as u32);
         });
-        (self.scales(gmax, hmax, levels, units), units)
+        (self.scales(gmax, hmax, levels, round.units), round)
     }
 
     /// The exact sums of the integer gradients and hessians of `rows` at
     /// `score` (for leaf values: the levels chose the splits, these give
     /// the values, as LightGBM's leaf renewal does with exact gradients).
-    pub fn sums(&self, score: &[i32], rows: &[u32], units: Units) -> (i64, i64) {
+    pub fn sums(&self, score: &[i32], rows: &[u32], round: &RoundGradients) -> (i64, i64) {
         rows.iter().fold((0, 0), |(g, h), &i| {
-            let (gi, hi) = self.gradient(score[i as usize], i as usize, units);
+            let (gi, hi) = self.gradient(score[i as usize], i as usize, round);
             (g + i64::from(gi), h + i64::from(hi))
         })
     }
@@ -534,23 +582,24 @@ mod tests {
         let rates = [0.0, 5e-6, 9e-6, 0.0];
         let small = FixedGradients::new(Objective::Tweedie, &rates, false, 1.1).unwrap();
         let at = vec![small.to_score(4e-6f64.ln()); rates.len()];
-        let units = small.units(&at);
-        assert!(units.0 < -32, "{units:?}");
+        let round = small.round(&at);
+        assert!(round.units.0 < -32, "{:?}", round.units);
         for (i, &s) in at.iter().enumerate() {
-            let (g, h) = small.gradient(s, i, units);
+            let (g, h) = small.gradient(s, i, &round);
             assert!(h > 0 && g.abs() < 1 << 24, "{i}: {g} {h}");
         }
         let scores: Vec<i32> = [-3.0, 0.0, 2.5, 6.0, 11.0]
             .iter()
             .map(|&s| f.to_score(s))
             .collect();
-        let units = f.units(&scores);
+        let round = f.round(&scores);
+        let units = round.units;
         let (gu, hu) = (f64::from(units.0).exp2(), f64::from(units.1).exp2());
         for (i, (&s, &y)) in scores.iter().zip(&y).enumerate() {
             let x = f.value(s);
             let (a, b) = (((1.0 - rho) * x).exp(), ((2.0 - rho) * x).exp());
             let (g_want, h_want) = (b - y * a, (2.0 - rho) * b + (rho - 1.0) * y * a);
-            let (g, h) = f.gradient(s, i, units);
+            let (g, h) = f.gradient(s, i, &round);
             assert!(g.abs() < 1 << 24 && (0..1 << 24).contains(&h));
             // Each term carries 15 bits; the gradient may cancel them.
             let terms = b.max(y * a);

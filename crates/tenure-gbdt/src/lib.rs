@@ -41,6 +41,7 @@
 
 pub mod bin;
 mod booster;
+pub mod cox;
 mod error;
 pub mod fixed;
 #[cfg(feature = "gpu")]
