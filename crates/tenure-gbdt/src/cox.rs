@@ -165,6 +165,14 @@ pub fn terms(d: u32, r: u64, (z, z2): (i32, i32)) -> (u128, u128) {
     (shift(d * q, z - 63 - x), shift(d * q2, z2 - 94 - 2 * x))
 }
 
+/// The round's units (gradient and hessian alike) from the largest
+/// `E A`'s bit length `top` (at least `z + 1`, so that the event flag
+/// fits too) and the terms' exponent `z`: the largest is below 2^23 units.
+pub fn units(top: i32, z: i32) -> Units {
+    let u = top - UNIT_BITS - z;
+    (u, u)
+}
+
 /// Every row's integer gradient and hessian at `score`, in the round's
 /// units (returned), with `delta` the rows' event flags.
 pub fn gradients(
@@ -231,7 +239,7 @@ pub fn gradients(
     for (i, gh) in rows {
         out[i as usize] = gh;
     }
-    (out, (sh - z, sh - z))
+    (out, units(top, z))
 }
 
 #[cfg(test)]

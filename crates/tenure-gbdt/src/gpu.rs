@@ -61,6 +61,8 @@ use cubecl::prelude::*;
 use cubecl::server::Handle;
 use tenure_device::ResolvedDevice;
 
+mod cox;
+
 use crate::DeviceTraffic;
 use crate::bin::{BinnedData, MISSING_BIN};
 use crate::error::{GbdtError, Result};
@@ -986,7 +988,17 @@ fn floor_div(v: i32, d: i32) -> i32 {
 /// sigmoid table minus the 0/1 label), 1 squared error, 2 Tweedie (`y` a
 /// soft label, `exps` the tables, in units of `2^k`).
 #[cube]
-fn fixed_gradient(kind: u32, s: i32, y: i32, sigmoid: &[i32], exps: &[i32], k: i32) -> i32 {
+#[allow(clippy::too_many_arguments)]
+fn fixed_gradient(
+    kind: u32,
+    s: i32,
+    y: i32,
+    sigmoid: &[i32],
+    exps: &[i32],
+    k: i32,
+    cox: &[i32],
+    i: usize,
+) -> i32 {
     let mut g = s - y;
     if kind == 0u32 {
         g = interpolate(sigmoid, s) - y * 16777216i32;
@@ -996,12 +1008,25 @@ fn fixed_gradient(kind: u32, s: i32, y: i32, sigmoid: &[i32], exps: &[i32], k: i
         let b = soft_exp(exps, 5121usize, s);
         g = soft_units(b, k) - soft_units(soft_mul(y, a), k);
     }
+    if kind == 3u32 {
+        g = cox[2usize * i];
+    }
     g
 }
 
 /// `fixed::FixedGradients::gradient`'s hessian.
 #[cube]
-fn fixed_hessian(kind: u32, s: i32, y: i32, slope: &[i32], exps: &[i32], k: i32) -> i32 {
+#[allow(clippy::too_many_arguments)]
+fn fixed_hessian(
+    kind: u32,
+    s: i32,
+    y: i32,
+    slope: &[i32],
+    exps: &[i32],
+    k: i32,
+    cox: &[i32],
+    i: usize,
+) -> i32 {
     let mut h = 1i32;
     if kind == 0u32 {
         h = interpolate(slope, s);
@@ -1012,6 +1037,9 @@ fn fixed_hessian(kind: u32, s: i32, y: i32, slope: &[i32], exps: &[i32], k: i32)
         let ya = soft_mul(y, a);
         h = soft_units(soft_mul(exps[10243usize], b), k)
             + soft_units(soft_mul(exps[10242usize], ya), k);
+    }
+    if kind == 3u32 {
+        h = cox[2usize * i + 1usize];
     }
     h
 }
@@ -1146,6 +1174,7 @@ fn gradient_max_kernel(
     sigmoid: &[i32],
     slope: &[i32],
     exps: &[i32],
+    cox: &[i32],
     stats: &[Atomic<i32>],
     kind: u32,
     n: usize,
@@ -1162,12 +1191,12 @@ fn gradient_max_kernel(
     if i < n {
         let s = score[i];
         let y = label[i];
-        let mut g = fixed_gradient(kind, s, y, sigmoid, exps, kg);
+        let mut g = fixed_gradient(kind, s, y, sigmoid, exps, kg, cox, i);
         if g < 0i32 {
             g = -g;
         }
         local[0usize].fetch_max(g);
-        local[1usize].fetch_max(fixed_hessian(kind, s, y, slope, exps, kh));
+        local[1usize].fetch_max(fixed_hessian(kind, s, y, slope, exps, kh, cox, i));
     }
     sync_cube();
     if UNIT_POS == 0u32 {
@@ -1186,6 +1215,7 @@ fn quantize_kernel(
     sigmoid: &[i32],
     slope: &[i32],
     exps: &[i32],
+    cox: &[i32],
     stats: &[i32],
     gh: &mut [u32],
     kind: u32,
@@ -1212,8 +1242,8 @@ fn quantize_kernel(
             if i < n {
                 let s = score[i];
                 let y = label[i];
-                let g = fixed_gradient(kind, s, y, sigmoid, exps, kg);
-                let h = fixed_hessian(kind, s, y, slope, exps, kh);
+                let g = fixed_gradient(kind, s, y, sigmoid, exps, kg, cox, i);
+                let h = fixed_hessian(kind, s, y, slope, exps, kh, cox, i);
                 let noise = hash(key ^ u32::cast_from(i));
                 let gl = level(g, gmax, half, noise, stochastic);
                 let hl = level(h, hmax, full, hash(noise), stochastic);
@@ -1241,6 +1271,7 @@ fn leaf_sums_kernel(
     sigmoid: &[i32],
     slope: &[i32],
     exps: &[i32],
+    cox: &[i32],
     stats: &[i32],
     blocks: &[u32],
     out: &mut [i32],
@@ -1262,8 +1293,8 @@ fn leaf_sums_kernel(
             let i = usize::cast_from(rows[p]);
             let s = score[i];
             let y = label[i];
-            let g = fixed_gradient(kind, s, y, sigmoid, exps, kg);
-            let h = fixed_hessian(kind, s, y, slope, exps, kh);
+            let g = fixed_gradient(kind, s, y, sigmoid, exps, kg, cox, i);
+            let h = fixed_hessian(kind, s, y, slope, exps, kh, cox, i);
             let g_hi = floor_div(g, 4096i32);
             let h_hi = floor_div(h, 4096i32);
             local[0usize].fetch_add(g_hi);
@@ -1536,13 +1567,29 @@ struct FixedBuffers {
     /// Tweedie's tables (`fixed::EXP_HI`), or one unused element.
     exps: Handle,
     exps_len: usize,
-    /// The round's largest `|gradient|` and hessian, a leaf's totals, and
-    /// Tweedie's unit exponents (`fixed::EXPONENT_BIAS` added).
+    /// The round's largest `|gradient|` and hessian, a leaf's totals,
+    /// Tweedie's unit exponents (`fixed::EXPONENT_BIAS` added), and Cox's
+    /// values (`cox::STAT_MAX` on).
     stats: Handle,
+    /// Cox's labels and working buffers.
+    cox: Option<cox::CoxBuffers>,
+    /// One unused element, the Cox rows' argument of other objectives.
+    no_rows: Handle,
+}
+
+impl FixedBuffers {
+    /// The kernels' Cox argument: each row's gradient and hessian, or an
+    /// unused element.
+    fn cox_rows(&self, n: usize) -> BufferArg {
+        match &self.cox {
+            Some(c) => buffer(&c.gh, 2 * n.max(1)),
+            None => buffer(&self.no_rows, 1),
+        }
+    }
 }
 
 /// Values in the statistics buffer (see `FixedBuffers::stats`).
-const STATS: usize = 8;
+const STATS: usize = 10;
 
 /// The categorical features a search covers: their indices and level
 /// counts, on the host and on the device.
@@ -1731,7 +1778,8 @@ impl GpuHistograms {
         let hists = (1 + self.leaf_buffers) * 2 * 256 * self.n_features;
         // Scores and labels, the two tables, the statistics.
         let fixed = self.fixed.as_ref().map_or(0, |fb| {
-            2 * self.n_rows + 2 * fb.sigmoid_len + fb.exps_len + STATS
+            let cox = fb.cox.as_ref().map_or(1, |c| c.words(self.n_rows));
+            2 * self.n_rows + 2 * fb.sigmoid_len + fb.exps_len + STATS + cox
         });
         (self.words * self.n_features + rows + hists + 2 + compact + fixed) * 4
     }
@@ -1793,6 +1841,12 @@ impl GpuHistograms {
         };
         self.traffic.uploaded_at_start +=
             4 * (labels.len() + 2 * sigmoid_len + fixed.exps.len()) as u64;
+        let cox = fixed.cox.as_ref().map(|labels| {
+            let (buffers, uploaded) = cox::CoxBuffers::new(&self.device, labels);
+            self.traffic.uploaded_at_start += uploaded;
+            buffers
+        });
+        let client = &self.device.client;
         self.fixed = Some(FixedBuffers {
             kind: fixed.kind,
             score,
@@ -1803,6 +1857,8 @@ impl GpuHistograms {
             exps,
             exps_len,
             stats: client.empty(STATS * size_of::<i32>()),
+            cox,
+            no_rows: client.empty(size_of::<i32>()),
         });
     }
 
@@ -1839,6 +1895,16 @@ impl GpuHistograms {
                 n,
             );
         }
+        if let Some(cb) = &fb.cox {
+            cb.round(
+                &self.device,
+                &fb.score,
+                (&fb.exps, fb.exps_len),
+                &fb.labels,
+                (&fb.stats, STATS),
+            );
+        }
+        let fb_kind = fb.kind;
         gradient_max_kernel::launch(
             client,
             self.device.cubes(n),
@@ -1848,6 +1914,7 @@ impl GpuHistograms {
             buffer(&fb.sigmoid, t),
             buffer(&fb.slope, t),
             buffer(&fb.exps, fb.exps_len),
+            fb.cox_rows(n),
             buffer(&fb.stats, STATS),
             fb.kind as u32,
             n,
@@ -1861,6 +1928,7 @@ impl GpuHistograms {
             buffer(&fb.sigmoid, t),
             buffer(&fb.slope, t),
             buffer(&fb.exps, fb.exps_len),
+            fb.cox_rows(n),
             buffer(&fb.stats, STATS),
             buffer(&self.gh, n.div_ceil(2).max(1)),
             fb.kind as u32,
@@ -1872,7 +1940,11 @@ impl GpuHistograms {
         );
         let stats = self.read_stats(0..STATS);
         self.traffic.rounds += 1;
-        let units = fixed.units_from_tops(stats[4], stats[5]);
+        let units = if fb_kind == FixedKind::Cox {
+            crate::cox::units(stats[cox::STAT_TOP], stats[cox::STAT_Z])
+        } else {
+            fixed.units_from_tops(stats[4], stats[5])
+        };
         let scales = fixed.scales(stats[0].max(1), stats[1].max(1), levels, units);
         (scales, units)
     }
@@ -1929,6 +2001,7 @@ impl GpuHistograms {
                 buffer(&fb.sigmoid, t),
                 buffer(&fb.slope, t),
                 buffer(&fb.exps, fb.exps_len),
+                fb.cox_rows(self.n_rows),
                 buffer(&fb.stats, STATS),
                 buffer(&block_buffer, blocks.len()),
                 buffer(&out, 4 * owner.len()),

@@ -450,12 +450,14 @@ fn prediction_kernel_walks_the_trees_as_the_cpu_does() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(12))]
+    #![proptest_config(ProptestConfig::with_cases(16))]
 
     /// The gradient kernels give the host's integer gradients bit for
     /// bit: the same maxima (so the same scales) and the same packed
-    /// levels in every row, for binary, squared error and Tweedie (whose
-    /// round units come from the device's maxima too), stochastic or
+    /// levels in every row, for binary, squared error, Tweedie (whose
+    /// round units come from the device's maxima too) and Cox (tied
+    /// times, censored rows, risk sets summed in 64 bits and terms in 96
+    /// across several scan blocks), stochastic or
     /// nearest rounding, from 2 to 126 levels, at scores across the
     /// tables' spans, past them and at the saturation limit. The leaf-sum
     /// kernel gives the host's exact gradient sums over random leaves, and
@@ -464,7 +466,7 @@ proptest! {
     #[test]
     fn gradient_and_score_kernels_match_the_host(
         n in 1usize..10_000,
-        kind in 0usize..3,
+        kind in 0usize..4,
         rho in 1.05f64..1.95,
         spend_scale in -6i32..4,
         levels in 2usize..=126,
@@ -482,8 +484,17 @@ proptest! {
                 _ => if r() < 0.4 { 0.0 } else { r() * r() * 10f64.powi(spend_scale) },
             })
             .collect();
-        let objective = [Objective::Binary, Objective::Regression, Objective::Tweedie][kind];
-        let fx = FixedGradients::new(objective, &y, false, rho).unwrap();
+        let fx = if kind == 3 {
+            // Few distinct times (many ties) or many, a share censored.
+            let distinct = if seed % 2 == 0 { 30.0 } else { 1e6 };
+            let time: Vec<f64> = (0..n).map(|_| (r() * distinct).floor()).collect();
+            let mut event: Vec<bool> = (0..n).map(|_| r() < 0.6).collect();
+            event[0] = true;
+            FixedGradients::cox(&time, &event).unwrap()
+        } else {
+            let objective = [Objective::Binary, Objective::Regression, Objective::Tweedie][kind];
+            FixedGradients::new(objective, &y, false, rho).unwrap()
+        };
         let limit = f64::from(SCORE_LIMIT);
         let scores: Vec<i32> = (0..n)
             .map(|i| match i % 4 {
@@ -501,7 +512,7 @@ proptest! {
         gpu.enable_gradients(&fx, 0);
         gpu.set_scores(&scores);
         let got = gpu.gradients(&fx, levels, stochastic, key);
-        prop_assert_eq!(got, want);
+        prop_assert_eq!(got, (want.0, want.1.units));
         let words: Vec<u32> = packed
             .chunks(2)
             .map(|pair| {
@@ -524,7 +535,7 @@ proptest! {
         let ranges: Vec<(usize, usize)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
         let want: Vec<(i64, i64)> = ranges
             .iter()
-            .map(|&(lo, hi)| fx.sums(&scores, &rows[lo..hi], want.1))
+            .map(|&(lo, hi)| fx.sums(&scores, &rows[lo..hi], &want.1))
             .collect();
         prop_assert_eq!(gpu.leaf_sums(&ranges), want);
 
@@ -651,8 +662,9 @@ fn unsure_case(groups: &[(f64, usize, f64)], categorical: bool, signal: bool) {
 /// Whole trainings on the device give the quantised CPU booster's trees:
 /// binary with bagging and feature sampling, a categorical feature whose
 /// codes move the label (its sets of levels searched on the device, sorted
-/// and one against the rest, and split on), and Cox; the GPU quantises
-/// even when the parameters do not ask for it.
+/// and one against the rest, and split on), and Cox, bagged, whose
+/// gradients the device computes too (no row goes up a round); the GPU
+/// quantises even when the parameters do not ask for it.
 #[test]
 fn gpu_training_gives_the_quantised_cpu_trees() {
     let (x, s) = synthetic(6_000, 5, 21);
@@ -791,13 +803,15 @@ fn gpu_training_gives_the_quantised_cpu_trees() {
                 .unwrap(),
         ),
         (
-            "cox, on the host's gradients",
+            "cox, bagged, on the device's gradients",
             Dataset::new(x, names, Target::Survival { time, event }).unwrap(),
             GbdtParams::new()
                 .with(|c| {
                     c.objective = Objective::Cox;
                     c.num_iterations = 10;
                     c.num_leaves = 7;
+                    c.bagging_fraction = 0.8;
+                    c.bagging_freq = 1;
                     c.use_quantized_grad = true;
                 })
                 .check()
@@ -815,6 +829,13 @@ fn gpu_training_gives_the_quantised_cpu_trees() {
         );
         assert!(cpu.device_bytes.is_none());
         assert!(gpu.device_bytes.unwrap() > data.n_rows() * 4, "{what}");
+        // Every objective's gradients are the device's: a round sends the
+        // tree and its leaves' blocks, not the 2 bytes a row of levels.
+        let t = gpu.device_traffic.unwrap();
+        assert!(
+            t.uploaded_in_rounds < t.rounds * data.n_rows() as u64,
+            "{what}: {t:?}"
+        );
         // The categorical feature is split on, so its search is in play.
         if p.categorical_feature.is_empty() {
             continue;
@@ -846,7 +867,7 @@ fn gpu_training_gives_the_quantised_cpu_trees() {
 /// 48 a tree), a 32-byte mask per split and 8 bytes per block of up to
 /// 4,096 rows of a leaf (for its exact gradient sums), never anything per
 /// row (the device draws each round's bag by the host's rule). Back: the
-/// round's gradient maxima (a read of the 32-byte statistics), 16 bytes
+/// round's gradient maxima (a read of the 40-byte statistics), 16 bytes
 /// per leaf block (one read a round); when the leaf histograms stay on the
 /// device, the root's level totals (another statistics read) and, for
 /// each leaf searched, a shortlist per feature (17 integers a feature, 49
@@ -939,7 +960,7 @@ fn a_training_moves_the_matrix_once_and_little_per_round() {
             let histograms = trees + splits;
             assert_eq!(
                 t.read_back,
-                histograms * used.iter().sum::<u64>() * 2 * 4 + 32 * trees + 16 * blocks
+                histograms * used.iter().sum::<u64>() * 2 * 4 + 40 * trees + 16 * blocks
             );
         } else {
             // The value-bin counts go up once too, and a categorical
@@ -954,7 +975,7 @@ fn a_training_moves_the_matrix_once_and_little_per_round() {
             let searches = t.reads - 3 * trees;
             assert!(searches >= trees && searches <= trees + splits, "{t:?}");
             let per_leaf = f * 17 * 4 + cats * 49 * 4;
-            let shortlists = t.read_back - 64 * trees - 16 * blocks;
+            let shortlists = t.read_back - 80 * trees - 16 * blocks;
             assert_eq!(
                 shortlists % per_leaf,
                 0,
