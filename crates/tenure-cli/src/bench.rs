@@ -115,6 +115,9 @@ pub struct GbdtArgs {
     /// trained as categorical features.
     #[arg(long, default_value_t = 0)]
     categorical: usize,
+    /// `binary` (churn labels, AUC) or `cox` (survival times, C-index).
+    #[arg(long, default_value = "binary")]
+    objective: suite_bench::gbdt::BenchObjective,
     #[arg(long)]
     json: bool,
 }
@@ -253,6 +256,7 @@ fn gbdt(args: GbdtArgs) -> Result<()> {
         device: args.device,
         quantized: args.quantized,
         categorical: args.categorical,
+        objective: args.objective,
         ..Default::default()
     })?;
     if args.json {
@@ -261,7 +265,8 @@ fn gbdt(args: GbdtArgs) -> Result<()> {
     }
     let s = &r.settings;
     println!(
-        "gbdt · {} rows x {} features · {} rounds · {} leaves · threads {}",
+        "gbdt {} · {} rows x {} features · {} rounds · {} leaves · threads {}",
+        s.objective.as_str(),
         s.rows,
         s.features,
         s.rounds,
@@ -293,7 +298,12 @@ fn gbdt(args: GbdtArgs) -> Result<()> {
         "predict    {:.0} rows/s ({} rows in {:.4} s)",
         r.predict_rows_per_second, s.test_rows, r.predict_seconds.median
     );
-    println!("test AUC   {:.5} ({} trees)", r.test_auc, r.num_trees);
+    if let Some(auc) = r.test_auc {
+        println!("test AUC   {auc:.5} ({} trees)", r.num_trees);
+    }
+    if let Some(c) = r.test_cindex {
+        println!("C-index    {c:.5} ({} trees, Cox)", r.num_trees);
+    }
     println!("device     {}", r.device_name);
     if let Some(b) = r.device_bytes {
         println!("on device  {:.1} MiB", b as f64 / (1024.0 * 1024.0));

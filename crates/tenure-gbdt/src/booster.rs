@@ -495,12 +495,12 @@ fn train_inner(
     } else {
         Vec::new()
     };
-    if quantized && (n as u64) * (params.num_grad_quant_bins as u64) >= 1 << 31 {
+    if quantized && (n as u64) * (params.grad_quant_bins() as u64) >= 1 << 31 {
         return Err(GbdtError::Core(tenure_core::CoreError::InvalidParam {
             name: "num_grad_quant_bins",
             reason: format!(
                 "{} levels x {n} rows overflow the 32-bit quantised sums: use fewer levels",
-                params.num_grad_quant_bins
+                params.grad_quant_bins()
             ),
         }));
     }
@@ -579,7 +579,7 @@ fn train_inner(
         let scale = match &fixed {
             Some(fx) => {
                 let key = (mix(params.seed ^ 0xF1_CED ^ mix(it as u64)) >> 32) as u32;
-                let (levels, stochastic) = (params.num_grad_quant_bins, params.stochastic_rounding);
+                let (levels, stochastic) = (params.grad_quant_bins(), params.stochastic_rounding);
                 let (scale, this_round) = match grower.gpu_gradients(fx, levels, stochastic, key) {
                     Some((scale, units)) => (scale, RoundGradients::new(units)),
                     None => fx.quantize(&score_fx, levels, stochastic, key, &mut packed),
@@ -783,7 +783,7 @@ fn quantize(
         .par_iter()
         .map(|e| (e[0].abs(), e[1]))
         .reduce(|| (0.0, 0.0), |a, b| (a.0.max(b.0), a.1.max(b.1)));
-    let levels = params.num_grad_quant_bins as f64;
+    let levels = params.grad_quant_bins() as f64;
     let gs = if gmax > 0.0 {
         gmax / (levels / 2.0)
     } else {

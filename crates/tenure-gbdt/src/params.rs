@@ -52,7 +52,10 @@ pub struct GbdtConfig {
     /// row and feature; exact and order-free); leaf values still come from
     /// the exact gradients.
     pub use_quantized_grad: bool,
-    /// Quantisation levels of the gradient (the hessian gets as many).
+    /// Quantisation levels of the gradient (the hessian gets as many); 0
+    /// picks them: LightGBM's 4, or 16 for Cox, whose gradients are
+    /// heavy-tailed (a high-risk row's is many times a typical row's), so
+    /// that 4 levels cost C-index (see [`GbdtConfig::grad_quant_bins`]).
     pub num_grad_quant_bins: usize,
     /// Unbiased stochastic rounding (seeded) instead of round-to-nearest.
     pub stochastic_rounding: bool,
@@ -96,7 +99,7 @@ impl Default for GbdtConfig {
             seed: 0,
             num_threads: 0,
             use_quantized_grad: false,
-            num_grad_quant_bins: 4,
+            num_grad_quant_bins: 0,
             stochastic_rounding: true,
             gpu_histogram_pool_size: -1.0,
         }
@@ -184,6 +187,20 @@ pub const PARAM_NAMES: &[&str] = &[
 ];
 
 impl GbdtConfig {
+    /// The gradient quantisation levels a training uses: the parameter,
+    /// or when it is 0, 16 for Cox and 4 otherwise. On 100,000 synthetic
+    /// survival rows (`tenure bench gbdt --objective cox`, 100 rounds), 4
+    /// levels lost 0.009 of held-out C-index to the unquantised booster, 16
+    /// lost 0.0004; the levels cost no time (a row's pair is 16 bits
+    /// either way).
+    pub fn grad_quant_bins(&self) -> usize {
+        match (self.num_grad_quant_bins, self.objective) {
+            (0, Objective::Cox) => 16,
+            (0, _) => 4,
+            (bins, _) => bins,
+        }
+    }
+
     /// Sets one parameter from text (`--param KEY=VALUE`), by LightGBM's name.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), GbdtError> {
         fn parse<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, GbdtError> {
@@ -365,9 +382,9 @@ impl ParamGuard for GbdtParams {
             "must be at least 1, got 0"
         );
         ensure_param!(
-            (2..=126).contains(&p.num_grad_quant_bins),
+            p.num_grad_quant_bins == 0 || (2..=126).contains(&p.num_grad_quant_bins),
             "num_grad_quant_bins",
-            "must be between 2 and 126, got {}",
+            "must be between 2 and 126 (or 0: picked by the objective), got {}",
             p.num_grad_quant_bins
         );
         ensure_param!(

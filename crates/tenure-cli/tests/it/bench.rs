@@ -422,3 +422,40 @@ fn bench_gbdt_trains_categorical_features_alike_on_the_gpu_and_the_cpu() {
         "{err}"
     );
 }
+
+/// `--objective cox` trains on survival times and reports the held-out
+/// C-index (no AUC); on wgpu the device computes the Cox gradients itself,
+/// so a round sends no value per row, and the model is the quantised CPU's,
+/// C-index for C-index. An objective the benchmark has no table for is
+/// refused, naming it.
+#[test]
+fn bench_gbdt_trains_cox_alike_on_the_gpu_and_the_cpu() {
+    let bench = |extra: &[&str]| -> Value {
+        let out = run_ok(
+            tenure()
+                .args(["bench", "gbdt", "--rows", "4000", "--features", "15"])
+                .args(["--rounds", "6", "--leaves", "15", "--test-rows", "2000"])
+                .args(["--objective", "cox", "--json"])
+                .args(extra),
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let gpu = bench(&["--device", "wgpu"]);
+    let cpu = bench(&["--quantized"]);
+    assert_eq!(gpu["objective"], "cox", "{gpu}");
+    assert!(gpu.get("test_auc").is_none(), "{gpu}");
+    assert_eq!(gpu["test_cindex"], cpu["test_cindex"], "{gpu} {cpu}");
+    let c = gpu["test_cindex"].as_f64().unwrap();
+    assert!(c > 0.65 && c < 1.0, "{c}");
+    let traffic = &gpu["device_traffic"];
+    let up = traffic["uploaded_in_rounds"].as_u64().unwrap() / traffic["rounds"].as_u64().unwrap();
+    assert!(up < 4000, "{traffic}");
+
+    let out = tenure()
+        .args(["bench", "gbdt", "--objective", "tweedie"])
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0), "{:?}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("binary or cox, not tweedie"), "{err}");
+}

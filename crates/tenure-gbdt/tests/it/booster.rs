@@ -272,18 +272,53 @@ fn cox_ranks_hazards() {
         },
     )
     .unwrap();
-    let model = params(|c| {
-        c.objective = Objective::Cox;
-        c.num_iterations = 60;
-        c.learning_rate = 0.05;
-        c.num_leaves = 7;
-    })
-    .fit(&data)
-    .unwrap();
-    let risk = model.predict(data.x()).unwrap();
-    let c = tenure_metrics::concordance_index(&time, &event, &risk).unwrap();
+    let fit = |quantized: bool, threads: usize| {
+        params(|c| {
+            c.objective = Objective::Cox;
+            c.num_iterations = 60;
+            c.learning_rate = 0.05;
+            c.num_leaves = 7;
+            c.use_quantized_grad = quantized;
+            c.num_threads = threads;
+        })
+        .fit(&data)
+        .unwrap()
+    };
+    let cindex = |model: &Booster| {
+        let risk = model.predict(data.x()).unwrap();
+        tenure_metrics::concordance_index(&time, &event, &risk).unwrap()
+    };
+    let c = cindex(&fit(false, 2));
     let truth = tenure_metrics::concordance_index(&time, &event, &s).unwrap();
     assert!(c > truth - 0.03, "C {c} vs true hazard's {truth}");
+    // The integer Cox gradients (the GPU's), at the 16 levels Cox picks,
+    // rank as well, and their sums are exact in any order.
+    let quant = fit(true, 2);
+    let cq = cindex(&quant);
+    assert!((c - cq).abs() < 0.003, "quantised C {cq} vs {c}");
+    assert_eq!(fit(true, 1).to_spec(), quant.to_spec());
+}
+
+#[test]
+fn gradient_levels_are_picked_by_the_objective_unless_set() {
+    let levels = |objective: Objective, bins: usize| {
+        GbdtParams::new()
+            .with(|c| {
+                c.objective = objective;
+                c.num_grad_quant_bins = bins;
+            })
+            .check()
+            .map(|p| p.grad_quant_bins())
+    };
+    assert_eq!(levels(Objective::Binary, 0).unwrap(), 4);
+    assert_eq!(levels(Objective::Tweedie, 0).unwrap(), 4);
+    assert_eq!(levels(Objective::Cox, 0).unwrap(), 16);
+    assert_eq!(levels(Objective::Cox, 6).unwrap(), 6);
+    let e = levels(Objective::Binary, 1).unwrap_err().to_string();
+    assert!(
+        e.contains("num_grad_quant_bins") && e.contains("got 1"),
+        "{e}"
+    );
 }
 
 #[test]

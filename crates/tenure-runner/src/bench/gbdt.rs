@@ -1,5 +1,7 @@
 //! `tenure bench gbdt`: the booster alone on dense synthetic data of a
-//! given size (`tenure_gbdt::synthetic`, the peers benchmark's recipe).
+//! given size (`tenure_gbdt::synthetic`, the peers benchmark's recipe):
+//! churn labels (binary, scored by AUC) or survival times (Cox, scored by
+//! Harrell's C-index).
 
 use std::time::Instant;
 
@@ -34,6 +36,62 @@ pub struct GbdtBench {
     /// The last this many features as category codes
     /// ([`categorical_codes`]), trained as categorical features.
     pub categorical: usize,
+    /// Churn labels or survival times.
+    pub objective: BenchObjective,
+}
+
+/// What the benchmark's table holds and the booster fits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BenchObjective {
+    /// Churn labels ([`synthetic::binary`]), scored by AUC.
+    #[default]
+    Binary,
+    /// Survival times ([`synthetic::survival`]), scored by the C-index.
+    Cox,
+}
+
+impl std::str::FromStr for BenchObjective {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "binary" => Ok(Self::Binary),
+            "cox" => Ok(Self::Cox),
+            _ => Err(format!(
+                "the benchmark's objective is binary or cox, not {s}"
+            )),
+        }
+    }
+}
+
+impl BenchObjective {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Binary => "binary",
+            Self::Cox => "cox",
+        }
+    }
+
+    fn objective(self) -> Objective {
+        match self {
+            Self::Binary => Objective::Binary,
+            Self::Cox => Objective::Cox,
+        }
+    }
+
+    /// `n` rows of `f` features and their labels.
+    fn draw(self, n: usize, f: usize, seed: u64) -> (Matrix, Target) {
+        match self {
+            Self::Binary => {
+                let (x, y) = synthetic::binary(n, f, seed);
+                (x, Target::Binary(y))
+            }
+            Self::Cox => {
+                let (x, time, event) = synthetic::survival(n, f, seed);
+                (x, Target::Survival { time, event })
+            }
+        }
+    }
 }
 
 impl Default for GbdtBench {
@@ -51,6 +109,7 @@ impl Default for GbdtBench {
             device: tenure_core::DeviceRequest::Cpu,
             quantized: false,
             categorical: 0,
+            objective: BenchObjective::Binary,
         }
     }
 }
@@ -68,7 +127,12 @@ pub struct GbdtBenchResult {
     pub predict_seconds: Spread,
     pub predict_rows_per_second: f64,
     pub num_trees: usize,
-    pub test_auc: f64,
+    /// Binary: the held-out AUC.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test_auc: Option<f64>,
+    /// Cox: the held-out C-index of the predicted log hazard ratios.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test_cindex: Option<f64>,
     /// Peak resident memory of the process, MiB (the data included).
     pub peak_rss_mb: Option<f64>,
     /// `cpu`, `wgpu` or `cuda`, and the device's name.
@@ -121,16 +185,18 @@ pub fn run(b: &GbdtBench) -> Result<GbdtBenchResult> {
         )));
     }
     let cats = b.features - b.categorical..b.features;
-    let (x, y) = synthetic::binary(b.rows, b.features, b.seed);
+    let (x, target) = b.objective.draw(b.rows, b.features, b.seed);
+    let (xt, test_target) = b
+        .objective
+        .draw(b.test_rows, b.features, b.seed.wrapping_add(1));
     let x = categorical_codes(x, cats.clone());
-    let (xt, yt) = synthetic::binary(b.test_rows, b.features, b.seed.wrapping_add(1));
     let xt = categorical_codes(xt, cats.clone());
     let names = synthetic::feature_names(b.features);
     let categorical_feature = names[cats].to_vec();
-    let data = Dataset::new(x, names, Target::Binary(y))?;
+    let data = Dataset::new(x, names, target)?;
     let params = GbdtParams::new()
         .with(|c| {
-            c.objective = Objective::Binary;
+            c.objective = b.objective.objective();
             c.num_iterations = b.rounds;
             c.num_leaves = b.num_leaves;
             c.learning_rate = b.learning_rate;
@@ -169,7 +235,16 @@ pub fn run(b: &GbdtBench) -> Result<GbdtBenchResult> {
         ));
     }
     let (num_trees, device_bytes, device_traffic, pred) = last.expect("repeat >= 1");
-    let test_auc = tenure_metrics::roc_auc(&yt, &pred).map_err(|e| bad(e.to_string()))?;
+    let score = match &test_target {
+        Target::Binary(y) => tenure_metrics::roc_auc(y, &pred),
+        Target::Survival { time, event } => tenure_metrics::concordance_index(time, event, &pred),
+        _ => unreachable!("the tables are binary or survival"),
+    }
+    .map_err(|e| bad(e.to_string()))?;
+    let (test_auc, test_cindex) = match b.objective {
+        BenchObjective::Cox => (None, Some(score)),
+        BenchObjective::Binary => (Some(score), None),
+    };
     let predict_seconds = Spread::of(&predict_s).ok_or_else(|| bad("no timing".into()))?;
     Ok(GbdtBenchResult {
         settings: b.clone(),
@@ -179,6 +254,7 @@ pub fn run(b: &GbdtBench) -> Result<GbdtBenchResult> {
         predict_seconds,
         num_trees,
         test_auc,
+        test_cindex,
         peak_rss_mb: crate::output::peak_rss_mb(),
         device: device.kind().to_string(),
         device_name: device.to_string(),
