@@ -354,8 +354,8 @@ pub fn train_with(
 /// [`train_with`] on a device: the CPU, or a GPU that `tenure-device`
 /// resolved (`--device`). On a GPU, gradients are always quantised
 /// (`use_quantized_grad`, whatever the parameters say), histograms are
-/// summed there ([`crate::gpu`]), and binary, squared-error and Tweedie gradients
-/// are computed there in integers ([`crate::fixed`]); the trees are the quantised CPU
+/// summed there ([`crate::gpu`]), and gradients without row weights are
+/// computed there in integers ([`crate::fixed`], [`crate::cox`]); the trees are the quantised CPU
 /// booster's, bit for bit (see [`crate::gpu`] for how its shortlists of
 /// splits are proven or fall back to the full scan).
 pub fn train_on(

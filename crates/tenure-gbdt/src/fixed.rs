@@ -1,6 +1,6 @@
 //! Integer gradients: how the quantised mode computes and rounds the
-//! gradients of the binary, squared-error and Tweedie objectives, the same
-//! way on the CPU and on a GPU.
+//! gradients of every objective (Cox's in [`crate::cox`]), the same way on
+//! the CPU and on a GPU.
 //!
 //! A GPU's `exp` is an approximation of its own, and its compilers may fuse
 //! a multiply into an add (CUDA does by default; Mesa may for a shader op

@@ -7,18 +7,18 @@
 //! positions in a row-index array, the same ranges the host's leaves own,
 //! and a split partitions its leaf's range on the device.
 //!
-//! For the binary, squared-error and Tweedie objectives (no row weights)
-//! the training scores stay on the device too, as fixed-point integers: a
-//! round computes its gradients there from a sigmoid table (Tweedie: `exp`
-//! tables and 16-bit-mantissa products, in a unit its largest term sets),
-//! takes their
-//! maxima, and quantises them with a 32-bit hash for the rounding noise,
-//! all in integer arithmetic, which every backend does exactly
-//! ([`crate::fixed`] is the host's twin). The host reads back the two
-//! maxima, then each leaf's exact gradient sums for its value, and sends
-//! the grown tree for the device to add to the scores. Cox gradients are
-//! computed on the host in `f64`, and a round uploads their levels, a byte
-//! each per row. A leaf's histogram is summed on the device over that leaf's rows only (so
+//! Without row weights the training scores stay on the device too, as
+//! fixed-point integers: a round computes its gradients there from a
+//! sigmoid table (Tweedie: `exp` tables and 16-bit-mantissa products, in a
+//! unit its largest term sets; Cox: risk-set sums by exact integer scans
+//! over the time order, in `cox`), takes their maxima, and quantises them
+//! with a 32-bit hash for the rounding noise, all in integer arithmetic,
+//! which every backend does exactly ([`crate::fixed`] and [`crate::cox`]
+//! are the host's twins). The host reads back the two maxima, then each
+//! leaf's exact gradient sums for its value, and sends the grown tree for
+//! the device to add to the scores; with row weights the host computes
+//! the gradients in `f64` and a round uploads their levels, a byte each
+//! per row. A leaf's histogram is summed on the device over that leaf's rows only (so
 //! a tree costs rows x features x depth, not rows x features x leaves).
 //! Within a leaf the device's row order is free (atomics place rows): the
 //! sums are integers, so no order changes them.

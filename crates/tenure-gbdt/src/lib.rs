@@ -13,9 +13,9 @@
 //! With the `gpu` feature (`cuda` for CUDA), [`train_on`] trains on a GPU
 //! that `tenure-device` resolved: the binned matrix stays on the device,
 //! every leaf's histogram is summed there from quantised gradients with
-//! integer atomics (binary, squared-error and Tweedie gradients are computed there
-//! too, in the integer arithmetic of [`fixed`] that the CPU's quantised
-//! mode shares), and each feature's thresholds or sets of levels are
+//! integer atomics (every objective's gradients are computed there too,
+//! without row weights, in the integer arithmetic of [`fixed`] and [`cox`]
+//! that the CPU's quantised mode shares), and each feature's thresholds or sets of levels are
 //! shortlisted there for the host to score, with a bound that tells when
 //! the list settles the split (`gpu`), so the trees are the CPU's with
 //! `use_quantized_grad`, bit for bit.
