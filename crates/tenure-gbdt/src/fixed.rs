@@ -71,7 +71,7 @@ pub enum FixedKind {
 
 /// A round's units: one gradient unit is `2^units.0`, one hessian unit
 /// `2^units.1`. Fixed for binary and squared error; for Tweedie the
-/// largest gradient of the round sets them (see [`FixedGradients::units`]).
+/// largest gradient of the round sets them (see [`FixedGradients::round`]).
 pub type Units = (i32, i32);
 
 /// Where the Tweedie tables sit in [`FixedGradients::exps`]: for each of
@@ -282,7 +282,7 @@ impl FixedGradients {
     }
 
     /// The round's units from the largest gradient and hessian terms' bit
-    /// lengths ([`EXPONENT_BIAS`] added), as [`FixedGradients::units`]
+    /// lengths ([`EXPONENT_BIAS`] added), as [`FixedGradients::round`]
     /// and the device's atomic maxima take them; fixed for binary and
     /// squared error.
     pub fn units_from_tops(&self, g: i32, h: i32) -> Units {
