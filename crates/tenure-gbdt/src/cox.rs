@@ -120,7 +120,7 @@ pub fn risk(tables: &[i32], t: i32) -> u32 {
     }
     let hi = 2 * tables[(t >> 10) as usize] as u64;
     let lo = tables[RISK_HI + (t & 1023) as usize] as u64;
-    ((hi * lo >> 32) as u32).max(1)
+    (((hi * lo) >> 32) as u32).max(1)
 }
 
 /// The bit length of `v` (0 for 0).

@@ -240,7 +240,7 @@ impl LeafScan<'_> {
         levels_reaching(min, hs).map(|k| k.max(1))
     }
 
-    /// The categorical scan on quantised sums: [`LeafScan::categorical`]'s
+    /// The categorical scan on quantised sums: `LeafScan::categorical`'s
     /// rules with the levels ordered exactly ([`cat_order`]), so a GPU's
     /// shortlist is scored as this full scan scores it. Two departures
     /// from the `f64` scan: minimums are tested in the `min_h` form (as

@@ -276,6 +276,8 @@ fn bits64(lo: u32, hi: u32) -> i32 {
 /// `floor(hi:lo / 2^from) mod 2^32`, for any `from` (a negative one
 /// shifts left). Shifts stay within 1..31: WGSL leaves 32 undefined.
 #[cube]
+// Comparisons are the kernel's spelling of a range test.
+#[allow(clippy::manual_range_contains)]
 fn bits_at(lo: u32, hi: u32, from: i32) -> u32 {
     let mut out = 0u32;
     if from >= 32i32 && from < 64i32 {
