@@ -8,7 +8,8 @@
 //! The scans are exact integer sums, so their order is free: each unit
 //! sums 16 elements, one unit per 256 of those sums scans them, one unit
 //! scans the blocks' totals, then each unit walks its 16 elements again
-//! from its offset. No shared memory, no barriers.
+//! from its offset. No shared memory, no barriers: at 10M rows the
+//! sequential passes are 2,442 units of 256 steps, then one of 2,442.
 
 use cubecl::prelude::*;
 use cubecl::server::Handle;
@@ -162,59 +163,39 @@ fn scan_runs_kernel(
     }
 }
 
-/// Pass 2: unit `b` turns run sums `256 b..256 b + 256` into their
-/// exclusive prefix sums, and their total into `totals[b]`.
+/// Passes 2 and 3: unit `b` turns values `span b..span (b + 1)` into
+/// their exclusive prefix sums, and their total into `totals[b]`: with a
+/// span of 256 the run sums into blocks, then with one unit spanning them
+/// all the blocks' totals (their total into a spare).
 #[cube(launch)]
-fn scan_blocks_kernel(
-    partials: &mut [u32],
+fn scan_exclusive_kernel(
+    values: &mut [u32],
     totals: &mut [u32],
     count: usize,
+    span: usize,
     #[comptime] words: usize,
     #[comptime] width: usize,
 ) {
     let b = ABSOLUTE_POS;
-    if b * 256usize < count {
+    if b * span < count {
         let mut acc = Array::<u32>::new(words);
         let mut before = Array::<u32>::new(words);
         for w in 0..words {
             acc[w] = 0u32;
         }
-        for k in 0..256usize {
-            let j = b * 256usize + k;
-            if j < count {
-                for w in 0..words {
-                    before[w] = partials[j * words + w];
-                    partials[j * words + w] = acc[w];
-                }
-                add_words(&mut acc, &before, words, width);
+        let mut end = b * span + span;
+        if end > count {
+            end = count;
+        }
+        for j in b * span..end {
+            for w in 0..words {
+                before[w] = values[j * words + w];
+                values[j * words + w] = acc[w];
             }
+            add_words(&mut acc, &before, words, width);
         }
         for w in 0..words {
             totals[b * words + w] = acc[w];
-        }
-    }
-}
-
-/// Pass 3: one unit turns the blocks' totals into exclusive prefix sums.
-#[cube(launch)]
-fn scan_totals_kernel(
-    totals: &mut [u32],
-    count: usize,
-    #[comptime] words: usize,
-    #[comptime] width: usize,
-) {
-    if ABSOLUTE_POS == 0usize {
-        let mut acc = Array::<u32>::new(words);
-        let mut before = Array::<u32>::new(words);
-        for w in 0..words {
-            acc[w] = 0u32;
-        }
-        for b in 0..count {
-            for w in 0..words {
-                before[w] = totals[b * words + w];
-                totals[b * words + w] = acc[w];
-            }
-            add_words(&mut acc, &before, words, width);
         }
     }
 }
@@ -530,6 +511,8 @@ pub(super) struct CoxBuffers {
     /// A scan's run sums and block totals (sized for the larger scan).
     partials: Handle,
     totals: Handle,
+    /// Where the last scan pass puts the grand total, which no one reads.
+    spare: Handle,
     /// Per row, the round's gradient and hessian.
     pub(super) gh: Handle,
 }
@@ -561,6 +544,7 @@ impl CoxBuffers {
             terms: client.empty(6 * groups * 4),
             partials: client.empty(p1.max(p2) * 4),
             totals: client.empty(t1.max(t2) * 4),
+            spare: client.empty(6 * 4),
             gh: client.empty(2 * n * 4),
         };
         (buffers, uploaded)
@@ -570,7 +554,7 @@ impl CoxBuffers {
     pub(super) fn words(&self, n: usize) -> usize {
         let (p1, t1) = scan_sizes(n, 2);
         let (p2, t2) = scan_sizes(self.groups, 6);
-        2 * n + 2 * self.groups + 2 * n + 6 * self.groups + p1.max(p2) + t1.max(t2) + 2 * n
+        2 * n + 2 * self.groups + 2 * n + 6 * self.groups + p1.max(p2) + t1.max(t2) + 6 + 2 * n
     }
 
     /// The round's gradients at `score` into `gh`; `stats` (zeroed) gets
@@ -675,21 +659,24 @@ impl CoxBuffers {
             width,
             reverse,
         );
-        scan_blocks_kernel::launch(
+        scan_exclusive_kernel::launch(
             client,
             device.cubes(blocks),
             dim,
             buffer(&self.partials, p),
             buffer(&self.totals, t),
             runs,
+            SCAN_BLOCK,
             words,
             width,
         );
-        scan_totals_kernel::launch(
+        scan_exclusive_kernel::launch(
             client,
             CubeCount::Static(1, 1, 1),
             CubeDim::new_1d(1),
             buffer(&self.totals, t),
+            buffer(&self.spare, words),
+            blocks,
             blocks,
             words,
             width,
