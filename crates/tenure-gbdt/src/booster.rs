@@ -354,7 +354,7 @@ pub fn train_with(
 /// [`train_with`] on a device: the CPU, or a GPU that `tenure-device`
 /// resolved (`--device`). On a GPU, gradients are always quantised
 /// (`use_quantized_grad`, whatever the parameters say), histograms are
-/// summed there ([`crate::gpu`]), and gradients without row weights are
+/// summed there ([`crate::gpu`]), and gradients (but weighted Cox's) are
 /// computed there in integers ([`crate::fixed`], [`crate::cox`]); the trees are the quantised CPU
 /// booster's, bit for bit (see [`crate::gpu`] for how its shortlists of
 /// splits are proven or fall back to the full scan).
@@ -457,12 +457,13 @@ fn train_inner(
     };
     // The GPU adds integers only.
     let quantized = params.use_quantized_grad || gpu.is_some();
-    // Gradients without row weights are then integers on both sides.
+    // Gradients are then integers on both sides (Cox's without row
+    // weights, which would enter its risk-set sums).
     let fixed = match train.labels {
         TrainLabels::Values(y) if quantized => FixedGradients::new(
             params.objective,
             y,
-            loss.weights.is_some(),
+            loss.weights.as_deref(),
             params.tweedie_variance_power,
         ),
         TrainLabels::Survival { time, event } if quantized && loss.weights.is_none() => {

@@ -7,8 +7,8 @@
 //! not marked exact), so `f32` gradients computed on a device are not the
 //! CPU's, and one level's difference in one row can change a split.
 //! Integer arithmetic is exact on every backend. So in the quantised mode
-//! (`use_quantized_grad`, and always on a GPU), for these objectives and
-//! no row weights:
+//! (`use_quantized_grad`, and always on a GPU), for every objective (Cox
+//! without row weights):
 //!
 //! - training scores are fixed-point integers (`unit` apart), and leaf
 //!   values are rounded to that grid, so the booster predicts exactly the
@@ -25,7 +25,11 @@
 //!   (or to nearest);
 //! - the levels choose the splits, and each leaf's value comes from the
 //!   exact sums of its rows' integer gradients (LightGBM's leaf renewal),
-//!   which the GPU sums in blocks of split halves that fit in `i32`.
+//!   which the GPU sums in blocks of split halves that fit in `i32`;
+//! - row weights are held as [`soft`] numbers: a row's gradient times its
+//!   weight's mantissa (40 bits) is shifted into a unit the round's
+//!   largest such product sets ([`weighed`]), so weighted gradients span
+//!   23 bits too.
 //!
 //! The GPU's kernels (`gpu`) spell the same steps; a property test holds
 //! them to this module's results. Cox gradients, which need risk-set sums
@@ -115,34 +119,43 @@ pub struct FixedGradients {
     /// Cox's time order and event times (`labels` are then the event
     /// flags, `exps` the risk tables).
     pub cox: Option<CoxLabels>,
+    /// Row weights as [`soft`] numbers (empty: unweighted).
+    pub weights: Vec<i32>,
 }
 
-/// A round's integer gradients: their units, and for Cox every row's
-/// gradient and hessian (each needs every row's score).
+/// A round's integer gradients: their units, and every row's gradient and
+/// hessian where they are computed a round at once (Cox, whose each needs
+/// every row's score; row weights, whose unit the largest weighted
+/// gradient sets).
 #[derive(Debug, Clone, Default)]
 pub struct RoundGradients {
     pub units: Units,
-    cox: Vec<[i32; 2]>,
+    rows: Vec<[i32; 2]>,
 }
 
 impl RoundGradients {
-    /// A round whose gradients are each row's own (not Cox).
+    /// A round whose gradients are each row's own, from its score.
     pub fn new(units: Units) -> Self {
         Self {
             units,
-            cox: Vec::new(),
+            rows: Vec::new(),
         }
     }
 }
 
 impl FixedGradients {
-    /// The integer gradients of `objective` on labels `y`, or `None` where
-    /// they do not apply (Cox, which [`FixedGradients::cox`] builds; row
-    /// weights). `rho` is Tweedie's variance power.
-    pub fn new(objective: Objective, y: &[f64], weighted: bool, rho: f64) -> Option<Self> {
-        if weighted {
-            return None;
-        }
+    /// The integer gradients of `objective` on labels `y`, with row
+    /// `weights` (held to 16 bits) if any, or `None` for Cox (which
+    /// [`FixedGradients::cox`] builds). `rho` is Tweedie's variance power.
+    pub fn new(objective: Objective, y: &[f64], weights: Option<&[f64]>, rho: f64) -> Option<Self> {
+        let own = Self::unweighted(objective, y, rho)?;
+        Some(Self {
+            weights: weights.map_or_else(Vec::new, |w| w.iter().map(|&v| soft(v)).collect()),
+            ..own
+        })
+    }
+
+    fn unweighted(objective: Objective, y: &[f64], rho: f64) -> Option<Self> {
         match objective {
             Objective::Binary => {
                 let unit = (-f64::from(BINARY_SHIFT)).exp2();
@@ -167,6 +180,7 @@ impl FixedGradients {
                     // sigma(s) * sigma(-s): no cancellation in the tails.
                     slope: table(|s| sig(s) * sig(-s)),
                     cox: None,
+                    weights: Vec::new(),
                 })
             }
             Objective::Regression => {
@@ -186,6 +200,7 @@ impl FixedGradients {
                     sigmoid: Vec::new(),
                     slope: Vec::new(),
                     cox: None,
+                    weights: Vec::new(),
                 })
             }
             Objective::Tweedie => {
@@ -207,6 +222,7 @@ impl FixedGradients {
                     sigmoid: Vec::new(),
                     slope: Vec::new(),
                     cox: None,
+                    weights: Vec::new(),
                 })
             }
             Objective::Cox => None,
@@ -226,6 +242,7 @@ impl FixedGradients {
             sigmoid: Vec::new(),
             slope: Vec::new(),
             cox: Some(labels),
+            weights: Vec::new(),
         })
     }
 
@@ -258,14 +275,43 @@ impl FixedGradients {
     /// The round's gradients at `score`: for Tweedie, its units are the
     /// largest gradient and hessian terms' bit lengths less
     /// [`UNIT_BITS`], so every term is below 2^23 units (the device takes
-    /// the same maxima atomically); Cox computes every row's.
+    /// the same maxima atomically); Cox computes every row's, and so do
+    /// row weights ([`weighed`]).
     pub fn round(&self, score: &[i32]) -> RoundGradients {
         if let Some(cox) = &self.cox {
-            let (gh, units) = crate::cox::gradients(cox, &self.exps, &self.labels, score);
-            return RoundGradients { units, cox: gh };
+            let (rows, units) = crate::cox::gradients(cox, &self.exps, &self.labels, score);
+            return RoundGradients { units, rows };
         }
+        let own = self.own_units(score);
+        if self.weights.is_empty() {
+            return RoundGradients::new(own);
+        }
+        let mine = |i: usize| self.own_gradient(score[i], i, own);
+        let (tg, th) = (0..score.len())
+            .into_par_iter()
+            .map(|i| {
+                let ((g, h), w) = (mine(i), self.weights[i]);
+                (weighed_top(g, w), weighed_top(h, w))
+            })
+            .reduce(|| (0, 0), |a, b| (a.0.max(b.0), a.1.max(b.1)));
+        let (ug, uh) = (weighed_unit(tg), weighed_unit(th));
+        let rows = (0..score.len())
+            .into_par_iter()
+            .map(|i| {
+                let ((g, h), w) = (mine(i), self.weights[i]);
+                [weighed(g, w, ug), weighed(h, w, uh)]
+            })
+            .collect();
+        RoundGradients {
+            units: (own.0 + ug, own.1 + uh),
+            rows,
+        }
+    }
+
+    /// The units of the unweighted gradients at `score`.
+    fn own_units(&self, score: &[i32]) -> Units {
         if self.kind != FixedKind::Tweedie {
-            return RoundGradients::new(self.fixed_units);
+            return self.fixed_units;
         }
         let (g, h) = score
             .par_iter()
@@ -278,7 +324,7 @@ impl FixedGradients {
                 )
             })
             .reduce(|| (0, 0), |a, b| (a.0.max(b.0), a.1.max(b.1)));
-        RoundGradients::new(self.units_from_tops(g, h))
+        self.units_from_tops(g, h)
     }
 
     /// The round's units from the largest gradient and hessian terms' bit
@@ -300,7 +346,14 @@ impl FixedGradients {
 
     /// Row `i`'s gradient and hessian at score `s`, in the round's units.
     pub fn gradient(&self, s: i32, i: usize, round: &RoundGradients) -> (i32, i32) {
-        let units = round.units;
+        match round.rows.get(i) {
+            Some(&[g, h]) => (g, h),
+            None => self.own_gradient(s, i, round.units),
+        }
+    }
+
+    /// Row `i`'s unweighted gradient and hessian at score `s`, in `units`.
+    fn own_gradient(&self, s: i32, i: usize, units: Units) -> (i32, i32) {
         match self.kind {
             FixedKind::Binary => {
                 let p = interpolate(&self.sigmoid, s);
@@ -314,7 +367,7 @@ impl FixedGradients {
                     soft_units(hb, units.1) + soft_units(hya, units.1),
                 )
             }
-            FixedKind::Cox => (round.cox[i][0], round.cox[i][1]),
+            FixedKind::Cox => unreachable!("Cox gradients are a round's"),
         }
     }
 
@@ -452,6 +505,39 @@ fn soft_units(v: i32, k: i32) -> i32 {
     }
 }
 
+/// The bit length of a weighted gradient `|v| m_w 2^e_w` (a [`soft`]
+/// weight's mantissa and exponent), [`EXPONENT_BIAS`] added, or 0 for
+/// zero: the round's largest sets the weighted unit ([`weighed_unit`]).
+pub fn weighed_top(v: i32, w: i32) -> i32 {
+    let p = u64::from(v.unsigned_abs()) * u64::from(soft_m(w));
+    if p == 0 {
+        0
+    } else {
+        64 - p.leading_zeros() as i32 + soft_e(w) + EXPONENT_BIAS
+    }
+}
+
+/// The weighted unit (as a power of two of the unweighted one) that puts
+/// the largest weighted gradient, of bit length `top`, below 2^23.
+pub fn weighed_unit(top: i32) -> i32 {
+    top - EXPONENT_BIAS - UNIT_BITS
+}
+
+/// `v` times the [`soft`] weight `w`, in units of `2^unit` (of `v`'s):
+/// the magnitude floored, the sign kept.
+pub fn weighed(v: i32, w: i32, unit: i32) -> i32 {
+    let p = u64::from(v.unsigned_abs()) * u64::from(soft_m(w));
+    let shift = unit - soft_e(w);
+    let m = if shift >= 64 {
+        0
+    } else if shift >= 0 {
+        p >> shift
+    } else {
+        p << -shift
+    };
+    v.signum() * m as i32
+}
+
 /// `table` at score `s`, linearly interpolated in integers (an arithmetic
 /// shift floors the product of a negative step).
 pub fn interpolate(table: &[i32], s: i32) -> i32 {
@@ -509,7 +595,7 @@ mod tests {
 
     #[test]
     fn interpolated_sigmoid_is_within_a_millionth() {
-        let f = FixedGradients::new(Objective::Binary, &[0.0], false, 1.5).unwrap();
+        let f = FixedGradients::new(Objective::Binary, &[0.0], None, 1.5).unwrap();
         let mut worst = 0.0f64;
         for s in (-(20 << 16)..(20 << 16)).step_by(977) {
             let p = f64::from(interpolate(&f.sigmoid, s)) / f64::from(PROB_ONE);
@@ -557,20 +643,52 @@ mod tests {
     #[test]
     fn regression_labels_sit_on_the_grid_within_two_to_the_minus_twenty() {
         let y = [1234.5, -3.0, 0.0, 99_999.0];
-        let f = FixedGradients::new(Objective::Regression, &y, false, 1.5).unwrap();
+        let f = FixedGradients::new(Objective::Regression, &y, None, 1.5).unwrap();
         for (i, &v) in y.iter().enumerate() {
             assert!((f.value(f.labels[i]) - v).abs() <= f.unit);
             assert!(f.labels[i].abs() <= 1 << 20);
         }
-        assert!(FixedGradients::new(Objective::Regression, &y, true, 1.5).is_none());
-        assert!(FixedGradients::new(Objective::Cox, &y, false, 1.5).is_none());
+        assert!(FixedGradients::new(Objective::Cox, &y, None, 1.5).is_none());
+    }
+
+    /// Weighted gradients are the weight times the unweighted one, within
+    /// the weight's 16 bits and a unit, in a unit the largest sets.
+    #[test]
+    fn weighted_gradients_carry_their_weights() {
+        let y = [1.0, 0.0, 1.0, 0.0, 1.0];
+        let w = [1.0, 3.7, 0.001, 250.0, 0.0];
+        let f = FixedGradients::new(Objective::Binary, &y, Some(&w), 1.5).unwrap();
+        let scores: Vec<i32> = [-2.0, 0.5, 3.0, -0.1, 1.0]
+            .iter()
+            .map(|&s| f.to_score(s))
+            .collect();
+        let round = f.round(&scores);
+        let (gu, hu) = FixedGradients::unit_values(round.units);
+        let mut gmax = 0;
+        for (i, &s) in scores.iter().enumerate() {
+            let p = 1.0 / (1.0 + (-f.value(s)).exp());
+            let (g, h) = f.gradient(s, i, &round);
+            let (g_want, h_want) = (w[i] * (p - y[i]), w[i] * p * (1.0 - p));
+            assert!(
+                (f64::from(g) * gu - g_want).abs() <= 4e-5 * g_want.abs() + gu,
+                "{i}: {g}"
+            );
+            assert!(
+                (f64::from(h) * hu - h_want).abs() <= 4e-5 * h_want + hu,
+                "{i}: {h}"
+            );
+            gmax = gmax.max(g.abs());
+        }
+        // The heaviest row's gradient spends the 23 bits.
+        assert!((1 << 22..1 << 23).contains(&gmax), "{gmax}");
+        assert_eq!(f.gradient(scores[4], 4, &round), (0, 0));
     }
 
     #[test]
     fn tweedie_gradients_are_within_a_ten_thousandth_of_their_terms() {
         let rho = 1.4;
         let y = [0.0, 3.5, 120.0, 0.01, 7e4];
-        let f = FixedGradients::new(Objective::Tweedie, &y, false, rho).unwrap();
+        let f = FixedGradients::new(Objective::Tweedie, &y, None, rho).unwrap();
         for &x in &[1.0, 1e-9, 12_345.678, 3e12, 1e-300, 1e300, f64::MAX] {
             assert!((soft_value(soft(x)) / x - 1.0).abs() < 4e-5, "{x}");
         }
@@ -580,7 +698,7 @@ mod tests {
         // Rates: every term far below 1, so the unit is below 2^-32 and a
         // zero label's term must not be shifted by 32 or more.
         let rates = [0.0, 5e-6, 9e-6, 0.0];
-        let small = FixedGradients::new(Objective::Tweedie, &rates, false, 1.1).unwrap();
+        let small = FixedGradients::new(Objective::Tweedie, &rates, None, 1.1).unwrap();
         let at = vec![small.to_score(4e-6f64.ln()); rates.len()];
         let round = small.round(&at);
         assert!(round.units.0 < -32, "{:?}", round.units);

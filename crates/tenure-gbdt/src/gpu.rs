@@ -7,18 +7,19 @@
 //! positions in a row-index array, the same ranges the host's leaves own,
 //! and a split partitions its leaf's range on the device.
 //!
-//! Without row weights the training scores stay on the device too, as
-//! fixed-point integers: a round computes its gradients there from a
-//! sigmoid table (Tweedie: `exp` tables and 16-bit-mantissa products, in a
-//! unit its largest term sets; Cox: risk-set sums by exact integer scans
-//! over the time order, in `cox`), takes their maxima, and quantises them
-//! with a 32-bit hash for the rounding noise, all in integer arithmetic,
-//! which every backend does exactly ([`crate::fixed`] and [`crate::cox`]
-//! are the host's twins). The host reads back the two maxima, then each
-//! leaf's exact gradient sums for its value, and sends the grown tree for
-//! the device to add to the scores; with row weights the host computes
-//! the gradients in `f64` and a round uploads their levels, a byte each
-//! per row. A leaf's histogram is summed on the device over that leaf's rows only (so
+//! The training scores stay on the device too, as fixed-point integers: a
+//! round computes its gradients there from a sigmoid table (Tweedie:
+//! `exp` tables and 16-bit-mantissa products, in a unit its largest term
+//! sets; Cox: risk-set sums by exact integer scans over the time order, in
+//! `cox`; row weights: 16-bit mantissas, in `weighted`), takes their
+//! maxima, and quantises them with a 32-bit hash for the rounding noise,
+//! all in integer arithmetic, which every backend does exactly
+//! ([`crate::fixed`] and [`crate::cox`] are the host's twins). The host
+//! reads back the two maxima, then each leaf's exact gradient sums for its
+//! value, and sends the grown tree for the device to add to the scores.
+//! Only weighted Cox (weights would enter the risk-set sums) has its
+//! gradients computed on the host in `f64`, and a round uploads their
+//! levels, a byte each per row. A leaf's histogram is summed on the device over that leaf's rows only (so
 //! a tree costs rows x features x depth, not rows x features x leaves).
 //! Within a leaf the device's row order is free (atomics place rows): the
 //! sums are integers, so no order changes them.
@@ -62,6 +63,7 @@ use cubecl::server::Handle;
 use tenure_device::ResolvedDevice;
 
 mod cox;
+mod weighted;
 
 use crate::DeviceTraffic;
 use crate::bin::{BinnedData, MISSING_BIN};
@@ -799,6 +801,41 @@ fn mul_lo(a: u32, b: u32) -> u32 {
     let p00 = a0 * b0;
     let mid = (p00 >> 16u32) + ((a0 * b1) & 0xFFFFu32) + ((a1 * b0) & 0xFFFFu32);
     ((mid & 0xFFFFu32) << 16u32) | (p00 & 0xFFFFu32)
+}
+
+/// The bit length of a 32-bit word (0 for 0).
+#[cube]
+fn bits32(v: u32) -> i32 {
+    32i32 - i32::cast_from(u32::leading_zeros(v))
+}
+
+/// The bit length of the 64-bit `hi:lo`.
+#[cube]
+fn bits64(lo: u32, hi: u32) -> i32 {
+    let mut b = bits32(lo);
+    if hi != 0u32 {
+        b = 32i32 + bits32(hi);
+    }
+    b
+}
+
+/// `floor(hi:lo / 2^from) mod 2^32`, for any `from` (a negative one
+/// shifts left). Shifts stay within 1..31: WGSL leaves 32 undefined.
+#[cube]
+// Comparisons are the kernel's spelling of a range test.
+#[allow(clippy::manual_range_contains)]
+fn bits_at(lo: u32, hi: u32, from: i32) -> u32 {
+    let mut out = 0u32;
+    if from >= 32i32 && from < 64i32 {
+        out = hi >> u32::cast_from(from - 32i32);
+    } else if from > 0i32 && from < 32i32 {
+        out = (lo >> u32::cast_from(from)) | (hi << u32::cast_from(32i32 - from));
+    } else if from == 0i32 {
+        out = lo;
+    } else if from > -32i32 && from < 0i32 {
+        out = lo << u32::cast_from(-from);
+    }
+    out
 }
 
 /// `a -= b` over `n` values.
@@ -1573,23 +1610,41 @@ struct FixedBuffers {
     stats: Handle,
     /// Cox's labels and working buffers.
     cox: Option<cox::CoxBuffers>,
-    /// One unused element, the Cox rows' argument of other objectives.
+    /// Row weights as soft numbers, and each row's weighted gradient and
+    /// hessian.
+    weighted: Option<(Handle, Handle)>,
+    /// One unused element, the rows' argument when each row's gradient
+    /// comes from its own score.
     no_rows: Handle,
 }
 
 impl FixedBuffers {
-    /// The kernels' Cox argument: each row's gradient and hessian, or an
-    /// unused element.
-    fn cox_rows(&self, n: usize) -> BufferArg {
-        match &self.cox {
-            Some(c) => buffer(&c.gh, 2 * n.max(1)),
-            None => buffer(&self.no_rows, 1),
+    /// The kernels' rows argument: each row's gradient and hessian where
+    /// a round computes them at once (Cox, row weights), or an unused
+    /// element.
+    fn rows_arg(&self, n: usize) -> BufferArg {
+        match (&self.cox, &self.weighted) {
+            (Some(c), _) => buffer(&c.gh, 2 * n.max(1)),
+            (None, Some((_, rows))) => buffer(rows, 2 * n.max(1)),
+            (None, None) => buffer(&self.no_rows, 1),
+        }
+    }
+
+    /// The gradient kernels' `kind`: the objective's, or 3 (read the rows'
+    /// gradients) where a round computes them at once.
+    fn kernel_kind(&self) -> u32 {
+        if self.cox.is_some() || self.weighted.is_some() {
+            3
+        } else {
+            self.kind as u32
         }
     }
 }
 
 /// Values in the statistics buffer (see `FixedBuffers::stats`).
-const STATS: usize = 10;
+const STATS: usize = 12;
+// Documented as 48 bytes (`GpuHistograms::gradients`, the traffic test).
+const _: () = assert!(STATS * 4 == 48);
 
 /// The categorical features a search covers: their indices and level
 /// counts, on the host and on the device.
@@ -1779,7 +1834,8 @@ impl GpuHistograms {
         // Scores and labels, the two tables, the statistics.
         let fixed = self.fixed.as_ref().map_or(0, |fb| {
             let cox = fb.cox.as_ref().map_or(1, |c| c.words(self.n_rows));
-            2 * self.n_rows + 2 * fb.sigmoid_len + fb.exps_len + STATS + cox
+            let weighted = fb.weighted.as_ref().map_or(0, |_| 3 * self.n_rows);
+            2 * self.n_rows + 2 * fb.sigmoid_len + fb.exps_len + STATS + cox + weighted
         });
         (self.words * self.n_features + rows + hists + 2 + compact + fixed) * 4
     }
@@ -1847,6 +1903,13 @@ impl GpuHistograms {
             buffers
         });
         let client = &self.device.client;
+        let weighted = (!fixed.weights.is_empty()).then(|| {
+            self.traffic.uploaded_at_start += 4 * fixed.weights.len() as u64;
+            (
+                client.create_from_slice(i32::as_bytes(&fixed.weights)),
+                client.empty(2 * n * size_of::<i32>()),
+            )
+        });
         self.fixed = Some(FixedBuffers {
             kind: fixed.kind,
             score,
@@ -1858,6 +1921,7 @@ impl GpuHistograms {
             exps_len,
             stats: client.empty(STATS * size_of::<i32>()),
             cox,
+            weighted,
             no_rows: client.empty(size_of::<i32>()),
         });
     }
@@ -1870,7 +1934,7 @@ impl GpuHistograms {
     /// Computes and quantises this round's gradients at the device's
     /// scores, as [`FixedGradients::quantize`] does on the host, and
     /// returns one level's gradient and hessian and the round's units
-    /// (one read of 32 bytes).
+    /// (one read of the 48-byte statistics).
     pub fn gradients(
         &mut self,
         fixed: &FixedGradients,
@@ -1904,7 +1968,50 @@ impl GpuHistograms {
                 (&fb.stats, STATS),
             );
         }
-        let fb_kind = fb.kind;
+        if let Some((weights, rows)) = &fb.weighted {
+            let args = || {
+                (
+                    buffer(&fb.score, n.max(1)),
+                    buffer(&fb.labels, n.max(1)),
+                    buffer(&fb.sigmoid, t),
+                    buffer(&fb.slope, t),
+                    buffer(&fb.exps, fb.exps_len),
+                    buffer(weights, n.max(1)),
+                )
+            };
+            let (score, labels, sigmoid, slope, exps, w) = args();
+            weighted::weighted_top_kernel::launch(
+                client,
+                self.device.cubes(n),
+                CubeDim::new_1d(CUBE),
+                score,
+                labels,
+                sigmoid,
+                slope,
+                exps,
+                w,
+                buffer(&fb.stats, STATS),
+                fb.kind as u32,
+                n,
+            );
+            let (score, labels, sigmoid, slope, exps, w) = args();
+            weighted::weighted_rows_kernel::launch(
+                client,
+                self.device.cubes(n),
+                CubeDim::new_1d(CUBE),
+                score,
+                labels,
+                sigmoid,
+                slope,
+                exps,
+                w,
+                buffer(&fb.stats, STATS),
+                buffer(rows, 2 * n.max(1)),
+                fb.kind as u32,
+                n,
+            );
+        }
+        let (fb_kind, weighted) = (fb.kind, fb.weighted.is_some());
         gradient_max_kernel::launch(
             client,
             self.device.cubes(n),
@@ -1914,9 +2021,9 @@ impl GpuHistograms {
             buffer(&fb.sigmoid, t),
             buffer(&fb.slope, t),
             buffer(&fb.exps, fb.exps_len),
-            fb.cox_rows(n),
+            fb.rows_arg(n),
             buffer(&fb.stats, STATS),
-            fb.kind as u32,
+            fb.kernel_kind(),
             n,
         );
         quantize_kernel::launch(
@@ -1928,10 +2035,10 @@ impl GpuHistograms {
             buffer(&fb.sigmoid, t),
             buffer(&fb.slope, t),
             buffer(&fb.exps, fb.exps_len),
-            fb.cox_rows(n),
+            fb.rows_arg(n),
             buffer(&fb.stats, STATS),
             buffer(&self.gh, n.div_ceil(2).max(1)),
-            fb.kind as u32,
+            fb.kernel_kind(),
             (levels / 2) as i32,
             levels as i32,
             key,
@@ -1943,14 +2050,21 @@ impl GpuHistograms {
         let units = if fb_kind == FixedKind::Cox {
             crate::cox::units(stats[cox::STAT_TOP], stats[cox::STAT_Z])
         } else {
-            fixed.units_from_tops(stats[4], stats[5])
+            let own = fixed.units_from_tops(stats[4], stats[5]);
+            if weighted {
+                let [g, h] =
+                    [0, 1].map(|k| crate::fixed::weighed_unit(stats[weighted::STAT_TOPS + k]));
+                (own.0 + g, own.1 + h)
+            } else {
+                own
+            }
         };
         let scales = fixed.scales(stats[0].max(1), stats[1].max(1), levels, units);
         (scales, units)
     }
 
     /// Leaf `leaf`'s total gradient and hessian levels, from its histogram
-    /// kept on the device (one read of 32 bytes).
+    /// kept on the device (one read of the 48-byte statistics).
     pub fn leaf_totals(&mut self, leaf: usize) -> (i64, i64) {
         let fb = self.fixed.as_ref().expect("enable_gradients came first");
         let hist = self.leaf_hists[leaf]
@@ -2001,12 +2115,12 @@ impl GpuHistograms {
                 buffer(&fb.sigmoid, t),
                 buffer(&fb.slope, t),
                 buffer(&fb.exps, fb.exps_len),
-                fb.cox_rows(self.n_rows),
+                fb.rows_arg(self.n_rows),
                 buffer(&fb.stats, STATS),
                 buffer(&block_buffer, blocks.len()),
                 buffer(&out, 4 * owner.len()),
                 first,
-                fb.kind as u32,
+                fb.kernel_kind(),
             );
         }
         let bytes = client.read_one_unchecked(out);
@@ -2021,7 +2135,7 @@ impl GpuHistograms {
         sums
     }
 
-    /// Reads the statistics buffer (all 32 bytes) and returns `range` of it.
+    /// Reads the statistics buffer (all 48 bytes) and returns `range` of it.
     fn read_stats(&mut self, range: Range<usize>) -> Vec<i32> {
         let fb = self.fixed.as_ref().expect("enable_gradients came first");
         let bytes = self.device.client.read_one_unchecked(fb.stats.clone());

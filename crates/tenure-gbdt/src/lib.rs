@@ -14,8 +14,9 @@
 //! that `tenure-device` resolved: the binned matrix stays on the device,
 //! every leaf's histogram is summed there from quantised gradients with
 //! integer atomics (every objective's gradients are computed there too,
-//! without row weights, in the integer arithmetic of [`fixed`] and [`cox`]
-//! that the CPU's quantised mode shares), and each feature's thresholds or sets of levels are
+//! row weights included, in the integer arithmetic of [`fixed`] and
+//! [`cox`] that the CPU's quantised mode shares; weighted Cox's on the
+//! host), and each feature's thresholds or sets of levels are
 //! shortlisted there for the host to score, with a bound that tells when
 //! the list settles the split (`gpu`), so the trees are the CPU's with
 //! `use_quantized_grad`, bit for bit.

@@ -14,7 +14,7 @@
 use cubecl::prelude::*;
 use cubecl::server::Handle;
 
-use super::{CUBE, GpuDevice, buffer, mul_hi, mul_lo};
+use super::{CUBE, GpuDevice, bits_at, bits32, bits64, buffer, mul_hi, mul_lo};
 use crate::cox::{CoxLabels, RISK_HI, SCORE_BIAS, TERM_BITS};
 use crate::fixed::UNIT_BITS;
 
@@ -236,41 +236,6 @@ fn scan_apply_kernel(
             }
         }
     }
-}
-
-/// The bit length of a 32-bit word (0 for 0).
-#[cube]
-fn bits32(v: u32) -> i32 {
-    32i32 - i32::cast_from(u32::leading_zeros(v))
-}
-
-/// The bit length of the 64-bit `hi:lo`.
-#[cube]
-fn bits64(lo: u32, hi: u32) -> i32 {
-    let mut b = bits32(lo);
-    if hi != 0u32 {
-        b = 32i32 + bits32(hi);
-    }
-    b
-}
-
-/// `floor(hi:lo / 2^from) mod 2^32`, for any `from` (a negative one
-/// shifts left). Shifts stay within 1..31: WGSL leaves 32 undefined.
-#[cube]
-// Comparisons are the kernel's spelling of a range test.
-#[allow(clippy::manual_range_contains)]
-fn bits_at(lo: u32, hi: u32, from: i32) -> u32 {
-    let mut out = 0u32;
-    if from >= 32i32 && from < 64i32 {
-        out = hi >> u32::cast_from(from - 32i32);
-    } else if from > 0i32 && from < 32i32 {
-        out = (lo >> u32::cast_from(from)) | (hi << u32::cast_from(32i32 - from));
-    } else if from == 0i32 {
-        out = lo;
-    } else if from > -32i32 && from < 0i32 {
-        out = lo << u32::cast_from(-from);
-    }
-    out
 }
 
 /// `floor((2^63 - 1) / rm)` for `rm` in `2^31..2^32`, by restoring long

@@ -457,7 +457,8 @@ proptest! {
     /// levels in every row, for binary, squared error, Tweedie (whose
     /// round units come from the device's maxima too) and Cox (tied
     /// times, censored rows, risk sets summed in 64 bits and terms in 96
-    /// across several scan blocks), stochastic or
+    /// across several scan blocks), with row weights or without (the first
+    /// three), stochastic or
     /// nearest rounding, from 2 to 126 levels, at scores across the
     /// tables' spans, past them and at the saturation limit. The leaf-sum
     /// kernel gives the host's exact gradient sums over random leaves, and
@@ -467,6 +468,7 @@ proptest! {
     fn gradient_and_score_kernels_match_the_host(
         n in 1usize..10_000,
         kind in 0usize..4,
+        weighted in any::<bool>(),
         rho in 1.05f64..1.95,
         spend_scale in -6i32..4,
         levels in 2usize..=126,
@@ -493,7 +495,16 @@ proptest! {
             FixedGradients::cox(&time, &event).unwrap()
         } else {
             let objective = [Objective::Binary, Objective::Regression, Objective::Tweedie][kind];
-            FixedGradients::new(objective, &y, false, rho).unwrap()
+            // Weights from 1/20 to 20, a share exactly 1 (as
+            // `scale_pos_weight` leaves the negatives), and a few 0.
+            let w: Vec<f64> = (0..n)
+                .map(|_| match r() {
+                    u if u < 0.3 => 1.0,
+                    u if u < 0.33 => 0.0,
+                    _ => (r() * 6.0 - 3.0).exp(),
+                })
+                .collect();
+            FixedGradients::new(objective, &y, weighted.then_some(&w[..]), rho).unwrap()
         };
         let limit = f64::from(SCORE_LIMIT);
         let scores: Vec<i32> = (0..n)
@@ -662,9 +673,10 @@ fn unsure_case(groups: &[(f64, usize, f64)], categorical: bool, signal: bool) {
 /// Whole trainings on the device give the quantised CPU booster's trees:
 /// binary with bagging and feature sampling, a categorical feature whose
 /// codes move the label (its sets of levels searched on the device, sorted
-/// and one against the rest, and split on), and Cox, bagged, whose
-/// gradients the device computes too (no row goes up a round); the GPU
-/// quantises even when the parameters do not ask for it.
+/// and one against the rest, and split on), binary with
+/// `scale_pos_weight`, Tweedie with row weights, and Cox, bagged, whose
+/// gradients the device computes too (no row goes up a round in any of
+/// them); the GPU quantises even when the parameters do not ask for it.
 #[test]
 fn gpu_training_gives_the_quantised_cpu_trees() {
     let (x, s) = synthetic(6_000, 5, 21);
@@ -711,6 +723,40 @@ fn gpu_training_gives_the_quantised_cpu_trees() {
                     c.bagging_freq = 1;
                     c.feature_fraction = 0.8;
                     c.use_quantized_grad = true;
+                })
+                .check()
+                .unwrap(),
+        ),
+        (
+            "binary with scale_pos_weight, on the device's weighted gradients",
+            Dataset::new(x.clone(), names.clone(), Target::Binary(churn.clone())).unwrap(),
+            GbdtParams::new()
+                .with(|c| {
+                    c.num_iterations = 10;
+                    c.num_leaves = 15;
+                    c.scale_pos_weight = 3.7;
+                    c.use_quantized_grad = true;
+                })
+                .check()
+                .unwrap(),
+        ),
+        (
+            "tweedie with row weights, on the device's weighted gradients",
+            Dataset::new(
+                x.clone(),
+                names.clone(),
+                Target::Continuous(s.iter().map(|v| (1.0 + v).exp() * r()).collect()),
+            )
+            .unwrap()
+            .with_weights((0..x.n_rows()).map(|i| 0.2 + (i % 7) as f64).collect())
+            .unwrap(),
+            GbdtParams::new()
+                .with(|c| {
+                    c.objective = Objective::Tweedie;
+                    c.num_iterations = 10;
+                    c.num_leaves = 15;
+                    c.use_quantized_grad = true;
+                    c.num_grad_quant_bins = 16;
                 })
                 .check()
                 .unwrap(),
@@ -867,7 +913,7 @@ fn gpu_training_gives_the_quantised_cpu_trees() {
 /// 48 a tree), a 32-byte mask per split and 8 bytes per block of up to
 /// 4,096 rows of a leaf (for its exact gradient sums), never anything per
 /// row (the device draws each round's bag by the host's rule). Back: the
-/// round's gradient maxima (a read of the 40-byte statistics), 16 bytes
+/// round's gradient maxima (a read of the 48-byte statistics), 16 bytes
 /// per leaf block (one read a round); when the leaf histograms stay on the
 /// device, the root's level totals (another statistics read) and, for
 /// each leaf searched, a shortlist per feature (17 integers a feature, 49
@@ -960,7 +1006,7 @@ fn a_training_moves_the_matrix_once_and_little_per_round() {
             let histograms = trees + splits;
             assert_eq!(
                 t.read_back,
-                histograms * used.iter().sum::<u64>() * 2 * 4 + 40 * trees + 16 * blocks
+                histograms * used.iter().sum::<u64>() * 2 * 4 + 48 * trees + 16 * blocks
             );
         } else {
             // The value-bin counts go up once too, and a categorical
@@ -975,7 +1021,7 @@ fn a_training_moves_the_matrix_once_and_little_per_round() {
             let searches = t.reads - 3 * trees;
             assert!(searches >= trees && searches <= trees + splits, "{t:?}");
             let per_leaf = f * 17 * 4 + cats * 49 * 4;
-            let shortlists = t.read_back - 80 * trees - 16 * blocks;
+            let shortlists = t.read_back - 96 * trees - 16 * blocks;
             assert_eq!(
                 shortlists % per_leaf,
                 0,
