@@ -253,6 +253,28 @@ impl Predict for Booster {
     }
 }
 
+/// Row weights, if any: one a row, each finite and at least 0 (a negative
+/// weight would turn its row's loss into a gain to maximise).
+fn check_weights(weights: Option<&[f64]>, n: usize, what: &str) -> Result<()> {
+    let Some(w) = weights else {
+        return Ok(());
+    };
+    if w.len() != n {
+        return Err(GbdtError::Shape(format!(
+            "{what} data: {} weights for {n} rows",
+            w.len()
+        )));
+    }
+    match w.iter().position(|&v| !v.is_finite() || v < 0.0) {
+        Some(i) => Err(GbdtError::BadLabel {
+            set: what.to_string(),
+            row: i + 1,
+            reason: format!("weights must be finite and >= 0, got {}", w[i]),
+        }),
+        None => Ok(()),
+    }
+}
+
 fn check_labels(objective: Objective, labels: &TrainLabels<'_>, what: &str) -> Result<()> {
     let bad = |row: usize, reason: String| {
         Err(GbdtError::BadLabel {
@@ -423,6 +445,7 @@ fn train_inner(
         )));
     }
     check_labels(params.objective, &train.labels, "training")?;
+    check_weights(train.weights, n, "training")?;
     if let Some(v) = &valid {
         if v.x.n_cols() != f {
             return Err(GbdtError::Shape(format!(

@@ -588,6 +588,25 @@ fn bad_labels_name_the_row() {
     .unwrap_err()
     .to_string();
     assert!(e.contains("censored"), "{e}");
+    for (w, want) in [
+        (&[1.0, -0.5, 1.0][..], "row 2"),
+        (&[1.0, 1.0, f64::NAN][..], "row 3"),
+        (&[1.0, 1.0][..], "2 weights for 3 rows"),
+    ] {
+        let e = train(
+            &params(|_| {}),
+            &names(1),
+            TrainSet {
+                x: &x,
+                labels: TrainLabels::Values(&[0.0, 1.0, 1.0]),
+                weights: Some(w),
+            },
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains(want) && e.contains("training"), "{e}");
+    }
 }
 
 #[test]
