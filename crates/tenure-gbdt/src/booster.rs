@@ -265,14 +265,19 @@ fn check_weights(weights: Option<&[f64]>, n: usize, what: &str) -> Result<()> {
             w.len()
         )));
     }
-    match w.iter().position(|&v| !v.is_finite() || v < 0.0) {
-        Some(i) => Err(GbdtError::BadLabel {
+    if let Some(i) = w.iter().position(|&v| !v.is_finite() || v < 0.0) {
+        return Err(GbdtError::BadLabel {
             set: what.to_string(),
             row: i + 1,
             reason: format!("weights must be finite and >= 0, got {}", w[i]),
-        }),
-        None => Ok(()),
+        });
     }
+    if w.iter().all(|&v| v == 0.0) {
+        return Err(GbdtError::Shape(format!(
+            "{what} data: every weight is 0, so no row counts"
+        )));
+    }
+    Ok(())
 }
 
 fn check_labels(objective: Objective, labels: &TrainLabels<'_>, what: &str) -> Result<()> {

@@ -592,6 +592,7 @@ fn bad_labels_name_the_row() {
         (&[1.0, -0.5, 1.0][..], "row 2"),
         (&[1.0, 1.0, f64::NAN][..], "row 3"),
         (&[1.0, 1.0][..], "2 weights for 3 rows"),
+        (&[0.0; 3][..], "every weight is 0"),
     ] {
         let e = train(
             &params(|_| {}),
