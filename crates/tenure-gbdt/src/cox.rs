@@ -77,7 +77,10 @@ impl CoxLabels {
             let t = time[order[k] as usize];
             let end = k + order[k..]
                 .iter()
-                .take_while(|&&i| time[i as usize] == t)
+                // NaN times (which the booster refuses) group together.
+                .take_while(|&&i| {
+                    time[i as usize] == t || (t.is_nan() && time[i as usize].is_nan())
+                })
                 .count();
             let d = order[k..end].iter().filter(|&&i| event[i as usize]).count();
             if d > 0 {
@@ -173,6 +176,20 @@ pub fn units(top: i32, z: i32) -> Units {
     (u, u)
 }
 
+/// A row's gradient and hessian in the round's units, from its `c = E A`
+/// and `e2b = E (E B / 2^32)` (in units of `2^-z` and `2^(32 - z2)`), its
+/// event flag, and the round's top bit length: `c >> sh` is below 2^23, as
+/// is the flag's `2^(z - sh)`.
+fn in_units(c: u128, e2b: u128, delta: i32, top: i32, (z, z2): (i32, i32)) -> [i32; 2] {
+    let sh = top - UNIT_BITS;
+    let one = if z >= sh { 1 << (z - sh) } else { 0 };
+    // `sh` passes 127 when the flag's floor `z + 1` sets the top (few
+    // events, a last risk set past 2^57): every `c` is then 0.
+    let c = shr(c, sh) as i32;
+    let h = (c - shr(e2b, sh + z2 - z - 32) as i32).max(1);
+    [c - delta * one, h]
+}
+
 /// Every row's integer gradient and hessian at `score`, in the round's
 /// units (returned), with `delta` the rows' event flags.
 pub fn gradients(
@@ -214,26 +231,20 @@ pub fn gradients(
         };
         (e * a, e * ((e * b) >> 32))
     };
-    let (z, z2) = exps;
+    let z = exps.0;
     let top = (0..n)
         .into_par_iter()
         .map(|p| bits(at(p).0))
         .max()
         .unwrap_or(0)
         .max(z + 1);
-    // `c >> sh` is below 2^23, as is the event flag's `2^(z - sh)`.
-    let sh = top - UNIT_BITS;
-    let one = if z >= sh { 1 << (z - sh) } else { 0 };
     let mut out = vec![[0, 0]; n];
     let rows: Vec<(u32, [i32; 2])> = (0..n)
         .into_par_iter()
         .map(|p| {
             let (c, e2b) = at(p);
             let i = labels.order[p];
-            let c = (c >> sh) as i32;
-            let g = c - delta[i as usize] * one;
-            let h = (c - shr(e2b, sh + z2 - z - 32) as i32).max(1);
-            (i, [g, h])
+            (i, in_units(c, e2b, delta[i as usize], top, exps))
         })
         .collect();
     for (i, gh) in rows {
@@ -346,6 +357,19 @@ mod tests {
                 "{gmax} {hmax}"
             );
         }
+    }
+
+    /// With one event and 2^27 rows at risk (`z = 150`), the event flag
+    /// sets the top and the shift passes 127: the products count 0, the
+    /// flag 2^22 units, as the device's 128-bit shift gives.
+    #[test]
+    fn a_shift_past_the_products_counts_them_zero() {
+        let (z, z2) = (150, 207);
+        let c = (1u128 << 123) + 12345;
+        assert_eq!(in_units(c, c >> 3, 1, z + 1, (z, z2)), [-(1 << 22), 1]);
+        assert_eq!(in_units(c, c >> 3, 0, z + 1, (z, z2)), [0, 1]);
+        // Below the floor, the largest product spends the 23 bits.
+        assert_eq!(in_units(c, 0, 0, 124, (100, 150))[0], (c >> 101) as i32);
     }
 
     #[test]

@@ -528,7 +528,8 @@ pub fn weighed_unit(top: i32) -> i32 {
 pub fn weighed(v: i32, w: i32, unit: i32) -> i32 {
     let p = u64::from(v.unsigned_abs()) * u64::from(soft_m(w));
     let shift = unit - soft_e(w);
-    let m = if shift >= 64 {
+    // A zero product's shift is unbounded (its row set no top).
+    let m = if p == 0 || shift >= 64 {
         0
     } else if shift >= 0 {
         p >> shift
@@ -682,6 +683,12 @@ mod tests {
         // The heaviest row's gradient spends the 23 bits.
         assert!((1 << 22..1 << 23).contains(&gmax), "{gmax}");
         assert_eq!(f.gradient(scores[4], 4, &round), (0, 0));
+        // Every gradient 0 (labels at the scores): no row sets a top, and
+        // the zero products shift by nothing.
+        let flat = FixedGradients::new(Objective::Regression, &[0.0; 3], Some(&[1.0; 3]), 1.5);
+        let flat = flat.unwrap();
+        let round = flat.round(&[0; 3]);
+        assert_eq!(flat.gradient(0, 1, &round).0, 0);
     }
 
     #[test]
