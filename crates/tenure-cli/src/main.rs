@@ -257,7 +257,22 @@ fn parse_device(s: &str) -> Result<DeviceRequest, String> {
 /// The exit status of a run stopped by Ctrl-C, as shells report a SIGINT.
 const EXIT_INTERRUPTED: u8 = 130;
 
+/// Rust starts programs with SIGPIPE ignored, so writing to a closed pipe
+/// (`tenure runs … | head`) fails and `println!` panics with a backtrace.
+/// The default action ends the process quietly, as other Unix tools do.
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn restore_sigpipe() {
+    // SAFETY: sets a signal's disposition at start-up, before any thread
+    // is spawned, with no handler of ours involved.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    #[cfg(unix)]
+    restore_sigpipe();
     let cli = Cli::parse();
     // The first Ctrl-C asks the pipeline to stop at its next step and mark
     // the run KILLED; a second one gives up on that and exits at once.

@@ -417,3 +417,56 @@ fn ten_thousand_features_fit() {
         .unwrap();
     assert_eq!(best.0, "x0");
 }
+
+/// Output into a pipe whose reader has gone (`tenure … | head -c 1`) ends
+/// the process as SIGPIPE does, the Unix way, not in a panic with a
+/// backtrace ("failed printing to stdout: Broken pipe").
+#[cfg(unix)]
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().unwrap();
+    // 6,000 feature columns: the JSON's importances pass a pipe's 64 KiB,
+    // so writing it meets the closed pipe whatever the timing.
+    let f = 6_000;
+    let mut csv: Vec<String> = vec![(0..f).map(|j| format!("f{j},")).collect::<String>() + "y"];
+    for i in 0..40 {
+        let row: String = (0..f).map(|j| format!("{},", (i * 7 + j) % 11)).collect();
+        csv.push(format!("{row}{}", i % 2));
+    }
+    let table = dir.path().join("wide.csv");
+    std::fs::write(&table, csv.join("\n") + "\n").unwrap();
+    let mut child = tenure()
+        .args([
+            "fit", "--model", "gbdt", "--task", "binary", "--target", "y",
+        ])
+        .args([
+            "--param",
+            "num_iterations=1",
+            "--param",
+            "min_data_in_leaf=5",
+            "--json",
+        ])
+        .arg(&table)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 1];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(!err.contains("panicked"), "{status:?}: {err}");
+    assert_eq!(status.signal(), Some(13), "{status:?}: {err}");
+}
