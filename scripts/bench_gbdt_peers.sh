@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # tenure's booster vs LightGBM and XGBoost on the same data, params and
 # threads, in one run. Prints train/predict time, peak memory, test AUC.
-# Usage: bash scripts/bench_gbdt_peers.sh [rows=100000,1000000] [rounds=500] [threads=2] [gpu=]
+# Usage: bash scripts/bench_gbdt_peers.sh [rows=100000,1000000] [rounds=500] [threads=2] [gpu=] [objective=binary]
 # gpu: comma-separated tenure devices to add, e.g. `cuda,wgpu` on a GPU
 # machine (cuda builds with `--features cuda` and adds XGBoost device=cuda).
+# objective `cox`: survival times, tenure's Cox booster against XGBoost's
+# survival:cox, scored by the held-out C-index.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -19,4 +21,4 @@ if [ ! -f "$venv/.complete" ]; then
 fi
 "$venv/bin/python" scripts/bench/gbdt_peers.py "$CARGO_TARGET_DIR/release/tenure" \
   --rows "${1:-100000,1000000}" --rounds "${2:-500}" --threads "${3:-2}" --gpu "$gpu" \
-  --out scripts/bench/gbdt_peers.last.json
+  --objective "${5:-binary}" --out "scripts/bench/gbdt_peers${5:+.$5}.last.json"
