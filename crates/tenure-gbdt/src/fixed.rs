@@ -124,9 +124,9 @@ pub struct FixedGradients {
 }
 
 /// A round's integer gradients: their units, and every row's gradient and
-/// hessian where they are computed a round at once (Cox, whose each needs
-/// every row's score; row weights, whose unit the largest weighted
-/// gradient sets).
+/// hessian, computed once a round on the host (Cox's each needs every
+/// row's score; row weights' unit the largest weighted gradient sets);
+/// empty when the device computed them.
 #[derive(Debug, Clone, Default)]
 pub struct RoundGradients {
     pub units: Units,
@@ -282,26 +282,29 @@ impl FixedGradients {
             let (rows, units) = crate::cox::gradients(cox, &self.exps, &self.labels, score);
             return RoundGradients { units, rows };
         }
+        // Every row's pair once a round (8 bytes a row), which the
+        // quantiser's two passes and the leaf sums then read.
         let own = self.own_units(score);
-        if self.weights.is_empty() {
-            return RoundGradients::new(own);
-        }
-        let mine = |i: usize| self.own_gradient(score[i], i, own);
-        let (tg, th) = (0..score.len())
-            .into_par_iter()
-            .map(|i| {
-                let ((g, h), w) = (mine(i), self.weights[i]);
-                (weighed_top(g, w), weighed_top(h, w))
-            })
-            .reduce(|| (0, 0), |a, b| (a.0.max(b.0), a.1.max(b.1)));
-        let (ug, uh) = (weighed_unit(tg), weighed_unit(th));
-        let rows = (0..score.len())
-            .into_par_iter()
-            .map(|i| {
-                let ((g, h), w) = (mine(i), self.weights[i]);
-                [weighed(g, w, ug), weighed(h, w, uh)]
+        let mut rows: Vec<[i32; 2]> = score
+            .par_iter()
+            .enumerate()
+            .map(|(i, &s)| {
+                let (g, h) = self.own_gradient(s, i, own);
+                [g, h]
             })
             .collect();
+        if self.weights.is_empty() {
+            return RoundGradients { units: own, rows };
+        }
+        let (tg, th) = rows
+            .par_iter()
+            .zip(&self.weights)
+            .map(|(&[g, h], &w)| (weighed_top(g, w), weighed_top(h, w)))
+            .reduce(|| (0, 0), |a, b| (a.0.max(b.0), a.1.max(b.1)));
+        let (ug, uh) = (weighed_unit(tg), weighed_unit(th));
+        rows.par_iter_mut()
+            .zip(&self.weights)
+            .for_each(|(r, &w)| *r = [weighed(r[0], w, ug), weighed(r[1], w, uh)]);
         RoundGradients {
             units: (own.0 + ug, own.1 + uh),
             rows,
