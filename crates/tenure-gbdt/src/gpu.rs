@@ -1969,45 +1969,28 @@ impl GpuHistograms {
             );
         }
         if let Some((weights, rows)) = &fb.weighted {
-            let args = || {
-                (
-                    buffer(&fb.score, n.max(1)),
-                    buffer(&fb.labels, n.max(1)),
-                    buffer(&fb.sigmoid, t),
-                    buffer(&fb.slope, t),
-                    buffer(&fb.exps, fb.exps_len),
-                    buffer(weights, n.max(1)),
-                )
-            };
-            let (score, labels, sigmoid, slope, exps, w) = args();
-            weighted::weighted_top_kernel::launch(
+            weighted::own_rows_kernel::launch(
                 client,
                 self.device.cubes(n),
                 CubeDim::new_1d(CUBE),
-                score,
-                labels,
-                sigmoid,
-                slope,
-                exps,
-                w,
-                buffer(&fb.stats, STATS),
-                fb.kind as u32,
-                n,
-            );
-            let (score, labels, sigmoid, slope, exps, w) = args();
-            weighted::weighted_rows_kernel::launch(
-                client,
-                self.device.cubes(n),
-                CubeDim::new_1d(CUBE),
-                score,
-                labels,
-                sigmoid,
-                slope,
-                exps,
-                w,
+                buffer(&fb.score, n.max(1)),
+                buffer(&fb.labels, n.max(1)),
+                buffer(&fb.sigmoid, t),
+                buffer(&fb.slope, t),
+                buffer(&fb.exps, fb.exps_len),
+                buffer(weights, n.max(1)),
                 buffer(&fb.stats, STATS),
                 buffer(rows, 2 * n.max(1)),
                 fb.kind as u32,
+                n,
+            );
+            weighted::weigh_rows_kernel::launch(
+                client,
+                self.device.cubes(n),
+                CubeDim::new_1d(CUBE),
+                buffer(weights, n.max(1)),
+                buffer(&fb.stats, STATS),
+                buffer(rows, 2 * n.max(1)),
                 n,
             );
         }

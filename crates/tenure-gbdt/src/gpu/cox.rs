@@ -130,39 +130,6 @@ fn place(e: usize, n: usize, #[comptime] reverse: bool) -> usize {
     p
 }
 
-/// Pass 1: unit `j` sums elements `16 j..16 j + 16` into `partials[j]`.
-#[cube(launch)]
-fn scan_runs_kernel(
-    data: &[u32],
-    partials: &mut [u32],
-    n: usize,
-    #[comptime] words: usize,
-    #[comptime] width: usize,
-    #[comptime] reverse: bool,
-) {
-    let j = ABSOLUTE_POS;
-    if j * 16usize < n {
-        let mut acc = Array::<u32>::new(words);
-        let mut b = Array::<u32>::new(words);
-        for w in 0..words {
-            acc[w] = 0u32;
-        }
-        for k in 0..16usize {
-            let e = j * 16usize + k;
-            if e < n {
-                let at = place(e, n, reverse) * words;
-                for w in 0..words {
-                    b[w] = data[at + w];
-                }
-                add_words(&mut acc, &b, words, width);
-            }
-        }
-        for w in 0..words {
-            partials[j * words + w] = acc[w];
-        }
-    }
-}
-
 /// Passes 2 and 3: unit `b` turns values `span b..span (b + 1)` into
 /// their exclusive prefix sums, and their total into `totals[b]`: with a
 /// span of 256 the run sums into blocks, then with one unit spanning them
@@ -200,28 +167,36 @@ fn scan_exclusive_kernel(
     }
 }
 
-/// Pass 4: unit `j` walks its 16 elements from its offset, replacing each
-/// with the inclusive sum up to it.
+/// Passes 1 and 4: unit `j` walks elements `16 j..16 j + 16`. Pass 1
+/// (`apply` false) puts their sum in `partials[j]`; pass 4 starts from the
+/// offsets passes 2 and 3 left and replaces each element with the
+/// inclusive sum up to it.
 #[cube(launch)]
-fn scan_apply_kernel(
+#[allow(clippy::too_many_arguments)]
+fn scan_runs_kernel(
     data: &mut [u32],
-    partials: &[u32],
+    partials: &mut [u32],
     totals: &[u32],
     n: usize,
     #[comptime] words: usize,
     #[comptime] width: usize,
     #[comptime] reverse: bool,
+    #[comptime] apply: bool,
 ) {
     let j = ABSOLUTE_POS;
     if j * 16usize < n {
         let mut acc = Array::<u32>::new(words);
         let mut b = Array::<u32>::new(words);
-        let t = (j / 256usize) * words;
         for w in 0..words {
-            acc[w] = totals[t + w];
-            b[w] = partials[j * words + w];
+            acc[w] = 0u32;
+            if apply {
+                acc[w] = totals[(j / 256usize) * words + w];
+                b[w] = partials[j * words + w];
+            }
         }
-        add_words(&mut acc, &b, words, width);
+        if apply {
+            add_words(&mut acc, &b, words, width);
+        }
         for k in 0..16usize {
             let e = j * 16usize + k;
             if e < n {
@@ -230,9 +205,16 @@ fn scan_apply_kernel(
                     b[w] = data[at + w];
                 }
                 add_words(&mut acc, &b, words, width);
-                for w in 0..words {
-                    data[at + w] = acc[w];
+                if apply {
+                    for w in 0..words {
+                        data[at + w] = acc[w];
+                    }
                 }
+            }
+        }
+        if !apply {
+            for w in 0..words {
+                partials[j * words + w] = acc[w];
             }
         }
     }
@@ -613,17 +595,22 @@ impl CoxBuffers {
         let runs = n.div_ceil(SCAN_RUN);
         let blocks = runs.div_ceil(SCAN_BLOCK);
         let (p, t) = scan_sizes(n, words);
-        scan_runs_kernel::launch(
-            client,
-            device.cubes(runs),
-            dim,
-            buffer(data, n * words),
-            buffer(&self.partials, p),
-            n,
-            words,
-            width,
-            reverse,
-        );
+        let runs_pass = |apply: bool| {
+            scan_runs_kernel::launch(
+                client,
+                device.cubes(runs),
+                dim,
+                buffer(data, n * words),
+                buffer(&self.partials, p),
+                buffer(&self.totals, t),
+                n,
+                words,
+                width,
+                reverse,
+                apply,
+            )
+        };
+        runs_pass(false);
         scan_exclusive_kernel::launch(
             client,
             device.cubes(blocks),
@@ -646,17 +633,6 @@ impl CoxBuffers {
             words,
             width,
         );
-        scan_apply_kernel::launch(
-            client,
-            device.cubes(runs),
-            dim,
-            buffer(data, n * words),
-            buffer(&self.partials, p),
-            buffer(&self.totals, t),
-            n,
-            words,
-            width,
-            reverse,
-        );
+        runs_pass(true);
     }
 }

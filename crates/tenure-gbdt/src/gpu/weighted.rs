@@ -1,9 +1,10 @@
 //! Row weights on the device: each row's own integer gradient times its
 //! weight's 16-bit mantissa (a 40-bit product, from 16-bit limbs), shifted
 //! into the unit the round's largest product sets, as
-//! [`crate::fixed::weighed`] does on the host. Two passes: the largest
-//! products' bit lengths (atomic maxima), then each row's weighted
-//! gradient and hessian, which the quantising kernels read.
+//! [`crate::fixed::weighed`] does on the host. Two passes, as the host's:
+//! each row's own pair with the largest products' bit lengths (atomic
+//! maxima), then the pairs weighed in place, which the quantising kernels
+//! read.
 
 use cubecl::prelude::*;
 
@@ -56,11 +57,12 @@ fn weighed(v: i32, w: i32, unit: i32) -> i32 {
     out
 }
 
-/// The round's largest weighted gradient and hessian bit lengths into
-/// `stats[10]` and `stats[11]`: a cube's maxima first.
+/// Each row's own gradient and hessian into `rows[2 i]` and
+/// `rows[2 i + 1]`, and the largest weighted ones' bit lengths into
+/// `stats[10]` and `stats[11]` (a cube's maxima first).
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
-pub(super) fn weighted_top_kernel(
+pub(super) fn own_rows_kernel(
     score: &[i32],
     label: &[i32],
     sigmoid: &[i32],
@@ -68,6 +70,7 @@ pub(super) fn weighted_top_kernel(
     exps: &[i32],
     weights: &[i32],
     stats: &[Atomic<i32>],
+    rows: &mut [i32],
     kind: u32,
     n: usize,
 ) {
@@ -82,9 +85,11 @@ pub(super) fn weighted_top_kernel(
     let i = ABSOLUTE_POS;
     if i < n {
         let (s, y, w) = (score[i], label[i], weights[i]);
-        // `weights` stands in for the Cox rows, which these kinds do not read.
+        // `weights` stands in for the rows these kinds do not read.
         let g = fixed_gradient(kind, s, y, sigmoid, exps, kg, weights, i);
         let h = fixed_hessian(kind, s, y, slope, exps, kh, weights, i);
+        rows[2usize * i] = g;
+        rows[2usize * i + 1usize] = h;
         local[0usize].fetch_max(weighed_top(g, w));
         local[1usize].fetch_max(weighed_top(h, w));
     }
@@ -95,30 +100,14 @@ pub(super) fn weighted_top_kernel(
     }
 }
 
-/// Each row's weighted gradient and hessian at `rows[2 i]` and
-/// `rows[2 i + 1]`, in the units `stats[10..12]` set.
+/// Weighs each row's pair in place, in the units `stats[10..12]` set.
 #[cube(launch)]
-#[allow(clippy::too_many_arguments)]
-pub(super) fn weighted_rows_kernel(
-    score: &[i32],
-    label: &[i32],
-    sigmoid: &[i32],
-    slope: &[i32],
-    exps: &[i32],
-    weights: &[i32],
-    stats: &[i32],
-    rows: &mut [i32],
-    kind: u32,
-    n: usize,
-) {
+pub(super) fn weigh_rows_kernel(weights: &[i32], stats: &[i32], rows: &mut [i32], n: usize) {
     let i = ABSOLUTE_POS;
     if i < n {
-        let (kg, kh) = (stats[4usize] - 4119i32, stats[5usize] - 4119i32);
         let (ug, uh) = (stats[10usize] - 4119i32, stats[11usize] - 4119i32);
-        let (s, y, w) = (score[i], label[i], weights[i]);
-        let g = fixed_gradient(kind, s, y, sigmoid, exps, kg, weights, i);
-        let h = fixed_hessian(kind, s, y, slope, exps, kh, weights, i);
-        rows[2usize * i] = weighed(g, w, ug);
-        rows[2usize * i + 1usize] = weighed(h, w, uh);
+        let w = weights[i];
+        rows[2usize * i] = weighed(rows[2usize * i], w, ug);
+        rows[2usize * i + 1usize] = weighed(rows[2usize * i + 1usize], w, uh);
     }
 }
